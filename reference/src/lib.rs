@@ -1,0 +1,14 @@
+//! Concord's reference implementation of RFC 9420 (MLS).
+//!
+//! ```text
+//!  bytes ─ codec ─> messages ─> framing (PublicMessage / PrivateMessage)
+//!                      │              │
+//!  crypto (suites 1-7) ┴─ key_schedule, secret_tree, transcript, psk, welcome
+//! ```
+//!
+//! Sans-IO and deterministic: no clock, no OS randomness, no async runtime. Time and
+//! randomness are parameters; the harness owns everything that talks to the world.
+#![forbid(unsafe_code)]
+
+pub mod codec;
+pub mod crypto;
