@@ -12,3 +12,18 @@
 
 pub mod codec;
 pub mod crypto;
+pub mod key_schedule;
+pub mod messages;
+pub mod psk;
+pub mod secret_tree;
+pub mod transcript;
+pub mod tree_math;
+
+/// Lower-case hex, for diagnostics.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}

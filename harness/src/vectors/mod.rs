@@ -1,0 +1,425 @@
+//! Verification of the MLS working group's official test vectors.
+//!
+//! ```text
+//! DIR/<family>.json ──parse──> [case, case, ...] ──Family::check──> Verdict per case
+//!                                                                    │
+//!                               FileReport per file  <───────────────┘
+//!                               Summary (passed / failed / skipped) ──> exit code
+//! ```
+//!
+//! Each family lives in its own module with a serde struct documenting its JSON. A case
+//! whose cipher suite the reference does not implement, or a family not yet built, is
+//! *skipped* with a reason, never counted as passed. A file that is not valid JSON, or a
+//! case missing a field, is bad input: reported with file, case index and field.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+mod crypto_basics;
+mod deserialization;
+mod hexbytes;
+mod key_schedule;
+// mod message_protection;
+mod psk_secret;
+mod secret_tree;
+// mod transcript_hashes;
+mod tree_math;
+// mod welcome;
+
+pub use hexbytes::HexBytes;
+
+/// How a single case ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseVerdict {
+    Passed,
+    /// The reference disagrees with the vector at `field`.
+    Failed { field: String, detail: String },
+    /// Not checked, with the reason (unsupported suite, family not built yet).
+    Skipped { reason: String },
+}
+
+/// Why a case could not even be read: the vector file is at fault, not the reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("case {case_index}, field `{field}`: {detail}")]
+pub struct MalformedCase {
+    pub case_index: usize,
+    pub field: String,
+    pub detail: String,
+}
+
+/// A check failed at a named field. Family checks return this through `?`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub field: String,
+    pub detail: String,
+}
+
+impl Mismatch {
+    pub fn new(field: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+        Mismatch {
+            field: field.into(),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// Compares a computed value with the vector's, naming the field on mismatch.
+pub fn expect_bytes(field: &str, computed: &[u8], expected: &[u8]) -> Result<(), Mismatch> {
+    if computed == expected {
+        Ok(())
+    } else {
+        Err(Mismatch::new(
+            field,
+            format!("computed {}, vector has {}", short_hex(computed), short_hex(expected)),
+        ))
+    }
+}
+
+/// Compares two values of any printable type.
+pub fn expect_eq<T: PartialEq + std::fmt::Debug>(field: &str, computed: T, expected: T) -> Result<(), Mismatch> {
+    if computed == expected {
+        Ok(())
+    } else {
+        Err(Mismatch::new(field, format!("computed {computed:?}, vector has {expected:?}")))
+    }
+}
+
+/// Turns any error into a mismatch at `field`.
+pub trait AtField<T> {
+    fn at(self, field: &str) -> Result<T, Mismatch>;
+}
+
+impl<T, E: std::fmt::Display> AtField<T> for Result<T, E> {
+    fn at(self, field: &str) -> Result<T, Mismatch> {
+        self.map_err(|e| Mismatch::new(field, e))
+    }
+}
+
+fn short_hex(bytes: &[u8]) -> String {
+    let full = concord_reference::hex(bytes);
+    if full.len() > 48 {
+        format!("{}..({} bytes)", &full[..48], bytes.len())
+    } else {
+        full
+    }
+}
+
+/// One official vector family: its file, the requirements it exercises, how to check a case.
+#[derive(Debug, Clone, Copy)]
+pub struct Family {
+    /// The file stem upstream uses, e.g. `crypto-basics`.
+    pub name: &'static str,
+    /// Requirement IDs (spec/) the family's checks exercise.
+    pub requirements: &'static [&'static str],
+    /// `None` while the family is not built yet: its cases are skipped.
+    check: Option<fn(usize, &serde_json::Value) -> Result<CaseVerdict, MalformedCase>>,
+}
+
+/// Every official family, in the order files are reported.
+pub static FAMILIES: &[Family] = &[
+    Family { name: "tree-math", requirements: &["RFC9420-4.2-1"], check: Some(tree_math::check) },
+    Family { name: "crypto-basics", requirements: &["RFC9420-5.1.2-1", "RFC9420-5.1.3-1", "RFC9420-5.2-1", "RFC9420-9.1-1"], check: Some(crypto_basics::check) },
+    Family { name: "secret-tree", requirements: &["RFC9420-9-1", "RFC9420-9.1-1", "RFC9420-6.3.2-1"], check: Some(secret_tree::check) },
+    Family { name: "message-protection", requirements: &["RFC9420-6.1-1", "RFC9420-6.2-1", "RFC9420-6.3.1-1", "RFC9420-6.3.2-1"], check: None },
+    Family { name: "key-schedule", requirements: &["RFC9420-8-1", "RFC9420-8.5-1"], check: Some(key_schedule::check) },
+    Family { name: "psk_secret", requirements: &["RFC9420-8.4-1"], check: Some(psk_secret::check) },
+    Family { name: "transcript-hashes", requirements: &["RFC9420-8.2-1"], check: None },
+    Family { name: "welcome", requirements: &["RFC9420-12.4.3.1-1", "RFC9420-12.4.3.1-2"], check: None },
+    Family { name: "deserialization", requirements: &["RFC9420-2.1.2-1"], check: Some(deserialization::check) },
+    Family { name: "tree-operations", requirements: &[], check: None },
+    Family { name: "tree-validation", requirements: &[], check: None },
+    Family { name: "treekem", requirements: &[], check: None },
+    Family { name: "messages", requirements: &[], check: None },
+    Family { name: "passive-client-welcome", requirements: &[], check: None },
+    Family { name: "passive-client-handling-commit", requirements: &[], check: None },
+    Family { name: "passive-client-random", requirements: &[], check: None },
+];
+
+/// Looks a family up by its file stem.
+pub fn family(name: &str) -> Option<&'static Family> {
+    FAMILIES.iter().find(|f| f.name == name)
+}
+
+/// Deserializes a case into a family's struct, naming the failing field by its path.
+pub fn parse_case<T: DeserializeOwned>(case_index: usize, case: &serde_json::Value) -> Result<T, MalformedCase> {
+    serde_path_to_error::deserialize(case).map_err(|e| MalformedCase {
+        case_index,
+        field: e.path().to_string(),
+        detail: e.inner().to_string(),
+    })
+}
+
+/// The result of one case's check, flattened for reports.
+fn verdict_from(result: Result<(), Mismatch>) -> CaseVerdict {
+    match result {
+        Ok(()) => CaseVerdict::Passed,
+        Err(Mismatch { field, detail }) => CaseVerdict::Failed { field, detail },
+    }
+}
+
+/// The suite a case is for, or a skip verdict when the reference does not implement it.
+pub fn suite_or_skip(cipher_suite: u16) -> Result<concord_reference::crypto::Suite, CaseVerdict> {
+    concord_reference::crypto::Suite::new(concord_reference::crypto::CipherSuite(cipher_suite)).map_err(|e| CaseVerdict::Skipped {
+        reason: format!("cipher suite {cipher_suite}: {e}"),
+    })
+}
+
+/// Runs a suite-specific check: skip if the suite is unsupported, else check.
+pub fn with_suite(
+    cipher_suite: u16,
+    body: impl FnOnce(&concord_reference::crypto::Suite) -> Result<(), Mismatch>,
+) -> CaseVerdict {
+    match suite_or_skip(cipher_suite) {
+        Ok(suite) => verdict_from(body(&suite)),
+        Err(skip) => skip,
+    }
+}
+
+/// A deterministic RNG for checks that need randomness (own signatures, own ciphertexts).
+pub fn seeded_rng(seed: u64) -> rand_chacha::ChaCha20Rng {
+    use rand_core::SeedableRng;
+    rand_chacha::ChaCha20Rng::seed_from_u64(seed)
+}
+
+/// The first failing case of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FirstFailure {
+    pub case_index: usize,
+    pub cipher_suite: Option<u64>,
+    pub field: String,
+    pub detail: String,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileReport {
+    pub family: String,
+    pub path: PathBuf,
+    pub cases: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    /// Cipher suites present in the file, in order of first appearance.
+    pub cipher_suites: Vec<u64>,
+    pub first_failure: Option<FirstFailure>,
+    /// Why cases were skipped (first reason seen).
+    pub skip_reason: Option<String>,
+    /// The file could not be read or parsed: nothing in it was checked.
+    pub input_error: Option<String>,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub directory: PathBuf,
+    pub files: Vec<FileReport>,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    /// Files present in the directory that no family recognises (not checked).
+    pub unrecognised_files: Vec<String>,
+}
+
+impl Summary {
+    pub fn has_input_errors(&self) -> bool {
+        self.files.iter().any(|f| f.input_error.is_some())
+    }
+}
+
+/// Bad usage: the caller asked for something that cannot be run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyUsageError {
+    #[error("vector directory {0} does not exist or is not a directory")]
+    NoDirectory(PathBuf),
+    #[error("unknown vector family `{name}` (known: {known})")]
+    UnknownFamily { name: String, known: String },
+    #[error("family `{family}` was asked for but {path} does not exist")]
+    MissingFile { family: String, path: PathBuf },
+}
+
+/// The directory `concord vectors verify` reads when none is given.
+pub fn default_directory() -> PathBuf {
+    std::env::var_os("CONCORD_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared/mls-vectors"))
+}
+
+/// Checks one file of a family.
+pub fn verify_file(family: &Family, path: &Path) -> FileReport {
+    let mut report = FileReport {
+        family: family.name.to_string(),
+        path: path.to_path_buf(),
+        cases: 0,
+        passed: 0,
+        failed: 0,
+        skipped: 0,
+        cipher_suites: Vec::new(),
+        first_failure: None,
+        skip_reason: None,
+        input_error: None,
+    };
+    let cases = match read_cases(path) {
+        Ok(cases) => cases,
+        Err(e) => {
+            report.input_error = Some(e);
+            return report;
+        }
+    };
+    report.cases = cases.len();
+    for (case_index, case) in cases.iter().enumerate() {
+        let suite = case.get("cipher_suite").and_then(|v| v.as_u64());
+        if let Some(s) = suite
+            && !report.cipher_suites.contains(&s)
+        {
+            report.cipher_suites.push(s);
+        }
+        let verdict = match family.check {
+            None => Ok(CaseVerdict::Skipped {
+                reason: "family not yet supported by the reference".to_string(),
+            }),
+            Some(check) => check(case_index, case),
+        };
+        match verdict {
+            Ok(CaseVerdict::Passed) => report.passed += 1,
+            Ok(CaseVerdict::Failed { field, detail }) => {
+                report.failed += 1;
+                report.first_failure.get_or_insert(FirstFailure {
+                    case_index,
+                    cipher_suite: suite,
+                    field,
+                    detail,
+                });
+            }
+            Ok(CaseVerdict::Skipped { reason }) => {
+                report.skipped += 1;
+                report.skip_reason.get_or_insert(reason);
+            }
+            Err(malformed) => {
+                report.input_error = Some(format!("{}: {malformed}", path.display()));
+                report.passed = 0;
+                report.failed = 0;
+                report.skipped = 0;
+                report.first_failure = None;
+                return report;
+            }
+        }
+    }
+    report
+}
+
+fn read_cases(path: &Path) -> Result<Vec<serde_json::Value>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not valid JSON (line {}, column {}): {e}", path.display(), e.line(), e.column()))?;
+    match value {
+        serde_json::Value::Array(cases) => Ok(cases),
+        other => Err(format!(
+            "{}: expected a top-level array of test cases, found {}",
+            path.display(),
+            json_kind(&other)
+        )),
+    }
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Verifies every recognised file in `directory`, or only the families in `only`.
+pub fn verify_directory(directory: &Path, only: Option<&[String]>) -> Result<Summary, VerifyUsageError> {
+    if !directory.is_dir() {
+        return Err(VerifyUsageError::NoDirectory(directory.to_path_buf()));
+    }
+    let selected: Vec<&Family> = match only {
+        None => FAMILIES.iter().collect(),
+        Some(names) => names
+            .iter()
+            .map(|name| {
+                family(name).ok_or_else(|| VerifyUsageError::UnknownFamily {
+                    name: name.clone(),
+                    known: FAMILIES.iter().map(|f| f.name).collect::<Vec<_>>().join(", "),
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let mut files = Vec::new();
+    for family in &selected {
+        let path = directory.join(format!("{}.json", family.name));
+        if !path.is_file() {
+            if only.is_some() {
+                return Err(VerifyUsageError::MissingFile {
+                    family: family.name.to_string(),
+                    path,
+                });
+            }
+            continue;
+        }
+        files.push(verify_file(family, &path));
+    }
+    let mut unrecognised_files = Vec::new();
+    if only.is_none()
+        && let Ok(entries) = std::fs::read_dir(directory)
+    {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(stem) = name.strip_suffix(".json")
+                && family(stem).is_none()
+            {
+                unrecognised_files.push(name);
+            }
+        }
+        unrecognised_files.sort();
+    }
+    Ok(Summary {
+        directory: directory.to_path_buf(),
+        passed: files.iter().map(|f| f.passed).sum(),
+        failed: files.iter().map(|f| f.failed).sum(),
+        skipped: files.iter().map(|f| f.skipped).sum(),
+        files,
+        unrecognised_files,
+    })
+}
+
+/// One line per file, as `concord vectors verify` prints it.
+pub fn format_file_line(file: &FileReport) -> String {
+    if let Some(error) = &file.input_error {
+        return format!("{:<32} ERROR {error}", file.family);
+    }
+    let suites = if file.cipher_suites.is_empty() {
+        "suite-independent".to_string()
+    } else {
+        let list: Vec<String> = file.cipher_suites.iter().map(u64::to_string).collect();
+        format!("suites {}", list.join(","))
+    };
+    let mut line = format!(
+        "{:<32} {:>4} cases: {} passed, {} failed, {} skipped ({suites})",
+        file.family, file.cases, file.passed, file.failed, file.skipped
+    );
+    if let Some(f) = &file.first_failure {
+        let suite = f.cipher_suite.map(|s| format!(", suite {s}")).unwrap_or_default();
+        line.push_str(&format!("; first failure: case {}{suite}, field `{}`: {}", f.case_index, f.field, f.detail));
+    }
+    if file.skipped > 0
+        && let Some(reason) = &file.skip_reason
+    {
+        line.push_str(&format!("; skipped: {reason}"));
+    }
+    line
+}
+
+/// The last line: `vectors: N passed, N failed, N skipped`.
+pub fn format_closing_line(summary: &Summary) -> String {
+    format!(
+        "vectors: {} passed, {} failed, {} skipped",
+        summary.passed, summary.failed, summary.skipped
+    )
+}
