@@ -12,12 +12,14 @@
 
 pub mod codec;
 pub mod crypto;
+pub mod framing;
 pub mod key_schedule;
 pub mod messages;
 pub mod psk;
 pub mod secret_tree;
 pub mod transcript;
 pub mod tree_math;
+pub mod welcome;
 
 /// Lower-case hex, for diagnostics.
 pub fn hex(bytes: &[u8]) -> String {

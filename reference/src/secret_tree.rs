@@ -260,6 +260,16 @@ impl SecretTree {
         }
     }
 
+    /// Puts back a key that [`receiving_key`](Self::receiving_key) handed out for a message
+    /// that then failed to decrypt, so a forgery cannot burn the key of a genuine message.
+    pub fn restore_receiving_key(&mut self, leaf: LeafIndex, kind: RatchetKind, key: RatchetKey) {
+        if let Some(ratchet) = self.ratchets.get_mut(&(leaf, kind))
+            && key.generation < ratchet.next_generation
+        {
+            ratchet.skipped.insert(key.generation, key);
+        }
+    }
+
     /// The key of `generation` without consuming anything: for test vectors and
     /// diagnostics, which ask about generations in any order.
     pub fn peek_key(&self, leaf: LeafIndex, kind: RatchetKind, generation: u32) -> Result<RatchetKey, SecretTreeError> {

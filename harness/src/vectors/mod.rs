@@ -21,12 +21,12 @@ mod crypto_basics;
 mod deserialization;
 mod hexbytes;
 mod key_schedule;
-// mod message_protection;
+mod message_protection;
 mod psk_secret;
 mod secret_tree;
-// mod transcript_hashes;
+mod transcript_hashes;
 mod tree_math;
-// mod welcome;
+mod welcome;
 
 pub use hexbytes::HexBytes;
 
@@ -122,11 +122,11 @@ pub static FAMILIES: &[Family] = &[
     Family { name: "tree-math", requirements: &["RFC9420-4.2-1"], check: Some(tree_math::check) },
     Family { name: "crypto-basics", requirements: &["RFC9420-5.1.2-1", "RFC9420-5.1.3-1", "RFC9420-5.2-1", "RFC9420-9.1-1"], check: Some(crypto_basics::check) },
     Family { name: "secret-tree", requirements: &["RFC9420-9-1", "RFC9420-9.1-1", "RFC9420-6.3.2-1"], check: Some(secret_tree::check) },
-    Family { name: "message-protection", requirements: &["RFC9420-6.1-1", "RFC9420-6.2-1", "RFC9420-6.3.1-1", "RFC9420-6.3.2-1"], check: None },
+    Family { name: "message-protection", requirements: &["RFC9420-6.1-1", "RFC9420-6.2-1", "RFC9420-6.3.1-1", "RFC9420-6.3.2-1"], check: Some(message_protection::check) },
     Family { name: "key-schedule", requirements: &["RFC9420-8-1", "RFC9420-8.5-1"], check: Some(key_schedule::check) },
     Family { name: "psk_secret", requirements: &["RFC9420-8.4-1"], check: Some(psk_secret::check) },
-    Family { name: "transcript-hashes", requirements: &["RFC9420-8.2-1"], check: None },
-    Family { name: "welcome", requirements: &["RFC9420-12.4.3.1-1", "RFC9420-12.4.3.1-2"], check: None },
+    Family { name: "transcript-hashes", requirements: &["RFC9420-8.2-1"], check: Some(transcript_hashes::check) },
+    Family { name: "welcome", requirements: &["RFC9420-12.4.3.1-1", "RFC9420-12.4.3.1-2", "RFC9420-12.4.3.1-3"], check: Some(welcome::check) },
     Family { name: "deserialization", requirements: &["RFC9420-2.1.2-1"], check: Some(deserialization::check) },
     Family { name: "tree-operations", requirements: &[], check: None },
     Family { name: "tree-validation", requirements: &[], check: None },

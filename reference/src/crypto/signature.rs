@@ -89,9 +89,16 @@ impl SignatureScheme {
         }
     }
 
-    fn check_private_length(self, private: &[u8]) -> Result<(), CryptoError> {
-        if private.len() == self.private_key_length() {
-            Ok(())
+    /// The private key in its fixed-length form. ECDSA scalars are big-endian integers,
+    /// and some encoders drop leading zero bytes (the official vectors carry 65-byte
+    /// P-521 keys): a shorter scalar is left-padded. EdDSA seeds must be exact.
+    fn normalized_private(self, private: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let length = self.private_key_length();
+        let ecdsa = !matches!(self, SignatureScheme::Ed25519 | SignatureScheme::Ed448);
+        if private.len() == length || (ecdsa && !private.is_empty() && private.len() < length) {
+            let mut padded = Zeroizing::new(vec![0u8; length - private.len()]);
+            padded.extend_from_slice(private);
+            Ok(padded)
         } else {
             Err(CryptoError::InvalidPrivateKey {
                 what: "wrong length for the signature scheme",
@@ -144,7 +151,7 @@ impl SignatureScheme {
 
     /// The public key of `private`.
     pub fn public_key(self, private: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.check_private_length(private)?;
+        let private = &self.normalized_private(private)?[..];
         match self {
             SignatureScheme::Ed25519 => {
                 let key = ed25519_signing_key(private)?;
@@ -162,7 +169,7 @@ impl SignatureScheme {
 
     /// `Signature.Sign(private, message)`.
     pub fn sign(self, private: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.check_private_length(private)?;
+        let private = &self.normalized_private(private)?[..];
         match self {
             SignatureScheme::Ed25519 => {
                 let key = ed25519_signing_key(private)?;

@@ -40,7 +40,9 @@ impl Codec for Certificate {
         self.cert_data.encode(out);
     }
     fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Certificate { cert_data: read_bytes(reader, "Certificate.cert_data")? })
+        Ok(Certificate {
+            cert_data: read_bytes(reader, "Certificate.cert_data")?,
+        })
     }
 }
 
@@ -67,23 +69,34 @@ impl Codec for Certificate {
 /// (section 5.3.1), not the codec's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    Basic { identity: Bytes },
-    X509 { certificates: Vec<Certificate> },
+    Basic {
+        identity: Bytes,
+    },
+    X509 {
+        certificates: Vec<Certificate>,
+    },
     /// Any other type, its body taken as `opaque data<V>`. Decoding never produces this
     /// for `basic` or `x509`.
-    Other { credential_type: CredentialType, data: Bytes },
+    Other {
+        credential_type: CredentialType,
+        data: Bytes,
+    },
 }
 
 impl Credential {
     pub fn basic(identity: impl Into<Bytes>) -> Self {
-        Credential::Basic { identity: identity.into() }
+        Credential::Basic {
+            identity: identity.into(),
+        }
     }
 
     pub fn credential_type(&self) -> CredentialType {
         match self {
             Credential::Basic { .. } => CredentialType::BASIC,
             Credential::X509 { .. } => CredentialType::X509,
-            Credential::Other { credential_type, .. } => *credential_type,
+            Credential::Other {
+                credential_type, ..
+            } => *credential_type,
         }
     }
 }

@@ -13,8 +13,8 @@
 //! round-trip; [`Extension::content`] parses a known payload strictly (no trailing bytes
 //! inside `extension_data`).
 
-use super::{CredentialType, HpkePublicKey, ProposalType, SignaturePublicKey};
 use super::{Credential, read_bytes, read_vec, write_vec};
+use super::{CredentialType, HpkePublicKey, ProposalType, SignaturePublicKey};
 use crate::codec::{Bytes, Codec, DecodeError, Reader};
 
 open_code_point! {
@@ -82,7 +82,10 @@ pub trait ExtensionContent: Codec {
 
 impl Extension {
     pub fn new(extension_type: ExtensionType, extension_data: impl Into<Bytes>) -> Self {
-        Extension { extension_type, extension_data: extension_data.into() }
+        Extension {
+            extension_type,
+            extension_data: extension_data.into(),
+        }
     }
 
     /// The extension carrying `content`.
@@ -197,7 +200,9 @@ impl Codec for ExternalPub {
         self.external_pub.encode(out);
     }
     fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(ExternalPub { external_pub: HpkePublicKey::decode(reader)? })
+        Ok(ExternalPub {
+            external_pub: HpkePublicKey::decode(reader)?,
+        })
     }
 }
 

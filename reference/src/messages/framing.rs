@@ -73,9 +73,13 @@ closed_enum! {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Sender {
-    Member { leaf_index: LeafIndex },
+    Member {
+        leaf_index: LeafIndex,
+    },
     /// `sender_index` into the `external_senders` group context extension.
-    External { sender_index: u32 },
+    External {
+        sender_index: u32,
+    },
     NewMemberProposal,
     NewMemberCommit,
 }
@@ -158,7 +162,10 @@ impl ContentBody {
     }
 
     /// The body selected by a `content_type` read elsewhere.
-    pub fn decode_body(content_type: ContentType, reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    pub fn decode_body(
+        content_type: ContentType,
+        reader: &mut Reader<'_>,
+    ) -> Result<Self, DecodeError> {
         Ok(match content_type {
             ContentType::Application => ContentBody::Application {
                 application_data: read_bytes(reader, "application_data")?,
@@ -225,7 +232,11 @@ impl FramedContent {
     /// `context` is used only for the sender types whose signature covers it (and may be
     /// `None` for the others); `None` is returned when the sender type needs a context
     /// and none was given.
-    pub fn tbs_bytes(&self, wire_format: WireFormat, context: Option<&GroupContext>) -> Option<Vec<u8>> {
+    pub fn tbs_bytes(
+        &self,
+        wire_format: WireFormat,
+        context: Option<&GroupContext>,
+    ) -> Option<Vec<u8>> {
         let context = match (self.sender.signs_group_context(), context) {
             (true, None) => return None,
             (true, Some(context)) => Some(context),
@@ -237,7 +248,12 @@ impl FramedContent {
     }
 
     /// FramedContentTBS with `context` written when given.
-    fn encode_tbs(&self, out: &mut Vec<u8>, wire_format: WireFormat, context: Option<&GroupContext>) {
+    fn encode_tbs(
+        &self,
+        out: &mut Vec<u8>,
+        wire_format: WireFormat,
+        context: Option<&GroupContext>,
+    ) {
         ProtocolVersion::MLS10.encode(out);
         wire_format.encode(out);
         self.encode(out);
@@ -263,7 +279,13 @@ impl Codec for FramedContent {
         let authenticated_data = read_bytes(reader, "FramedContent.authenticated_data")?;
         let content_type = ContentType::decode(reader)?;
         let body = ContentBody::decode_body(content_type, reader)?;
-        Ok(FramedContent { group_id, epoch, sender, authenticated_data, body })
+        Ok(FramedContent {
+            group_id,
+            epoch,
+            sender,
+            authenticated_data,
+            body,
+        })
     }
 }
 
@@ -309,13 +331,22 @@ impl FramedContentAuthData {
         }
     }
 
-    pub fn decode_with(content_type: ContentType, reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    pub fn decode_with(
+        content_type: ContentType,
+        reader: &mut Reader<'_>,
+    ) -> Result<Self, DecodeError> {
         let signature = read_bytes(reader, "FramedContentAuthData.signature")?;
         let confirmation_tag = match content_type {
-            ContentType::Commit => Some(read_bytes(reader, "FramedContentAuthData.confirmation_tag")?),
+            ContentType::Commit => Some(read_bytes(
+                reader,
+                "FramedContentAuthData.confirmation_tag",
+            )?),
             ContentType::Application | ContentType::Proposal => None,
         };
-        Ok(FramedContentAuthData { signature, confirmation_tag })
+        Ok(FramedContentAuthData {
+            signature,
+            confirmation_tag,
+        })
     }
 }
 
@@ -368,7 +399,10 @@ impl AuthenticatedContent {
     /// } InterimTranscriptHashInput;
     /// ```
     pub fn interim_transcript_hash_input(&self) -> Option<Vec<u8>> {
-        self.auth.confirmation_tag.as_ref().map(|tag| interim_transcript_hash_input(tag))
+        self.auth
+            .confirmation_tag
+            .as_ref()
+            .map(|tag| interim_transcript_hash_input(tag))
     }
 }
 
@@ -390,7 +424,11 @@ impl Codec for AuthenticatedContent {
         let wire_format = WireFormat::decode(reader)?;
         let content = FramedContent::decode(reader)?;
         let auth = FramedContentAuthData::decode_with(content.content_type(), reader)?;
-        Ok(AuthenticatedContent { wire_format, content, auth })
+        Ok(AuthenticatedContent {
+            wire_format,
+            content,
+            auth,
+        })
     }
 }
 
@@ -442,7 +480,8 @@ impl PublicMessage {
     pub fn membership_tag_input(&self, context: &GroupContext) -> Vec<u8> {
         let context = self.content.sender.signs_group_context().then_some(context);
         let mut out = Vec::new();
-        self.content.encode_tbs(&mut out, WireFormat::MLS_PUBLIC_MESSAGE, context);
+        self.content
+            .encode_tbs(&mut out, WireFormat::MLS_PUBLIC_MESSAGE, context);
         self.auth.encode(&mut out);
         out
     }
@@ -463,6 +502,10 @@ impl Codec for PublicMessage {
             Sender::Member { .. } => Some(read_bytes(reader, "PublicMessage.membership_tag")?),
             Sender::External { .. } | Sender::NewMemberProposal | Sender::NewMemberCommit => None,
         };
-        Ok(PublicMessage { content, auth, membership_tag })
+        Ok(PublicMessage {
+            content,
+            auth,
+            membership_tag,
+        })
     }
 }

@@ -70,7 +70,10 @@ impl Codec for GroupContext {
             group_id: read_bytes(reader, "GroupContext.group_id")?,
             epoch: reader.u64("GroupContext.epoch")?,
             tree_hash: read_bytes(reader, "GroupContext.tree_hash")?,
-            confirmed_transcript_hash: read_bytes(reader, "GroupContext.confirmed_transcript_hash")?,
+            confirmed_transcript_hash: read_bytes(
+                reader,
+                "GroupContext.confirmed_transcript_hash",
+            )?,
             extensions: read_vec(reader, "GroupContext.extensions")?,
         })
     }
@@ -115,8 +118,14 @@ closed_enum! {
 /// `psktype` with the fields its select adds (see [`PreSharedKeyId`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Psk {
-    External { psk_id: Bytes },
-    Resumption { usage: ResumptionPskUsage, psk_group_id: Bytes, psk_epoch: u64 },
+    External {
+        psk_id: Bytes,
+    },
+    Resumption {
+        usage: ResumptionPskUsage,
+        psk_group_id: Bytes,
+        psk_epoch: u64,
+    },
 }
 
 impl Psk {
@@ -133,7 +142,11 @@ impl Codec for Psk {
         self.psktype().encode(out);
         match self {
             Psk::External { psk_id } => psk_id.encode(out),
-            Psk::Resumption { usage, psk_group_id, psk_epoch } => {
+            Psk::Resumption {
+                usage,
+                psk_group_id,
+                psk_epoch,
+            } => {
                 usage.encode(out);
                 psk_group_id.encode(out);
                 psk_epoch.encode(out);

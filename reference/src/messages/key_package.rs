@@ -1,8 +1,6 @@
 //! Key packages (RFC 9420 section 10) and their hash reference (section 5.2).
 
-use super::{
-    Extension, HpkePublicKey, LeafNode, ProtocolVersion, read_bytes, read_vec, write_vec,
-};
+use super::{Extension, HpkePublicKey, LeafNode, ProtocolVersion, read_bytes, read_vec, write_vec};
 use crate::codec::{Bytes, Codec, DecodeError, Reader};
 use crate::crypto::CipherSuite;
 

@@ -48,7 +48,6 @@ mod proposals;
 mod tree;
 mod welcome;
 
-
 pub use code_point::is_grease;
 pub use credential::{Certificate, Credential, CredentialType};
 pub use extensions::{
@@ -168,7 +167,10 @@ impl MlsMessageBody {
 impl MlsMessage {
     /// An `mls10` message.
     pub fn new(body: MlsMessageBody) -> Self {
-        MlsMessage { version: ProtocolVersion::MLS10, body }
+        MlsMessage {
+            version: ProtocolVersion::MLS10,
+            body,
+        }
     }
 
     pub fn wire_format(&self) -> WireFormat {
@@ -193,8 +195,12 @@ impl Codec for MlsMessage {
         let version = read_mls10(reader, "MLSMessage.version")?;
         let wire_format = WireFormat::decode(reader)?;
         let body = match wire_format {
-            WireFormat::MLS_PUBLIC_MESSAGE => MlsMessageBody::PublicMessage(PublicMessage::decode(reader)?),
-            WireFormat::MLS_PRIVATE_MESSAGE => MlsMessageBody::PrivateMessage(PrivateMessage::decode(reader)?),
+            WireFormat::MLS_PUBLIC_MESSAGE => {
+                MlsMessageBody::PublicMessage(PublicMessage::decode(reader)?)
+            }
+            WireFormat::MLS_PRIVATE_MESSAGE => {
+                MlsMessageBody::PrivateMessage(PrivateMessage::decode(reader)?)
+            }
             WireFormat::MLS_WELCOME => MlsMessageBody::Welcome(Welcome::decode(reader)?),
             WireFormat::MLS_GROUP_INFO => MlsMessageBody::GroupInfo(GroupInfo::decode(reader)?),
             WireFormat::MLS_KEY_PACKAGE => MlsMessageBody::KeyPackage(KeyPackage::decode(reader)?),
@@ -214,7 +220,10 @@ impl Codec for MlsMessage {
 fn read_mls10(reader: &mut Reader<'_>, what: &'static str) -> Result<ProtocolVersion, DecodeError> {
     let version = ProtocolVersion::decode(reader)?;
     if version != ProtocolVersion::MLS10 {
-        return Err(DecodeError::InvalidValue { what, value: u64::from(version.0) });
+        return Err(DecodeError::InvalidValue {
+            what,
+            value: u64::from(version.0),
+        });
     }
     Ok(version)
 }
@@ -251,3 +260,10 @@ fn read_leaf_index(reader: &mut Reader<'_>, what: &'static str) -> Result<LeafIn
 fn write_leaf_index(out: &mut Vec<u8>, leaf: LeafIndex) {
     leaf.0.encode(out);
 }
+
+#[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod vector_tests;

@@ -127,17 +127,27 @@ impl PrivateMessageContent {
 
     /// Decodes the body `content_type` selects and the auth data, then takes every
     /// remaining byte of `reader` as padding.
-    pub fn decode_with(content_type: ContentType, reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    pub fn decode_with(
+        content_type: ContentType,
+        reader: &mut Reader<'_>,
+    ) -> Result<Self, DecodeError> {
         let body = ContentBody::decode_body(content_type, reader)?;
         let auth = FramedContentAuthData::decode_with(content_type, reader)?;
         let padding = reader.take(reader.remaining(), "PrivateMessageContent.padding")?;
         if let Some(offset) = padding.iter().position(|&b| b != 0) {
             return Err(DecodeError::Malformed {
                 what: "PrivateMessageContent.padding",
-                detail: format!("non-zero byte at offset {offset} of {} (section 6.3.1)", padding.len()),
+                detail: format!(
+                    "non-zero byte at offset {offset} of {} (section 6.3.1)",
+                    padding.len()
+                ),
             });
         }
-        Ok(PrivateMessageContent { body, auth, padding: padding.len() })
+        Ok(PrivateMessageContent {
+            body,
+            auth,
+            padding: padding.len(),
+        })
     }
 
     /// A whole decrypted plaintext.
@@ -147,7 +157,11 @@ impl PrivateMessageContent {
 
     /// The AuthenticatedContent that `message` carried, once its sender data named
     /// `leaf_index` as the sender.
-    pub fn authenticated_content(&self, message: &PrivateMessage, leaf_index: LeafIndex) -> AuthenticatedContent {
+    pub fn authenticated_content(
+        &self,
+        message: &PrivateMessage,
+        leaf_index: LeafIndex,
+    ) -> AuthenticatedContent {
         AuthenticatedContent {
             wire_format: WireFormat::MLS_PRIVATE_MESSAGE,
             content: FramedContent {
@@ -224,7 +238,11 @@ impl Codec for SenderData {
         let generation = reader.u32("SenderData.generation")?;
         let mut reuse_guard = [0u8; 4];
         reuse_guard.copy_from_slice(reader.take(4, "SenderData.reuse_guard")?);
-        Ok(SenderData { leaf_index, generation, reuse_guard })
+        Ok(SenderData {
+            leaf_index,
+            generation,
+            reuse_guard,
+        })
     }
 }
 

@@ -29,8 +29,15 @@ open_code_point! {
 impl ProposalType {
     /// The proposal types every client supports, which capabilities MUST NOT list
     /// (section 7.2).
-    pub const DEFAULTS: [ProposalType; 7] =
-        [Self(1), Self(2), Self(3), Self(4), Self(5), Self(6), Self(7)];
+    pub const DEFAULTS: [ProposalType; 7] = [
+        Self(1),
+        Self(2),
+        Self(3),
+        Self(4),
+        Self(5),
+        Self(6),
+        Self(7),
+    ];
 
     pub fn is_default(self) -> bool {
         Self::DEFAULTS.contains(&self)
@@ -74,7 +81,9 @@ impl Codec for Add {
         self.key_package.encode(out);
     }
     fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Add { key_package: KeyPackage::decode(reader)? })
+        Ok(Add {
+            key_package: KeyPackage::decode(reader)?,
+        })
     }
 }
 
@@ -94,7 +103,9 @@ impl Codec for Update {
         self.leaf_node.encode(out);
     }
     fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Update { leaf_node: LeafNode::decode(reader)? })
+        Ok(Update {
+            leaf_node: LeafNode::decode(reader)?,
+        })
     }
 }
 
@@ -115,7 +126,9 @@ impl Codec for Remove {
         write_leaf_index(out, self.removed);
     }
     fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Remove { removed: read_leaf_index(reader, "Remove.removed")? })
+        Ok(Remove {
+            removed: read_leaf_index(reader, "Remove.removed")?,
+        })
     }
 }
 
@@ -135,7 +148,9 @@ impl Codec for PreSharedKey {
         self.psk.encode(out);
     }
     fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(PreSharedKey { psk: PreSharedKeyId::decode(reader)? })
+        Ok(PreSharedKey {
+            psk: PreSharedKeyId::decode(reader)?,
+        })
     }
 }
 
@@ -190,7 +205,9 @@ impl Codec for ExternalInit {
         self.kem_output.encode(out);
     }
     fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(ExternalInit { kem_output: read_bytes(reader, "ExternalInit.kem_output")? })
+        Ok(ExternalInit {
+            kem_output: read_bytes(reader, "ExternalInit.kem_output")?,
+        })
     }
 }
 

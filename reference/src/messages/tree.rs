@@ -95,7 +95,11 @@ impl Codec for ParentNode {
         while !inner.is_empty() {
             unmerged_leaves.push(read_leaf_index(&mut inner, "ParentNode.unmerged_leaves")?);
         }
-        Ok(ParentNode { encryption_key, parent_hash, unmerged_leaves })
+        Ok(ParentNode {
+            encryption_key,
+            parent_hash,
+            unmerged_leaves,
+        })
     }
 }
 

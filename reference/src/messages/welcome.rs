@@ -96,7 +96,9 @@ impl Codec for PathSecret {
         self.path_secret.encode(out);
     }
     fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(PathSecret { path_secret: read_bytes(reader, "PathSecret.path_secret")? })
+        Ok(PathSecret {
+            path_secret: read_bytes(reader, "PathSecret.path_secret")?,
+        })
     }
 }
 
