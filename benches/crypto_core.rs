@@ -21,13 +21,35 @@ fn crypto_core(c: &mut Criterion) {
         let mut group = c.benchmark_group("crypto-core");
 
         let (enc, ciphertext) = suite
-            .hpke_seal(&f.hpke.public, b"info", b"aad", &f.payload[..64], &mut f.rng)
+            .hpke_seal(
+                &f.hpke.public,
+                b"info",
+                b"aad",
+                &f.payload[..64],
+                &mut f.rng,
+            )
             .expect("seal with a generated key");
         group.bench_function(BenchmarkId::new("hpke-seal", &name), |b| {
-            b.iter(|| suite.hpke_seal(&f.hpke.public, b"info", b"aad", black_box(&f.payload[..64]), &mut f.rng))
+            b.iter(|| {
+                suite.hpke_seal(
+                    &f.hpke.public,
+                    b"info",
+                    b"aad",
+                    black_box(&f.payload[..64]),
+                    &mut f.rng,
+                )
+            })
         });
         group.bench_function(BenchmarkId::new("hpke-open", &name), |b| {
-            b.iter(|| suite.hpke_open(&f.hpke.private, &enc, b"info", b"aad", black_box(&ciphertext)))
+            b.iter(|| {
+                suite.hpke_open(
+                    &f.hpke.private,
+                    &enc,
+                    b"info",
+                    b"aad",
+                    black_box(&ciphertext),
+                )
+            })
         });
 
         let signature = suite.sign(&f.signature.private, &f.payload).expect("sign");
@@ -44,15 +66,26 @@ fn crypto_core(c: &mut Criterion) {
 
         let group_context = vec![0u8; 120];
         group.bench_function(BenchmarkId::new("key-schedule-epoch", &name), |b| {
-            b.iter(|| key_schedule::next_epoch(&suite, &f.secret, &f.secret, &f.secret, black_box(&group_context)))
-        });
-
-        group.bench_function(BenchmarkId::new("secret-tree-generation-1000", &name), |b| {
             b.iter(|| {
-                let tree = SecretTree::new(suite, &f.secret, 8, RatchetPolicy::default());
-                tree.peek_key(LeafIndex(3), RatchetKind::Application, black_box(1000))
+                key_schedule::next_epoch(
+                    &suite,
+                    &f.secret,
+                    &f.secret,
+                    &f.secret,
+                    black_box(&group_context),
+                )
             })
         });
+
+        group.bench_function(
+            BenchmarkId::new("secret-tree-generation-1000", &name),
+            |b| {
+                b.iter(|| {
+                    let tree = SecretTree::new(suite, &f.secret, 8, RatchetPolicy::default());
+                    tree.peek_key(LeafIndex(3), RatchetKind::Application, black_box(1000))
+                })
+            },
+        );
         group.finish();
     }
 }

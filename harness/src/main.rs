@@ -8,7 +8,11 @@ use concord_harness::exit;
 use concord_harness::vectors::{self, Summary};
 
 #[derive(Parser, Debug)]
-#[command(name = "concord", version, about = "Conformance suite and reference simulator for MLS (RFC 9420) and MIMI")]
+#[command(
+    name = "concord",
+    version,
+    about = "Conformance suite and reference simulator for MLS (RFC 9420) and MIMI"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -104,7 +108,9 @@ fn run(vectors_dir: Option<PathBuf>) -> u8 {
     println!("step 1/1: official test vectors");
     let code = verify(vectors_dir, None, false);
     println!();
-    println!("not built yet: the interop harness (gRPC MLSClient), the simulated multi-provider network,");
+    println!(
+        "not built yet: the interop harness (gRPC MLSClient), the simulated multi-provider network,"
+    );
     println!("scenarios, the adversary and the reports; `concord run` grows with them.");
     code
 }

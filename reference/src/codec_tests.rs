@@ -25,11 +25,17 @@ fn varint_rejects_non_minimal_forms() {
     // 37 in two bytes, then in four bytes.
     assert_eq!(
         Reader::new(&[0x40, 0x25]).varint(),
-        Err(DecodeError::VarintNotMinimal { value: 37, length: 2 })
+        Err(DecodeError::VarintNotMinimal {
+            value: 37,
+            length: 2
+        })
     );
     assert_eq!(
         Reader::new(&[0x80, 0x00, 0x00, 0x25]).varint(),
-        Err(DecodeError::VarintNotMinimal { value: 37, length: 4 })
+        Err(DecodeError::VarintNotMinimal {
+            value: 37,
+            length: 4
+        })
     );
 }
 
@@ -45,7 +51,11 @@ fn varint_rejects_reserved_prefix() {
 fn length_past_end_is_an_error() {
     assert_eq!(
         Bytes::from_bytes(&[0x05, 1, 2]),
-        Err(DecodeError::LengthPastEnd { what: "opaque", declared: 5, remaining: 2 })
+        Err(DecodeError::LengthPastEnd {
+            what: "opaque",
+            declared: 5,
+            remaining: 2
+        })
     );
 }
 

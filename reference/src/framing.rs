@@ -16,8 +16,8 @@
 use crate::codec::{Bytes, Codec, DecodeError};
 use crate::crypto::{CryptoError, Suite};
 use crate::messages::{
-    AuthenticatedContent, ContentType, FramedContent, FramedContentAuthData, GroupContext, PrivateMessage,
-    PrivateMessageContent, PublicMessage, Sender, SenderData, WireFormat,
+    AuthenticatedContent, ContentType, FramedContent, FramedContentAuthData, GroupContext,
+    PrivateMessage, PrivateMessageContent, PublicMessage, Sender, SenderData, WireFormat,
 };
 use crate::secret_tree::{RatchetKind, SecretTree, SecretTreeError, sender_data_key_nonce};
 
@@ -44,14 +44,19 @@ pub enum FramingError {
     #[error("encrypted_sender_data does not decrypt (RFC 9420 section 6.3.2)")]
     SenderDataDecryption,
     /// RFC9420-6.3.1-1: the content does not decrypt.
-    #[error("PrivateMessage ciphertext does not decrypt with generation {generation} of leaf {leaf} (RFC 9420 section 6.3.1)")]
+    #[error(
+        "PrivateMessage ciphertext does not decrypt with generation {generation} of leaf {leaf} (RFC 9420 section 6.3.1)"
+    )]
     ContentDecryption { leaf: u32, generation: u32 },
     /// Only members send PrivateMessages (section 6.3).
     #[error("a PrivateMessage can only carry content from a member, not {0:?}")]
     PrivateSenderNotMember(Sender),
     /// API misuse: a commit needs a confirmation tag and other content must not have one.
     #[error("confirmation_tag present: {present}, but content type is {content_type:?}")]
-    ConfirmationTagMismatch { content_type: ContentType, present: bool },
+    ConfirmationTagMismatch {
+        content_type: ContentType,
+        present: bool,
+    },
 }
 
 /// Signs `content` as `wire_format` (section 6.1). `group_context` is covered for member
@@ -64,8 +69,14 @@ pub fn sign(
     content: FramedContent,
     group_context: &GroupContext,
 ) -> Result<AuthenticatedContent, FramingError> {
-    let tbs = content.tbs_bytes(wire_format, Some(group_context)).unwrap_or_default();
-    let signature = suite.sign_with_label(signature_private_key, FramedContentAuthData::SIGNATURE_LABEL, &tbs)?;
+    let tbs = content
+        .tbs_bytes(wire_format, Some(group_context))
+        .unwrap_or_default();
+    let signature = suite.sign_with_label(
+        signature_private_key,
+        FramedContentAuthData::SIGNATURE_LABEL,
+        &tbs,
+    )?;
     Ok(AuthenticatedContent {
         wire_format,
         content,
@@ -100,7 +111,10 @@ fn check_confirmation_tag(content: &AuthenticatedContent) -> Result<(), FramingE
     if present == (content_type == ContentType::Commit) {
         Ok(())
     } else {
-        Err(FramingError::ConfirmationTagMismatch { content_type, present })
+        Err(FramingError::ConfirmationTagMismatch {
+            content_type,
+            present,
+        })
     }
 }
 
@@ -134,7 +148,10 @@ pub fn unprotect_public(
     membership_key: &[u8],
 ) -> Result<AuthenticatedContent, FramingError> {
     if let Sender::Member { .. } = message.content.sender {
-        let tag = message.membership_tag.as_ref().ok_or(FramingError::MissingMembershipTag)?;
+        let tag = message
+            .membership_tag
+            .as_ref()
+            .ok_or(FramingError::MissingMembershipTag)?;
         let expected = suite.mac(membership_key, &message.membership_tag_input(group_context));
         if !constant_time_eq(&expected, tag) {
             return Err(FramingError::InvalidMembershipTag);
@@ -174,7 +191,12 @@ pub fn protect_private(
         ciphertext: Bytes::default(),
     };
     let nonce = guarded_nonce(&key.nonce, reuse_guard);
-    message.ciphertext = Bytes(suite.aead_seal(&key.key, &nonce, &message.content_aad().to_bytes(), &plaintext)?);
+    message.ciphertext = Bytes(suite.aead_seal(
+        &key.key,
+        &nonce,
+        &message.content_aad().to_bytes(),
+        &plaintext,
+    )?);
 
     let sender_data = SenderData {
         leaf_index,
@@ -214,7 +236,12 @@ pub fn unprotect_private(
     let kind = ratchet_kind(message.content_type);
     let key = secret_tree.receiving_key(sender_data.leaf_index, kind, sender_data.generation)?;
     let nonce = guarded_nonce(&key.nonce, sender_data.reuse_guard);
-    let plaintext = match suite.aead_open(&key.key, &nonce, &message.content_aad().to_bytes(), &message.ciphertext) {
+    let plaintext = match suite.aead_open(
+        &key.key,
+        &nonce,
+        &message.content_aad().to_bytes(),
+        &message.ciphertext,
+    ) {
         Ok(plaintext) => plaintext,
         Err(_) => {
             // A forged message must not burn the key of a genuine one still to come.
@@ -226,7 +253,10 @@ pub fn unprotect_private(
         }
     };
     let content = PrivateMessageContent::from_bytes(message.content_type, &plaintext)?;
-    Ok((content.authenticated_content(message, sender_data.leaf_index), sender_data))
+    Ok((
+        content.authenticated_content(message, sender_data.leaf_index),
+        sender_data,
+    ))
 }
 
 fn ratchet_kind(content_type: ContentType) -> RatchetKind {

@@ -36,7 +36,10 @@ impl std::fmt::Debug for EpochSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Secrets stay out of logs and transcripts; the authenticator is public by design.
         f.debug_struct("EpochSecrets")
-            .field("epoch_authenticator", &crate::hex(&self.epoch_authenticator))
+            .field(
+                "epoch_authenticator",
+                &crate::hex(&self.epoch_authenticator),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -54,7 +57,12 @@ pub fn joiner_secret(
     group_context: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
     let extracted = suite.kdf_extract(init_secret, commit_secret);
-    suite.expand_with_label(&extracted, b"joiner", group_context, suite.hash_length() as u16)
+    suite.expand_with_label(
+        &extracted,
+        b"joiner",
+        group_context,
+        suite.hash_length() as u16,
+    )
 }
 
 /// Everything below the joiner secret: what a new member joining by Welcome derives,
@@ -67,7 +75,12 @@ pub fn epoch_secrets(
 ) -> Result<EpochSecrets, CryptoError> {
     let member_secret = suite.kdf_extract(joiner_secret, psk_secret);
     let welcome_secret = suite.derive_secret(&member_secret, b"welcome")?;
-    let epoch_secret = suite.expand_with_label(&member_secret, b"epoch", group_context, suite.hash_length() as u16)?;
+    let epoch_secret = suite.expand_with_label(
+        &member_secret,
+        b"epoch",
+        group_context,
+        suite.hash_length() as u16,
+    )?;
     let derive = |label: &[u8]| suite.derive_secret(&epoch_secret, label);
     Ok(EpochSecrets {
         joiner_secret: joiner_secret.to_vec(),
@@ -97,15 +110,27 @@ pub fn next_epoch(
 }
 
 /// The welcome secret alone (section 8): what decrypts a Welcome's GroupInfo.
-pub fn welcome_secret(suite: &Suite, joiner_secret: &[u8], psk_secret: &[u8]) -> Result<Vec<u8>, CryptoError> {
+pub fn welcome_secret(
+    suite: &Suite,
+    joiner_secret: &[u8],
+    psk_secret: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     suite.derive_secret(&suite.kdf_extract(joiner_secret, psk_secret), b"welcome")
 }
 
 /// Key and nonce that encrypt the GroupInfo of a Welcome (section 12.4.3.1).
-pub fn welcome_key_nonce(suite: &Suite, welcome_secret: &[u8]) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
+pub fn welcome_key_nonce(
+    suite: &Suite,
+    welcome_secret: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
     Ok((
         suite.expand_with_label(welcome_secret, b"key", b"", suite.aead_key_length() as u16)?,
-        suite.expand_with_label(welcome_secret, b"nonce", b"", suite.aead_nonce_length() as u16)?,
+        suite.expand_with_label(
+            welcome_secret,
+            b"nonce",
+            b"",
+            suite.aead_nonce_length() as u16,
+        )?,
     ))
 }
 
@@ -122,6 +147,9 @@ pub fn export(
 }
 
 /// `external_priv, external_pub = KEM.DeriveKeyPair(external_secret)` (section 8).
-pub fn external_key_pair(suite: &Suite, external_secret: &[u8]) -> Result<HpkeKeyPair, CryptoError> {
+pub fn external_key_pair(
+    suite: &Suite,
+    external_secret: &[u8],
+) -> Result<HpkeKeyPair, CryptoError> {
     suite.hpke_derive_key_pair(external_secret)
 }

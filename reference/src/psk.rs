@@ -14,7 +14,10 @@ use crate::messages::{PreSharedKeyId, PskLabel};
 
 /// `psk_secret` for PSKs injected in the order given, each with its `PreSharedKeyID`
 /// and the PSK's value.
-pub fn psk_secret(suite: &Suite, psks: &[(PreSharedKeyId, Vec<u8>)]) -> Result<Vec<u8>, CryptoError> {
+pub fn psk_secret(
+    suite: &Suite,
+    psks: &[(PreSharedKeyId, Vec<u8>)],
+) -> Result<Vec<u8>, CryptoError> {
     let zero = vec![0u8; suite.hash_length()];
     // PSKLabel.count is a uint16: more PSKs than that cannot be labelled.
     let count = u16::try_from(psks.len()).map_err(|_| CryptoError::InvalidKeyLength {
@@ -31,7 +34,12 @@ pub fn psk_secret(suite: &Suite, psks: &[(PreSharedKeyId, Vec<u8>)]) -> Result<V
             count,
         }
         .to_bytes();
-        let input = suite.expand_with_label(&extracted, b"derived psk", &label, suite.hash_length() as u16)?;
+        let input = suite.expand_with_label(
+            &extracted,
+            b"derived psk",
+            &label,
+            suite.hash_length() as u16,
+        )?;
         secret = suite.kdf_extract(&input, &secret);
     }
     Ok(secret)

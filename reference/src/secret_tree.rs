@@ -93,7 +93,12 @@ impl SenderRatchet {
     fn key_at(suite: &Suite, secret: &[u8], generation: u32) -> Result<RatchetKey, CryptoError> {
         Ok(RatchetKey {
             generation,
-            key: suite.derive_tree_secret(secret, b"key", generation, suite.aead_key_length() as u16)?,
+            key: suite.derive_tree_secret(
+                secret,
+                b"key",
+                generation,
+                suite.aead_key_length() as u16,
+            )?,
             nonce: suite.derive_tree_secret(
                 secret,
                 b"nonce",
@@ -133,7 +138,12 @@ pub struct SecretTree {
 }
 
 impl SecretTree {
-    pub fn new(suite: Suite, encryption_secret: &[u8], leaf_count: u32, policy: RatchetPolicy) -> Self {
+    pub fn new(
+        suite: Suite,
+        encryption_secret: &[u8],
+        leaf_count: u32,
+        policy: RatchetPolicy,
+    ) -> Self {
         let mut node_secrets = BTreeMap::new();
         if leaf_count > 0 {
             node_secrets.insert(tree_math::root(leaf_count), encryption_secret.to_vec());
@@ -184,7 +194,11 @@ impl SecretTree {
         Ok(self.node_secrets.remove(&target))
     }
 
-    fn ratchet(&mut self, leaf: LeafIndex, kind: RatchetKind) -> Result<&mut SenderRatchet, SecretTreeError> {
+    fn ratchet(
+        &mut self,
+        leaf: LeafIndex,
+        kind: RatchetKind,
+    ) -> Result<&mut SenderRatchet, SecretTreeError> {
         if leaf.0 >= self.leaf_count {
             return Err(SecretTreeError::LeafOutOfRange {
                 leaf,
@@ -218,7 +232,11 @@ impl SecretTree {
     }
 
     /// The key a sender uses for its next message; the ratchet moves past it.
-    pub fn next_sending_key(&mut self, leaf: LeafIndex, kind: RatchetKind) -> Result<RatchetKey, SecretTreeError> {
+    pub fn next_sending_key(
+        &mut self,
+        leaf: LeafIndex,
+        kind: RatchetKind,
+    ) -> Result<RatchetKey, SecretTreeError> {
         let suite = self.suite;
         self.ratchet(leaf, kind)?.advance(&suite)
     }
@@ -272,7 +290,12 @@ impl SecretTree {
 
     /// The key of `generation` without consuming anything: for test vectors and
     /// diagnostics, which ask about generations in any order.
-    pub fn peek_key(&self, leaf: LeafIndex, kind: RatchetKind, generation: u32) -> Result<RatchetKey, SecretTreeError> {
+    pub fn peek_key(
+        &self,
+        leaf: LeafIndex,
+        kind: RatchetKind,
+        generation: u32,
+    ) -> Result<RatchetKey, SecretTreeError> {
         let mut fresh = SecretTree::new(self.suite, &[], self.leaf_count, self.policy);
         fresh.node_secrets = self.node_secrets.clone();
         if let Some(ratchet) = self.ratchets.get(&(leaf, kind)) {
@@ -304,7 +327,17 @@ pub fn sender_data_key_nonce(
     ciphertext: &[u8],
 ) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
     let sample = &ciphertext[..ciphertext.len().min(suite.hash_length())];
-    let key = suite.expand_with_label(sender_data_secret, b"key", sample, suite.aead_key_length() as u16)?;
-    let nonce = suite.expand_with_label(sender_data_secret, b"nonce", sample, suite.aead_nonce_length() as u16)?;
+    let key = suite.expand_with_label(
+        sender_data_secret,
+        b"key",
+        sample,
+        suite.aead_key_length() as u16,
+    )?;
+    let nonce = suite.expand_with_label(
+        sender_data_secret,
+        b"nonce",
+        sample,
+        suite.aead_nonce_length() as u16,
+    )?;
     Ok((key, nonce))
 }

@@ -148,8 +148,14 @@ pub fn is_ancestor_or_self(ancestor: NodeIndex, node: NodeIndex) -> bool {
     node.0 >= ancestor.0.saturating_sub(span) && node.0 <= ancestor.0.saturating_add(span)
 }
 
-/// The lowest common ancestor of two nodes.
+/// The lowest common ancestor of two nodes (a node is its own ancestor).
 pub fn common_ancestor(a: NodeIndex, b: NodeIndex) -> NodeIndex {
+    if is_ancestor_or_self(a, b) {
+        return a;
+    }
+    if is_ancestor_or_self(b, a) {
+        return b;
+    }
     let (mut x, mut y) = (a.0, b.0);
     let mut k = 0;
     while x != y {
@@ -157,7 +163,8 @@ pub fn common_ancestor(a: NodeIndex, b: NodeIndex) -> NodeIndex {
         y >>= 1;
         k += 1;
     }
-    NodeIndex((x << k) + (1 << k) - 1)
+    // k >= 1 here: the two differ, and neither holds the other.
+    NodeIndex((x << k) + (1 << (k - 1)) - 1)
 }
 
 #[cfg(test)]
@@ -181,6 +188,10 @@ mod tests {
             vec![NodeIndex(6), NodeIndex(1), NodeIndex(11)]
         );
         assert_eq!(common_ancestor(NodeIndex(2), NodeIndex(8)), NodeIndex(7));
+        assert_eq!(common_ancestor(NodeIndex(0), NodeIndex(2)), NodeIndex(1));
+        assert_eq!(common_ancestor(NodeIndex(4), NodeIndex(6)), NodeIndex(5));
+        assert_eq!(common_ancestor(NodeIndex(3), NodeIndex(6)), NodeIndex(3));
+        assert_eq!(common_ancestor(NodeIndex(12), NodeIndex(11)), NodeIndex(11));
         assert!(is_ancestor_or_self(NodeIndex(3), NodeIndex(6)));
         assert!(!is_ancestor_or_self(NodeIndex(3), NodeIndex(8)));
     }

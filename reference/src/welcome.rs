@@ -14,7 +14,9 @@ use crate::codec::{Bytes, Codec, DecodeError};
 use crate::crypto::{CryptoError, Suite};
 use crate::framing::constant_time_eq;
 use crate::key_schedule::{self, EpochSecrets};
-use crate::messages::{GroupInfo, GroupSecrets, KeyPackage, KeyPackageRef, PreSharedKeyId, Welcome};
+use crate::messages::{
+    GroupInfo, GroupSecrets, KeyPackage, KeyPackageRef, PreSharedKeyId, Welcome,
+};
 use crate::psk;
 use crate::transcript;
 
@@ -32,7 +34,9 @@ pub enum WelcomeError {
     #[error("the Welcome has no GroupSecrets for this key package")]
     NotForThisKeyPackage,
     /// RFC9420-12.4.3.1-1: the GroupSecrets do not decrypt.
-    #[error("GroupSecrets do not decrypt with the key package's init key (RFC 9420 section 12.4.3.1)")]
+    #[error(
+        "GroupSecrets do not decrypt with the key package's init key (RFC 9420 section 12.4.3.1)"
+    )]
     GroupSecretsDecryption,
     /// RFC9420-12.4.3.1-1: the GroupInfo does not decrypt.
     #[error("GroupInfo does not decrypt with the welcome key (RFC 9420 section 12.4.3.1)")]
@@ -44,7 +48,9 @@ pub enum WelcomeError {
     #[error("GroupInfo signature does not verify (RFC 9420 section 12.4.3.1)")]
     InvalidGroupInfoSignature,
     /// RFC9420-12.4.3.1-3: the GroupInfo confirmation tag does not match.
-    #[error("GroupInfo confirmation_tag does not match the derived confirmation key (RFC 9420 section 12.4.3.1)")]
+    #[error(
+        "GroupInfo confirmation_tag does not match the derived confirmation key (RFC 9420 section 12.4.3.1)"
+    )]
     ConfirmationTagMismatch,
 }
 
@@ -60,7 +66,9 @@ pub struct OpenedWelcome {
 
 /// `KeyPackageRef = RefHash("MLS 1.0 KeyPackage Reference", KeyPackage)` (section 5.2).
 pub fn key_package_ref(suite: &Suite, key_package: &KeyPackage) -> KeyPackageRef {
-    KeyPackageRef(Bytes(suite.ref_hash(b"MLS 1.0 KeyPackage Reference", &key_package.to_bytes())))
+    KeyPackageRef(Bytes(
+        suite.ref_hash(b"MLS 1.0 KeyPackage Reference", &key_package.to_bytes()),
+    ))
 }
 
 /// Decrypts the GroupSecrets and GroupInfo of `welcome` for `key_package` and checks the
@@ -79,7 +87,9 @@ pub fn open_welcome(
         });
     }
     let reference = key_package_ref(suite, key_package);
-    let entry = welcome.secrets_for(&reference).ok_or(WelcomeError::NotForThisKeyPackage)?;
+    let entry = welcome
+        .secrets_for(&reference)
+        .ok_or(WelcomeError::NotForThisKeyPackage)?;
     let group_secrets_bytes = suite
         .decrypt_with_label(
             init_private_key,
@@ -94,11 +104,16 @@ pub fn open_welcome(
     let psks = group_secrets
         .psks
         .iter()
-        .map(|id| psk_value(id).map(|value| (id.clone(), value)).ok_or_else(|| WelcomeError::UnknownPsk(id.clone())))
+        .map(|id| {
+            psk_value(id)
+                .map(|value| (id.clone(), value))
+                .ok_or_else(|| WelcomeError::UnknownPsk(id.clone()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let psk_secret = psk::psk_secret(suite, &psks)?;
 
-    let welcome_secret = key_schedule::welcome_secret(suite, &group_secrets.joiner_secret, &psk_secret)?;
+    let welcome_secret =
+        key_schedule::welcome_secret(suite, &group_secrets.joiner_secret, &psk_secret)?;
     let (key, nonce) = key_schedule::welcome_key_nonce(suite, &welcome_secret)?;
     let group_info_bytes = suite
         .aead_open(&key, &nonce, b"", &welcome.encrypted_group_info)

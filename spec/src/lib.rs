@@ -67,14 +67,25 @@ mod tests {
         for r in RFC9420 {
             assert!(seen.insert(r.id), "duplicate requirement id {}", r.id);
             let expected_prefix = format!("RFC9420-{}-", r.section);
-            assert!(r.id.starts_with(&expected_prefix), "{} does not start with {expected_prefix}", r.id);
-            assert!(!r.summary.is_empty() && !r.title.is_empty(), "{} lacks text", r.id);
+            assert!(
+                r.id.starts_with(&expected_prefix),
+                "{} does not start with {expected_prefix}",
+                r.id
+            );
+            assert!(
+                !r.summary.is_empty() && !r.title.is_empty(),
+                "{} lacks text",
+                r.id
+            );
         }
     }
 
     #[test]
     fn lookup_finds_known_ids_only() {
-        assert_eq!(requirement("RFC9420-2.1.2-1").map(|r| r.section), Some("2.1.2"));
+        assert_eq!(
+            requirement("RFC9420-2.1.2-1").map(|r| r.section),
+            Some("2.1.2")
+        );
         assert!(requirement("RFC9420-99-1").is_none());
     }
 }

@@ -1,10 +1,12 @@
 //! `crypto-basics.json`: the labeled operations of RFC 9420 sections 5.1 and 5.2, and
 //! DeriveTreeSecret (section 9.1).
 
-use concord_reference::crypto::Suite;
+use concord_reference::crypto::{SignatureScheme, Suite};
 use serde::Deserialize;
 
-use super::{AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite};
+use super::{
+    AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,7 +89,11 @@ pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict,
 
 fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
     let r = &case.ref_hash;
-    expect_bytes("ref_hash.out", &suite.ref_hash(r.label.as_bytes(), &r.value), &r.out)?;
+    expect_bytes(
+        "ref_hash.out",
+        &suite.ref_hash(r.label.as_bytes(), &r.value),
+        &r.out,
+    )?;
 
     let e = &case.expand_with_label;
     let out = suite
@@ -96,7 +102,9 @@ fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
     expect_bytes("expand_with_label.out", &out, &e.out)?;
 
     let d = &case.derive_secret;
-    let out = suite.derive_secret(&d.secret, d.label.as_bytes()).at("derive_secret.out")?;
+    let out = suite
+        .derive_secret(&d.secret, d.label.as_bytes())
+        .at("derive_secret.out")?;
     expect_bytes("derive_secret.out", &out, &d.out)?;
 
     let t = &case.derive_tree_secret;
@@ -106,33 +114,70 @@ fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
     expect_bytes("derive_tree_secret.out", &out, &t.out)?;
 
     let s = &case.sign_with_label;
-    let public = suite.signature_public_key(&s.private).at("sign_with_label.priv")?;
+    let public = suite
+        .signature_public_key(&s.private)
+        .at("sign_with_label.priv")?;
     expect_bytes("sign_with_label.pub", &public, &s.public)?;
     suite
         .verify_with_label(&s.public, s.label.as_bytes(), &s.content, &s.signature)
         .at("sign_with_label.signature")?;
-    // Signatures may be randomized: ours must verify, not match.
+    // ECDSA signatures may be randomized: ours must verify. EdDSA is deterministic
+    // (RFC 8032): ours must match byte for byte.
     let ours = suite
         .sign_with_label(&s.private, s.label.as_bytes(), &s.content)
         .at("sign_with_label (signing)")?;
+    if matches!(
+        suite.signature_scheme(),
+        SignatureScheme::Ed25519 | SignatureScheme::Ed448
+    ) {
+        expect_bytes(
+            "sign_with_label.signature (EdDSA is deterministic)",
+            &ours,
+            &s.signature,
+        )?;
+    }
     suite
         .verify_with_label(&s.public, s.label.as_bytes(), &s.content, &ours)
         .at("sign_with_label (own signature)")?;
 
     let h = &case.encrypt_with_label;
-    let public = suite.hpke_public_key(&h.private).at("encrypt_with_label.priv")?;
+    let public = suite
+        .hpke_public_key(&h.private)
+        .at("encrypt_with_label.priv")?;
     expect_bytes("encrypt_with_label.pub", &public, &h.public)?;
     let plaintext = suite
-        .decrypt_with_label(&h.private, h.label.as_bytes(), &h.context, &h.kem_output, &h.ciphertext)
+        .decrypt_with_label(
+            &h.private,
+            h.label.as_bytes(),
+            &h.context,
+            &h.kem_output,
+            &h.ciphertext,
+        )
         .at("encrypt_with_label.ciphertext")?;
     expect_bytes("encrypt_with_label.plaintext", &plaintext, &h.plaintext)?;
     // And our own encryption, under a seeded RNG, opens with the vector's key.
     let mut rng = super::seeded_rng(u64::from(case.cipher_suite));
     let (kem_output, ciphertext) = suite
-        .encrypt_with_label(&h.public, h.label.as_bytes(), &h.context, &h.plaintext, &mut rng)
+        .encrypt_with_label(
+            &h.public,
+            h.label.as_bytes(),
+            &h.context,
+            &h.plaintext,
+            &mut rng,
+        )
         .at("encrypt_with_label (sealing)")?;
     let reopened = suite
-        .decrypt_with_label(&h.private, h.label.as_bytes(), &h.context, &kem_output, &ciphertext)
+        .decrypt_with_label(
+            &h.private,
+            h.label.as_bytes(),
+            &h.context,
+            &kem_output,
+            &ciphertext,
+        )
         .at("encrypt_with_label (own ciphertext)")?;
-    expect_bytes("encrypt_with_label (own ciphertext)", &reopened, &h.plaintext)
+    expect_bytes(
+        "encrypt_with_label (own ciphertext)",
+        &reopened,
+        &h.plaintext,
+    )
 }

@@ -8,7 +8,9 @@
 use concord_reference::codec::{Reader, write_varint};
 use serde::Deserialize;
 
-use super::{AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, expect_eq, parse_case};
+use super::{
+    AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, expect_eq, parse_case,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,7 +7,9 @@ use concord_reference::key_schedule;
 use concord_reference::messages::GroupContext;
 use serde::Deserialize;
 
-use super::{AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite};
+use super::{
+    AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,24 +74,55 @@ fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
         let context_bytes = context.to_bytes();
         expect_bytes(&at("group_context"), &context_bytes, &e.group_context)?;
 
-        let secrets = key_schedule::next_epoch(suite, &init_secret, &e.commit_secret, &e.psk_secret, &context_bytes)
-            .at(&at("joiner_secret"))?;
+        let secrets = key_schedule::next_epoch(
+            suite,
+            &init_secret,
+            &e.commit_secret,
+            &e.psk_secret,
+            &context_bytes,
+        )
+        .at(&at("joiner_secret"))?;
         for (name, computed, expected) in [
             ("joiner_secret", &secrets.joiner_secret, &e.joiner_secret),
             ("welcome_secret", &secrets.welcome_secret, &e.welcome_secret),
             ("init_secret", &secrets.init_secret, &e.init_secret),
-            ("sender_data_secret", &secrets.sender_data_secret, &e.sender_data_secret),
-            ("encryption_secret", &secrets.encryption_secret, &e.encryption_secret),
-            ("exporter_secret", &secrets.exporter_secret, &e.exporter_secret),
-            ("epoch_authenticator", &secrets.epoch_authenticator, &e.epoch_authenticator),
-            ("external_secret", &secrets.external_secret, &e.external_secret),
-            ("confirmation_key", &secrets.confirmation_key, &e.confirmation_key),
+            (
+                "sender_data_secret",
+                &secrets.sender_data_secret,
+                &e.sender_data_secret,
+            ),
+            (
+                "encryption_secret",
+                &secrets.encryption_secret,
+                &e.encryption_secret,
+            ),
+            (
+                "exporter_secret",
+                &secrets.exporter_secret,
+                &e.exporter_secret,
+            ),
+            (
+                "epoch_authenticator",
+                &secrets.epoch_authenticator,
+                &e.epoch_authenticator,
+            ),
+            (
+                "external_secret",
+                &secrets.external_secret,
+                &e.external_secret,
+            ),
+            (
+                "confirmation_key",
+                &secrets.confirmation_key,
+                &e.confirmation_key,
+            ),
             ("membership_key", &secrets.membership_key, &e.membership_key),
             ("resumption_psk", &secrets.resumption_psk, &e.resumption_psk),
         ] {
             expect_bytes(&at(name), computed, expected)?;
         }
-        let external = key_schedule::external_key_pair(suite, &secrets.external_secret).at(&at("external_pub"))?;
+        let external = key_schedule::external_key_pair(suite, &secrets.external_secret)
+            .at(&at("external_pub"))?;
         expect_bytes(&at("external_pub"), &external.public, &e.external_pub)?;
         let exported = key_schedule::export(
             suite,

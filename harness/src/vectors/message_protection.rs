@@ -9,14 +9,16 @@ use concord_reference::codec::{Bytes, Codec};
 use concord_reference::crypto::Suite;
 use concord_reference::framing;
 use concord_reference::messages::{
-    AuthenticatedContent, Commit, ContentBody, FramedContent, GroupContext, MlsMessage, MlsMessageBody, Proposal,
-    Sender, WireFormat,
+    AuthenticatedContent, Commit, ContentBody, FramedContent, GroupContext, MlsMessage,
+    MlsMessageBody, Proposal, Sender, WireFormat,
 };
 use concord_reference::secret_tree::{RatchetPolicy, SecretTree};
 use concord_reference::tree_math::LeafIndex;
 use serde::Deserialize;
 
-use super::{AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_eq, parse_case, with_suite};
+use super::{
+    AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_eq, parse_case, with_suite,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,33 +60,74 @@ struct Epoch<'a> {
 
 impl Epoch<'_> {
     fn secret_tree(&self) -> SecretTree {
-        SecretTree::new(*self.suite, &self.case.encryption_secret, LEAF_COUNT, RatchetPolicy::default())
+        SecretTree::new(
+            *self.suite,
+            &self.case.encryption_secret,
+            LEAF_COUNT,
+            RatchetPolicy::default(),
+        )
     }
 
     /// Unprotects a PublicMessage: membership tag, then signature.
     fn open_public(&self, field: &str, bytes: &[u8]) -> Result<AuthenticatedContent, Mismatch> {
         let message = MlsMessage::from_bytes(bytes).at(field)?;
         let MlsMessageBody::PublicMessage(public) = message.body else {
-            return Err(Mismatch::new(field, format!("expected a PublicMessage, got {:?}", message.wire_format())));
+            return Err(Mismatch::new(
+                field,
+                format!("expected a PublicMessage, got {:?}", message.wire_format()),
+            ));
         };
-        let content = framing::unprotect_public(self.suite, &public, &self.context, &self.case.membership_key).at(field)?;
-        framing::verify_signature(self.suite, &self.case.signature_pub, &content, &self.context).at(field)?;
+        let content = framing::unprotect_public(
+            self.suite,
+            &public,
+            &self.context,
+            &self.case.membership_key,
+        )
+        .at(field)?;
+        framing::verify_signature(
+            self.suite,
+            &self.case.signature_pub,
+            &content,
+            &self.context,
+        )
+        .at(field)?;
         Ok(content)
     }
 
     /// Unprotects a PrivateMessage: sender data, content, then signature.
-    fn open_private(&self, field: &str, bytes: &[u8], tree: &mut SecretTree) -> Result<AuthenticatedContent, Mismatch> {
+    fn open_private(
+        &self,
+        field: &str,
+        bytes: &[u8],
+        tree: &mut SecretTree,
+    ) -> Result<AuthenticatedContent, Mismatch> {
         let message = MlsMessage::from_bytes(bytes).at(field)?;
         let MlsMessageBody::PrivateMessage(private) = message.body else {
-            return Err(Mismatch::new(field, format!("expected a PrivateMessage, got {:?}", message.wire_format())));
+            return Err(Mismatch::new(
+                field,
+                format!("expected a PrivateMessage, got {:?}", message.wire_format()),
+            ));
         };
-        let (content, _) = framing::unprotect_private(self.suite, &private, tree, &self.case.sender_data_secret).at(field)?;
-        framing::verify_signature(self.suite, &self.case.signature_pub, &content, &self.context).at(field)?;
+        let (content, _) =
+            framing::unprotect_private(self.suite, &private, tree, &self.case.sender_data_secret)
+                .at(field)?;
+        framing::verify_signature(
+            self.suite,
+            &self.case.signature_pub,
+            &content,
+            &self.context,
+        )
+        .at(field)?;
         Ok(content)
     }
 
     /// Signs `body` from the sender, as the vectors' messages are.
-    fn sign(&self, field: &str, wire_format: WireFormat, body: ContentBody) -> Result<AuthenticatedContent, Mismatch> {
+    fn sign(
+        &self,
+        field: &str,
+        wire_format: WireFormat,
+        body: ContentBody,
+    ) -> Result<AuthenticatedContent, Mismatch> {
         let content = FramedContent {
             group_id: Bytes(self.case.group_id.to_vec()),
             epoch: self.case.epoch,
@@ -92,8 +135,14 @@ impl Epoch<'_> {
             authenticated_data: Bytes::default(),
             body,
         };
-        let mut signed =
-            framing::sign(self.suite, &self.case.signature_priv, wire_format, content, &self.context).at(field)?;
+        let mut signed = framing::sign(
+            self.suite,
+            &self.case.signature_priv,
+            wire_format,
+            content,
+            &self.context,
+        )
+        .at(field)?;
         if signed.content.content_type() == concord_reference::messages::ContentType::Commit {
             // Any tag will do here: the vectors do not give a confirmation key.
             signed.auth.confirmation_tag = Some(Bytes(vec![0x42; self.suite.hash_length()]));
@@ -106,10 +155,19 @@ impl Epoch<'_> {
         let field = format!("{name} (reference round trip)");
         if public_too {
             let signed = self.sign(&field, WireFormat::MLS_PUBLIC_MESSAGE, body.clone())?;
-            let public =
-                framing::protect_public(self.suite, signed, &self.context, &self.case.membership_key).at(&field)?;
+            let public = framing::protect_public(
+                self.suite,
+                signed,
+                &self.context,
+                &self.case.membership_key,
+            )
+            .at(&field)?;
             let bytes = MlsMessage::new(MlsMessageBody::PublicMessage(public)).to_bytes();
-            expect_eq(&field, &self.open_public(&field, &bytes)?.content.body, body)?;
+            expect_eq(
+                &field,
+                &self.open_public(&field, &bytes)?.content.body,
+                body,
+            )?;
         }
         let signed = self.sign(&field, WireFormat::MLS_PRIVATE_MESSAGE, body.clone())?;
         let private = framing::protect_private(
@@ -122,7 +180,14 @@ impl Epoch<'_> {
         )
         .at(&field)?;
         let bytes = MlsMessage::new(MlsMessageBody::PrivateMessage(private)).to_bytes();
-        expect_eq(&field, &self.open_private(&field, &bytes, &mut self.secret_tree())?.content.body, body)
+        expect_eq(
+            &field,
+            &self
+                .open_private(&field, &bytes, &mut self.secret_tree())?
+                .content
+                .body,
+            body,
+        )
     }
 }
 
@@ -154,7 +219,11 @@ fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
             let field = format!("{name}_pub");
             let opened = epoch.open_public(&field, public)?;
             expect_eq(&field, &opened.content.body, body)?;
-            expect_eq(&format!("{field} (sender)"), opened.content.sender, Sender::Member { leaf_index: SENDER })?;
+            expect_eq(
+                &format!("{field} (sender)"),
+                opened.content.sender,
+                Sender::Member { leaf_index: SENDER },
+            )?;
         }
         let field = format!("{name}_priv");
         let private = match name {

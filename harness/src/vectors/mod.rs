@@ -35,9 +35,14 @@ pub use hexbytes::HexBytes;
 pub enum CaseVerdict {
     Passed,
     /// The reference disagrees with the vector at `field`.
-    Failed { field: String, detail: String },
+    Failed {
+        field: String,
+        detail: String,
+    },
     /// Not checked, with the reason (unsupported suite, family not built yet).
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 /// Why a case could not even be read: the vector file is at fault, not the reference.
@@ -72,17 +77,28 @@ pub fn expect_bytes(field: &str, computed: &[u8], expected: &[u8]) -> Result<(),
     } else {
         Err(Mismatch::new(
             field,
-            format!("computed {}, vector has {}", short_hex(computed), short_hex(expected)),
+            format!(
+                "computed {}, vector has {}",
+                short_hex(computed),
+                short_hex(expected)
+            ),
         ))
     }
 }
 
 /// Compares two values of any printable type.
-pub fn expect_eq<T: PartialEq + std::fmt::Debug>(field: &str, computed: T, expected: T) -> Result<(), Mismatch> {
+pub fn expect_eq<T: PartialEq + std::fmt::Debug>(
+    field: &str,
+    computed: T,
+    expected: T,
+) -> Result<(), Mismatch> {
     if computed == expected {
         Ok(())
     } else {
-        Err(Mismatch::new(field, format!("computed {computed:?}, vector has {expected:?}")))
+        Err(Mismatch::new(
+            field,
+            format!("computed {computed:?}, vector has {expected:?}"),
+        ))
     }
 }
 
@@ -106,6 +122,9 @@ fn short_hex(bytes: &[u8]) -> String {
     }
 }
 
+/// Checks one case (by index, for error messages) of a family's file.
+pub type CaseCheck = fn(usize, &serde_json::Value) -> Result<CaseVerdict, MalformedCase>;
+
 /// One official vector family: its file, the requirements it exercises, how to check a case.
 #[derive(Debug, Clone, Copy)]
 pub struct Family {
@@ -114,27 +133,105 @@ pub struct Family {
     /// Requirement IDs (spec/) the family's checks exercise.
     pub requirements: &'static [&'static str],
     /// `None` while the family is not built yet: its cases are skipped.
-    check: Option<fn(usize, &serde_json::Value) -> Result<CaseVerdict, MalformedCase>>,
+    check: Option<CaseCheck>,
 }
 
 /// Every official family, in the order files are reported.
 pub static FAMILIES: &[Family] = &[
-    Family { name: "tree-math", requirements: &["RFC9420-4.2-1"], check: Some(tree_math::check) },
-    Family { name: "crypto-basics", requirements: &["RFC9420-5.1.2-1", "RFC9420-5.1.3-1", "RFC9420-5.2-1", "RFC9420-9.1-1"], check: Some(crypto_basics::check) },
-    Family { name: "secret-tree", requirements: &["RFC9420-9-1", "RFC9420-9.1-1", "RFC9420-6.3.2-1"], check: Some(secret_tree::check) },
-    Family { name: "message-protection", requirements: &["RFC9420-6.1-1", "RFC9420-6.2-1", "RFC9420-6.3.1-1", "RFC9420-6.3.2-1"], check: Some(message_protection::check) },
-    Family { name: "key-schedule", requirements: &["RFC9420-8-1", "RFC9420-8.5-1"], check: Some(key_schedule::check) },
-    Family { name: "psk_secret", requirements: &["RFC9420-8.4-1"], check: Some(psk_secret::check) },
-    Family { name: "transcript-hashes", requirements: &["RFC9420-8.2-1"], check: Some(transcript_hashes::check) },
-    Family { name: "welcome", requirements: &["RFC9420-12.4.3.1-1", "RFC9420-12.4.3.1-2", "RFC9420-12.4.3.1-3"], check: Some(welcome::check) },
-    Family { name: "deserialization", requirements: &["RFC9420-2.1.2-1"], check: Some(deserialization::check) },
-    Family { name: "tree-operations", requirements: &[], check: None },
-    Family { name: "tree-validation", requirements: &[], check: None },
-    Family { name: "treekem", requirements: &[], check: None },
-    Family { name: "messages", requirements: &[], check: None },
-    Family { name: "passive-client-welcome", requirements: &[], check: None },
-    Family { name: "passive-client-handling-commit", requirements: &[], check: None },
-    Family { name: "passive-client-random", requirements: &[], check: None },
+    Family {
+        name: "tree-math",
+        requirements: &["RFC9420-4.2-1"],
+        check: Some(tree_math::check),
+    },
+    Family {
+        name: "crypto-basics",
+        requirements: &[
+            "RFC9420-5.1.2-1",
+            "RFC9420-5.1.3-1",
+            "RFC9420-5.2-1",
+            "RFC9420-9.1-1",
+        ],
+        check: Some(crypto_basics::check),
+    },
+    Family {
+        name: "secret-tree",
+        requirements: &["RFC9420-9-1", "RFC9420-9.1-1", "RFC9420-6.3.2-1"],
+        check: Some(secret_tree::check),
+    },
+    Family {
+        name: "message-protection",
+        requirements: &[
+            "RFC9420-6.1-1",
+            "RFC9420-6.2-1",
+            "RFC9420-6.3.1-1",
+            "RFC9420-6.3.2-1",
+        ],
+        check: Some(message_protection::check),
+    },
+    Family {
+        name: "key-schedule",
+        requirements: &["RFC9420-8-1", "RFC9420-8.5-1"],
+        check: Some(key_schedule::check),
+    },
+    Family {
+        name: "psk_secret",
+        requirements: &["RFC9420-8.4-1"],
+        check: Some(psk_secret::check),
+    },
+    Family {
+        name: "transcript-hashes",
+        requirements: &["RFC9420-8.2-1"],
+        check: Some(transcript_hashes::check),
+    },
+    Family {
+        name: "welcome",
+        requirements: &[
+            "RFC9420-12.4.3.1-1",
+            "RFC9420-12.4.3.1-2",
+            "RFC9420-12.4.3.1-3",
+        ],
+        check: Some(welcome::check),
+    },
+    Family {
+        name: "deserialization",
+        requirements: &["RFC9420-2.1.2-1"],
+        check: Some(deserialization::check),
+    },
+    Family {
+        name: "tree-operations",
+        requirements: &[],
+        check: None,
+    },
+    Family {
+        name: "tree-validation",
+        requirements: &[],
+        check: None,
+    },
+    Family {
+        name: "treekem",
+        requirements: &[],
+        check: None,
+    },
+    Family {
+        name: "messages",
+        requirements: &[],
+        check: None,
+    },
+    Family {
+        name: "passive-client-welcome",
+        requirements: &[],
+        check: None,
+    },
+    Family {
+        name: "passive-client-handling-commit",
+        requirements: &[],
+        check: None,
+    },
+    Family {
+        name: "passive-client-random",
+        requirements: &[],
+        check: None,
+    },
 ];
 
 /// Looks a family up by its file stem.
@@ -143,7 +240,10 @@ pub fn family(name: &str) -> Option<&'static Family> {
 }
 
 /// Deserializes a case into a family's struct, naming the failing field by its path.
-pub fn parse_case<T: DeserializeOwned>(case_index: usize, case: &serde_json::Value) -> Result<T, MalformedCase> {
+pub fn parse_case<T: DeserializeOwned>(
+    case_index: usize,
+    case: &serde_json::Value,
+) -> Result<T, MalformedCase> {
     serde_path_to_error::deserialize(case).map_err(|e| MalformedCase {
         case_index,
         field: e.path().to_string(),
@@ -161,9 +261,10 @@ fn verdict_from(result: Result<(), Mismatch>) -> CaseVerdict {
 
 /// The suite a case is for, or a skip verdict when the reference does not implement it.
 pub fn suite_or_skip(cipher_suite: u16) -> Result<concord_reference::crypto::Suite, CaseVerdict> {
-    concord_reference::crypto::Suite::new(concord_reference::crypto::CipherSuite(cipher_suite)).map_err(|e| CaseVerdict::Skipped {
-        reason: format!("cipher suite {cipher_suite}: {e}"),
-    })
+    concord_reference::crypto::Suite::new(concord_reference::crypto::CipherSuite(cipher_suite))
+        .map_err(|e| CaseVerdict::Skipped {
+            reason: format!("cipher suite {cipher_suite}: {e}"),
+        })
 }
 
 /// Runs a suite-specific check: skip if the suite is unsupported, else check.
@@ -310,9 +411,16 @@ pub fn verify_file(family: &Family, path: &Path) -> FileReport {
 }
 
 fn read_cases(path: &Path) -> Result<Vec<serde_json::Value>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not valid JSON (line {}, column {}): {e}", path.display(), e.line(), e.column()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: not valid JSON (line {}, column {}): {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
     match value {
         serde_json::Value::Array(cases) => Ok(cases),
         other => Err(format!(
@@ -335,7 +443,10 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
 }
 
 /// Verifies every recognised file in `directory`, or only the families in `only`.
-pub fn verify_directory(directory: &Path, only: Option<&[String]>) -> Result<Summary, VerifyUsageError> {
+pub fn verify_directory(
+    directory: &Path,
+    only: Option<&[String]>,
+) -> Result<Summary, VerifyUsageError> {
     if !directory.is_dir() {
         return Err(VerifyUsageError::NoDirectory(directory.to_path_buf()));
     }
@@ -346,7 +457,11 @@ pub fn verify_directory(directory: &Path, only: Option<&[String]>) -> Result<Sum
             .map(|name| {
                 family(name).ok_or_else(|| VerifyUsageError::UnknownFamily {
                     name: name.clone(),
-                    known: FAMILIES.iter().map(|f| f.name).collect::<Vec<_>>().join(", "),
+                    known: FAMILIES
+                        .iter()
+                        .map(|f| f.name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 })
             })
             .collect::<Result<_, _>>()?,
@@ -405,8 +520,14 @@ pub fn format_file_line(file: &FileReport) -> String {
         file.family, file.cases, file.passed, file.failed, file.skipped
     );
     if let Some(f) = &file.first_failure {
-        let suite = f.cipher_suite.map(|s| format!(", suite {s}")).unwrap_or_default();
-        line.push_str(&format!("; first failure: case {}{suite}, field `{}`: {}", f.case_index, f.field, f.detail));
+        let suite = f
+            .cipher_suite
+            .map(|s| format!(", suite {s}"))
+            .unwrap_or_default();
+        line.push_str(&format!(
+            "; first failure: case {}{suite}, field `{}`: {}",
+            f.case_index, f.field, f.detail
+        ));
     }
     if file.skipped > 0
         && let Some(reason) = &file.skip_reason

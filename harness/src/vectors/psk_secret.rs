@@ -5,7 +5,9 @@ use concord_reference::crypto::Suite;
 use concord_reference::messages::{PreSharedKeyId, Psk};
 use serde::Deserialize;
 
-use super::{AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite};
+use super::{
+    AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +36,12 @@ fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
         .iter()
         .map(|p| {
             (
-                PreSharedKeyId { psk: Psk::External { psk_id: Bytes(p.psk_id.to_vec()) }, psk_nonce: Bytes(p.psk_nonce.to_vec()) },
+                PreSharedKeyId {
+                    psk: Psk::External {
+                        psk_id: Bytes(p.psk_id.to_vec()),
+                    },
+                    psk_nonce: Bytes(p.psk_nonce.to_vec()),
+                },
                 p.psk.to_vec(),
             )
         })

@@ -2,11 +2,15 @@
 //! (RFC 9420 sections 9, 9.1 and 6.3.2).
 
 use concord_reference::crypto::Suite;
-use concord_reference::secret_tree::{RatchetKind, RatchetPolicy, SecretTree, sender_data_key_nonce};
+use concord_reference::secret_tree::{
+    RatchetKind, RatchetPolicy, SecretTree, sender_data_key_nonce,
+};
 use concord_reference::tree_math::LeafIndex;
 use serde::Deserialize;
 
-use super::{AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite};
+use super::{
+    AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,20 +48,40 @@ pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict,
 
 fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
     let sd = &case.sender_data;
-    let (key, nonce) = sender_data_key_nonce(suite, &sd.sender_data_secret, &sd.ciphertext).at("sender_data")?;
+    let (key, nonce) =
+        sender_data_key_nonce(suite, &sd.sender_data_secret, &sd.ciphertext).at("sender_data")?;
     expect_bytes("sender_data.key", &key, &sd.key)?;
     expect_bytes("sender_data.nonce", &nonce, &sd.nonce)?;
 
     let leaf_count = u32::try_from(case.leaves.len()).at("leaves")?;
-    let tree = SecretTree::new(*suite, &case.encryption_secret, leaf_count, RatchetPolicy::default());
+    let tree = SecretTree::new(
+        *suite,
+        &case.encryption_secret,
+        leaf_count,
+        RatchetPolicy::default(),
+    );
     for (leaf, generations) in case.leaves.iter().enumerate() {
         for (j, g) in generations.iter().enumerate() {
             let at = |name: &str| format!("leaves[{leaf}][{j}].{name}");
             for (kind, want_key, want_nonce, key_name, nonce_name) in [
-                (RatchetKind::Application, &g.application_key, &g.application_nonce, "application_key", "application_nonce"),
-                (RatchetKind::Handshake, &g.handshake_key, &g.handshake_nonce, "handshake_key", "handshake_nonce"),
+                (
+                    RatchetKind::Application,
+                    &g.application_key,
+                    &g.application_nonce,
+                    "application_key",
+                    "application_nonce",
+                ),
+                (
+                    RatchetKind::Handshake,
+                    &g.handshake_key,
+                    &g.handshake_nonce,
+                    "handshake_key",
+                    "handshake_nonce",
+                ),
             ] {
-                let derived = tree.peek_key(LeafIndex(leaf as u32), kind, g.generation).at(&at(key_name))?;
+                let derived = tree
+                    .peek_key(LeafIndex(leaf as u32), kind, g.generation)
+                    .at(&at(key_name))?;
                 expect_bytes(&at(key_name), &derived.key, want_key)?;
                 expect_bytes(&at(nonce_name), &derived.nonce, want_nonce)?;
             }

@@ -7,7 +7,10 @@ use concord_reference::messages::{AuthenticatedContent, ContentType};
 use concord_reference::transcript;
 use serde::Deserialize;
 
-use super::{AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, expect_eq, parse_case, with_suite};
+use super::{
+    AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, expect_eq, parse_case,
+    with_suite,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,23 +30,45 @@ pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict,
 }
 
 fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
-    let content = AuthenticatedContent::from_bytes(&case.authenticated_content).at("authenticated_content")?;
-    expect_eq("authenticated_content (content type)", content.content.content_type(), ContentType::Commit)?;
-    expect_bytes("authenticated_content (re-encoded)", &content.to_bytes(), &case.authenticated_content)?;
-    let tag = content
-        .auth
-        .confirmation_tag
-        .as_ref()
-        .ok_or_else(|| Mismatch::new("authenticated_content", "a Commit without a confirmation_tag"))?;
+    let content = AuthenticatedContent::from_bytes(&case.authenticated_content)
+        .at("authenticated_content")?;
+    expect_eq(
+        "authenticated_content (content type)",
+        content.content.content_type(),
+        ContentType::Commit,
+    )?;
+    expect_bytes(
+        "authenticated_content (re-encoded)",
+        &content.to_bytes(),
+        &case.authenticated_content,
+    )?;
+    let tag = content.auth.confirmation_tag.as_ref().ok_or_else(|| {
+        Mismatch::new(
+            "authenticated_content",
+            "a Commit without a confirmation_tag",
+        )
+    })?;
 
     let confirmed = transcript::confirmed_transcript_hash(
         suite,
         &case.interim_transcript_hash_before,
         &content.confirmed_transcript_hash_input(),
     );
-    expect_bytes("confirmed_transcript_hash_after", &confirmed, &case.confirmed_transcript_hash_after)?;
+    expect_bytes(
+        "confirmed_transcript_hash_after",
+        &confirmed,
+        &case.confirmed_transcript_hash_after,
+    )?;
     let expected_tag = transcript::confirmation_tag(suite, &case.confirmation_key, &confirmed);
-    expect_bytes("authenticated_content (confirmation_tag)", tag, &expected_tag)?;
+    expect_bytes(
+        "authenticated_content (confirmation_tag)",
+        tag,
+        &expected_tag,
+    )?;
     let interim = transcript::interim_transcript_hash(suite, &confirmed, tag);
-    expect_bytes("interim_transcript_hash_after", &interim, &case.interim_transcript_hash_after)
+    expect_bytes(
+        "interim_transcript_hash_after",
+        &interim,
+        &case.interim_transcript_hash_after,
+    )
 }

@@ -33,14 +33,19 @@ fn verify(case: &Case) -> Result<(), Mismatch> {
     let n = case.n_leaves;
     expect_eq("n_nodes", tree_math::node_width(n), case.n_nodes)?;
     expect_eq("root", tree_math::root(n).0, case.root)?;
-    let columns: [(&str, &Vec<Option<u32>>, &dyn Fn(NodeIndex) -> Option<NodeIndex>); 4] = [
-        ("left", &case.left, &|x| tree_math::left(x)),
-        ("right", &case.right, &|x| tree_math::right(x)),
+    type Relation<'a> = &'a dyn Fn(NodeIndex) -> Option<NodeIndex>;
+    let columns: [(&str, &Vec<Option<u32>>, Relation); 4] = [
+        ("left", &case.left, &tree_math::left),
+        ("right", &case.right, &tree_math::right),
         ("parent", &case.parent, &|x| tree_math::parent(x, n)),
         ("sibling", &case.sibling, &|x| tree_math::sibling(x, n)),
     ];
     for (name, expected, compute) in columns {
-        expect_eq(&format!("{name} (length)"), expected.len(), case.n_nodes as usize)?;
+        expect_eq(
+            &format!("{name} (length)"),
+            expected.len(),
+            case.n_nodes as usize,
+        )?;
         for (x, want) in expected.iter().enumerate() {
             let got = compute(NodeIndex(x as u32)).map(|i| i.0);
             expect_eq(&format!("{name}[{x}]"), got, *want)?;

@@ -7,7 +7,9 @@ use concord_reference::messages::{MlsMessage, MlsMessageBody};
 use concord_reference::welcome;
 use serde::Deserialize;
 
-use super::{AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_eq, parse_case, with_suite};
+use super::{
+    AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_eq, parse_case, with_suite,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,16 +29,36 @@ pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict,
 }
 
 fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
-    let MlsMessageBody::KeyPackage(key_package) = MlsMessage::from_bytes(&case.key_package).at("key_package")?.body
+    let MlsMessageBody::KeyPackage(key_package) = MlsMessage::from_bytes(&case.key_package)
+        .at("key_package")?
+        .body
     else {
-        return Err(Mismatch::new("key_package", "not an MLSMessage carrying a KeyPackage"));
+        return Err(Mismatch::new(
+            "key_package",
+            "not an MLSMessage carrying a KeyPackage",
+        ));
     };
-    let MlsMessageBody::Welcome(message) = MlsMessage::from_bytes(&case.welcome).at("welcome")?.body else {
-        return Err(Mismatch::new("welcome", "not an MLSMessage carrying a Welcome"));
+    let MlsMessageBody::Welcome(message) =
+        MlsMessage::from_bytes(&case.welcome).at("welcome")?.body
+    else {
+        return Err(Mismatch::new(
+            "welcome",
+            "not an MLSMessage carrying a Welcome",
+        ));
     };
     let public = suite.hpke_public_key(&case.init_priv).at("init_priv")?;
-    expect_eq("key_package (init_key matches init_priv)", &public[..], &key_package.init_key.0[..])?;
-    let opened = welcome::open_welcome(suite, &message, &key_package, &case.init_priv, |_| None).at("welcome")?;
-    welcome::verify_group_info_signature(suite, &opened.group_info, &case.signer_pub).at("signer_pub")?;
-    expect_eq("welcome (group_info cipher suite)", opened.group_info.group_context.cipher_suite, suite.id())
+    expect_eq(
+        "key_package (init_key matches init_priv)",
+        &public[..],
+        &key_package.init_key.0[..],
+    )?;
+    let opened = welcome::open_welcome(suite, &message, &key_package, &case.init_priv, |_| None)
+        .at("welcome")?;
+    welcome::verify_group_info_signature(suite, &opened.group_info, &case.signer_pub)
+        .at("signer_pub")?;
+    expect_eq(
+        "welcome (group_info cipher suite)",
+        opened.group_info.group_context.cipher_suite,
+        suite.id(),
+    )
 }

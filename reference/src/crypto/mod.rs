@@ -39,8 +39,6 @@ mod hpke_tests;
 mod rfc9180_vectors;
 #[cfg(test)]
 mod roundtrip_tests;
-#[cfg(test)]
-mod vectors_tests;
 
 pub use aead::Aead;
 pub use dh::Kem;

@@ -143,10 +143,33 @@ fn signatures_round_trip_and_reject_tampering() -> TestResult {
             suite.verify(&pair.public[1..], b"message", &signature),
             Err(CryptoError::InvalidPublicKey { .. })
         ));
+        let longer = [pair.private.as_slice(), &[0]].concat();
         assert!(matches!(
-            suite.sign(&pair.private[1..], b"message"),
+            suite.sign(&longer, b"message"),
             Err(CryptoError::InvalidPrivateKey { .. })
         ));
+        // ECDSA scalars may come without their leading zero bytes (the official vectors
+        // have such P-521 keys); EdDSA seeds must be exact.
+        let with_zero = [&[0u8][..], &pair.private[1..]].concat();
+        let short = &pair.private[1..];
+        match suite.signature_scheme() {
+            SignatureScheme::Ed25519 | SignatureScheme::Ed448 => assert!(matches!(
+                suite.sign(short, b"message"),
+                Err(CryptoError::InvalidPrivateKey { .. })
+            )),
+            _ if pair.private[0] == 0 => {
+                assert_eq!(
+                    suite.signature_public_key(short)?,
+                    pair.public,
+                    "{id:?} short scalar"
+                )
+            }
+            _ => assert_eq!(
+                suite.signature_public_key(&with_zero)?.len(),
+                pair.public.len(),
+                "{id:?} scalar with a zero top byte"
+            ),
+        }
 
         // Labeled signatures bind the label.
         let labeled = suite.sign_with_label(&pair.private, b"LeafNodeTBS", b"content")?;

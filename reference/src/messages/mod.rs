@@ -13,19 +13,22 @@
 //!                                   Extension and its payloads (extensions)
 //! ```
 //!
-//! | file                 | RFC 9420 section | structs                                        |
-//! |----------------------|------------------|------------------------------------------------|
-//! | `mod.rs`             | 6                | MLSMessage, ProtocolVersion, WireFormat        |
-//! | `credential.rs`      | 5.3              | Credential, Certificate, CredentialType        |
-//! | `framing.rs`         | 6, 6.1, 6.2      | Sender, FramedContent, auth data, PublicMessage|
-//! | `private_message.rs` | 6.3              | PrivateMessage, content, sender data, AADs     |
-//! | `tree.rs`            | 7.1, 7.6, 12.4.3.3 | ParentNode, Node, UpdatePath, ratchet_tree   |
-//! | `leaf_node.rs`       | 7.2              | LeafNode, Capabilities, Lifetime, LeafNodeTBS  |
-//! | `group_context.rs`   | 8.1, 8.4         | GroupContext, PreSharedKeyID, PSKLabel         |
-//! | `key_package.rs`     | 10               | KeyPackage, KeyPackageTBS                      |
-//! | `proposals.rs`       | 12.1, 12.4       | Proposal and its bodies, ProposalOrRef, Commit |
-//! | `welcome.rs`         | 12.4.3           | GroupInfo, GroupSecrets, Welcome               |
-//! | `extensions.rs`      | 12.1.8.1, 13.4   | Extension and the typed payloads               |
+//! | file                 | RFC 9420 section   | structs                                           |
+//! |----------------------|--------------------|---------------------------------------------------|
+//! | `mod.rs`             | 6                  | MLSMessage, ProtocolVersion, WireFormat           |
+//! | `credential.rs`      | 5.3                | Credential, Certificate, CredentialType           |
+//! | `framing.rs`         | 6, 6.1, 6.2, 8.2   | Sender, FramedContent(TBS), AuthenticatedContent, |
+//! |                      |                    | PublicMessage, transcript hash inputs             |
+//! | `private_message.rs` | 6.3                | PrivateMessage, its content, SenderData, AADs     |
+//! | `tree.rs`            | 5.1.1, 7.1, 7.6,   | key types, ParentNode, Node, UpdatePath,          |
+//! |                      | 12.4.3.3           | the ratchet_tree vector                           |
+//! | `leaf_node.rs`       | 7.2                | LeafNode, Capabilities, Lifetime, LeafNodeTBS     |
+//! | `group_context.rs`   | 8.1, 8.4           | GroupContext, PreSharedKeyID, PSKLabel            |
+//! | `key_package.rs`     | 10, 5.2            | KeyPackage, KeyPackageTBS, KeyPackageRef          |
+//! | `proposals.rs`       | 12.1, 12.4         | Proposal and its bodies, ProposalOrRef, Commit    |
+//! | `welcome.rs`         | 12.4.3             | GroupInfo(TBS), GroupSecrets, Welcome             |
+//! | `extensions.rs`      | 7.2, 11.1, 13.4,   | Extension and the typed payloads of the five      |
+//! |                      | 12.1.8.1, 12.4.3.2 | extension types RFC 9420 defines                  |
 //!
 //! Strictness lives in [`crate::codec`] (minimal varints, exact vector lengths, presence
 //! bytes 0 or 1, no trailing bytes) and here: closed enums reject values outside the RFC's

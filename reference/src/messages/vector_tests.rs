@@ -87,16 +87,10 @@ type FieldCheck = fn(&[u8]) -> Result<(), String>;
 
 /// Every field of a `messages.json` case and the type its bytes hold.
 const MESSAGES_FIELDS: [(&str, FieldCheck); 17] = [
-    ("mls_welcome", |b| {
-        round_trip_message(b, WireFormat::MLS_WELCOME).map(drop)
-    }),
-    ("mls_group_info", |b| {
-        round_trip_message(b, WireFormat::MLS_GROUP_INFO).map(drop)
-    }),
-    ("mls_key_package", |b| {
-        round_trip_message(b, WireFormat::MLS_KEY_PACKAGE).map(drop)
-    }),
-    ("ratchet_tree", |b| round_trip::<RatchetTree>(b).map(drop)),
+    ("mls_welcome", welcome_message),
+    ("mls_group_info", group_info_message),
+    ("mls_key_package", key_package_message),
+    ("ratchet_tree", ratchet_tree),
     ("group_secrets", |b| round_trip::<GroupSecrets>(b).map(drop)),
     ("add_proposal", |b| {
         as_proposal(b, ProposalType::ADD, Proposal::Add)
@@ -117,13 +111,10 @@ const MESSAGES_FIELDS: [(&str, FieldCheck); 17] = [
         as_proposal(b, ProposalType::EXTERNAL_INIT, Proposal::ExternalInit)
     }),
     ("group_context_extensions_proposal", |b| {
-        as_proposal(
-            b,
-            ProposalType::GROUP_CONTEXT_EXTENSIONS,
-            Proposal::GroupContextExtensions,
-        )
+        let wrap = Proposal::GroupContextExtensions;
+        as_proposal(b, ProposalType::GROUP_CONTEXT_EXTENSIONS, wrap)
     }),
-    ("commit", |b| round_trip::<Commit>(b).map(drop)),
+    ("commit", commit),
     ("public_message_application", |b| {
         public_message(b, ContentType::Application)
     }),
@@ -133,9 +124,7 @@ const MESSAGES_FIELDS: [(&str, FieldCheck); 17] = [
     ("public_message_commit", |b| {
         public_message(b, ContentType::Commit)
     }),
-    ("private_message", |b| {
-        round_trip_message(b, WireFormat::MLS_PRIVATE_MESSAGE).map(drop)
-    }),
+    ("private_message", private_message_any),
 ];
 
 fn public_message(bytes: &[u8], content_type: ContentType) -> Result<(), String> {
@@ -220,125 +209,119 @@ fn transcript_hashes_json_inputs_reproduce_the_hashes() -> TestResult {
     Ok(())
 }
 
-/// One hex field of one vector file and the type it holds.
-struct Field {
-    file: &'static str,
-    /// Path of keys to the field; `[]` steps into every element of a list.
-    path: &'static [&'static str],
-    check: FieldCheck,
+fn any_message(bytes: &[u8]) -> Result<(), String> {
+    round_trip::<MlsMessage>(bytes).map(drop)
 }
 
-const OTHER_FIELDS: &[Field] = &[
-    Field {
-        file: "welcome.json",
-        path: &["key_package"],
-        check: |b| round_trip_message(b, WireFormat::MLS_KEY_PACKAGE).map(drop),
-    },
-    Field {
-        file: "welcome.json",
-        path: &["welcome"],
-        check: |b| round_trip_message(b, WireFormat::MLS_WELCOME).map(drop),
-    },
-    Field {
-        file: "message-protection.json",
-        path: &["proposal"],
-        check: |b| round_trip::<Proposal>(b).map(drop),
-    },
-    Field {
-        file: "message-protection.json",
-        path: &["commit"],
-        check: |b| round_trip::<Commit>(b).map(drop),
-    },
-    Field {
-        file: "message-protection.json",
-        path: &["proposal_pub"],
-        check: |b| round_trip_message(b, WireFormat::MLS_PUBLIC_MESSAGE).map(drop),
-    },
-    Field {
-        file: "message-protection.json",
-        path: &["commit_pub"],
-        check: |b| round_trip_message(b, WireFormat::MLS_PUBLIC_MESSAGE).map(drop),
-    },
-    Field {
-        file: "message-protection.json",
-        path: &["proposal_priv"],
-        check: |b| round_trip_message(b, WireFormat::MLS_PRIVATE_MESSAGE).map(drop),
-    },
-    Field {
-        file: "message-protection.json",
-        path: &["commit_priv"],
-        check: |b| round_trip_message(b, WireFormat::MLS_PRIVATE_MESSAGE).map(drop),
-    },
-    Field {
-        file: "message-protection.json",
-        path: &["application_priv"],
-        check: |b| round_trip_message(b, WireFormat::MLS_PRIVATE_MESSAGE).map(drop),
-    },
-    Field {
-        file: "tree-operations.json",
-        path: &["proposal"],
-        check: |b| round_trip::<Proposal>(b).map(drop),
-    },
-    Field {
-        file: "tree-operations.json",
-        path: &["tree_before"],
-        check: |b| round_trip::<RatchetTree>(b).map(drop),
-    },
-    Field {
-        file: "tree-operations.json",
-        path: &["tree_after"],
-        check: |b| round_trip::<RatchetTree>(b).map(drop),
-    },
-    Field {
-        file: "tree-validation.json",
-        path: &["tree"],
-        check: |b| round_trip::<RatchetTree>(b).map(drop),
-    },
-    Field {
-        file: "treekem.json",
-        path: &["ratchet_tree"],
-        check: |b| round_trip::<RatchetTree>(b).map(drop),
-    },
-    Field {
-        file: "treekem.json",
-        path: &["update_paths", "[]", "update_path"],
-        check: |b| round_trip::<UpdatePath>(b).map(drop),
-    },
-    Field {
-        file: "passive-client-welcome.json",
-        path: &["key_package"],
-        check: |b| round_trip_message(b, WireFormat::MLS_KEY_PACKAGE).map(drop),
-    },
-    Field {
-        file: "passive-client-welcome.json",
-        path: &["welcome"],
-        check: |b| round_trip_message(b, WireFormat::MLS_WELCOME).map(drop),
-    },
-    Field {
-        file: "passive-client-welcome.json",
-        path: &["ratchet_tree"],
-        check: |b| round_trip::<RatchetTree>(b).map(drop),
-    },
-    Field {
-        file: "passive-client-handling-commit.json",
-        path: &["key_package"],
-        check: |b| round_trip_message(b, WireFormat::MLS_KEY_PACKAGE).map(drop),
-    },
-    Field {
-        file: "passive-client-handling-commit.json",
-        path: &["welcome"],
-        check: |b| round_trip_message(b, WireFormat::MLS_WELCOME).map(drop),
-    },
-    Field {
-        file: "passive-client-handling-commit.json",
-        path: &["epochs", "[]", "proposals", "[]"],
-        check: |b| round_trip::<MlsMessage>(b).map(drop),
-    },
-    Field {
-        file: "passive-client-handling-commit.json",
-        path: &["epochs", "[]", "commit"],
-        check: |b| round_trip::<MlsMessage>(b).map(drop),
-    },
+fn key_package_message(bytes: &[u8]) -> Result<(), String> {
+    round_trip_message(bytes, WireFormat::MLS_KEY_PACKAGE).map(drop)
+}
+
+fn welcome_message(bytes: &[u8]) -> Result<(), String> {
+    round_trip_message(bytes, WireFormat::MLS_WELCOME).map(drop)
+}
+
+fn group_info_message(bytes: &[u8]) -> Result<(), String> {
+    round_trip_message(bytes, WireFormat::MLS_GROUP_INFO).map(drop)
+}
+
+fn public_message_any(bytes: &[u8]) -> Result<(), String> {
+    round_trip_message(bytes, WireFormat::MLS_PUBLIC_MESSAGE).map(drop)
+}
+
+fn private_message_any(bytes: &[u8]) -> Result<(), String> {
+    round_trip_message(bytes, WireFormat::MLS_PRIVATE_MESSAGE).map(drop)
+}
+
+fn proposal(bytes: &[u8]) -> Result<(), String> {
+    round_trip::<Proposal>(bytes).map(drop)
+}
+
+fn commit(bytes: &[u8]) -> Result<(), String> {
+    round_trip::<Commit>(bytes).map(drop)
+}
+
+fn ratchet_tree(bytes: &[u8]) -> Result<(), String> {
+    round_trip::<RatchetTree>(bytes).map(drop)
+}
+
+fn update_path(bytes: &[u8]) -> Result<(), String> {
+    round_trip::<UpdatePath>(bytes).map(drop)
+}
+
+/// Hex fields of the other vector files: file, path of keys to the field (`[]` steps
+/// into every element of a list), the type the bytes hold.
+const OTHER_FIELDS: &[(&str, &[&str], FieldCheck)] = &[
+    ("welcome.json", &["key_package"], key_package_message),
+    ("welcome.json", &["welcome"], welcome_message),
+    ("message-protection.json", &["proposal"], proposal),
+    ("message-protection.json", &["commit"], commit),
+    (
+        "message-protection.json",
+        &["proposal_pub"],
+        public_message_any,
+    ),
+    (
+        "message-protection.json",
+        &["commit_pub"],
+        public_message_any,
+    ),
+    (
+        "message-protection.json",
+        &["proposal_priv"],
+        private_message_any,
+    ),
+    (
+        "message-protection.json",
+        &["commit_priv"],
+        private_message_any,
+    ),
+    (
+        "message-protection.json",
+        &["application_priv"],
+        private_message_any,
+    ),
+    ("tree-operations.json", &["proposal"], proposal),
+    ("tree-operations.json", &["tree_before"], ratchet_tree),
+    ("tree-operations.json", &["tree_after"], ratchet_tree),
+    ("tree-validation.json", &["tree"], ratchet_tree),
+    ("treekem.json", &["ratchet_tree"], ratchet_tree),
+    (
+        "treekem.json",
+        &["update_paths", "[]", "update_path"],
+        update_path,
+    ),
+    (
+        "passive-client-welcome.json",
+        &["key_package"],
+        key_package_message,
+    ),
+    ("passive-client-welcome.json", &["welcome"], welcome_message),
+    (
+        "passive-client-welcome.json",
+        &["ratchet_tree"],
+        ratchet_tree,
+    ),
+    (
+        "passive-client-handling-commit.json",
+        &["key_package"],
+        key_package_message,
+    ),
+    (
+        "passive-client-handling-commit.json",
+        &["welcome"],
+        welcome_message,
+    ),
+    (
+        "passive-client-handling-commit.json",
+        &["epochs", "[]", "proposals", "[]"],
+        any_message,
+    ),
+    (
+        "passive-client-handling-commit.json",
+        &["epochs", "[]", "commit"],
+        any_message,
+    ),
 ];
 
 /// Every value at `path` below `value` (a `null` is an absent optional field: none).
@@ -362,30 +345,21 @@ fn values_at<'a>(value: &'a Value, path: &[&str], out: &mut Vec<&'a Value>) {
 #[test]
 fn other_vector_files_message_fields_round_trip() -> TestResult {
     let mut failures = Vec::new();
-    for field in OTHER_FIELDS {
-        let cases = load(field.file)?;
+    for &(file, path, check) in OTHER_FIELDS {
+        let cases = load(file)?;
         let mut checked = 0;
         for (index, case) in cases.iter().enumerate() {
             let mut values = Vec::new();
-            values_at(case, field.path, &mut values);
+            values_at(case, path, &mut values);
             for value in values {
                 let bytes = hex::decode(value.as_str().ok_or("not a string")?)?;
                 checked += 1;
-                if let Err(e) = (field.check)(&bytes) {
-                    failures.push(format!(
-                        "{} case {index} {}: {e}",
-                        field.file,
-                        field.path.join(".")
-                    ));
+                if let Err(e) = check(&bytes) {
+                    failures.push(format!("{file} case {index} {}: {e}", path.join(".")));
                 }
             }
         }
-        assert!(
-            checked > 0,
-            "{} {}: no values found",
-            field.file,
-            field.path.join(".")
-        );
+        assert!(checked > 0, "{file} {}: no values found", path.join("."));
     }
     assert!(
         failures.is_empty(),

@@ -1,0 +1,130 @@
+//! The `concord` command as a user meets it: exit codes and messages on bad input.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test scaffolding: a failure here is a test failure
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn concord(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(args)
+        .output()
+        .expect("the concord binary runs")
+}
+
+/// A fresh folder under the system temp dir, unique to this test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("concord-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch folder");
+    dir
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn write(dir: &Path, file: &str, contents: &str) {
+    std::fs::write(dir.join(file), contents).expect("write vector file");
+}
+
+#[test]
+fn missing_directory_is_bad_input() {
+    let output = concord(&["vectors", "verify", "/nonexistent/concord-vectors"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("/nonexistent/concord-vectors"));
+}
+
+#[test]
+fn unknown_family_is_bad_usage() {
+    let dir = scratch("unknown-family");
+    let output = concord(&[
+        "vectors",
+        "verify",
+        dir.to_str().unwrap(),
+        "--only",
+        "no-such-family",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        text(&output).contains("unknown vector family `no-such-family`"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+fn malformed_case_names_file_case_and_field() {
+    let dir = scratch("malformed");
+    write(
+        &dir,
+        "tree-math.json",
+        r#"[{"n_leaves": 1, "n_nodes": 1, "root": 0, "left": [null], "right": [null], "parent": [null], "sibling": [null]},
+                                       {"n_leaves": 2, "n_nodes": "three"}]"#,
+    );
+    let output = concord(&["vectors", "verify", dir.to_str().unwrap()]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("tree-math.json") && out.contains("case 1") && out.contains("n_nodes"),
+        "{out}"
+    );
+}
+
+#[test]
+fn not_json_is_bad_input() {
+    let dir = scratch("not-json");
+    write(&dir, "deserialization.json", "{ this is not json");
+    let output = concord(&[
+        "vectors",
+        "verify",
+        dir.to_str().unwrap(),
+        "--only",
+        "deserialization",
+    ]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{out}");
+    assert!(out.contains("not valid JSON"), "{out}");
+}
+
+#[test]
+fn a_wrong_value_is_a_failure_with_its_field() {
+    let dir = scratch("wrong-value");
+    // 64 needs two bytes: a one-byte header 0x3f claims 63.
+    write(
+        &dir,
+        "deserialization.json",
+        r#"[{"vlbytes_header": "00", "length": 0}, {"vlbytes_header": "3f", "length": 64}]"#,
+    );
+    let output = concord(&["vectors", "verify", dir.to_str().unwrap()]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("first failure: case 1") && out.contains("`length`"),
+        "{out}"
+    );
+    assert!(
+        out.trim_end()
+            .ends_with("vectors: 1 passed, 1 failed, 0 skipped"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_summary_is_machine_readable() {
+    let dir = scratch("json");
+    write(
+        &dir,
+        "deserialization.json",
+        r#"[{"vlbytes_header": "4040", "length": 64}]"#,
+    );
+    let output = concord(&["vectors", "verify", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(summary["passed"], 1);
+    assert_eq!(summary["files"][0]["family"], "deserialization");
+}
