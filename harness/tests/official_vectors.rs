@@ -62,6 +62,7 @@ families_pass! {
     transcript_hashes => "transcript-hashes",
     welcome => "welcome",
     deserialization => "deserialization",
+    messages => "messages",
 }
 
 #[test]
@@ -89,7 +90,6 @@ fn unbuilt_families_are_skipped_not_passed() {
         "tree-operations",
         "tree-validation",
         "treekem",
-        "messages",
         "passive-client-welcome",
         "passive-client-handling-commit",
     ] {

@@ -22,6 +22,7 @@ mod deserialization;
 mod hexbytes;
 mod key_schedule;
 mod message_protection;
+mod messages;
 mod psk_secret;
 mod secret_tree;
 mod transcript_hashes;
@@ -214,8 +215,8 @@ pub static FAMILIES: &[Family] = &[
     },
     Family {
         name: "messages",
-        requirements: &[],
-        check: None,
+        requirements: &["RFC9420-2.1.2-1"],
+        check: Some(messages::check),
     },
     Family {
         name: "passive-client-welcome",
