@@ -16,6 +16,7 @@ pub mod framing;
 pub mod key_schedule;
 pub mod messages;
 pub mod psk;
+pub mod ratchet_tree;
 pub mod secret_tree;
 pub mod transcript;
 pub mod tree_math;

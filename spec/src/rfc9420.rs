@@ -30,6 +30,20 @@ pub static RFC9420: &[Requirement] = &[
         "The two-bit prefix 0b11 is reserved; a length header using it is invalid."
     ),
     req!(
+        "RFC9420-4.1.1-1",
+        "4.1.1",
+        "Ratchet Tree Nodes",
+        Must,
+        "The resolution of a node is itself and its unmerged leaves if non-blank, empty for a blank leaf, else the left then right children's resolutions."
+    ),
+    req!(
+        "RFC9420-4.1.2-1",
+        "4.1.2",
+        "Paths through a Ratchet Tree",
+        Must,
+        "The filtered direct path omits every direct-path node whose copath child has an empty resolution."
+    ),
+    req!(
         "RFC9420-4.2-1",
         "4.2",
         "Ratchet Tree Terminology",
@@ -93,6 +107,55 @@ pub static RFC9420: &[Requirement] = &[
         "Sender data is encrypted with a key and nonce derived from sender_data_secret and a sample of the ciphertext."
     ),
     req!(
+        "RFC9420-7.4-1",
+        "7.4",
+        "Ratchet Tree Evolution",
+        Must,
+        "path_secret[n] = DeriveSecret(path_secret[n-1], \"path\"); node key pairs are DeriveKeyPair(DeriveSecret(path_secret[n], \"node\"))."
+    ),
+    req!(
+        "RFC9420-7.5-1",
+        "7.5",
+        "Synchronizing Views of the Tree",
+        Must,
+        "A recipient merges the UpdatePath (blank the direct path, set filtered-path keys, empty unmerged leaves), decrypts one path secret and checks the derived public keys."
+    ),
+    req!(
+        "RFC9420-7.6-1",
+        "7.6",
+        "Update Paths",
+        Must,
+        "Each path secret is encrypted with EncryptWithLabel(\"UpdatePathNode\", provisional GroupContext) to every node of the copath child's resolution, new members excluded."
+    ),
+    req!(
+        "RFC9420-7.7-1",
+        "7.7",
+        "Adding and Removing Leaves",
+        Must,
+        "The tree is extended with a new blank root and right subtree, and truncated while the right subtree is all blank."
+    ),
+    req!(
+        "RFC9420-7.8-1",
+        "7.8",
+        "Tree Hashes",
+        Must,
+        "The tree hash of a node hashes its TreeHashInput: LeafNodeHashInput (leaf index, optional LeafNode) or ParentNodeHashInput (optional ParentNode, child hashes)."
+    ),
+    req!(
+        "RFC9420-7.9-1",
+        "7.9",
+        "Parent Hashes",
+        Must,
+        "The parent hash of P hashes ParentHashInput (P's key, P's parent_hash, the original sibling tree hash without P's unmerged leaves)."
+    ),
+    req!(
+        "RFC9420-7.9.2-1",
+        "7.9.2",
+        "Verifying Parent Hashes",
+        Must,
+        "A joiner verifies that each non-blank parent node is parent-hash valid; a Commit's receiver checks the committer leaf's parent_hash."
+    ),
+    req!(
         "RFC9420-8-1",
         "8",
         "Key Schedule",
@@ -135,6 +198,27 @@ pub static RFC9420: &[Requirement] = &[
         "Sender ratchets derive keys, nonces and the next secret with DeriveTreeSecret at each generation."
     ),
     req!(
+        "RFC9420-12.1.1-1",
+        "12.1.1",
+        "Add",
+        Must,
+        "An Add takes the leftmost blank leaf (else extends the tree) and adds the leaf to the unmerged_leaves of its non-blank ancestors."
+    ),
+    req!(
+        "RFC9420-12.1.2-1",
+        "12.1.2",
+        "Update",
+        Must,
+        "An Update replaces the sender's leaf and blanks its direct path."
+    ),
+    req!(
+        "RFC9420-12.1.3-1",
+        "12.1.3",
+        "Remove",
+        Must,
+        "A Remove blanks the leaf and its direct path, then truncates the tree."
+    ),
+    req!(
         "RFC9420-12.4.3.1-1",
         "12.4.3.1",
         "Joining via Welcome Message",
@@ -154,5 +238,12 @@ pub static RFC9420: &[Requirement] = &[
         "Joining via Welcome Message",
         Must,
         "A new member verifies the GroupInfo confirmation_tag against its derived confirmation key."
+    ),
+    req!(
+        "RFC9420-12.4.3.1-4",
+        "12.4.3.1",
+        "Joining via Welcome Message",
+        Must,
+        "A new member verifies the ratchet tree: tree hash, parent hashes, leaf signatures, unmerged leaves and unique encryption keys."
     ),
 ];

@@ -27,6 +27,7 @@ mod psk_secret;
 mod secret_tree;
 mod transcript_hashes;
 mod tree_math;
+mod tree_validation;
 mod welcome;
 
 pub use hexbytes::HexBytes;
@@ -205,8 +206,13 @@ pub static FAMILIES: &[Family] = &[
     },
     Family {
         name: "tree-validation",
-        requirements: &[],
-        check: None,
+        requirements: &[
+            "RFC9420-4.1.1-1",
+            "RFC9420-7.8-1",
+            "RFC9420-7.9.2-1",
+            "RFC9420-12.4.3.1-4",
+        ],
+        check: Some(tree_validation::check),
     },
     Family {
         name: "treekem",

@@ -1,0 +1,141 @@
+//! Tree hashes (RFC 9420 section 7.8).
+//!
+//! ```text
+//! struct {
+//!   NodeType node_type;
+//!   select (TreeHashInput.node_type) {
+//!     case leaf:   LeafNodeHashInput leaf_node;
+//!     case parent: ParentNodeHashInput parent_node;
+//!   };
+//! } TreeHashInput;
+//!
+//! struct {
+//!     uint32 leaf_index;
+//!     optional<LeafNode> leaf_node;
+//! } LeafNodeHashInput;
+//!
+//! struct {
+//!     optional<ParentNode> parent_node;
+//!     opaque left_hash<V>;
+//!     opaque right_hash<V>;
+//! } ParentNodeHashInput;
+//! ```
+//!
+//! The same recursion computes the `original_sibling_tree_hash` of section 7.9: the
+//! tree hash with some leaves blanked and removed from every `unmerged_leaves` list.
+
+use super::RatchetTree;
+use crate::codec::{Codec, write_opaque};
+use crate::crypto::Suite;
+use crate::messages::{Node, NodeType, ParentNode};
+use crate::tree_math::{self, LeafIndex, NodeIndex};
+
+/// The tree hash of every node of a tree, indexed by node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeHashes(Vec<Vec<u8>>);
+
+impl TreeHashes {
+    /// The hash of one node; `None` outside the tree.
+    pub fn get(&self, index: NodeIndex) -> Option<&[u8]> {
+        self.0.get(index.as_usize()).map(Vec::as_slice)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl RatchetTree {
+    /// The tree hash of the root: the `tree_hash` of the GroupContext.
+    pub fn tree_hash(&self, suite: &Suite) -> Vec<u8> {
+        self.subtree_hash_excluding(suite, self.root(), &[])
+    }
+
+    /// The tree hash of every node.
+    pub fn tree_hashes(&self, suite: &Suite) -> TreeHashes {
+        let mut all = vec![Vec::new(); self.nodes.len()];
+        self.hash_node(suite, self.root(), &[], &mut Some(&mut all));
+        TreeHashes(all)
+    }
+
+    /// The tree hash of the subtree under `index` once every leaf of `excluded` is
+    /// blanked and removed from the `unmerged_leaves` of every parent (section 7.9).
+    pub fn subtree_hash_excluding(
+        &self,
+        suite: &Suite,
+        index: NodeIndex,
+        excluded: &[LeafIndex],
+    ) -> Vec<u8> {
+        self.hash_node(suite, index, excluded, &mut None)
+    }
+
+    fn hash_node(
+        &self,
+        suite: &Suite,
+        index: NodeIndex,
+        excluded: &[LeafIndex],
+        record: &mut Option<&mut Vec<Vec<u8>>>,
+    ) -> Vec<u8> {
+        let mut input = Vec::new();
+        match index.leaf() {
+            Some(leaf) => {
+                NodeType::Leaf.encode(&mut input);
+                leaf.0.encode(&mut input);
+                let node = match self.node(index) {
+                    Some(Node::Leaf(l)) if !excluded.contains(&leaf) => Some(l),
+                    _ => None,
+                };
+                match node {
+                    None => input.push(0),
+                    Some(l) => {
+                        input.push(1);
+                        l.encode(&mut input);
+                    }
+                }
+            }
+            None => {
+                NodeType::Parent.encode(&mut input);
+                match self.parent_node(index) {
+                    None => input.push(0),
+                    Some(p) => {
+                        input.push(1);
+                        if excluded.is_empty() {
+                            p.encode(&mut input);
+                        } else {
+                            ParentNode {
+                                unmerged_leaves: p
+                                    .unmerged_leaves
+                                    .iter()
+                                    .copied()
+                                    .filter(|l| !excluded.contains(l))
+                                    .collect(),
+                                ..p.clone()
+                            }
+                            .encode(&mut input);
+                        }
+                    }
+                }
+                // A parent index always has both children inside a full tree.
+                let (left, right) = match (tree_math::left(index), tree_math::right(index)) {
+                    (Some(l), Some(r)) => (l, r),
+                    _ => return Vec::new(),
+                };
+                let left_hash = self.hash_node(suite, left, excluded, record);
+                let right_hash = self.hash_node(suite, right, excluded, record);
+                write_opaque(&mut input, &left_hash);
+                write_opaque(&mut input, &right_hash);
+            }
+        }
+        let hash = suite.hash(&input);
+        if let Some(all) = record.as_deref_mut()
+            && let Some(slot) = all.get_mut(index.as_usize())
+        {
+            slot.clone_from(&hash);
+        }
+        hash
+    }
+}

@@ -1,0 +1,200 @@
+//! A joiner's checks of a received ratchet tree (RFC 9420 section 12.4.3.1, "Verify the
+//! integrity of the ratchet tree"), with the tree-wide parts of leaf node validation
+//! (section 7.3).
+//!
+//! ```text
+//! * Verify that the tree hash of the ratchet tree matches the tree_hash field
+//!   in GroupInfo.
+//! * For each non-empty parent node, verify that it is "parent-hash valid".
+//! * For each non-empty leaf node, validate the LeafNode as described in 7.3.
+//! * For each non-empty parent node and each entry in the node's unmerged_leaves:
+//!   * Verify that the entry represents a non-blank leaf node that is a
+//!     descendant of the parent node.
+//!   * Verify that every non-blank intermediate node between the leaf node and the
+//!     parent node also has an entry for the leaf node in its unmerged_leaves.
+//!   * Verify that the encryption key in the parent node does not appear in any
+//!     other node of the tree.
+//! ```
+//!
+//! Checks that need the group's policy (credential validation, lifetimes against a
+//! clock, required capabilities) are the caller's: this module has no clock.
+
+use std::collections::BTreeMap;
+
+use super::{ParentHashError, RatchetTree};
+use crate::crypto::Suite;
+use crate::messages::{LeafNode, Node};
+use crate::tree_math::{self, LeafIndex, NodeIndex};
+
+/// Why a received tree is rejected; each variant names the rule it breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TreeValidationError {
+    /// Section 12.4.3.1: "Verify that the tree hash of the ratchet tree matches the
+    /// `tree_hash` field in GroupInfo."
+    #[error("the tree hash does not match the group context's tree_hash")]
+    TreeHashMismatch,
+    /// Section 7.9.2: every non-blank parent node is parent-hash valid.
+    #[error(transparent)]
+    ParentHash(#[from] ParentHashError),
+    /// Section 7.3: "Verify that the signature on the LeafNode is valid using
+    /// `signature_key`" (LeafNodeTBS with group_id and leaf index for `update` and
+    /// `commit` leaves).
+    #[error("the signature of leaf {0} does not verify")]
+    LeafSignature(u32),
+    /// Section 7.3: "Verify that the extensions in the LeafNode are supported by checking
+    /// that the ID for each extension in the `extensions` field is listed in the
+    /// `capabilities.extensions` field of the LeafNode."
+    #[error("leaf {leaf} carries extension type {extension_type} its capabilities do not list")]
+    LeafExtensionNotInCapabilities { leaf: u32, extension_type: u16 },
+    /// Section 7.3: `signature_key` is unique among the members of the group.
+    #[error("leaves {first} and {second} share a signature key")]
+    DuplicateSignatureKey { first: u32, second: u32 },
+    /// Sections 7.3 and 12.4.3.1: an encryption key appears in no other node of the tree.
+    #[error("nodes {first} and {second} share an encryption key")]
+    DuplicateEncryptionKey { first: u32, second: u32 },
+    /// Section 7.1: "The entries in the `unmerged_leaves` vector MUST be sorted in
+    /// increasing order" (and so hold no duplicates).
+    #[error("the unmerged_leaves of node {0} are not strictly increasing")]
+    UnmergedLeavesNotSorted(u32),
+    /// Section 12.4.3.1: an unmerged leaf "represents a non-blank leaf node that is a
+    /// descendant of the parent node".
+    #[error("node {parent} lists leaf {leaf} as unmerged, but it is not a non-blank descendant")]
+    UnmergedLeafNotDescendant { parent: u32, leaf: u32 },
+    /// Section 12.4.3.1: "every non-blank intermediate node between the leaf node and the
+    /// parent node also has an entry for the leaf node in its `unmerged_leaves`".
+    #[error("leaf {leaf} is unmerged at node {parent} but not at node {intermediate} below it")]
+    UnmergedLeafMissingBelow {
+        parent: u32,
+        intermediate: u32,
+        leaf: u32,
+    },
+}
+
+/// Runs every check of section 12.4.3.1 on a received tree. `tree_hash` is the
+/// GroupContext's; `group_id` is what `update` and `commit` leaves are signed with.
+pub fn validate_tree(
+    suite: &Suite,
+    tree: &RatchetTree,
+    group_id: &[u8],
+    tree_hash: &[u8],
+) -> Result<(), TreeValidationError> {
+    if tree.tree_hash(suite) != tree_hash {
+        return Err(TreeValidationError::TreeHashMismatch);
+    }
+    tree.verify_parent_hashes(suite)?;
+    check_leaves(suite, tree, group_id)?;
+    check_unmerged_leaves(tree)?;
+    check_unique_encryption_keys(tree)
+}
+
+/// Section 7.3, the checks that need no policy: signature, extensions listed in
+/// capabilities, unique signature keys.
+pub fn check_leaves(
+    suite: &Suite,
+    tree: &RatchetTree,
+    group_id: &[u8],
+) -> Result<(), TreeValidationError> {
+    let mut signature_keys: BTreeMap<&[u8], u32> = BTreeMap::new();
+    for (leaf, node) in tree.leaves() {
+        verify_leaf_signature(suite, node, group_id, leaf)?;
+        if let Some(ext) = node
+            .extensions
+            .iter()
+            .find(|e| !node.capabilities.extensions.contains(&e.extension_type))
+        {
+            return Err(TreeValidationError::LeafExtensionNotInCapabilities {
+                leaf: leaf.0,
+                extension_type: ext.extension_type.0,
+            });
+        }
+        if let Some(&first) = signature_keys.get(node.signature_key.as_slice()) {
+            return Err(TreeValidationError::DuplicateSignatureKey {
+                first,
+                second: leaf.0,
+            });
+        }
+        signature_keys.insert(node.signature_key.as_slice(), leaf.0);
+    }
+    Ok(())
+}
+
+/// `VerifyWithLabel(signature_key, "LeafNodeTBS", LeafNodeTBS, signature)` for the leaf
+/// at `leaf` (section 7.2).
+pub fn verify_leaf_signature(
+    suite: &Suite,
+    node: &LeafNode,
+    group_id: &[u8],
+    leaf: LeafIndex,
+) -> Result<(), TreeValidationError> {
+    suite
+        .verify_with_label(
+            node.signature_key.as_slice(),
+            LeafNode::SIGNATURE_LABEL,
+            &node.tbs_bytes(group_id, leaf),
+            node.signature.as_slice(),
+        )
+        .map_err(|_| TreeValidationError::LeafSignature(leaf.0))
+}
+
+/// Section 12.4.3.1's conditions on each `unmerged_leaves` entry, and section 7.1's
+/// ordering.
+pub fn check_unmerged_leaves(tree: &RatchetTree) -> Result<(), TreeValidationError> {
+    for (index, node) in tree.nodes() {
+        let Some(Node::Parent(p)) = node else {
+            continue;
+        };
+        if p.unmerged_leaves
+            .windows(2)
+            .any(|w| matches!(w, [a, b] if a >= b))
+        {
+            return Err(TreeValidationError::UnmergedLeavesNotSorted(index.0));
+        }
+        for &leaf in &p.unmerged_leaves {
+            let leaf_node = leaf.0.checked_mul(2).map(NodeIndex);
+            let valid = leaf_node.is_some_and(|n| {
+                tree_math::is_ancestor_or_self(index, n) && tree.leaf(leaf).is_some()
+            });
+            if !valid {
+                return Err(TreeValidationError::UnmergedLeafNotDescendant {
+                    parent: index.0,
+                    leaf: leaf.0,
+                });
+            };
+            for between in tree.direct_path(leaf) {
+                if between == index {
+                    break;
+                }
+                if let Some(q) = tree.parent_node(between)
+                    && !q.unmerged_leaves.contains(&leaf)
+                {
+                    return Err(TreeValidationError::UnmergedLeafMissingBelow {
+                        parent: index.0,
+                        intermediate: between.0,
+                        leaf: leaf.0,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sections 7.3 and 12.4.3.1: no HPKE public key appears in two nodes.
+pub fn check_unique_encryption_keys(tree: &RatchetTree) -> Result<(), TreeValidationError> {
+    let mut seen: BTreeMap<&[u8], u32> = BTreeMap::new();
+    for (index, node) in tree.nodes() {
+        let key = match node {
+            Some(Node::Leaf(l)) => l.encryption_key.as_slice(),
+            Some(Node::Parent(p)) => p.encryption_key.as_slice(),
+            None => continue,
+        };
+        if let Some(&first) = seen.get(key) {
+            return Err(TreeValidationError::DuplicateEncryptionKey {
+                first,
+                second: index.0,
+            });
+        }
+        seen.insert(key, index.0);
+    }
+    Ok(())
+}
