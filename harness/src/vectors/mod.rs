@@ -27,6 +27,7 @@ mod psk_secret;
 mod secret_tree;
 mod transcript_hashes;
 mod tree_math;
+mod tree_operations;
 mod tree_validation;
 mod welcome;
 
@@ -201,8 +202,14 @@ pub static FAMILIES: &[Family] = &[
     },
     Family {
         name: "tree-operations",
-        requirements: &[],
-        check: None,
+        requirements: &[
+            "RFC9420-7.7-1",
+            "RFC9420-7.8-1",
+            "RFC9420-12.1.1-1",
+            "RFC9420-12.1.2-1",
+            "RFC9420-12.1.3-1",
+        ],
+        check: Some(tree_operations::check),
     },
     Family {
         name: "tree-validation",
