@@ -279,3 +279,7 @@ fn guarded_nonce(nonce: &[u8], reuse_guard: [u8; 4]) -> Vec<u8> {
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+#[cfg(test)]
+#[path = "framing_tests.rs"]
+mod tests;
