@@ -52,6 +52,9 @@ impl Default for RatchetPolicy {
     }
 }
 
+/// How far [`SecretTree::peek_key`] walks a ratchet: 2^20 generations.
+pub const PEEK_MAXIMUM_DISTANCE: u32 = 1 << 20;
+
 /// A key and nonce for one generation of one ratchet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RatchetKey {
@@ -308,7 +311,8 @@ impl SecretTree {
             }
             fresh.ratchets.insert((leaf, kind), ratchet.clone());
         }
-        fresh.policy.maximum_forward_distance = u32::MAX;
+        // Generous, but bounded: a generation from an untrusted file must not stall a run.
+        fresh.policy.maximum_forward_distance = PEEK_MAXIMUM_DISTANCE;
         fresh.policy.out_of_order_tolerance = 0;
         fresh.receiving_key(leaf, kind, generation)
     }
