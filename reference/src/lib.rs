@@ -20,6 +20,7 @@ pub mod ratchet_tree;
 pub mod secret_tree;
 pub mod transcript;
 pub mod tree_math;
+pub mod treekem;
 pub mod welcome;
 
 /// Lower-case hex, for diagnostics.

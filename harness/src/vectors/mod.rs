@@ -29,6 +29,7 @@ mod transcript_hashes;
 mod tree_math;
 mod tree_operations;
 mod tree_validation;
+mod treekem;
 mod welcome;
 
 pub use hexbytes::HexBytes;
@@ -223,8 +224,16 @@ pub static FAMILIES: &[Family] = &[
     },
     Family {
         name: "treekem",
-        requirements: &[],
-        check: None,
+        requirements: &[
+            "RFC9420-4.1.2-1",
+            "RFC9420-7.4-1",
+            "RFC9420-7.5-1",
+            "RFC9420-7.6-1",
+            "RFC9420-7.8-1",
+            "RFC9420-7.9-1",
+            "RFC9420-7.9.2-1",
+        ],
+        check: Some(treekem::check),
     },
     Family {
         name: "messages",
