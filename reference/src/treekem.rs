@@ -377,3 +377,7 @@ pub fn decrypt_update_path(
     let expected = path.nodes.get(position..).unwrap_or_default();
     PathSecrets::derive(suite, above, path_secret, Some(expected))
 }
+
+#[cfg(test)]
+#[path = "treekem_tests.rs"]
+mod tests;

@@ -26,7 +26,10 @@ mod tests;
 
 pub use hash::TreeHashes;
 pub use parent_hash::{ParentHashError, parent_hash_input};
-pub use validation::{TreeValidationError, validate_tree, verify_leaf_signature};
+pub use validation::{
+    TreeValidationError, check_leaves, check_unique_encryption_keys, check_unmerged_leaves,
+    validate_tree, verify_leaf_signature,
+};
 
 use crate::messages::{self, LeafNode, Node, ParentNode};
 use crate::tree_math::{self, LeafIndex, NodeIndex};
