@@ -66,6 +66,7 @@ families_pass! {
     tree_validation => "tree-validation",
     tree_operations => "tree-operations",
     treekem => "treekem",
+    passive_client_welcome => "passive-client-welcome",
 }
 
 #[test]
@@ -88,8 +89,9 @@ fn crypto_core_files_cover_all_seven_suites() {
 
 /// Families the reference does not implement yet are skipped, never passed.
 #[test]
+#[allow(clippy::single_element_loop)] // the list shrinks as families are built
 fn unbuilt_families_are_skipped_not_passed() {
-    for name in ["passive-client-welcome", "passive-client-handling-commit"] {
+    for name in ["passive-client-handling-commit"] {
         let report = run_family(name);
         assert_eq!((report.passed, report.failed), (0, 0), "{name}");
         assert_eq!(report.skipped, report.cases, "{name}");

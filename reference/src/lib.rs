@@ -13,6 +13,7 @@
 pub mod codec;
 pub mod crypto;
 pub mod framing;
+pub mod join;
 pub mod key_schedule;
 pub mod messages;
 pub mod psk;

@@ -246,4 +246,11 @@ pub static RFC9420: &[Requirement] = &[
         Must,
         "A new member verifies the ratchet tree: tree hash, parent hashes, leaf signatures, unmerged leaves and unique encryption keys."
     ),
+    req!(
+        "RFC9420-12.4.3.1-5",
+        "12.4.3.1",
+        "Joining via Welcome Message",
+        Must,
+        "A new member finds its own leaf (the KeyPackage's leaf node) in the tree, holds its private key, and derives path secrets from the common ancestor of its leaf and the signer's, each matching the tree's public key."
+    ),
 ];

@@ -23,6 +23,7 @@ mod hexbytes;
 mod key_schedule;
 mod message_protection;
 mod messages;
+mod passive_client_welcome;
 mod psk_secret;
 mod secret_tree;
 mod transcript_hashes;
@@ -242,8 +243,16 @@ pub static FAMILIES: &[Family] = &[
     },
     Family {
         name: "passive-client-welcome",
-        requirements: &[],
-        check: None,
+        requirements: &[
+            "RFC9420-7.4-1",
+            "RFC9420-8-1",
+            "RFC9420-12.4.3.1-1",
+            "RFC9420-12.4.3.1-2",
+            "RFC9420-12.4.3.1-3",
+            "RFC9420-12.4.3.1-4",
+            "RFC9420-12.4.3.1-5",
+        ],
+        check: Some(passive_client_welcome::check),
     },
     Family {
         name: "passive-client-handling-commit",

@@ -112,9 +112,17 @@ impl Kem {
         }
     }
 
-    fn check_private_length(self, private: &[u8]) -> Result<(), CryptoError> {
-        if private.len() == self.private_key_length() {
-            Ok(())
+    /// The private key in its fixed `Nsk`-byte form. NIST scalars are big-endian
+    /// integers (RFC 9180 section 7.1.2) and some encoders drop leading zero bytes (the
+    /// official MLS vectors carry 65-byte P-521 keys): a shorter, non-empty scalar is
+    /// left-padded with zeros. X25519/X448 keys must be exact.
+    fn normalized_private(self, private: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let length = self.private_key_length();
+        let nist = !matches!(self, Kem::DhKemX25519 | Kem::DhKemX448);
+        if private.len() == length || (nist && !private.is_empty() && private.len() < length) {
+            let mut padded = Zeroizing::new(vec![0u8; length - private.len()]);
+            padded.extend_from_slice(private);
+            Ok(padded)
         } else {
             Err(CryptoError::InvalidPrivateKey {
                 what: "wrong length for the KEM",
@@ -134,7 +142,8 @@ impl Kem {
 
     /// `DeserializePrivateKey` then `SerializePublicKey(pk(sk))`.
     pub fn public_key(self, private: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.check_private_length(private)?;
+        let private = self.normalized_private(private)?;
+        let private = private.as_slice();
         match self {
             Kem::DhKemP256 => nist_public_key::<NistP256>(private),
             Kem::DhKemP384 => nist_public_key::<NistP384>(private),
@@ -171,7 +180,8 @@ impl Kem {
         private: &[u8],
         public: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        self.check_private_length(private)?;
+        let private = self.normalized_private(private)?;
+        let private = private.as_slice();
         self.check_public_length(public)?;
         let shared = match self {
             Kem::DhKemP256 => nist_dh::<NistP256>(private, public)?,
@@ -306,6 +316,30 @@ mod tests {
             assert_eq!(pa.len(), kem.public_key_length());
             kem.validate_public_key(&pa)?;
             assert_eq!(kem.dh(&a, &pb)?, kem.dh(&b, &pa)?);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn nist_scalars_without_leading_zeros_are_left_padded() -> Result<(), CryptoError> {
+        for kem in ALL {
+            let mut full = vec![0x11; kem.private_key_length()];
+            full[0] = 0;
+            let short = &full[1..];
+            if matches!(kem, Kem::DhKemX25519 | Kem::DhKemX448) {
+                assert!(matches!(
+                    kem.public_key(short),
+                    Err(CryptoError::InvalidPrivateKey { .. })
+                ));
+            } else {
+                assert_eq!(kem.public_key(short)?, kem.public_key(&full)?);
+                let peer = kem.public_key(&vec![0x01; kem.private_key_length()])?;
+                assert_eq!(kem.dh(short, &peer)?, kem.dh(&full, &peer)?);
+            }
+            assert!(matches!(
+                kem.public_key(&[]),
+                Err(CryptoError::InvalidPrivateKey { .. })
+            ));
         }
         Ok(())
     }
