@@ -87,17 +87,28 @@ fn print_summary(summary: &Summary) {
     for file in &summary.files {
         println!("{}", vectors::format_file_line(file));
     }
+    for name in &summary.absent_families {
+        println!("{name:<32} not present in this folder: not checked");
+    }
     for name in &summary.unrecognised_files {
         println!("{name:<32} not an official vector family: ignored");
+    }
+    let unreadable = summary.input_error_count();
+    if unreadable > 0 {
+        println!(
+            "{unreadable} file(s) could not be read: their cases were not checked (exit code 2)"
+        );
     }
     println!("{}", vectors::format_closing_line(summary));
 }
 
+/// Bad input wins over failures: a run that could not read all its files is not a
+/// verdict on the reference.
 fn summary_exit_code(summary: &Summary) -> u8 {
-    if summary.failed > 0 {
-        exit::UNEXPECTED
-    } else if summary.has_input_errors() {
+    if summary.has_input_errors() {
         exit::BAD_INPUT
+    } else if summary.failed > 0 {
+        exit::UNEXPECTED
     } else {
         exit::OK
     }

@@ -128,3 +128,63 @@ fn json_summary_is_machine_readable() {
     assert_eq!(summary["passed"], 1);
     assert_eq!(summary["files"][0]["family"], "deserialization");
 }
+
+#[test]
+fn a_folder_without_vector_files_is_bad_input_not_a_pass() {
+    let dir = scratch("empty");
+    let output = concord(&["vectors", "verify", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        text(&output).contains("holds none of the official vector files"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+fn an_unreadable_file_wins_over_a_failure_and_absent_families_are_listed() {
+    let dir = scratch("unreadable-and-failing");
+    write(&dir, "crypto-basics.json", "[1, 2");
+    write(
+        &dir,
+        "deserialization.json",
+        r#"[{"vlbytes_header": "3f", "length": 64}]"#,
+    );
+    let output = concord(&["vectors", "verify", dir.to_str().unwrap()]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{out}");
+    assert!(out.contains("1 file(s) could not be read"), "{out}");
+    assert!(
+        out.contains("tree-math") && out.contains("not present in this folder"),
+        "{out}"
+    );
+    assert!(
+        out.trim_end()
+            .ends_with("vectors: 0 passed, 1 failed, 0 skipped"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_family_named_twice_is_checked_once() {
+    let dir = scratch("twice");
+    write(
+        &dir,
+        "deserialization.json",
+        r#"[{"vlbytes_header": "00", "length": 0}]"#,
+    );
+    let output = concord(&[
+        "vectors",
+        "verify",
+        dir.to_str().unwrap(),
+        "--only",
+        "deserialization,deserialization",
+    ]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(
+        out.trim_end()
+            .ends_with("vectors: 1 passed, 0 failed, 0 skipped"),
+        "{out}"
+    );
+}

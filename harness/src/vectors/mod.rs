@@ -353,11 +353,21 @@ pub struct Summary {
     pub skipped: usize,
     /// Files present in the directory that no family recognises (not checked).
     pub unrecognised_files: Vec<String>,
+    /// Known families with no file in the directory (not checked, not counted).
+    pub absent_families: Vec<String>,
 }
 
 impl Summary {
     pub fn has_input_errors(&self) -> bool {
-        self.files.iter().any(|f| f.input_error.is_some())
+        self.input_error_count() > 0
+    }
+
+    /// Files that could not be read or parsed: none of their cases were checked.
+    pub fn input_error_count(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| f.input_error.is_some())
+            .count()
     }
 }
 
@@ -368,6 +378,10 @@ pub enum VerifyUsageError {
     NoDirectory(PathBuf),
     #[error("unknown vector family `{name}` (known: {known})")]
     UnknownFamily { name: String, known: String },
+    #[error(
+        "{0} holds none of the official vector files (crypto-basics.json, tree-math.json, ...)"
+    )]
+    NoVectorFiles(PathBuf),
     #[error("family `{family}` was asked for but {path} does not exist")]
     MissingFile { family: String, path: PathBuf },
 }
@@ -496,9 +510,18 @@ pub fn verify_directory(
                         .join(", "),
                 })
             })
-            .collect::<Result<_, _>>()?,
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .fold(Vec::new(), |mut unique, family| {
+                // A family named twice is checked once.
+                if !unique.iter().any(|f: &&Family| f.name == family.name) {
+                    unique.push(family);
+                }
+                unique
+            }),
     };
     let mut files = Vec::new();
+    let mut absent_families = Vec::new();
     for family in &selected {
         let path = directory.join(format!("{}.json", family.name));
         if !path.is_file() {
@@ -508,6 +531,7 @@ pub fn verify_directory(
                     path,
                 });
             }
+            absent_families.push(family.name.to_string());
             continue;
         }
         files.push(verify_file(family, &path));
@@ -526,7 +550,11 @@ pub fn verify_directory(
         }
         unrecognised_files.sort();
     }
+    if files.is_empty() {
+        return Err(VerifyUsageError::NoVectorFiles(directory.to_path_buf()));
+    }
     Ok(Summary {
+        absent_families,
         directory: directory.to_path_buf(),
         passed: files.iter().map(|f| f.passed).sum(),
         failed: files.iter().map(|f| f.failed).sum(),

@@ -3,7 +3,8 @@
 
 use concord_reference::crypto::Suite;
 use concord_reference::secret_tree::{
-    RatchetKind, RatchetPolicy, SecretTree, sender_data_key_nonce,
+    PEEK_MAXIMUM_DISTANCE, RatchetKey, RatchetKind, RatchetPolicy, SecretTree,
+    sender_data_key_nonce,
 };
 use concord_reference::tree_math::LeafIndex;
 use serde::Deserialize;
@@ -54,36 +55,45 @@ fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
     expect_bytes("sender_data.nonce", &nonce, &sd.nonce)?;
 
     let leaf_count = u32::try_from(case.leaves.len()).at("leaves")?;
-    let tree = SecretTree::new(
-        *suite,
-        &case.encryption_secret,
-        leaf_count,
-        RatchetPolicy::default(),
-    );
+    // One tree per case, each ratchet walked forward once in generation order: the work is
+    // linear in the largest generation, however many entries a file lists.
+    let policy = RatchetPolicy {
+        maximum_forward_distance: PEEK_MAXIMUM_DISTANCE,
+        out_of_order_tolerance: 0,
+    };
+    let mut tree = SecretTree::new(*suite, &case.encryption_secret, leaf_count, policy);
     for (leaf, generations) in case.leaves.iter().enumerate() {
-        for (j, g) in generations.iter().enumerate() {
-            let at = |name: &str| format!("leaves[{leaf}][{j}].{name}");
-            for (kind, want_key, want_nonce, key_name, nonce_name) in [
-                (
-                    RatchetKind::Application,
-                    &g.application_key,
-                    &g.application_nonce,
-                    "application_key",
-                    "application_nonce",
-                ),
-                (
-                    RatchetKind::Handshake,
-                    &g.handshake_key,
-                    &g.handshake_nonce,
-                    "handshake_key",
-                    "handshake_nonce",
-                ),
-            ] {
-                let derived = tree
-                    .peek_key(LeafIndex(leaf as u32), kind, g.generation)
-                    .at(&at(key_name))?;
+        let mut order: Vec<usize> = (0..generations.len()).collect();
+        order.sort_by_key(|&j| generations[j].generation);
+        for kind in [RatchetKind::Application, RatchetKind::Handshake] {
+            let mut previous: Option<(u32, RatchetKey)> = None;
+            for &j in &order {
+                let g = &generations[j];
+                let at = |name: &str| format!("leaves[{leaf}][{j}].{name}");
+                let (want_key, want_nonce, key_name, nonce_name) = match kind {
+                    RatchetKind::Application => (
+                        &g.application_key,
+                        &g.application_nonce,
+                        "application_key",
+                        "application_nonce",
+                    ),
+                    RatchetKind::Handshake => (
+                        &g.handshake_key,
+                        &g.handshake_nonce,
+                        "handshake_key",
+                        "handshake_nonce",
+                    ),
+                };
+                let derived = match &previous {
+                    // The same generation listed twice: its key was consumed by the first.
+                    Some((generation, key)) if *generation == g.generation => key.clone(),
+                    _ => tree
+                        .receiving_key(LeafIndex(leaf as u32), kind, g.generation)
+                        .at(&at(key_name))?,
+                };
                 expect_bytes(&at(key_name), &derived.key, want_key)?;
                 expect_bytes(&at(nonce_name), &derived.nonce, want_nonce)?;
+                previous = Some((g.generation, derived));
             }
         }
     }
