@@ -156,8 +156,10 @@ fn crypto_core(c: &mut Criterion) {
                 || fresh.clone(),
                 |mut tree| {
                     let (opened, _) =
-                        framing::unprotect_private(&suite, &message, &mut tree, &f.secret)
-                            .expect("unprotect");
+                        framing::unprotect_private(&suite, &message, &mut tree, &f.secret, |_| {
+                            true
+                        })
+                        .expect("unprotect");
                     framing::verify_signature(&suite, &f.signature.public, &opened, &context)
                         .expect("signature")
                 },

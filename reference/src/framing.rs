@@ -20,6 +20,7 @@ use crate::messages::{
     PrivateMessage, PrivateMessageContent, PublicMessage, Sender, SenderData, WireFormat,
 };
 use crate::secret_tree::{RatchetKind, SecretTree, SecretTreeError, sender_data_key_nonce};
+use crate::tree_math::LeafIndex;
 
 /// Why a message could not be protected or unprotected. Each peer-caused variant names
 /// the rule (requirement ID in `spec/`) it enforces.
@@ -48,6 +49,9 @@ pub enum FramingError {
         "PrivateMessage ciphertext does not decrypt with generation {generation} of leaf {leaf} (RFC 9420 section 6.3.1)"
     )]
     ContentDecryption { leaf: u32, generation: u32 },
+    /// RFC9420-6.3.2-2: the sender data names a leaf that holds no member.
+    #[error("sender data names leaf {leaf}, which holds no member (RFC 9420 section 6.3.2)")]
+    SenderNotMember { leaf: u32 },
     /// Only members send PrivateMessages (section 6.3).
     #[error("a PrivateMessage can only carry content from a member, not {0:?}")]
     PrivateSenderNotMember(Sender),
@@ -214,13 +218,16 @@ pub fn protect_private(
 }
 
 /// Decrypts a PrivateMessage: the sender data, then the content with the sender's
-/// ratchet key (consumed on success: a replay fails). Returns the content and the
-/// sender data. The signature is the caller's to check, with [`verify_signature`].
+/// ratchet key (consumed on success: a replay fails). `is_member` says whether a leaf
+/// holds a member: the sender data must name one before any ratchet state changes
+/// (RFC9420-6.3.2-2). Returns the content and the sender data. The signature is the
+/// caller's to check, with [`verify_signature`].
 pub fn unprotect_private(
     suite: &Suite,
     message: &PrivateMessage,
     secret_tree: &mut SecretTree,
     sender_data_secret: &[u8],
+    is_member: impl Fn(LeafIndex) -> bool,
 ) -> Result<(AuthenticatedContent, SenderData), FramingError> {
     let (sd_key, sd_nonce) = sender_data_key_nonce(suite, sender_data_secret, &message.ciphertext)?;
     let sender_data_bytes = suite
@@ -232,6 +239,11 @@ pub fn unprotect_private(
         )
         .map_err(|_| FramingError::SenderDataDecryption)?;
     let sender_data = SenderData::from_bytes(&sender_data_bytes)?;
+    if !is_member(sender_data.leaf_index) {
+        return Err(FramingError::SenderNotMember {
+            leaf: sender_data.leaf_index.0,
+        });
+    }
 
     let kind = ratchet_kind(message.content_type);
     let key = secret_tree.receiving_key(sender_data.leaf_index, kind, sender_data.generation)?;

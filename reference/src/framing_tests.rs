@@ -133,7 +133,7 @@ fn private_message_round_trip_replay_and_forgery() {
         let last = forged.ciphertext.0.len() - 1;
         forged.ciphertext.0[last] ^= 1;
         assert_eq!(
-            unprotect_private(&f.suite, &forged, &mut receiver, &f.secret),
+            unprotect_private(&f.suite, &forged, &mut receiver, &f.secret, |_| true),
             Err(FramingError::ContentDecryption {
                 leaf: 2,
                 generation: 1
@@ -141,14 +141,16 @@ fn private_message_round_trip_replay_and_forgery() {
             "{id:?}"
         );
         // Out of order: the second message first, then the first.
-        let (opened2, data2) = unprotect_private(&f.suite, &m2, &mut receiver, &f.secret).unwrap();
+        let (opened2, data2) =
+            unprotect_private(&f.suite, &m2, &mut receiver, &f.secret, |_| true).unwrap();
         assert_eq!((opened2, data2.generation), (second, 1), "{id:?}");
-        let (opened1, _) = unprotect_private(&f.suite, &m1, &mut receiver, &f.secret).unwrap();
+        let (opened1, _) =
+            unprotect_private(&f.suite, &m1, &mut receiver, &f.secret, |_| true).unwrap();
         verify_signature(&f.suite, &f.signature.public, &opened1, &f.context).unwrap();
         assert_eq!(opened1, first, "{id:?}");
         // A replay finds its key deleted.
         assert_eq!(
-            unprotect_private(&f.suite, &m1, &mut receiver, &f.secret),
+            unprotect_private(&f.suite, &m1, &mut receiver, &f.secret, |_| true),
             Err(FramingError::SecretTree(
                 SecretTreeError::GenerationConsumed { generation: 0 }
             )),
@@ -180,9 +182,17 @@ fn private_message_rejects_non_members_and_foreign_sender_data() {
     let message = protect_private(&f.suite, &signed, &mut f.tree(), &f.secret, 0, [0; 4]).unwrap();
     let other_secret = vec![8; f.suite.hash_length()];
     assert_eq!(
-        unprotect_private(&f.suite, &message, &mut f.tree(), &other_secret),
+        unprotect_private(&f.suite, &message, &mut f.tree(), &other_secret, |_| true),
         Err(FramingError::SenderDataDecryption)
     );
+    // Sender data naming a blank leaf is refused before the ratchet moves.
+    let mut tree = f.tree();
+    assert_eq!(
+        unprotect_private(&f.suite, &message, &mut tree, &f.secret, |leaf| leaf
+            != LeafIndex(2)),
+        Err(FramingError::SenderNotMember { leaf: 2 })
+    );
+    assert!(unprotect_private(&f.suite, &message, &mut tree, &f.secret, |_| true).is_ok());
     // A commit must carry its confirmation tag.
     let commit = f.signed(
         WireFormat::MLS_PUBLIC_MESSAGE,

@@ -107,6 +107,13 @@ pub static RFC9420: &[Requirement] = &[
         "Sender data is encrypted with a key and nonce derived from sender_data_secret and a sample of the ciphertext."
     ),
     req!(
+        "RFC9420-6.3.2-2",
+        "6.3.2",
+        "Sender Data Encryption",
+        Must,
+        "A receiver verifies that the sender data's leaf_index names a non-blank leaf before using its ratchet."
+    ),
+    req!(
         "RFC9420-7.4-1",
         "7.4",
         "Ratchet Tree Evolution",

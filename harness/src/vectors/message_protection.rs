@@ -108,9 +108,14 @@ impl Epoch<'_> {
                 format!("expected a PrivateMessage, got {:?}", message.wire_format()),
             ));
         };
-        let (content, _) =
-            framing::unprotect_private(self.suite, &private, tree, &self.case.sender_data_secret)
-                .at(field)?;
+        let (content, _) = framing::unprotect_private(
+            self.suite,
+            &private,
+            tree,
+            &self.case.sender_data_secret,
+            |leaf| leaf.0 < LEAF_COUNT,
+        )
+        .at(field)?;
         framing::verify_signature(
             self.suite,
             &self.case.signature_pub,

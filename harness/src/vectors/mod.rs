@@ -170,6 +170,7 @@ pub static FAMILIES: &[Family] = &[
             "RFC9420-6.2-1",
             "RFC9420-6.3.1-1",
             "RFC9420-6.3.2-1",
+            "RFC9420-6.3.2-2",
         ],
         check: Some(message_protection::check),
     },
@@ -603,4 +604,27 @@ pub fn format_closing_line(summary: &Summary) -> String {
         "vectors: {} passed, {} failed, {} skipped",
         summary.passed, summary.failed, summary.skipped
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FAMILIES;
+
+    #[test]
+    fn every_cited_requirement_is_in_the_catalog() {
+        for family in FAMILIES {
+            for id in family.requirements {
+                assert!(
+                    concord_spec::requirement(id).is_some(),
+                    "{} cites unknown requirement {id}",
+                    family.name
+                );
+            }
+            assert!(
+                family.check.is_none() || !family.requirements.is_empty(),
+                "{} is checked but cites no requirement",
+                family.name
+            );
+        }
+    }
 }
