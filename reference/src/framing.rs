@@ -49,6 +49,9 @@ pub enum FramingError {
         "PrivateMessage ciphertext does not decrypt with generation {generation} of leaf {leaf} (RFC 9420 section 6.3.1)"
     )]
     ContentDecryption { leaf: u32, generation: u32 },
+    /// Internal: FramedContentTBS needs the GroupContext for this sender type.
+    #[error("FramedContentTBS for this sender needs the GroupContext")]
+    MissingGroupContext,
     /// RFC9420-6.3.2-2: the sender data names a leaf that holds no member.
     #[error("sender data names leaf {leaf}, which holds no member (RFC 9420 section 6.3.2)")]
     SenderNotMember { leaf: u32 },
@@ -75,7 +78,7 @@ pub fn sign(
 ) -> Result<AuthenticatedContent, FramingError> {
     let tbs = content
         .tbs_bytes(wire_format, Some(group_context))
-        .unwrap_or_default();
+        .ok_or(FramingError::MissingGroupContext)?;
     let signature = suite.sign_with_label(
         signature_private_key,
         FramedContentAuthData::SIGNATURE_LABEL,
@@ -98,7 +101,9 @@ pub fn verify_signature(
     content: &AuthenticatedContent,
     group_context: &GroupContext,
 ) -> Result<(), FramingError> {
-    let tbs = content.tbs_bytes(Some(group_context)).unwrap_or_default();
+    let tbs = content
+        .tbs_bytes(Some(group_context))
+        .ok_or(FramingError::MissingGroupContext)?;
     suite
         .verify_with_label(
             signature_public_key,

@@ -141,12 +141,19 @@ pub struct SecretTree {
 }
 
 impl SecretTree {
+    /// A tree over `leaf_count` leaves. Ratchet trees always hold a power-of-two number
+    /// of leaves (section 7.7) and the secret tree has the same shape, so another count
+    /// is rounded up to the next power of two.
     pub fn new(
         suite: Suite,
         encryption_secret: &[u8],
         leaf_count: u32,
         policy: RatchetPolicy,
     ) -> Self {
+        let leaf_count = match leaf_count {
+            0 => 0,
+            n => n.checked_next_power_of_two().unwrap_or(1 << 31),
+        };
         let mut node_secrets = BTreeMap::new();
         if leaf_count > 0 {
             node_secrets.insert(tree_math::root(leaf_count), encryption_secret.to_vec());

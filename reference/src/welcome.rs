@@ -27,8 +27,11 @@ pub enum WelcomeError {
     Decode(#[from] DecodeError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
-    /// The Welcome is for another suite than the key package it would consume.
-    #[error("Welcome cipher suite {welcome} differs from the key package's {key_package}")]
+    /// The Welcome, the key package it would consume, the GroupInfo it carries and the
+    /// suite the caller opens it with must all agree.
+    #[error(
+        "Welcome cipher suite {welcome} differs from the key package's or GroupInfo's {key_package}"
+    )]
     CipherSuiteMismatch { welcome: u16, key_package: u16 },
     /// No `EncryptedGroupSecrets` entry names this client's key package.
     #[error("the Welcome has no GroupSecrets for this key package")]
@@ -80,7 +83,7 @@ pub fn open_welcome(
     init_private_key: &[u8],
     psk_value: impl Fn(&PreSharedKeyId) -> Option<Vec<u8>>,
 ) -> Result<OpenedWelcome, WelcomeError> {
-    if welcome.cipher_suite != key_package.cipher_suite {
+    if welcome.cipher_suite != suite.id() || welcome.cipher_suite != key_package.cipher_suite {
         return Err(WelcomeError::CipherSuiteMismatch {
             welcome: welcome.cipher_suite.0,
             key_package: key_package.cipher_suite.0,
@@ -119,6 +122,12 @@ pub fn open_welcome(
         .aead_open(&key, &nonce, b"", &welcome.encrypted_group_info)
         .map_err(|_| WelcomeError::GroupInfoDecryption)?;
     let group_info = GroupInfo::from_bytes(&group_info_bytes)?;
+    if group_info.group_context.cipher_suite != welcome.cipher_suite {
+        return Err(WelcomeError::CipherSuiteMismatch {
+            welcome: welcome.cipher_suite.0,
+            key_package: group_info.group_context.cipher_suite.0,
+        });
+    }
 
     let epoch_secrets = key_schedule::epoch_secrets(
         suite,
