@@ -10,6 +10,7 @@
 //! 2 bad usage or bad input files, 3 the system under test crashed, hung or was unreachable.
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod vectors;
 
 /// Process exit codes of the `concord` command.

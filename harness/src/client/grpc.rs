@@ -1,0 +1,118 @@
+//! A client under test reached over the MLSClient gRPC service (`--client grpc://HOST:PORT`).
+//!
+//! Every call has a timeout. The connection is made lazily, so a client that is down or
+//! dies mid-run turns into a per-call [`ClientError::Unreachable`] verdict, not a failure of
+//! Concord; the runner carries on with the other cases.
+
+use std::time::Duration;
+
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Status};
+
+use super::proto::mls_client_client::MlsClientClient;
+use super::proto::*;
+use super::{ClientError, ClientUnderTest, for_each_mls_client_method};
+
+/// The default per-call timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a `grpc://` client specification cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum GrpcSpecError {
+    #[error("`{0}` is not a grpc://HOST:PORT address")]
+    NotGrpc(String),
+    #[error("`{spec}` is not a valid address: {detail}")]
+    InvalidAddress { spec: String, detail: String },
+    #[error("cannot start the I/O runtime: {0}")]
+    Runtime(String),
+}
+
+/// An MLSClient server somewhere, driven call by call.
+#[derive(Debug)]
+pub struct GrpcClient {
+    address: String,
+    timeout: Duration,
+    runtime: tokio::runtime::Runtime,
+    client: MlsClientClient<Channel>,
+}
+
+impl GrpcClient {
+    /// Connects (lazily) to `spec`, which is `grpc://HOST:PORT`.
+    pub fn new(spec: &str, timeout: Duration) -> Result<Self, GrpcSpecError> {
+        let rest = spec
+            .strip_prefix("grpc://")
+            .ok_or_else(|| GrpcSpecError::NotGrpc(spec.to_string()))?;
+        let endpoint = Endpoint::from_shared(format!("http://{rest}"))
+            .map_err(|e| GrpcSpecError::InvalidAddress {
+                spec: spec.to_string(),
+                detail: e.to_string(),
+            })?
+            .connect_timeout(timeout);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| GrpcSpecError::Runtime(e.to_string()))?;
+        let channel = {
+            let _guard = runtime.enter();
+            endpoint.connect_lazy()
+        };
+        Ok(GrpcClient {
+            address: spec.to_string(),
+            timeout,
+            runtime,
+            client: MlsClientClient::new(channel),
+        })
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+}
+
+/// Maps a gRPC status to what it says about the client.
+fn classify(method: &'static str, status: Status) -> ClientError {
+    match status.code() {
+        Code::Unimplemented => ClientError::Unsupported { method },
+        Code::Unavailable | Code::Cancelled => ClientError::Unreachable {
+            method,
+            detail: status.message().to_string(),
+        },
+        Code::DeadlineExceeded => ClientError::Timeout {
+            method,
+            after: Duration::ZERO,
+        },
+        // A response that does not decode comes back from tonic as INTERNAL with a decode
+        // message; an INTERNAL from the client itself is also a fault of the client.
+        Code::Internal | Code::Unknown | Code::DataLoss => ClientError::Malformed {
+            method,
+            detail: format!("{:?}: {}", status.code(), status.message()),
+        },
+        code => ClientError::Refused {
+            method,
+            code: format!("{code:?}"),
+            message: status.message().to_string(),
+        },
+    }
+}
+
+macro_rules! grpc_methods {
+    ($(($method:ident, $rpc:ident, $request:ident, $response:ident)),* $(,)?) => {
+        impl ClientUnderTest for GrpcClient {
+            $(
+                fn $method(&mut self, request: $request) -> Result<$response, ClientError> {
+                    let method = stringify!($rpc);
+                    let timeout = self.timeout;
+                    let client = &mut self.client;
+                    self.runtime.block_on(async move {
+                        match tokio::time::timeout(timeout, client.$method(request)).await {
+                            Err(_) => Err(ClientError::Timeout { method, after: timeout }),
+                            Ok(Err(status)) => Err(classify(method, status)),
+                            Ok(Ok(response)) => Ok(response.into_inner()),
+                        }
+                    })
+                }
+            )*
+        }
+    };
+}
+for_each_mls_client_method!(grpc_methods);

@@ -1,0 +1,88 @@
+//! Any client under test as an MLSClient gRPC server (`concord serve-client`).
+//!
+//! The in-process client sits behind a mutex: the working group's runner and Concord's
+//! call one RPC at a time per client, and MLS state changes must be serialized anyway.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tonic::{Request, Response, Status};
+
+use super::proto::mls_client_server::{MlsClient, MlsClientServer};
+use super::proto::*;
+use super::{ClientError, ClientUnderTest, for_each_mls_client_method};
+
+/// A client under test, shareable across the server's tasks.
+pub struct Served {
+    inner: Arc<Mutex<Box<dyn ClientUnderTest>>>,
+}
+
+impl std::fmt::Debug for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Served").finish_non_exhaustive()
+    }
+}
+
+impl Served {
+    pub fn new(client: Box<dyn ClientUnderTest>) -> Self {
+        Served {
+            inner: Arc::new(Mutex::new(client)),
+        }
+    }
+}
+
+/// What a client's error becomes on the wire.
+fn to_status(error: ClientError) -> Status {
+    match error {
+        ClientError::Unsupported { method } => {
+            Status::unimplemented(format!("{method} is not supported"))
+        }
+        ClientError::Refused { message, .. } => Status::invalid_argument(message),
+        other => Status::internal(other.to_string()),
+    }
+}
+
+macro_rules! served_methods {
+    ($(($method:ident, $rpc:ident, $request:ident, $response:ident)),* $(,)?) => {
+        #[tonic::async_trait]
+        impl MlsClient for Served {
+            $(
+                async fn $method(&self, request: Request<$request>) -> Result<Response<$response>, Status> {
+                    let mut client = self
+                        .inner
+                        .lock()
+                        .map_err(|_| Status::internal("an earlier call panicked; the client state is lost"))?;
+                    client.$method(request.into_inner()).map(Response::new).map_err(to_status)
+                }
+            )*
+        }
+    };
+}
+for_each_mls_client_method!(served_methods);
+
+/// Serves `client` on `listen` until `shutdown` completes.
+pub async fn serve(
+    client: Box<dyn ClientUnderTest>,
+    listen: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), tonic::transport::Error> {
+    tonic::transport::Server::builder()
+        .add_service(MlsClientServer::new(Served::new(client)))
+        .serve_with_shutdown(listen, shutdown)
+        .await
+}
+
+/// Serves on an already bound listener (tests bind port 0 and read the address).
+pub async fn serve_on(
+    client: Box<dyn ClientUnderTest>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), tonic::transport::Error> {
+    tonic::transport::Server::builder()
+        .add_service(MlsClientServer::new(Served::new(client)))
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown,
+        )
+        .await
+}
