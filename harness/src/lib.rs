@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+pub mod generate;
 pub mod vectors;
 
 /// Process exit codes of the `concord` command.

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use concord_harness::exit;
+use concord_harness::generate;
 use concord_harness::vectors::{self, Summary};
+use concord_reference::crypto::CipherSuite;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -46,6 +48,18 @@ enum VectorsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write test vectors in the official formats, deterministically from a seed.
+    Generate {
+        /// Folder to write `<family>.json` files into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Cipher suites (comma-separated, 1 to 7; default all seven).
+        #[arg(long, value_delimiter = ',')]
+        suite: Option<Vec<u16>>,
+        /// Seed of the randomness every value is derived from.
+        #[arg(long, default_value_t = generate::DEFAULT_SEED)]
+        seed: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -54,6 +68,9 @@ fn main() -> ExitCode {
         Command::Vectors {
             command: VectorsCommand::Verify { dir, only, json },
         } => verify(dir, only, json),
+        Command::Vectors {
+            command: VectorsCommand::Generate { out, suite, seed },
+        } => generate_vectors(&out, suite, seed),
         Command::Run { vectors } => run(vectors),
     };
     ExitCode::from(code)
@@ -80,6 +97,56 @@ fn verify(dir: Option<PathBuf>, only: Option<Vec<String>>, json: bool) -> u8 {
         print_summary(&summary);
     }
     summary_exit_code(&summary)
+}
+
+fn generate_vectors(out: &std::path::Path, suites: Option<Vec<u16>>, seed: u64) -> u8 {
+    let suites: Vec<CipherSuite> = match suites {
+        Some(ids) => ids.into_iter().map(CipherSuite).collect(),
+        None => CipherSuite::ALL.to_vec(),
+    };
+    let summary = match generate::generate(out, &suites, seed) {
+        Ok(summary) => summary,
+        Err(
+            e @ (generate::GenerateError::UnsupportedSuite(_) | generate::GenerateError::NoSuites),
+        ) => {
+            eprintln!("concord vectors generate: {e}");
+            return exit::BAD_INPUT;
+        }
+        Err(e) => {
+            eprintln!("concord vectors generate: {e}");
+            return exit::UNEXPECTED;
+        }
+    };
+    println!(
+        "generated vectors in {} (seed {seed})",
+        summary.directory.display()
+    );
+    for file in &summary.files {
+        let suites = if file.cipher_suites.is_empty() {
+            "suite-independent".to_string()
+        } else {
+            let list: Vec<String> = file.cipher_suites.iter().map(u16::to_string).collect();
+            format!("suites {}", list.join(","))
+        };
+        let name = file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        println!("{name:<36} {:>4} cases ({suites})", file.cases);
+    }
+    for (family, reason) in &summary.not_generated {
+        println!(
+            "{:<36} not generated yet: {reason}",
+            format!("{family}.json")
+        );
+    }
+    println!(
+        "generated: {} files, {} cases",
+        summary.files.len(),
+        summary.case_count()
+    );
+    exit::OK
 }
 
 fn print_summary(summary: &Summary) {
