@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codec;
+pub mod commit;
 pub mod crypto;
 pub mod framing;
 pub mod join;

@@ -226,6 +226,27 @@ pub static RFC9420: &[Requirement] = &[
         "A Remove blanks the leaf and its direct path, then truncates the tree."
     ),
     req!(
+        "RFC9420-12.2-1",
+        "12.2",
+        "Proposal List Validation",
+        Must,
+        "A recipient rejects a commit whose proposal list breaks a rule of section 12.2: the committer's own Update or Remove, several Update/Remove for one leaf, duplicate PSKs or Adds, more than one GroupContextExtensions, ReInit with other proposals, ExternalInit outside an external commit, or a missing path where one is required."
+    ),
+    req!(
+        "RFC9420-12.3-1",
+        "12.3",
+        "Applying a Proposal List",
+        Must,
+        "Proposals are applied in order: GroupContextExtensions, then Update, Remove, Add, then PreSharedKey (and ExternalInit for external commits)."
+    ),
+    req!(
+        "RFC9420-12.4.2-1",
+        "12.4.2",
+        "Processing a Commit",
+        Must,
+        "A member processing a commit resolves proposal references from the proposals of the current epoch, merges and decrypts the UpdatePath, derives the next epoch's secrets from the provisional GroupContext and verifies the confirmation tag."
+    ),
+    req!(
         "RFC9420-12.4.3.1-1",
         "12.4.3.1",
         "Joining via Welcome Message",

@@ -23,6 +23,7 @@ mod hexbytes;
 mod key_schedule;
 mod message_protection;
 mod messages;
+mod passive_client_handling_commit;
 mod passive_client_welcome;
 mod psk_secret;
 mod secret_tree;
@@ -257,8 +258,17 @@ pub static FAMILIES: &[Family] = &[
     },
     Family {
         name: "passive-client-handling-commit",
-        requirements: &[],
-        check: None,
+        requirements: &[
+            "RFC9420-8-1",
+            "RFC9420-12.1.1-1",
+            "RFC9420-12.1.2-1",
+            "RFC9420-12.1.3-1",
+            "RFC9420-12.2-1",
+            "RFC9420-12.3-1",
+            "RFC9420-12.4.2-1",
+            "RFC9420-12.4.3.1-1",
+        ],
+        check: Some(passive_client_handling_commit::check),
     },
     Family {
         name: "passive-client-random",

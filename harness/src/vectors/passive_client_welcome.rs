@@ -5,7 +5,7 @@
 
 use concord_reference::codec::Codec;
 use concord_reference::crypto::Suite;
-use concord_reference::join::{self, JoinerKeys};
+use concord_reference::join::{self, JoinedGroup, JoinerKeys};
 use concord_reference::messages::{MlsMessage, MlsMessageBody, PreSharedKeyId, Psk, RatchetTree};
 use serde::Deserialize;
 
@@ -15,16 +15,16 @@ use super::{
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ExternalPsk {
-    psk_id: HexBytes,
-    psk: HexBytes,
+pub(super) struct ExternalPsk {
+    pub(super) psk_id: HexBytes,
+    pub(super) psk: HexBytes,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    cipher_suite: u16,
-    external_psks: Vec<ExternalPsk>,
+pub(super) struct Case {
+    pub(super) cipher_suite: u16,
+    pub(super) external_psks: Vec<ExternalPsk>,
     /// An MLSMessage carrying the joiner's KeyPackage.
     key_package: HexBytes,
     signature_priv: HexBytes,
@@ -35,9 +35,9 @@ struct Case {
     welcome: HexBytes,
     /// `optional<Node> ratchet_tree<V>`, or null when the GroupInfo carries the tree.
     ratchet_tree: Option<HexBytes>,
-    initial_epoch_authenticator: HexBytes,
+    pub(super) initial_epoch_authenticator: HexBytes,
     /// Commits to process after joining (the handling-commit families' subject).
-    epochs: Vec<serde_json::Value>,
+    pub(super) epochs: Vec<serde_json::Value>,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {
@@ -54,6 +54,25 @@ pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict,
 }
 
 fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
+    let joined = join_case(suite, case)?;
+    expect_bytes(
+        "initial_epoch_authenticator",
+        joined.epoch_authenticator(),
+        &case.initial_epoch_authenticator,
+    )
+}
+
+/// The value of an external PSK of the case, matched by `psk_id` alone.
+pub(super) fn external_psk(case: &Case, psk_id: &[u8]) -> Option<Vec<u8>> {
+    case.external_psks
+        .iter()
+        .find(|known| known.psk_id.0 == psk_id)
+        .map(|known| known.psk.0.clone())
+}
+
+/// Joins the case's group by its Welcome (without checking the initial epoch
+/// authenticator).
+pub(super) fn join_case(suite: &Suite, case: &Case) -> Result<JoinedGroup, Mismatch> {
     let MlsMessageBody::KeyPackage(key_package) = MlsMessage::from_bytes(&case.key_package)
         .at("key_package")?
         .body
@@ -79,11 +98,7 @@ fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
         .at("ratchet_tree")?;
     // External PSKs are matched by psk_id alone: the nonce is the sender's choice.
     let psk_value = |id: &PreSharedKeyId| match &id.psk {
-        Psk::External { psk_id } => case
-            .external_psks
-            .iter()
-            .find(|known| known.psk_id.0 == psk_id.0)
-            .map(|known| known.psk.0.clone()),
+        Psk::External { psk_id } => external_psk(case, psk_id),
         Psk::Resumption { .. } => None,
     };
     let keys = JoinerKeys {
@@ -91,7 +106,7 @@ fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
         encryption_private: &case.encryption_priv,
         signature_private: &case.signature_priv,
     };
-    let joined = join::join(
+    join::join(
         suite,
         &welcome,
         &key_package,
@@ -99,10 +114,5 @@ fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
         tree.as_ref(),
         psk_value,
     )
-    .at("welcome")?;
-    expect_bytes(
-        "initial_epoch_authenticator",
-        joined.epoch_authenticator(),
-        &case.initial_epoch_authenticator,
-    )
+    .at("welcome")
 }
