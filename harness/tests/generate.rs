@@ -230,3 +230,19 @@ fn the_command_lists_files_and_the_families_left_out() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("cipher suite 9"));
 }
+
+/// `vectors/generated` is what the generator writes today with the default seed.
+#[test]
+fn the_committed_set_is_current() {
+    let (dir, summary) = full_set();
+    let committed = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors/generated"));
+    for file in &summary.files {
+        let name = file.path.file_name().unwrap();
+        let path = committed.join(name);
+        assert!(
+            std::fs::read(&path).ok() == std::fs::read(dir.join(name)).ok(),
+            "{} is stale: rerun `concord vectors generate --out vectors/generated --seed 0`",
+            path.display()
+        );
+    }
+}

@@ -206,12 +206,34 @@ fn family_cases(
             Ok((cases(&mut rng).map_err(failed(None))?, Vec::new()))
         }
         Generator::PerSuite(cases) => {
+            // Suites draw from separate streams, so they run in parallel and are joined
+            // in the order asked for: the output does not depend on scheduling.
+            let results: Vec<(u16, std::thread::Result<Result<_, Mismatch>>)> =
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = suites
+                        .iter()
+                        .map(|suite| {
+                            let id = suite.id().0;
+                            let handle = scope
+                                .spawn(move || cases(suite, &mut family_rng(seed, family, id)));
+                            (id, handle)
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|(id, handle)| (id, handle.join()))
+                        .collect()
+                });
             let mut all = Vec::new();
             let mut ids = Vec::new();
-            for suite in suites {
-                let id = suite.id().0;
-                let mut rng = family_rng(seed, family, id);
-                all.extend(cases(suite, &mut rng).map_err(failed(Some(id)))?);
+            for (id, result) in results {
+                let cases = result.map_err(|_| GenerateError::Family {
+                    family,
+                    suite: Some(id),
+                    field: "(generator)".to_string(),
+                    detail: "the generator panicked".to_string(),
+                })?;
+                all.extend(cases.map_err(failed(Some(id)))?);
                 ids.push(id);
             }
             Ok((all, ids))
