@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod generate;
+pub mod interop;
 pub mod vectors;
 
 /// Process exit codes of the `concord` command.
