@@ -87,3 +87,24 @@ fn crypto_core_files_cover_all_seven_suites() {
         assert_eq!(suites, vec![1, 2, 3, 4, 5, 6, 7], "{name}");
     }
 }
+
+/// `passive-client-random.json` is not shipped with the vectors here; it has the format of
+/// `passive-client-handling-commit.json`, so that file, under the other name, must pass.
+#[test]
+fn passive_client_random_has_the_handling_commit_format() {
+    let source = vectors_dir().join("passive-client-handling-commit.json");
+    let dir = std::env::temp_dir().join(format!("concord-random-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("passive-client-random.json");
+    std::fs::copy(&source, &path).unwrap();
+    let report = verify_file(family("passive-client-random").unwrap(), &path);
+    assert_eq!(report.input_error, None);
+    assert_eq!(
+        (report.failed, report.skipped),
+        (0, 0),
+        "{:?}",
+        report.first_failure
+    );
+    assert_eq!(report.passed, report.cases);
+    let _ = std::fs::remove_dir_all(&dir);
+}

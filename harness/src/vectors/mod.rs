@@ -271,9 +271,20 @@ pub static FAMILIES: &[Family] = &[
         check: Some(passive_client_handling_commit::check),
     },
     Family {
+        // Same format as passive-client-handling-commit: a member joins, then handles a
+        // long random sequence of proposals and commits.
         name: "passive-client-random",
-        requirements: &[],
-        check: None,
+        requirements: &[
+            "RFC9420-8-1",
+            "RFC9420-12.1.1-1",
+            "RFC9420-12.1.2-1",
+            "RFC9420-12.1.3-1",
+            "RFC9420-12.2-1",
+            "RFC9420-12.3-1",
+            "RFC9420-12.4.2-1",
+            "RFC9420-12.4.3.1-1",
+        ],
+        check: Some(passive_client_handling_commit::check),
     },
 ];
 
