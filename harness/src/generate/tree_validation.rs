@@ -1,9 +1,10 @@
 //! `tree-validation.json`: ratchet trees with the tree hash and resolution of every node
 //! (RFC 9420 sections 4.1.1 and 7.8), each valid as a joiner checks it (7.9.2, 12.4.3.1).
 //!
-//! Per suite, twelve trees built by real commits, adds, updates and removes: full trees of
-//! 2 to 32 members, trees with blank leaves and blank parents, unmerged leaves at one and
-//! at several levels, and a 64-leaf tree with an unmerged leaf under the root.
+//! Per suite, fourteen trees (as many as upstream) built by real commits, adds, updates and
+//! removes: full trees of 2 to 32 members, trees with blank leaves and blank parents,
+//! unmerged leaves at one and at several levels, and a 64-leaf tree with an unmerged leaf
+//! under the root.
 
 use concord_reference::codec::Codec;
 use concord_reference::crypto::Suite;
@@ -40,6 +41,7 @@ const SHAPES: &[(usize, &[Step])] = &[
     (2, &[]),
     (4, &[]),
     (8, &[]),
+    (16, &[]),
     (32, &[]),
     (8, &[Remove(5)]),
     (5, &[]),
@@ -48,6 +50,7 @@ const SHAPES: &[(usize, &[Step])] = &[
     (7, &[Add]),
     (8, &[Remove(5), Remove(6), Commit(4), Add, Add]),
     (8, &[Add, Add, Commit(9), Add]),
+    (8, &[Update(5), Add, Add]),
     (33, &[Add]),
 ];
 
