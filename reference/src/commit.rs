@@ -19,17 +19,18 @@ use crate::codec::{Bytes, Codec};
 use crate::crypto::{CryptoError, Suite};
 use crate::framing::{self, FramingError, constant_time_eq};
 use crate::join::JoinedGroup;
-use crate::key_schedule::{self, zero_secret};
+use crate::key_schedule::{self, EpochSecrets, zero_secret};
 use crate::messages::{
-    AuthenticatedContent, Commit, ContentBody, GroupContext, MlsMessage, MlsMessageBody, Node,
-    PreSharedKeyId, Proposal, ProposalOrRef, ProposalRef, ProposalType, Psk, Sender,
+    AuthenticatedContent, Commit, ContentBody, Extension, ExternalSenders, GroupContext,
+    KeyPackage, LeafNode, MlsMessage, MlsMessageBody, Node, PreSharedKeyId, Proposal,
+    ProposalOrRef, ProposalRef, ProposalType, Psk, ReInit, Sender,
 };
 use crate::psk;
-use crate::ratchet_tree::TreeError;
+use crate::ratchet_tree::{RatchetTree, TreeError};
 use crate::secret_tree::{RatchetPolicy, SecretTree};
 use crate::transcript;
 use crate::tree_math::LeafIndex;
-use crate::treekem::{self, TreeKemError};
+use crate::treekem::{self, PrivateKeys, TreeKemError};
 
 /// The `info`/`exporter_context` label of the external init secret (section 8.3).
 pub const EXTERNAL_INIT_LABEL: &[u8] = b"MLS 1.0 external init secret";
@@ -122,9 +123,118 @@ pub enum CommitError {
     /// Section 12.4.2: "Verify that the confirmation_tag ... matches".
     #[error("confirmation tag does not verify (section 12.4.2)")]
     ConfirmationTag,
+    /// Section 12.1.8: the `external_senders` extension has no entry at this index.
+    #[error("no external sender at index {0} (section 12.1.8)")]
+    UnknownExternalSender(u32),
+    /// Section 12.1.8: an external sender proposes a type the registry's "Ext" column
+    /// does not allow.
+    #[error("proposal type {0} may not come from an external sender (section 12.1.8)")]
+    ExternalProposalType(u16),
+    /// Section 12.1.8: a `new_member_proposal` sender may only send an Add.
+    #[error("a new_member_proposal sender sent something other than an Add (section 12.1.8)")]
+    NewMemberProposalNotAdd,
     /// Section 6: commit content carries a confirmation tag.
     #[error("commit content lacks its confirmation tag")]
     MissingConfirmationTag,
+}
+
+/// What a processed commit did to this member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// The group moved to the next epoch; `reinit` is the ReInit proposal it committed,
+    /// after which the group must not be used for anything but the reinitialization
+    /// (section 11.2).
+    Advanced { reinit: Option<ReInit> },
+    /// The commit removed this member (section 12.1.3): its state stays at the old
+    /// epoch and it takes no further part in the group.
+    Removed,
+}
+
+/// The tree, extensions and side values that follow from a proposal list applied in
+/// the order of section 12.3.
+#[derive(Debug, Clone)]
+pub(crate) struct Applied {
+    pub tree: RatchetTree,
+    pub extensions: Vec<Extension>,
+    /// Leaves the Adds went to, with their KeyPackages, in proposal order.
+    pub added: Vec<(LeafIndex, KeyPackage)>,
+    pub psk_ids: Vec<PreSharedKeyId>,
+    pub external_init: Option<Bytes>,
+    pub reinit: Option<ReInit>,
+    /// Whether a Remove targets `own_leaf`.
+    pub removes_own_leaf: bool,
+    /// The new leaf an Update of another member's proposal sets at `own_leaf`.
+    pub own_update: Option<LeafNode>,
+}
+
+impl Applied {
+    pub fn new_members(&self) -> Vec<LeafIndex> {
+        self.added.iter().map(|(leaf, _)| *leaf).collect()
+    }
+}
+
+/// Section 12.3: GroupContextExtensions, then Update, Remove, Add, and PreSharedKey
+/// proposals, applied to a copy of `tree`.
+pub(crate) fn apply_proposals(
+    tree: &RatchetTree,
+    extensions: &[Extension],
+    own_leaf: Option<LeafIndex>,
+    proposals: &[(Proposal, Sender)],
+) -> Result<Applied, CommitError> {
+    let mut applied = Applied {
+        tree: tree.clone(),
+        extensions: extensions.to_vec(),
+        added: Vec::new(),
+        psk_ids: Vec::new(),
+        external_init: None,
+        reinit: None,
+        removes_own_leaf: false,
+        own_update: None,
+    };
+    for (proposal, _) in proposals {
+        match proposal {
+            Proposal::GroupContextExtensions(gce) => applied.extensions = gce.extensions.clone(),
+            Proposal::PreSharedKey(psk) => applied.psk_ids.push(psk.psk.clone()),
+            Proposal::ExternalInit(init) => applied.external_init = Some(init.kem_output.clone()),
+            Proposal::ReInit(reinit) => applied.reinit = Some(reinit.clone()),
+            _ => {}
+        }
+    }
+    for (proposal, proposer) in proposals {
+        if let (Proposal::Update(update), Sender::Member { leaf_index }) = (proposal, proposer) {
+            if Some(*leaf_index) == own_leaf {
+                applied.own_update = Some(update.leaf_node.clone());
+            }
+            applied
+                .tree
+                .update_leaf(*leaf_index, update.leaf_node.clone())?;
+        }
+    }
+    for (proposal, _) in proposals {
+        if let Proposal::Remove(remove) = proposal {
+            applied.removes_own_leaf |= Some(remove.removed) == own_leaf;
+            applied.tree.remove_leaf(remove.removed)?;
+        }
+    }
+    for (proposal, _) in proposals {
+        if let Proposal::Add(add) = proposal {
+            let leaf = applied.tree.add_leaf(add.key_package.leaf_node.clone())?;
+            applied.added.push((leaf, add.key_package.clone()));
+        }
+    }
+    Ok(applied)
+}
+
+/// Drops the keys of nodes a commit blanked or replaced: they are of no further use.
+pub(crate) fn retain_current_keys(suite: &Suite, tree: &RatchetTree, keys: &mut PrivateKeys) {
+    keys.retain(|node, private| {
+        let public = match tree.node(*node) {
+            Some(Node::Leaf(leaf)) => leaf.encryption_key.as_slice(),
+            Some(Node::Parent(parent)) => parent.encryption_key.as_slice(),
+            None => return false,
+        };
+        suite.hpke_public_key(private).ok().as_deref() == Some(public)
+    });
 }
 
 /// A member's state across epochs: the joined state, the epoch's secret tree and
@@ -132,26 +242,37 @@ pub enum CommitError {
 #[derive(Debug, Clone)]
 pub struct GroupState {
     pub group: JoinedGroup,
-    secret_tree: SecretTree,
-    proposals: Vec<(ProposalRef, Proposal, Sender)>,
-    resumption_psks: BTreeMap<u64, Vec<u8>>,
+    pub(crate) secret_tree: SecretTree,
+    pub(crate) policy: RatchetPolicy,
+    pub(crate) proposals: Vec<(ProposalRef, Proposal, Sender)>,
+    pub(crate) resumption_psks: BTreeMap<u64, Vec<u8>>,
+    /// Leaves this member proposed in Update proposals of this epoch, with their
+    /// encryption private keys (section 12.1.2): a commit of one replaces its leaf.
+    pub(crate) pending_updates: Vec<(LeafNode, Vec<u8>)>,
 }
 
 impl GroupState {
     pub fn new(group: JoinedGroup) -> Self {
+        Self::with_policy(group, RatchetPolicy::default())
+    }
+
+    /// A state whose secret trees follow `policy` for out-of-order messages.
+    pub fn with_policy(group: JoinedGroup, policy: RatchetPolicy) -> Self {
         let secret_tree = SecretTree::new(
             group.suite,
             &group.epoch_secrets.encryption_secret,
             group.tree.leaf_count(),
-            RatchetPolicy::default(),
+            policy,
         );
         let mut resumption_psks = BTreeMap::new();
         resumption_psks.insert(group.epoch(), group.epoch_secrets.resumption_psk.clone());
         GroupState {
             group,
             secret_tree,
+            policy,
             proposals: Vec::new(),
             resumption_psks,
+            pending_updates: Vec::new(),
         }
     }
 
@@ -159,8 +280,89 @@ impl GroupState {
         self.group.epoch_authenticator()
     }
 
+    /// Moves to a new epoch: context, tree, secrets and transcript hashes of the next
+    /// epoch, a fresh secret tree, an empty proposal cache (section 12.4.2, last steps).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn install(
+        &mut self,
+        context: GroupContext,
+        tree: RatchetTree,
+        epoch_secrets: EpochSecrets,
+        interim: Vec<u8>,
+        confirmation_tag: Vec<u8>,
+        private_keys: PrivateKeys,
+    ) {
+        self.resumption_psks
+            .insert(context.epoch, epoch_secrets.resumption_psk.clone());
+        self.secret_tree = SecretTree::new(
+            self.group.suite,
+            &epoch_secrets.encryption_secret,
+            tree.leaf_count(),
+            self.policy,
+        );
+        self.proposals.clear();
+        self.pending_updates.clear();
+        let group = &mut self.group;
+        group.group_context = context;
+        group.tree = tree;
+        group.epoch_secrets = epoch_secrets;
+        group.interim_transcript_hash = interim;
+        group.confirmation_tag = confirmation_tag;
+        group.private_keys = private_keys;
+        group.path_secrets.clear();
+    }
+
+    /// The signature key of a sender of this epoch (section 6.1): a member's leaf, an
+    /// `external_senders` entry, or the key the content itself introduces.
+    fn sender_key(&self, content: &AuthenticatedContent) -> Result<Vec<u8>, CommitError> {
+        Ok(match (&content.content.sender, &content.content.body) {
+            (Sender::Member { leaf_index }, _) => self
+                .group
+                .tree
+                .leaf(*leaf_index)
+                .ok_or(CommitError::SenderNotMember(leaf_index.0))?
+                .signature_key
+                .as_slice()
+                .to_vec(),
+            (Sender::NewMemberCommit, ContentBody::Commit(commit)) => commit
+                .path
+                .as_ref()
+                .ok_or(CommitError::MissingPath)?
+                .leaf_node
+                .signature_key
+                .as_slice()
+                .to_vec(),
+            (Sender::NewMemberProposal, ContentBody::Proposal(Proposal::Add(add))) => {
+                add.key_package.leaf_node.signature_key.as_slice().to_vec()
+            }
+            (Sender::NewMemberProposal, _) => return Err(CommitError::NewMemberProposalNotAdd),
+            (Sender::External { sender_index }, ContentBody::Proposal(proposal)) => {
+                let kind = proposal.proposal_type();
+                if !kind.allowed_for_external_sender() {
+                    return Err(CommitError::ExternalProposalType(kind.0));
+                }
+                let senders =
+                    Extension::find::<ExternalSenders>(&self.group.group_context.extensions)
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default();
+                senders
+                    .0
+                    .get(*sender_index as usize)
+                    .ok_or(CommitError::UnknownExternalSender(*sender_index))?
+                    .signature_key
+                    .as_slice()
+                    .to_vec()
+            }
+            (sender, _) => return Err(CommitError::UnsupportedSender(*sender)),
+        })
+    }
+
     /// Unprotects and verifies a message of this epoch (sections 6.2, 6.3, 6.1).
-    fn open(&mut self, message: &MlsMessage) -> Result<AuthenticatedContent, CommitError> {
+    pub(crate) fn open(
+        &mut self,
+        message: &MlsMessage,
+    ) -> Result<AuthenticatedContent, CommitError> {
         let suite = self.group.suite;
         let context = &self.group.group_context;
         let (group_id, epoch) = match &message.body {
@@ -197,27 +399,8 @@ impl GroupState {
             }
             _ => return Err(CommitError::NotHandshake),
         };
-        let signature_key = match (&content.content.sender, &content.content.body) {
-            (Sender::Member { leaf_index }, _) => self
-                .group
-                .tree
-                .leaf(*leaf_index)
-                .ok_or(CommitError::SenderNotMember(leaf_index.0))?
-                .signature_key
-                .clone(),
-            (Sender::NewMemberCommit, ContentBody::Commit(commit)) => commit
-                .path
-                .as_ref()
-                .ok_or(CommitError::MissingPath)?
-                .leaf_node
-                .signature_key
-                .clone(),
-            (Sender::NewMemberProposal, ContentBody::Proposal(Proposal::Add(add))) => {
-                add.key_package.leaf_node.signature_key.clone()
-            }
-            (sender, _) => return Err(CommitError::UnsupportedSender(*sender)),
-        };
-        framing::verify_signature(&suite, signature_key.as_slice(), &content, context)?;
+        let signature_key = self.sender_key(&content)?;
+        framing::verify_signature(&suite, &signature_key, &content, &self.group.group_context)?;
         Ok(content)
     }
 
@@ -225,6 +408,14 @@ impl GroupState {
     /// (section 12.4.2 resolves references against this cache).
     pub fn receive_proposal(&mut self, message: &MlsMessage) -> Result<ProposalRef, CommitError> {
         let content = self.open(message)?;
+        self.cache_proposal(&content)
+    }
+
+    /// Caches verified proposal content under its ProposalRef (section 5.2).
+    pub(crate) fn cache_proposal(
+        &mut self,
+        content: &AuthenticatedContent,
+    ) -> Result<ProposalRef, CommitError> {
         let ContentBody::Proposal(proposal) = &content.content.body else {
             return Err(CommitError::WrongContentType {
                 expected: "proposal",
@@ -246,8 +437,30 @@ impl GroupState {
         &mut self,
         message: &MlsMessage,
         external_psk: impl Fn(&[u8]) -> Option<Vec<u8>>,
-    ) -> Result<(), CommitError> {
+    ) -> Result<CommitOutcome, CommitError> {
+        self.process_commit_with(message, &|psk: &Psk| match psk {
+            Psk::External { psk_id } => external_psk(psk_id.as_slice()),
+            Psk::Resumption { .. } => None,
+        })
+    }
+
+    /// [`Self::process_commit`] with a lookup for every PSK this state does not hold
+    /// itself (external ones, resumption PSKs of other groups).
+    pub fn process_commit_with(
+        &mut self,
+        message: &MlsMessage,
+        psk_lookup: &dyn Fn(&Psk) -> Option<Vec<u8>>,
+    ) -> Result<CommitOutcome, CommitError> {
         let content = self.open(message)?;
+        self.process_commit_content(&content, psk_lookup)
+    }
+
+    /// Section 12.4.2 from verified content on.
+    pub(crate) fn process_commit_content(
+        &mut self,
+        content: &AuthenticatedContent,
+        psk_lookup: &dyn Fn(&Psk) -> Option<Vec<u8>>,
+    ) -> Result<CommitOutcome, CommitError> {
         let ContentBody::Commit(commit) = &content.content.body else {
             return Err(CommitError::WrongContentType { expected: "commit" });
         };
@@ -259,56 +472,47 @@ impl GroupState {
         let sender = content.content.sender;
         let proposals = self.resolve(commit, sender)?;
         let suite = self.group.suite;
-        validate_proposals(&suite, &self.group, &proposals, sender, commit)?;
-
-        // Section 12.3: apply the proposals in order.
-        let mut tree = self.group.tree.clone();
-        let mut extensions = self.group.group_context.extensions.clone();
-        for (proposal, _) in &proposals {
-            if let Proposal::GroupContextExtensions(gce) = proposal {
-                extensions = gce.extensions.clone();
-            }
+        validate_proposals(
+            &suite,
+            &self.group.tree,
+            &proposals,
+            sender,
+            commit.path.is_some(),
+        )?;
+        if sender == Sender::NewMemberCommit
+            && commit
+                .proposals
+                .iter()
+                .any(|p| matches!(p, ProposalOrRef::Reference(_)))
+        {
+            return Err(CommitError::ExternalCommitProposal(0));
         }
-        for (proposal, proposer) in &proposals {
-            if let (Proposal::Update(update), Sender::Member { leaf_index }) = (proposal, proposer)
-            {
-                if *leaf_index == self.group.own_leaf {
-                    return Err(CommitError::OwnLeafChanged(leaf_index.0));
-                }
-                tree.update_leaf(*leaf_index, update.leaf_node.clone())?;
-            }
+        let own_leaf = self.group.own_leaf;
+        let applied = apply_proposals(
+            &self.group.tree,
+            &self.group.group_context.extensions,
+            Some(own_leaf),
+            &proposals,
+        )?;
+        if applied.removes_own_leaf {
+            return Ok(CommitOutcome::Removed);
         }
-        for (proposal, _) in &proposals {
-            if let Proposal::Remove(remove) = proposal {
-                if remove.removed == self.group.own_leaf {
-                    return Err(CommitError::OwnLeafChanged(remove.removed.0));
-                }
-                tree.remove_leaf(remove.removed)?;
-            }
-        }
-        let mut new_members = Vec::new();
-        for (proposal, _) in &proposals {
-            if let Proposal::Add(add) = proposal {
-                new_members.push(tree.add_leaf(add.key_package.leaf_node.clone())?);
-            }
-        }
-        let psk_ids: Vec<PreSharedKeyId> = proposals
-            .iter()
-            .filter_map(|(p, _)| match p {
-                Proposal::PreSharedKey(psk) => Some(psk.psk.clone()),
-                _ => None,
-            })
-            .collect();
-        let external_init = proposals.iter().find_map(|(p, _)| match p {
-            Proposal::ExternalInit(init) => Some(init.kem_output.clone()),
-            _ => None,
-        });
-
-        let group_id = self.group.group_context.group_id.clone();
         let mut private_keys = self.group.private_keys.clone();
+        if let Some(leaf) = &applied.own_update {
+            let private = self
+                .pending_updates
+                .iter()
+                .find(|(proposed, _)| proposed == leaf)
+                .map(|(_, private)| private.clone())
+                .ok_or(CommitError::OwnLeafChanged(own_leaf.0))?;
+            private_keys.insert(own_leaf.node(), private);
+        }
+        let new_members = applied.new_members();
+        let mut tree = applied.tree;
+        let group_id = self.group.group_context.group_id.clone();
         let mut provisional = GroupContext {
             epoch: self.group.group_context.epoch.wrapping_add(1),
-            extensions,
+            extensions: applied.extensions,
             ..self.group.group_context.clone()
         };
         let commit_secret = match &commit.path {
@@ -324,7 +528,7 @@ impl GroupState {
                     &suite,
                     &tree,
                     committer,
-                    self.group.own_leaf,
+                    own_leaf,
                     path,
                     &private_keys,
                     &provisional.to_bytes(),
@@ -340,15 +544,7 @@ impl GroupState {
                 zero_secret(&suite)
             }
         };
-        // Keys of nodes the commit blanked or replaced are no longer of any use.
-        private_keys.retain(|node, private| {
-            let public = match tree.node(*node) {
-                Some(Node::Leaf(leaf)) => leaf.encryption_key.as_slice(),
-                Some(Node::Parent(parent)) => parent.encryption_key.as_slice(),
-                None => return false,
-            };
-            suite.hpke_public_key(private).ok().as_deref() == Some(public)
-        });
+        retain_current_keys(&suite, &tree, &mut private_keys);
 
         let confirmed = transcript::confirmed_transcript_hash(
             &suite,
@@ -356,24 +552,9 @@ impl GroupState {
             &content.confirmed_transcript_hash_input(),
         );
         provisional.confirmed_transcript_hash = Bytes(confirmed.clone());
-
-        let mut psks = Vec::with_capacity(psk_ids.len());
-        for id in psk_ids {
-            let value = match &id.psk {
-                Psk::External { psk_id } => external_psk(psk_id.as_slice()),
-                Psk::Resumption {
-                    psk_group_id,
-                    psk_epoch,
-                    ..
-                } if *psk_group_id == group_id => self.resumption_psks.get(psk_epoch).cloned(),
-                Psk::Resumption { .. } => None,
-            }
-            .ok_or_else(|| CommitError::UnknownPsk(id.psk.clone()))?;
-            psks.push((id, value));
-        }
+        let psks = self.resolve_psks(&applied.psk_ids, psk_lookup)?;
         let psk_secret = psk::psk_secret(&suite, &psks)?;
-
-        let init_secret = match external_init {
+        let init_secret = match &applied.external_init {
             Some(kem_output) => {
                 let pair = key_schedule::external_key_pair(
                     &suite,
@@ -402,28 +583,46 @@ impl GroupState {
             return Err(CommitError::ConfirmationTag);
         }
         let interim = transcript::interim_transcript_hash(&suite, &confirmed, confirmation_tag);
-
-        self.resumption_psks
-            .insert(provisional.epoch, epoch_secrets.resumption_psk.clone());
-        self.secret_tree = SecretTree::new(
-            suite,
-            &epoch_secrets.encryption_secret,
-            tree.leaf_count(),
-            RatchetPolicy::default(),
+        self.install(
+            provisional,
+            tree,
+            epoch_secrets,
+            interim,
+            confirmation_tag.to_vec(),
+            private_keys,
         );
-        self.proposals.clear();
-        let group = &mut self.group;
-        group.group_context = provisional;
-        group.tree = tree;
-        group.epoch_secrets = epoch_secrets;
-        group.interim_transcript_hash = interim;
-        group.confirmation_tag = confirmation_tag.to_vec();
-        group.private_keys = private_keys;
-        Ok(())
+        Ok(CommitOutcome::Advanced {
+            reinit: applied.reinit,
+        })
+    }
+
+    /// The values of the PSKs a commit names (section 8.4): resumption PSKs of this
+    /// group from this state, everything else from `lookup`.
+    pub(crate) fn resolve_psks(
+        &self,
+        ids: &[PreSharedKeyId],
+        lookup: &dyn Fn(&Psk) -> Option<Vec<u8>>,
+    ) -> Result<Vec<(PreSharedKeyId, Vec<u8>)>, CommitError> {
+        let group_id = &self.group.group_context.group_id;
+        ids.iter()
+            .map(|id| {
+                let own = match &id.psk {
+                    Psk::Resumption {
+                        psk_group_id,
+                        psk_epoch,
+                        ..
+                    } if psk_group_id == group_id => self.resumption_psks.get(psk_epoch).cloned(),
+                    _ => None,
+                };
+                own.or_else(|| lookup(&id.psk))
+                    .map(|value| (id.clone(), value))
+                    .ok_or_else(|| CommitError::UnknownPsk(id.psk.clone()))
+            })
+            .collect()
     }
 
     /// The commit's proposals with their senders, references resolved against the cache.
-    fn resolve(
+    pub(crate) fn resolve(
         &self,
         commit: &Commit,
         committer: Sender,
@@ -448,12 +647,12 @@ impl GroupState {
 
 /// Section 12.2 (and 12.4.3.2 for external commits): the rules a commit's proposal
 /// list must satisfy.
-fn validate_proposals(
+pub(crate) fn validate_proposals(
     suite: &Suite,
-    group: &JoinedGroup,
+    tree: &RatchetTree,
     proposals: &[(Proposal, Sender)],
     committer: Sender,
-    commit: &Commit,
+    has_path: bool,
 ) -> Result<(), CommitError> {
     let committer_leaf = match committer {
         Sender::Member { leaf_index } => Some(leaf_index),
@@ -474,7 +673,7 @@ fn validate_proposals(
                 if Some(leaf_index) == committer_leaf {
                     return Err(CommitError::CommitterUpdate);
                 }
-                if group.tree.leaf(leaf_index).is_none() {
+                if tree.leaf(leaf_index).is_none() {
                     return Err(CommitError::BlankTarget(leaf_index.0));
                 }
                 if changed.contains(&leaf_index) {
@@ -486,7 +685,7 @@ fn validate_proposals(
                 if Some(remove.removed) == committer_leaf {
                     return Err(CommitError::CommitterRemoved);
                 }
-                if group.tree.leaf(remove.removed).is_none() {
+                if tree.leaf(remove.removed).is_none() {
                     return Err(CommitError::BlankTarget(remove.removed.0));
                 }
                 if changed.contains(&remove.removed) {
@@ -516,7 +715,7 @@ fn validate_proposals(
         }
     }
     // An Add of a key held by a member that stays in the group.
-    if group.tree.leaves().any(|(leaf, node)| {
+    if tree.leaves().any(|(leaf, node)| {
         !changed.contains(&leaf) && added_keys.contains(&node.signature_key.as_slice())
     }) {
         return Err(CommitError::DuplicateAdd);
@@ -530,13 +729,6 @@ fn validate_proposals(
     if committer == Sender::NewMemberCommit {
         if external_inits != 1 {
             return Err(CommitError::MissingExternalInit);
-        }
-        if commit
-            .proposals
-            .iter()
-            .any(|p| matches!(p, ProposalOrRef::Reference(_)))
-        {
-            return Err(CommitError::ExternalCommitProposal(0));
         }
         for (proposal, _) in proposals {
             let kind = proposal.proposal_type();
@@ -554,7 +746,7 @@ fn validate_proposals(
         || proposals
             .iter()
             .any(|(p, _)| p.proposal_type().requires_path());
-    if needs_path && commit.path.is_none() {
+    if needs_path && !has_path {
         return Err(CommitError::MissingPath);
     }
     Ok(())

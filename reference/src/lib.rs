@@ -14,6 +14,7 @@ pub mod codec;
 pub mod commit;
 pub mod crypto;
 pub mod framing;
+pub mod group;
 pub mod join;
 pub mod key_schedule;
 pub mod messages;
