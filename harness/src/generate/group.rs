@@ -9,7 +9,7 @@ use concord_reference::codec::{Bytes, Codec};
 use concord_reference::crypto::Suite;
 use concord_reference::messages::{
     Capabilities, Credential, CredentialType, GroupContext, HpkePublicKey, KeyPackage, LeafNode,
-    LeafNodeSource, Lifetime, Node, ProtocolVersion,
+    LeafNodeSource, Lifetime, Node, ProtocolVersion, UpdatePath,
 };
 use concord_reference::ratchet_tree::RatchetTree;
 use concord_reference::tree_math::{LeafIndex, NodeIndex};
@@ -240,8 +240,12 @@ impl Group {
     }
 
     /// `committer` commits a fresh UpdatePath; the others merge it and (when `decrypt`)
-    /// decrypt their path secrets from it.
-    pub fn commit(&mut self, committer: LeafIndex, rng: &mut ChaCha20Rng) -> Result<(), Mismatch> {
+    /// decrypt their path secrets from it. Returns the UpdatePath and the commit secret.
+    pub fn commit(
+        &mut self,
+        committer: LeafIndex,
+        rng: &mut ChaCha20Rng,
+    ) -> Result<(UpdatePath, Vec<u8>), Mismatch> {
         let field = format!("commit from leaf {}", committer.0);
         let member = self.member(committer)?.clone();
         let template = self
@@ -304,7 +308,7 @@ impl Group {
                 }
             }
         }
-        Ok(())
+        Ok((path, prepared.secrets.commit_secret))
     }
 
     /// An Update leaf for `leaf`: fresh encryption key, source `update`, signed for this

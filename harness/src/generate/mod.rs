@@ -21,8 +21,11 @@ use crate::vectors::{HexBytes, Mismatch};
 mod crypto_basics;
 mod deserialization;
 mod group;
+mod joining;
 mod key_schedule;
 mod message_protection;
+mod messages;
+mod passive_client_welcome;
 mod psk_secret;
 mod secret_tree;
 mod transcript_hashes;
@@ -36,11 +39,8 @@ mod welcome;
 pub const DEFAULT_SEED: u64 = 0;
 
 /// Families this generator leaves out, and why.
-pub const NOT_GENERATED: &[(&str, &str)] = &[
-    ("messages", "needs the group engine"),
-    ("passive-client-welcome", "needs the group engine"),
-    ("passive-client-handling-commit", "needs the group engine"),
-];
+pub const NOT_GENERATED: &[(&str, &str)] =
+    &[("passive-client-handling-commit", "needs the group engine")];
 
 /// Cases of one suite-specific family for one suite.
 type PerSuite = fn(&Suite, &mut ChaCha20Rng) -> Result<Vec<serde_json::Value>, Mismatch>;
@@ -82,6 +82,11 @@ const GENERATED: &[(&str, Generator)] = &[
         Generator::PerSuite(tree_validation::cases),
     ),
     ("treekem", Generator::PerSuite(treekem::cases)),
+    ("messages", Generator::Independent(messages::cases)),
+    (
+        "passive-client-welcome",
+        Generator::PerSuite(passive_client_welcome::cases),
+    ),
 ];
 
 /// The names of the families [`generate`] writes.

@@ -67,7 +67,7 @@ pub fn cases(suite: &Suite, rng: &mut ChaCha20Rng) -> Result<Vec<serde_json::Val
             for step in *steps {
                 match *step {
                     Add => group.add(rng).map(|_| ()),
-                    Commit(leaf) => group.commit(LeafIndex(leaf), rng),
+                    Commit(leaf) => group.commit(LeafIndex(leaf), rng).map(drop),
                     Update(leaf) => group.update(LeafIndex(leaf), rng),
                     Remove(leaf) => group.remove(LeafIndex(leaf)),
                 }
