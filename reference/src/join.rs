@@ -285,7 +285,7 @@ fn check_reinit_branch_psks(psks: &[PreSharedKeyId], epoch: u64) -> Result<(), J
 }
 
 /// The tree from exactly one of its two sources (section 12.4.3.3).
-fn received_tree(
+pub(crate) fn received_tree(
     given: Option<&messages::RatchetTree>,
     extensions: &[Extension],
 ) -> Result<RatchetTree, JoinError> {

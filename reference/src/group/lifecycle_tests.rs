@@ -199,6 +199,40 @@ impl Net {
     }
 }
 
+impl Net {
+    /// A new member joins by external commit from `via`'s GroupInfo (tree out of band).
+    pub fn external_join(&mut self, via: usize) -> TestResult {
+        let (message, tree) = self.get(via)?.group_info(true)?;
+        let info = group_info_of(&message)?.clone();
+        let identity = format!("member-{}", self.next_identity);
+        self.next_identity += 1;
+        let config = *self.get(via)?.config();
+        let joined = Group::join_external(
+            &info,
+            tree.as_ref(),
+            identity.as_bytes(),
+            None,
+            false,
+            &[],
+            config,
+            &mut self.rng,
+        )?;
+        self.deliver(usize::MAX, &joined.commit)?;
+        self.members.push(Some(joined.group));
+        self.check_agreement()
+    }
+
+    /// Member `i` resyncs: an external commit that removes its old leaf.
+    pub fn resync(&mut self, i: usize) -> TestResult {
+        let joined = self.with(i, |g, rng| g.resync(rng))?;
+        self.deliver(i, &joined.commit)?;
+        if let Some(slot) = self.members.get_mut(i) {
+            *slot = Some(joined.group);
+        }
+        self.check_agreement()
+    }
+}
+
 /// Every suite, with a group size that keeps the slow curves quick.
 pub(crate) fn suites() -> Vec<(CipherSuite, usize)> {
     CipherSuite::ALL
@@ -287,6 +321,16 @@ fn lifecycle(suite: CipherSuite, size: usize, mode: HandshakeMode) -> TestResult
 
     // Re-add into the blank leaves.
     net.add_by_value(2, size / 4, size / 4 + 1, false)?;
+    let members = net.get(0)?.members().len();
+
+    // External join, then a resync of member 2 (its old leaf removed).
+    net.external_join(4)?;
+    net.resync(2)?;
+    assert_eq!(net.get(0)?.members().len(), members + 1);
+    // The resynced member commits and sends again.
+    net.commit(2, &CommitOptions::default(), Vec::new())?;
+    let message = net.with(2, |g, rng| g.protect(b"", b"back", rng))?;
+    net.deliver(2, &message)?;
     Ok(())
 }
 

@@ -31,11 +31,13 @@ mod subgroup;
 use std::collections::{BTreeMap, VecDeque};
 
 pub use create::PskStore;
-pub use external::{ExternalJoin, ExternalSigner};
+pub use external::{
+    ExternalJoin, ExternalSigner, decode_tree, group_info_of, new_member_add_proposal,
+};
 pub use key_package::{KeyPackageSecrets, create_key_package, leaf_capabilities};
 pub use receive::Received;
 pub use send_commit::{CommitOptions, CommitOutput};
-pub use subgroup::ReInitParameters;
+pub use subgroup::{ReInitParameters, SubgroupOptions};
 
 use crate::codec::DecodeError;
 use crate::commit::{CommitError, GroupState};
@@ -343,6 +345,8 @@ pub fn identity_of(credential: &Credential) -> Vec<u8> {
     }
 }
 
+#[cfg(test)]
+mod features_tests;
 #[cfg(test)]
 mod lifecycle_tests;
 #[cfg(test)]

@@ -1,5 +1,174 @@
-//! Branch and reinit (RFC 9420 sections 11.2 and 11.3).
+//! Reinitialization and branching (RFC 9420 sections 11.2 and 11.3): a new group whose
+//! first commit carries a resumption PSK (usage `reinit` or `branch`) of the old one,
+//! so that only members of the old group can join it.
 
-/// What a committed ReInit asks of the new group.
-#[derive(Debug, Clone)]
-pub struct ReInitParameters;
+use crate::codec::Bytes;
+use crate::crypto::{CipherSuite, Suite};
+use crate::messages::{
+    Add, Extension, KeyPackage, PreSharedKey, PreSharedKeyId, Proposal, Psk, ResumptionPskUsage,
+};
+
+use super::create::PskStore;
+use super::send_commit::{CommitOptions, CommitOutput};
+use super::{Group, GroupError, GroupStatus, identity_of};
+
+/// What a committed ReInit asks of the new group (section 11.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReInitParameters {
+    pub group_id: Vec<u8>,
+    pub cipher_suite: CipherSuite,
+    pub extensions: Vec<Extension>,
+    /// The old group and the epoch whose resumption PSK binds the new group to it.
+    pub old_group_id: Vec<u8>,
+    pub old_epoch: u64,
+}
+
+/// How the new group's first commit is sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubgroupOptions {
+    pub force_path: bool,
+    pub external_tree: bool,
+}
+
+impl Group {
+    /// The parameters of the ReInit this group committed (section 11.2).
+    pub fn reinit_parameters(&self) -> Result<ReInitParameters, GroupError> {
+        let GroupStatus::ReInitialized(reinit) = &self.status else {
+            return Err(GroupError::NoReInit);
+        };
+        Ok(ReInitParameters {
+            group_id: reinit.group_id.as_slice().to_vec(),
+            cipher_suite: reinit.cipher_suite,
+            extensions: reinit.extensions.clone(),
+            old_group_id: self.group_id().to_vec(),
+            old_epoch: self.epoch(),
+        })
+    }
+
+    /// This member's resumption PSKs and external PSKs, for joining a group created
+    /// from this one (branch or reinit Welcomes name them).
+    pub fn psk_store(&self) -> PskStore {
+        let mut store = PskStore {
+            external: self.external_psks.clone(),
+            resumption: self.foreign_resumption_psks.clone(),
+        };
+        for (epoch, value) in &self.state.resumption_psks {
+            store
+                .resumption
+                .insert((self.group_id().to_vec(), *epoch), value.clone());
+        }
+        store
+    }
+
+    /// Section 11.2: after a committed ReInit, creates the new group and commits the
+    /// Adds of `key_packages` (the other members' new KeyPackages) with the reinit PSK.
+    pub fn reinit_group(
+        &self,
+        key_packages: Vec<KeyPackage>,
+        options: SubgroupOptions,
+        now: u64,
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<(Group, CommitOutput), GroupError> {
+        let params = self.reinit_parameters()?;
+        self.subgroup(
+            params.cipher_suite,
+            params.group_id,
+            params.extensions,
+            ResumptionPskUsage::Reinit,
+            key_packages,
+            options,
+            now,
+            rng,
+        )
+    }
+
+    /// Section 11.3: a new group of some members of this one, tied to it by a branch
+    /// PSK of the current epoch.
+    pub fn branch(
+        &self,
+        group_id: Vec<u8>,
+        extensions: Vec<Extension>,
+        key_packages: Vec<KeyPackage>,
+        options: SubgroupOptions,
+        now: u64,
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<(Group, CommitOutput), GroupError> {
+        self.check_active()?;
+        self.subgroup(
+            self.suite().id(),
+            group_id,
+            extensions,
+            ResumptionPskUsage::Branch,
+            key_packages,
+            options,
+            now,
+            rng,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn subgroup(
+        &self,
+        suite: CipherSuite,
+        group_id: Vec<u8>,
+        extensions: Vec<Extension>,
+        usage: ResumptionPskUsage,
+        key_packages: Vec<KeyPackage>,
+        options: SubgroupOptions,
+        now: u64,
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<(Group, CommitOutput), GroupError> {
+        let psk = Psk::Resumption {
+            usage,
+            psk_group_id: Bytes(self.group_id().to_vec()),
+            psk_epoch: self.epoch(),
+        };
+        let value = self
+            .resumption_psk(self.epoch())
+            .ok_or_else(|| GroupError::UnknownPsk(psk.clone()))?
+            .to_vec();
+        let identity = self
+            .own_leaf_node()
+            .map(|leaf| identity_of(&leaf.credential))
+            .ok_or(GroupError::Inactive)?;
+        // The signature key carries over when the suite does.
+        let signature = (Suite::new(suite)?.id() == self.suite().id())
+            .then_some(self.state.group.signature_private_key.as_slice());
+        let mut group = Group::create(
+            suite,
+            group_id,
+            &identity,
+            signature,
+            extensions,
+            self.config,
+            now,
+            rng,
+        )?;
+        group.external_psks = self.external_psks.clone();
+        group.store_resumption_psk(self.group_id().to_vec(), self.epoch(), value);
+        let mut nonce = vec![0u8; group.suite().hash_length()];
+        rng.fill_bytes(&mut nonce);
+        let mut by_value = vec![Proposal::PreSharedKey(PreSharedKey {
+            psk: PreSharedKeyId {
+                psk,
+                psk_nonce: Bytes(nonce),
+            },
+        })];
+        by_value.extend(
+            key_packages
+                .into_iter()
+                .map(|key_package| Proposal::Add(Add { key_package })),
+        );
+        let output = group.commit(
+            &CommitOptions {
+                by_value,
+                force_path: options.force_path,
+                external_tree: options.external_tree,
+                ..CommitOptions::default()
+            },
+            rng,
+        )?;
+        group.merge_pending_commit()?;
+        Ok((group, output))
+    }
+}

@@ -1,0 +1,216 @@
+//! PSKs, GroupContextExtensions, external senders, new-member proposals, branch and
+//! reinit, on a small group in every suite.
+
+use super::lifecycle_tests::{NOW, Net, TestResult, welcome_of};
+use super::*;
+use crate::crypto::CipherSuite;
+use crate::messages::{ApplicationId, Extension, Proposal, Remove};
+
+fn small(suite: CipherSuite, mode: HandshakeMode) -> Result<Net, Box<dyn std::error::Error>> {
+    let config = GroupConfig {
+        handshake: mode,
+        ..GroupConfig::default()
+    };
+    let mut net = Net::new(suite, 99, config)?;
+    net.add_by_value(0, 3, 3, false)?;
+    Ok(net)
+}
+
+fn commit_refs(
+    net: &mut Net,
+    committer: usize,
+    refs: Vec<crate::messages::ProposalRef>,
+) -> TestResult {
+    let options = CommitOptions {
+        by_reference: refs,
+        ..CommitOptions::default()
+    };
+    net.commit(committer, &options, Vec::new())
+}
+
+fn psks_and_extensions(suite: CipherSuite) -> TestResult {
+    let mut net = small(suite, HandshakeMode::Private)?;
+    // External PSK: everyone stores it; member 1 proposes, member 0 commits.
+    for i in net.active() {
+        net.get_mut(i)?
+            .store_external_psk(b"psk-id".to_vec(), vec![7; 32]);
+    }
+    let (message, reference) = net.with(1, |g, rng| g.propose_external_psk(b"psk-id", rng))?;
+    net.deliver(1, &message)?;
+    commit_refs(&mut net, 0, vec![reference])?;
+    // Resumption PSK of an earlier epoch, committed by value.
+    let epoch = net.get(0)?.epoch() - 1;
+    let (message, reference) = net.with(2, |g, rng| g.propose_resumption_psk(epoch, rng))?;
+    net.deliver(2, &message)?;
+    commit_refs(&mut net, 3, vec![reference])?;
+    // An unknown external PSK is refused before anything is sent.
+    assert!(matches!(
+        net.with(0, |g, rng| g.propose_external_psk(b"nope", rng)),
+        Err(e) if e.to_string().contains("unknown PSK")
+    ));
+    // GroupContextExtensions.
+    let extensions = vec![Extension::from_content(&ApplicationId(
+        vec![1, 2, 3].into(),
+    ))];
+    let (message, reference) = net.with(3, |g, rng| {
+        g.propose_group_context_extensions(extensions.clone(), rng)
+    })?;
+    net.deliver(3, &message)?;
+    commit_refs(&mut net, 1, vec![reference])?;
+    assert_eq!(net.get(2)?.group_context().extensions, extensions);
+    Ok(())
+}
+
+fn external_senders(suite: CipherSuite) -> TestResult {
+    let mut net = small(suite, HandshakeMode::Public)?;
+    let signer = ExternalSigner::new(suite, b"server", &mut net.rng)?;
+    let (message, reference, index) = net.with(0, |g, rng| {
+        g.propose_add_external_sender(signer.sender.clone(), rng)
+    })?;
+    net.deliver(0, &message)?;
+    commit_refs(&mut net, 1, vec![reference])?;
+    // The external sender removes member 3.
+    let context = net.get(0)?.group_context().clone();
+    let removed = net.get(3)?.own_leaf();
+    let message = signer.propose(&context, index, Proposal::Remove(Remove { removed }))?;
+    let mut refs = Vec::new();
+    for i in net.active() {
+        let reference = net.get_mut(i)?.process_message(&message)?;
+        if i == 0
+            && let Received::Proposal(r) = reference
+        {
+            refs.push(r);
+        }
+    }
+    commit_refs(&mut net, 0, refs)?;
+    assert_eq!(net.get(0)?.members().len(), 3);
+    // A new member asks to be added; member 1 commits its proposal by reference.
+    let (info, _) = net.get(1)?.group_info(false)?;
+    let (message, key_package, secrets) =
+        new_member_add_proposal(group_info_of(&info)?, b"newcomer", NOW, &mut net.rng)?;
+    let mut refs = Vec::new();
+    for i in net.active() {
+        if let Received::Proposal(r) = net.get_mut(i)?.process_message(&message)?
+            && i == 1
+        {
+            refs.push(r);
+        }
+    }
+    let options = CommitOptions {
+        by_reference: refs,
+        ..CommitOptions::default()
+    };
+    net.commit(1, &options, vec![(key_package, secrets)])?;
+    assert_eq!(net.get(0)?.members().len(), 4);
+    Ok(())
+}
+
+fn branch_and_reinit(suite: CipherSuite) -> TestResult {
+    let mut net = small(suite, HandshakeMode::Public)?;
+    // Branch: member 0 starts a subgroup with member 2.
+    let (kp, secrets) = create_key_package(&net.suite, b"member-2b", None, NOW, &mut net.rng)?;
+    let (branch, output) = net.with(0, |g, rng| {
+        g.branch(
+            b"branch".to_vec(),
+            Vec::new(),
+            vec![kp.clone()],
+            SubgroupOptions::default(),
+            NOW,
+            rng,
+        )
+    })?;
+    let welcome = welcome_of(output.welcome.as_ref().ok_or("no welcome")?)?;
+    let store = net.get(2)?.psk_store();
+    let joined = Group::join(welcome, &kp, &secrets, None, &store, *branch.config())?;
+    assert_eq!(joined.epoch_authenticator(), branch.epoch_authenticator());
+    // Without the old group's PSK the Welcome cannot be joined.
+    assert!(
+        Group::join(
+            welcome,
+            &kp,
+            &secrets,
+            None,
+            &PskStore::default(),
+            *branch.config()
+        )
+        .is_err()
+    );
+
+    // ReInit to another group id (same suite), proposed by 1, committed by 0.
+    let (message, reference) = net.with(1, |g, rng| {
+        g.propose_reinit(b"reinit".to_vec(), suite, Vec::new(), rng)
+    })?;
+    net.deliver(1, &message)?;
+    commit_refs(&mut net, 0, vec![reference])?;
+    for i in net.active() {
+        assert!(matches!(
+            net.get(i)?.status(),
+            GroupStatus::ReInitialized(_)
+        ));
+    }
+    assert!(matches!(
+        net.with(1, |g, rng| g.protect(b"", b"x", rng)),
+        Err(e) if e.to_string().contains("no longer active")
+    ));
+    let mut joiners = Vec::new();
+    for i in 1..4 {
+        let identity = format!("member-{i}");
+        joiners.push(create_key_package(
+            &net.suite,
+            identity.as_bytes(),
+            None,
+            NOW,
+            &mut net.rng,
+        )?);
+    }
+    let key_packages: Vec<_> = joiners.iter().map(|(kp, _)| kp.clone()).collect();
+    let options = SubgroupOptions {
+        force_path: true,
+        external_tree: true,
+    };
+    let (new_group, output) = net.with(0, |g, rng| {
+        g.reinit_group(key_packages.clone(), options, NOW, rng)
+    })?;
+    let welcome = welcome_of(output.welcome.as_ref().ok_or("no welcome")?)?;
+    for (i, (kp, secrets)) in joiners.iter().enumerate() {
+        let store = net.get(i + 1)?.psk_store();
+        let joined = Group::join(
+            welcome,
+            kp,
+            secrets,
+            output.ratchet_tree.as_ref(),
+            &store,
+            *new_group.config(),
+        )?;
+        assert_eq!(
+            joined.epoch_authenticator(),
+            new_group.epoch_authenticator()
+        );
+        assert_eq!(joined.group_id(), b"reinit");
+    }
+    Ok(())
+}
+
+#[test]
+fn psks_and_group_context_extensions_every_suite() -> TestResult {
+    for suite in CipherSuite::ALL {
+        psks_and_extensions(suite).map_err(|e| format!("suite {}: {e}", suite.0))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn external_senders_and_new_member_proposals_every_suite() -> TestResult {
+    for suite in CipherSuite::ALL {
+        external_senders(suite).map_err(|e| format!("suite {}: {e}", suite.0))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn branch_and_reinit_every_suite() -> TestResult {
+    for suite in CipherSuite::ALL {
+        branch_and_reinit(suite).map_err(|e| format!("suite {}: {e}", suite.0))?;
+    }
+    Ok(())
+}
