@@ -33,6 +33,15 @@ enum Command {
         #[command(subcommand)]
         command: VectorsCommand,
     },
+    /// Serve the reference as an MLSClient gRPC server until SIGINT or SIGTERM.
+    ServeClient {
+        /// Address to listen on, e.g. 127.0.0.1:50051 (port 0 picks a free one).
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        /// Seed of the reference's randomness (the same seed gives the same answers).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -72,8 +81,27 @@ fn main() -> ExitCode {
             command: VectorsCommand::Generate { out, suite, seed },
         } => generate_vectors(&out, suite, seed),
         Command::Run { vectors } => run(vectors),
+        Command::ServeClient { listen, seed } => serve_client(listen, seed),
     };
     ExitCode::from(code)
+}
+
+fn serve_client(listen: std::net::SocketAddr, seed: u64) -> u8 {
+    let client = Box::new(concord_harness::client::reference::ReferenceClient::new(
+        seed,
+    ));
+    let ready = |address| {
+        eprintln!(
+            "concord serve-client: the reference serves MLSClient on {address} (SIGINT or SIGTERM stops it)"
+        )
+    };
+    match concord_harness::client::serve::serve_until_signal(client, listen, ready) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("concord serve-client: {e}");
+            exit::BAD_INPUT
+        }
+    }
 }
 
 fn verify(dir: Option<PathBuf>, only: Option<Vec<String>>, json: bool) -> u8 {

@@ -14,6 +14,7 @@
 
 pub mod grpc;
 pub mod proto;
+pub mod reference;
 pub mod serve;
 
 use std::time::Duration;

@@ -86,3 +86,64 @@ pub async fn serve_on(
         )
         .await
 }
+
+/// Why `concord serve-client` stopped other than by a signal.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot start the I/O runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server failed: {0}")]
+    Server(#[from] tonic::transport::Error),
+}
+
+/// Serves `client` on `listen` until SIGINT or SIGTERM, then shuts down gracefully
+/// (calls in flight finish). `on_ready` gets the bound address (port 0 picks one).
+pub fn serve_until_signal(
+    client: Box<dyn ClientUnderTest>,
+    listen: SocketAddr,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let runtime = tokio::runtime::Runtime::new().map_err(ServeError::Runtime)?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|source| ServeError::Bind {
+                address: listen,
+                source,
+            })?;
+        let bound = listener.local_addr().map_err(|source| ServeError::Bind {
+            address: listen,
+            source,
+        })?;
+        on_ready(bound);
+        serve_on(client, listener, shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,875 @@
+//! Concord's reference implementation as a client under test (`--client reference`, and
+//! what `concord serve-client` serves).
+//!
+//! ```text
+//! MLSClient request ──> ReferenceClient { groups by state_id, key packages by transaction_id,
+//!                                         reinits by reinit_id, external signers by signer_id }
+//!                                   └──> concord_reference::group::Group (sans-IO)
+//! ```
+//!
+//! The reference is sans-IO; this adapter supplies what it takes as parameters: a seeded
+//! RNG (the same seed gives the same run) and a fixed clock. Handles are small integers
+//! handed out in order, as the interface leaves their choice to the client.
+
+use std::collections::BTreeMap;
+
+use concord_reference::codec::Codec;
+use concord_reference::crypto::{CipherSuite, Suite};
+use concord_reference::group::{
+    CommitOptions, ExternalSigner, Group, GroupConfig, GroupError, HandshakeMode,
+    KeyPackageSecrets, PskStore, Received, SubgroupOptions, create_key_package,
+    new_member_add_proposal,
+};
+use concord_reference::messages::{
+    Extension, ExtensionType, ExternalSender, KeyPackage, MlsMessage, MlsMessageBody,
+    RatchetTree as WireTree,
+};
+use rand_core::SeedableRng;
+
+use super::proto::*;
+use super::{ClientError, ClientUnderTest};
+
+mod proposals;
+
+/// Virtual time for key package lifetimes: 2026-01-01, fixed so runs are reproducible.
+const NOW: u64 = 1_767_225_600;
+
+/// A key package made for a later join, with its private keys.
+struct Transaction {
+    key_package: KeyPackage,
+    secrets: KeyPackageSecrets,
+    psks: PskStore,
+}
+
+/// A group that was reinitialized: the old group, and this member's key package for
+/// the new one.
+struct PendingReInit {
+    old: Group,
+    transaction: Transaction,
+}
+
+/// The reference, holding many groups and pending joins, behind the MLSClient interface.
+pub struct ReferenceClient {
+    rng: rand_chacha::ChaCha20Rng,
+    next_id: u32,
+    groups: BTreeMap<u32, Group>,
+    transactions: BTreeMap<u32, Transaction>,
+    reinits: BTreeMap<u32, PendingReInit>,
+    signers: BTreeMap<u32, ExternalSigner>,
+}
+
+impl std::fmt::Debug for ReferenceClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReferenceClient")
+            .field("groups", &self.groups.len())
+            .field("transactions", &self.transactions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A refusal by the reference: the request was not acceptable (the message says why).
+fn refused(method: &'static str, error: impl std::fmt::Display) -> ClientError {
+    ClientError::Refused {
+        method,
+        code: "InvalidArgument".into(),
+        message: error.to_string(),
+    }
+}
+
+fn config(encrypt_handshake: bool) -> GroupConfig {
+    GroupConfig {
+        handshake: if encrypt_handshake {
+            HandshakeMode::Private
+        } else {
+            HandshakeMode::Public
+        },
+        ..GroupConfig::default()
+    }
+}
+
+fn suite(method: &'static str, cipher_suite: u32) -> Result<CipherSuite, ClientError> {
+    let id = u16::try_from(cipher_suite)
+        .map_err(|_| refused(method, format!("cipher suite {cipher_suite}")))?;
+    Suite::new(CipherSuite(id)).map_err(|e| refused(method, e))?;
+    Ok(CipherSuite(id))
+}
+
+fn decode_message(method: &'static str, bytes: &[u8]) -> Result<MlsMessage, ClientError> {
+    MlsMessage::from_bytes(bytes).map_err(|e| refused(method, format!("not an MLSMessage: {e}")))
+}
+
+fn decode_key_package(method: &'static str, bytes: &[u8]) -> Result<KeyPackage, ClientError> {
+    match decode_message(method, bytes)?.body {
+        MlsMessageBody::KeyPackage(key_package) => Ok(key_package),
+        _ => Err(refused(method, "not an MLSMessage carrying a KeyPackage")),
+    }
+}
+
+/// An out-of-band ratchet tree: empty bytes mean "none given".
+fn decode_tree(method: &'static str, bytes: &[u8]) -> Result<Option<WireTree>, ClientError> {
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    WireTree::from_bytes(bytes)
+        .map(Some)
+        .map_err(|e| refused(method, format!("ratchet tree: {e}")))
+}
+
+fn extensions(
+    method: &'static str,
+    specs: &[super::proto::Extension],
+) -> Result<Vec<Extension>, ClientError> {
+    specs
+        .iter()
+        .map(|e| {
+            let extension_type = u16::try_from(e.extension_type)
+                .map_err(|_| refused(method, format!("extension type {}", e.extension_type)))?;
+            Ok(Extension::new(
+                ExtensionType(extension_type),
+                e.extension_data.clone(),
+            ))
+        })
+        .collect()
+}
+
+fn tree_bytes(tree: Option<WireTree>) -> Vec<u8> {
+    tree.map(|t| t.to_bytes()).unwrap_or_default()
+}
+
+impl ReferenceClient {
+    /// A reference client whose randomness comes from `seed`.
+    pub fn new(seed: u64) -> Self {
+        ReferenceClient {
+            rng: rand_chacha::ChaCha20Rng::seed_from_u64(seed),
+            next_id: 1,
+            groups: BTreeMap::new(),
+            transactions: BTreeMap::new(),
+            reinits: BTreeMap::new(),
+            signers: BTreeMap::new(),
+        }
+    }
+
+    fn fresh_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        id
+    }
+
+    fn group(&mut self, method: &'static str, state_id: u32) -> Result<&mut Group, ClientError> {
+        self.groups
+            .get_mut(&state_id)
+            .ok_or_else(|| refused(method, format!("no group with state_id {state_id}")))
+    }
+
+    fn insert_group(&mut self, group: Group) -> u32 {
+        let id = self.fresh_id();
+        self.groups.insert(id, group);
+        id
+    }
+
+    fn new_transaction(
+        &mut self,
+        method: &'static str,
+        suite_id: CipherSuite,
+        identity: &[u8],
+    ) -> Result<(u32, Vec<u8>, &Transaction), ClientError> {
+        let suite = Suite::new(suite_id).map_err(|e| refused(method, e))?;
+        let (key_package, secrets) = create_key_package(&suite, identity, None, NOW, &mut self.rng)
+            .map_err(|e| refused(method, e))?;
+        let bytes = MlsMessage::new(MlsMessageBody::KeyPackage(key_package.clone())).to_bytes();
+        let id = self.fresh_id();
+        let transaction = self.transactions.entry(id).or_insert(Transaction {
+            key_package,
+            secrets,
+            psks: PskStore::default(),
+        });
+        Ok((id, bytes, transaction))
+    }
+
+    /// Commits, keeps the commit pending, and returns the wire outputs.
+    fn commit_request(
+        &mut self,
+        method: &'static str,
+        request: CommitRequest,
+    ) -> Result<CommitResponse, ClientError> {
+        let mut options = CommitOptions {
+            force_path: request.force_path,
+            external_tree: request.external_tree,
+            ..CommitOptions::default()
+        };
+        let state_id = request.state_id;
+        for bytes in &request.by_reference {
+            let group = self.group(method, state_id)?;
+            options
+                .by_reference
+                .push(proposals::reference_of(method, group, bytes)?);
+        }
+        for description in &request.by_value {
+            let group = self
+                .groups
+                .get(&state_id)
+                .ok_or_else(|| refused(method, "no such group"))?;
+            options.by_value.push(proposals::from_description(
+                method,
+                group,
+                description,
+                &mut self.rng,
+            )?);
+        }
+        let rng = &mut self.rng;
+        let group = self
+            .groups
+            .get_mut(&state_id)
+            .ok_or_else(|| refused(method, format!("no group with state_id {state_id}")))?;
+        let output = group
+            .commit(&options, rng)
+            .map_err(|e| refused(method, e))?;
+        Ok(CommitResponse {
+            commit: output.commit.to_bytes(),
+            welcome: output.welcome.map(|w| w.to_bytes()).unwrap_or_default(),
+            ratchet_tree: tree_bytes(output.ratchet_tree),
+        })
+    }
+
+    /// Handles proposals then a commit from another member.
+    fn handle_commit_request(
+        &mut self,
+        method: &'static str,
+        request: &HandleCommitRequest,
+    ) -> Result<(), ClientError> {
+        let group = self.group(method, request.state_id)?;
+        for proposal in &request.proposal {
+            // Own proposals come back too: recognised by their bytes, not re-processed.
+            proposals::reference_of(method, group, proposal)?;
+        }
+        match group
+            .process_message_bytes(&request.commit)
+            .map_err(|e| refused(method, e))?
+        {
+            Received::Commit(_) => Ok(()),
+            _ => Err(refused(method, "`commit` is not a commit")),
+        }
+    }
+
+    /// After a committed ReInit: a key package for the new group, kept under a reinit id.
+    fn start_reinit(
+        &mut self,
+        method: &'static str,
+        state_id: u32,
+    ) -> Result<HandleReInitCommitResponse, ClientError> {
+        let group = self
+            .groups
+            .remove(&state_id)
+            .ok_or_else(|| refused(method, "no such group"))?;
+        let epoch_authenticator = group.epoch_authenticator().to_vec();
+        let params = group.reinit_parameters().map_err(|e| refused(method, e))?;
+        let identity = group
+            .own_leaf_node()
+            .map(|leaf| concord_reference::group::identity_of(&leaf.credential))
+            .ok_or_else(|| refused(method, GroupError::Inactive))?;
+        let (_, key_package, _) = self.new_transaction(method, params.cipher_suite, &identity)?;
+        let transaction_id = self.next_id.wrapping_sub(1);
+        let transaction = self
+            .transactions
+            .remove(&transaction_id)
+            .ok_or_else(|| refused(method, "internal: lost the new key package"))?;
+        let reinit_id = self.fresh_id();
+        self.reinits.insert(
+            reinit_id,
+            PendingReInit {
+                old: group,
+                transaction,
+            },
+        );
+        Ok(HandleReInitCommitResponse {
+            reinit_id,
+            key_package,
+            epoch_authenticator,
+        })
+    }
+}
+
+impl ClientUnderTest for ReferenceClient {
+    fn name(&mut self, _: NameRequest) -> Result<NameResponse, ClientError> {
+        Ok(NameResponse {
+            name: "concord-reference".into(),
+        })
+    }
+
+    fn supported_ciphersuites(
+        &mut self,
+        _: SupportedCiphersuitesRequest,
+    ) -> Result<SupportedCiphersuitesResponse, ClientError> {
+        Ok(SupportedCiphersuitesResponse {
+            ciphersuites: CipherSuite::ALL.iter().map(|s| u32::from(s.0)).collect(),
+        })
+    }
+
+    fn create_group(
+        &mut self,
+        request: CreateGroupRequest,
+    ) -> Result<CreateGroupResponse, ClientError> {
+        const M: &str = "CreateGroup";
+        let suite = suite(M, request.cipher_suite)?;
+        let group = Group::create(
+            suite,
+            request.group_id,
+            &request.identity,
+            None,
+            Vec::new(),
+            config(request.encrypt_handshake),
+            NOW,
+            &mut self.rng,
+        )
+        .map_err(|e| refused(M, e))?;
+        Ok(CreateGroupResponse {
+            state_id: self.insert_group(group),
+        })
+    }
+
+    fn create_key_package(
+        &mut self,
+        request: CreateKeyPackageRequest,
+    ) -> Result<CreateKeyPackageResponse, ClientError> {
+        const M: &str = "CreateKeyPackage";
+        let suite = suite(M, request.cipher_suite)?;
+        let (transaction_id, key_package, transaction) =
+            self.new_transaction(M, suite, &request.identity)?;
+        Ok(CreateKeyPackageResponse {
+            transaction_id,
+            key_package,
+            init_priv: transaction.secrets.init_private.clone(),
+            encryption_priv: transaction.secrets.encryption_private.clone(),
+            signature_priv: transaction.secrets.signature_private.clone(),
+        })
+    }
+
+    fn join_group(&mut self, request: JoinGroupRequest) -> Result<JoinGroupResponse, ClientError> {
+        const M: &str = "JoinGroup";
+        let transaction = self
+            .transactions
+            .remove(&request.transaction_id)
+            .ok_or_else(|| {
+                refused(
+                    M,
+                    format!(
+                        "no key package with transaction_id {}",
+                        request.transaction_id
+                    ),
+                )
+            })?;
+        let MlsMessageBody::Welcome(welcome) = decode_message(M, &request.welcome)?.body else {
+            return Err(refused(M, "not an MLSMessage carrying a Welcome"));
+        };
+        let tree = decode_tree(M, &request.ratchet_tree)?;
+        let group = Group::join(
+            &welcome,
+            &transaction.key_package,
+            &transaction.secrets,
+            tree.as_ref(),
+            &transaction.psks,
+            config(request.encrypt_handshake),
+        )
+        .map_err(|e| refused(M, e))?;
+        let epoch_authenticator = group.epoch_authenticator().to_vec();
+        Ok(JoinGroupResponse {
+            state_id: self.insert_group(group),
+            epoch_authenticator,
+        })
+    }
+
+    fn external_join(
+        &mut self,
+        request: ExternalJoinRequest,
+    ) -> Result<ExternalJoinResponse, ClientError> {
+        const M: &str = "ExternalJoin";
+        let message = decode_message(M, &request.group_info)?;
+        let MlsMessageBody::GroupInfo(group_info) = &message.body else {
+            return Err(refused(M, "not an MLSMessage carrying a GroupInfo"));
+        };
+        let tree = decode_tree(M, &request.ratchet_tree)?;
+        let psks: Vec<(Vec<u8>, Vec<u8>)> = request
+            .psks
+            .iter()
+            .map(|p| (p.psk_id.clone(), p.psk_secret.clone()))
+            .collect();
+        let joined = Group::join_external(
+            group_info,
+            tree.as_ref(),
+            &request.identity,
+            None,
+            request.remove_prior,
+            &psks,
+            config(request.encrypt_handshake),
+            &mut self.rng,
+        )
+        .map_err(|e| refused(M, e))?;
+        let epoch_authenticator = joined.group.epoch_authenticator().to_vec();
+        Ok(ExternalJoinResponse {
+            state_id: self.insert_group(joined.group),
+            commit: joined.commit.to_bytes(),
+            epoch_authenticator,
+        })
+    }
+
+    fn group_info(&mut self, request: GroupInfoRequest) -> Result<GroupInfoResponse, ClientError> {
+        const M: &str = "GroupInfo";
+        let (message, tree) = self
+            .group(M, request.state_id)?
+            .group_info(request.external_tree)
+            .map_err(|e| refused(M, e))?;
+        Ok(GroupInfoResponse {
+            group_info: message.to_bytes(),
+            ratchet_tree: tree_bytes(tree),
+        })
+    }
+
+    fn state_auth(&mut self, request: StateAuthRequest) -> Result<StateAuthResponse, ClientError> {
+        Ok(StateAuthResponse {
+            state_auth_secret: self
+                .group("StateAuth", request.state_id)?
+                .epoch_authenticator()
+                .to_vec(),
+        })
+    }
+
+    fn export(&mut self, request: ExportRequest) -> Result<ExportResponse, ClientError> {
+        const M: &str = "Export";
+        let length = u16::try_from(request.key_length)
+            .map_err(|_| refused(M, "key_length exceeds 65535"))?;
+        let secret = self
+            .group(M, request.state_id)?
+            .export_secret(request.label.as_bytes(), &request.context, length)
+            .map_err(|e| refused(M, e))?;
+        Ok(ExportResponse {
+            exported_secret: secret,
+        })
+    }
+
+    fn protect(&mut self, request: ProtectRequest) -> Result<ProtectResponse, ClientError> {
+        const M: &str = "Protect";
+        let rng = &mut self.rng;
+        let group = self
+            .groups
+            .get_mut(&request.state_id)
+            .ok_or_else(|| refused(M, "no such group"))?;
+        let message = group
+            .protect(&request.authenticated_data, &request.plaintext, rng)
+            .map_err(|e| refused(M, e))?;
+        Ok(ProtectResponse {
+            ciphertext: message.to_bytes(),
+        })
+    }
+
+    fn unprotect(&mut self, request: UnprotectRequest) -> Result<UnprotectResponse, ClientError> {
+        const M: &str = "Unprotect";
+        match self
+            .group(M, request.state_id)?
+            .process_message_bytes(&request.ciphertext)
+            .map_err(|e| refused(M, e))?
+        {
+            Received::Application {
+                authenticated_data,
+                data,
+                ..
+            } => Ok(UnprotectResponse {
+                authenticated_data,
+                plaintext: data,
+            }),
+            _ => Err(refused(M, "not an application message")),
+        }
+    }
+
+    fn store_psk(&mut self, request: StorePskRequest) -> Result<StorePskResponse, ClientError> {
+        let id = request.state_or_transaction_id;
+        if let Some(group) = self.groups.get_mut(&id) {
+            group.store_external_psk(request.psk_id, request.psk_secret);
+        } else if let Some(transaction) = self.transactions.get_mut(&id) {
+            transaction
+                .psks
+                .external
+                .insert(request.psk_id, request.psk_secret);
+        } else {
+            return Err(refused(
+                "StorePSK",
+                format!("no group or key package with id {id}"),
+            ));
+        }
+        Ok(StorePskResponse {})
+    }
+
+    fn add_proposal(
+        &mut self,
+        request: AddProposalRequest,
+    ) -> Result<ProposalResponse, ClientError> {
+        const M: &str = "AddProposal";
+        let key_package = decode_key_package(M, &request.key_package)?;
+        let rng = &mut self.rng;
+        let group = self
+            .groups
+            .get_mut(&request.state_id)
+            .ok_or_else(|| refused(M, "no such group"))?;
+        proposals::sent(M, group.propose_add(key_package, rng))
+    }
+
+    fn update_proposal(
+        &mut self,
+        request: UpdateProposalRequest,
+    ) -> Result<ProposalResponse, ClientError> {
+        const M: &str = "UpdateProposal";
+        let rng = &mut self.rng;
+        let group = self
+            .groups
+            .get_mut(&request.state_id)
+            .ok_or_else(|| refused(M, "no such group"))?;
+        proposals::sent(M, group.propose_update(rng))
+    }
+
+    fn remove_proposal(
+        &mut self,
+        request: RemoveProposalRequest,
+    ) -> Result<ProposalResponse, ClientError> {
+        const M: &str = "RemoveProposal";
+        let rng = &mut self.rng;
+        let group = self
+            .groups
+            .get_mut(&request.state_id)
+            .ok_or_else(|| refused(M, "no such group"))?;
+        proposals::sent(M, group.propose_remove_identity(&request.removed_id, rng))
+    }
+
+    fn external_psk_proposal(
+        &mut self,
+        request: ExternalPskProposalRequest,
+    ) -> Result<ProposalResponse, ClientError> {
+        const M: &str = "ExternalPSKProposal";
+        let rng = &mut self.rng;
+        let group = self
+            .groups
+            .get_mut(&request.state_id)
+            .ok_or_else(|| refused(M, "no such group"))?;
+        proposals::sent(M, group.propose_external_psk(&request.psk_id, rng))
+    }
+
+    fn resumption_psk_proposal(
+        &mut self,
+        request: ResumptionPskProposalRequest,
+    ) -> Result<ProposalResponse, ClientError> {
+        const M: &str = "ResumptionPSKProposal";
+        let rng = &mut self.rng;
+        let group = self
+            .groups
+            .get_mut(&request.state_id)
+            .ok_or_else(|| refused(M, "no such group"))?;
+        proposals::sent(M, group.propose_resumption_psk(request.epoch_id, rng))
+    }
+
+    fn group_context_extensions_proposal(
+        &mut self,
+        request: GroupContextExtensionsProposalRequest,
+    ) -> Result<ProposalResponse, ClientError> {
+        const M: &str = "GroupContextExtensionsProposal";
+        let extensions = extensions(M, &request.extensions)?;
+        let rng = &mut self.rng;
+        let group = self
+            .groups
+            .get_mut(&request.state_id)
+            .ok_or_else(|| refused(M, "no such group"))?;
+        proposals::sent(M, group.propose_group_context_extensions(extensions, rng))
+    }
+
+    fn commit(&mut self, request: CommitRequest) -> Result<CommitResponse, ClientError> {
+        self.commit_request("Commit", request)
+    }
+
+    fn handle_commit(
+        &mut self,
+        request: HandleCommitRequest,
+    ) -> Result<HandleCommitResponse, ClientError> {
+        const M: &str = "HandleCommit";
+        self.handle_commit_request(M, &request)?;
+        Ok(HandleCommitResponse {
+            state_id: request.state_id,
+            epoch_authenticator: self
+                .group(M, request.state_id)?
+                .epoch_authenticator()
+                .to_vec(),
+        })
+    }
+
+    fn handle_pending_commit(
+        &mut self,
+        request: HandlePendingCommitRequest,
+    ) -> Result<HandleCommitResponse, ClientError> {
+        const M: &str = "HandlePendingCommit";
+        let group = self.group(M, request.state_id)?;
+        group.merge_pending_commit().map_err(|e| refused(M, e))?;
+        Ok(HandleCommitResponse {
+            state_id: request.state_id,
+            epoch_authenticator: group.epoch_authenticator().to_vec(),
+        })
+    }
+
+    fn re_init_proposal(
+        &mut self,
+        request: ReInitProposalRequest,
+    ) -> Result<ProposalResponse, ClientError> {
+        const M: &str = "ReInitProposal";
+        let suite = suite(M, request.cipher_suite)?;
+        let extensions = extensions(M, &request.extensions)?;
+        let rng = &mut self.rng;
+        let group = self
+            .groups
+            .get_mut(&request.state_id)
+            .ok_or_else(|| refused(M, "no such group"))?;
+        proposals::sent(
+            M,
+            group.propose_reinit(request.group_id, suite, extensions, rng),
+        )
+    }
+
+    fn re_init_commit(&mut self, request: CommitRequest) -> Result<CommitResponse, ClientError> {
+        self.commit_request("ReInitCommit", request)
+    }
+
+    fn handle_pending_re_init_commit(
+        &mut self,
+        request: HandlePendingCommitRequest,
+    ) -> Result<HandleReInitCommitResponse, ClientError> {
+        const M: &str = "HandlePendingReInitCommit";
+        self.group(M, request.state_id)?
+            .merge_pending_commit()
+            .map_err(|e| refused(M, e))?;
+        self.start_reinit(M, request.state_id)
+    }
+
+    fn handle_re_init_commit(
+        &mut self,
+        request: HandleCommitRequest,
+    ) -> Result<HandleReInitCommitResponse, ClientError> {
+        const M: &str = "HandleReInitCommit";
+        self.handle_commit_request(M, &request)?;
+        self.start_reinit(M, request.state_id)
+    }
+
+    fn re_init_welcome(
+        &mut self,
+        request: ReInitWelcomeRequest,
+    ) -> Result<CreateSubgroupResponse, ClientError> {
+        const M: &str = "ReInitWelcome";
+        let key_packages = request
+            .key_package
+            .iter()
+            .map(|bytes| decode_key_package(M, bytes))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pending = self
+            .reinits
+            .get(&request.reinit_id)
+            .ok_or_else(|| refused(M, "no such reinit"))?;
+        let options = SubgroupOptions {
+            force_path: request.force_path,
+            external_tree: request.external_tree,
+        };
+        let (group, output) = pending
+            .old
+            .reinit_group(key_packages, options, NOW, &mut self.rng)
+            .map_err(|e| refused(M, e))?;
+        self.subgroup_response(group, output)
+    }
+
+    fn handle_re_init_welcome(
+        &mut self,
+        request: HandleReInitWelcomeRequest,
+    ) -> Result<JoinGroupResponse, ClientError> {
+        const M: &str = "HandleReInitWelcome";
+        let pending = self
+            .reinits
+            .remove(&request.reinit_id)
+            .ok_or_else(|| refused(M, "no such reinit"))?;
+        let MlsMessageBody::Welcome(welcome) = decode_message(M, &request.welcome)?.body else {
+            return Err(refused(M, "not an MLSMessage carrying a Welcome"));
+        };
+        let tree = decode_tree(M, &request.ratchet_tree)?;
+        let group = Group::join(
+            &welcome,
+            &pending.transaction.key_package,
+            &pending.transaction.secrets,
+            tree.as_ref(),
+            &pending.old.psk_store(),
+            *pending.old.config(),
+        )
+        .map_err(|e| refused(M, e))?;
+        let epoch_authenticator = group.epoch_authenticator().to_vec();
+        Ok(JoinGroupResponse {
+            state_id: self.insert_group(group),
+            epoch_authenticator,
+        })
+    }
+
+    fn create_branch(
+        &mut self,
+        request: CreateBranchRequest,
+    ) -> Result<CreateSubgroupResponse, ClientError> {
+        const M: &str = "CreateBranch";
+        let extensions = extensions(M, &request.extensions)?;
+        let key_packages = request
+            .key_packages
+            .iter()
+            .map(|bytes| decode_key_package(M, bytes))
+            .collect::<Result<Vec<_>, _>>()?;
+        let options = SubgroupOptions {
+            force_path: request.force_path,
+            external_tree: request.external_tree,
+        };
+        let old = self
+            .groups
+            .get(&request.state_id)
+            .ok_or_else(|| refused(M, "no such group"))?;
+        let (group, output) = old
+            .branch(
+                request.group_id,
+                extensions,
+                key_packages,
+                options,
+                NOW,
+                &mut self.rng,
+            )
+            .map_err(|e| refused(M, e))?;
+        self.subgroup_response(group, output)
+    }
+
+    fn handle_branch(
+        &mut self,
+        request: HandleBranchRequest,
+    ) -> Result<HandleBranchResponse, ClientError> {
+        const M: &str = "HandleBranch";
+        let transaction = self
+            .transactions
+            .remove(&request.transaction_id)
+            .ok_or_else(|| refused(M, "no such key package"))?;
+        let old = self
+            .groups
+            .get(&request.state_id)
+            .ok_or_else(|| refused(M, "no such group"))?;
+        let MlsMessageBody::Welcome(welcome) = decode_message(M, &request.welcome)?.body else {
+            return Err(refused(M, "not an MLSMessage carrying a Welcome"));
+        };
+        let tree = decode_tree(M, &request.ratchet_tree)?;
+        let mut psks = old.psk_store();
+        psks.external.extend(transaction.psks.external.clone());
+        let group = Group::join(
+            &welcome,
+            &transaction.key_package,
+            &transaction.secrets,
+            tree.as_ref(),
+            &psks,
+            *old.config(),
+        )
+        .map_err(|e| refused(M, e))?;
+        let epoch_authenticator = group.epoch_authenticator().to_vec();
+        Ok(HandleBranchResponse {
+            state_id: self.insert_group(group),
+            epoch_authenticator,
+        })
+    }
+
+    fn new_member_add_proposal(
+        &mut self,
+        request: NewMemberAddProposalRequest,
+    ) -> Result<NewMemberAddProposalResponse, ClientError> {
+        const M: &str = "NewMemberAddProposal";
+        let message = decode_message(M, &request.group_info)?;
+        let MlsMessageBody::GroupInfo(group_info) = &message.body else {
+            return Err(refused(M, "not an MLSMessage carrying a GroupInfo"));
+        };
+        let (proposal, key_package, secrets) =
+            new_member_add_proposal(group_info, &request.identity, NOW, &mut self.rng)
+                .map_err(|e| refused(M, e))?;
+        let response = NewMemberAddProposalResponse {
+            transaction_id: 0,
+            proposal: proposal.to_bytes(),
+            init_priv: secrets.init_private.clone(),
+            encryption_priv: secrets.encryption_private.clone(),
+            signature_priv: secrets.signature_private.clone(),
+        };
+        let transaction_id = self.fresh_id();
+        self.transactions.insert(
+            transaction_id,
+            Transaction {
+                key_package,
+                secrets,
+                psks: PskStore::default(),
+            },
+        );
+        Ok(NewMemberAddProposalResponse {
+            transaction_id,
+            ..response
+        })
+    }
+
+    fn create_external_signer(
+        &mut self,
+        request: CreateExternalSignerRequest,
+    ) -> Result<CreateExternalSignerResponse, ClientError> {
+        const M: &str = "CreateExternalSigner";
+        let suite = suite(M, request.cipher_suite)?;
+        let signer = ExternalSigner::new(suite, &request.identity, &mut self.rng)
+            .map_err(|e| refused(M, e))?;
+        let external_sender = signer.sender.to_bytes();
+        let signer_id = self.fresh_id();
+        self.signers.insert(signer_id, signer);
+        Ok(CreateExternalSignerResponse {
+            signer_id,
+            external_sender,
+        })
+    }
+
+    fn add_external_signer(
+        &mut self,
+        request: AddExternalSignerRequest,
+    ) -> Result<ProposalResponse, ClientError> {
+        const M: &str = "AddExternalSigner";
+        let sender = ExternalSender::from_bytes(&request.external_sender)
+            .map_err(|e| refused(M, format!("ExternalSender: {e}")))?;
+        let rng = &mut self.rng;
+        let group = self
+            .groups
+            .get_mut(&request.state_id)
+            .ok_or_else(|| refused(M, "no such group"))?;
+        let (message, _, _) = group
+            .propose_add_external_sender(sender, rng)
+            .map_err(|e| refused(M, e))?;
+        Ok(ProposalResponse {
+            proposal: message.to_bytes(),
+        })
+    }
+
+    fn external_signer_proposal(
+        &mut self,
+        request: ExternalSignerProposalRequest,
+    ) -> Result<ProposalResponse, ClientError> {
+        const M: &str = "ExternalSignerProposal";
+        proposals::external_signer_proposal(M, self, request)
+    }
+
+    fn free(&mut self, request: FreeRequest) -> Result<FreeResponse, ClientError> {
+        self.groups.remove(&request.state_id);
+        Ok(FreeResponse {})
+    }
+}
+
+impl ReferenceClient {
+    fn subgroup_response(
+        &mut self,
+        group: Group,
+        output: concord_reference::group::CommitOutput,
+    ) -> Result<CreateSubgroupResponse, ClientError> {
+        let epoch_authenticator = group.epoch_authenticator().to_vec();
+        Ok(CreateSubgroupResponse {
+            state_id: self.insert_group(group),
+            welcome: output.welcome.map(|w| w.to_bytes()).unwrap_or_default(),
+            ratchet_tree: tree_bytes(output.ratchet_tree),
+            epoch_authenticator,
+        })
+    }
+}
