@@ -133,6 +133,24 @@ pub enum CommitError {
     /// Section 12.1.8: a `new_member_proposal` sender may only send an Add.
     #[error("a new_member_proposal sender sent something other than an Add (section 12.1.8)")]
     NewMemberProposalNotAdd,
+    /// Section 10.1: "Verify that the signature on the KeyPackage is valid using the
+    /// public key in `leaf_node.credential`".
+    #[error("an Add's KeyPackage signature does not verify (section 10.1)")]
+    KeyPackageSignature,
+    /// Section 10.1: the KeyPackage's leaf node signature, source `key_package`.
+    #[error("an Add's KeyPackage leaf node is invalid: {0} (sections 7.3, 10.1)")]
+    KeyPackageLeaf(&'static str),
+    /// Section 10.1: "Verify that the value of `leaf_node.encryption_key` is different
+    /// from the value of the `init_key` field."
+    #[error("an Add's KeyPackage uses its init_key as encryption_key (section 10.1)")]
+    KeyPackageInitKeyReused,
+    /// Section 10.1: the KeyPackage's version is the group's (mls10).
+    #[error("an Add's KeyPackage has protocol version {0} (section 10.1)")]
+    KeyPackageVersion(u16),
+    /// Section 12.1.2 with 7.3: an Update's leaf node has source `update` and a valid
+    /// signature for the proposer's leaf.
+    #[error("the Update for leaf {leaf} carries an invalid leaf node: {reason} (section 7.3)")]
+    UpdateLeaf { leaf: u32, reason: &'static str },
     /// Section 6: commit content carries a confirmation tag.
     #[error("commit content lacks its confirmation tag")]
     MissingConfirmationTag,
@@ -421,6 +439,12 @@ impl GroupState {
                 expected: "proposal",
             });
         };
+        check_proposal(
+            &self.group.suite,
+            self.group.group_context.group_id.as_slice(),
+            proposal,
+            content.content.sender,
+        )?;
         let reference = ProposalRef(Bytes(
             self.group
                 .suite
@@ -474,6 +498,7 @@ impl GroupState {
         let suite = self.group.suite;
         validate_proposals(
             &suite,
+            self.group.group_context.group_id.as_slice(),
             &self.group.tree,
             &proposals,
             sender,
@@ -645,10 +670,76 @@ impl GroupState {
     }
 }
 
+/// Sections 10.1, 12.1.1 and 12.1.2: what a single Add or Update must satisfy on its
+/// own, checked on receipt and again when committed.
+pub(crate) fn check_proposal(
+    suite: &Suite,
+    group_id: &[u8],
+    proposal: &Proposal,
+    proposer: Sender,
+) -> Result<(), CommitError> {
+    match proposal {
+        Proposal::Add(add) => {
+            let kp = &add.key_package;
+            if kp.version != crate::messages::ProtocolVersion::MLS10 {
+                return Err(CommitError::KeyPackageVersion(kp.version.0));
+            }
+            if kp.cipher_suite != suite.id() {
+                return Err(CommitError::AddCipherSuite(kp.cipher_suite.0));
+            }
+            suite
+                .verify_with_label(
+                    kp.leaf_node.signature_key.as_slice(),
+                    KeyPackage::SIGNATURE_LABEL,
+                    &kp.tbs_bytes(),
+                    kp.signature.as_slice(),
+                )
+                .map_err(|_| CommitError::KeyPackageSignature)?;
+            if !matches!(
+                kp.leaf_node.leaf_node_source,
+                crate::messages::LeafNodeSource::KeyPackage { .. }
+            ) {
+                return Err(CommitError::KeyPackageLeaf("source is not key_package"));
+            }
+            crate::ratchet_tree::verify_leaf_signature(
+                suite,
+                &kp.leaf_node,
+                group_id,
+                LeafIndex(0),
+            )
+            .map_err(|_| CommitError::KeyPackageLeaf("signature does not verify"))?;
+            if kp.init_key.as_slice() == kp.leaf_node.encryption_key.as_slice() {
+                return Err(CommitError::KeyPackageInitKeyReused);
+            }
+        }
+        Proposal::Update(update) => {
+            let Sender::Member { leaf_index } = proposer else {
+                return Err(CommitError::UnsupportedSender(proposer));
+            };
+            let leaf = &update.leaf_node;
+            if leaf.leaf_node_source != crate::messages::LeafNodeSource::Update {
+                return Err(CommitError::UpdateLeaf {
+                    leaf: leaf_index.0,
+                    reason: "source is not update",
+                });
+            }
+            crate::ratchet_tree::verify_leaf_signature(suite, leaf, group_id, leaf_index).map_err(
+                |_| CommitError::UpdateLeaf {
+                    leaf: leaf_index.0,
+                    reason: "signature does not verify",
+                },
+            )?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Section 12.2 (and 12.4.3.2 for external commits): the rules a commit's proposal
 /// list must satisfy.
 pub(crate) fn validate_proposals(
     suite: &Suite,
+    group_id: &[u8],
     tree: &RatchetTree,
     proposals: &[(Proposal, Sender)],
     committer: Sender,
@@ -713,6 +804,7 @@ pub(crate) fn validate_proposals(
             Proposal::ExternalInit(_) => external_inits += 1,
             Proposal::ReInit(_) => reinit = true,
         }
+        check_proposal(suite, group_id, proposal, *proposer)?;
     }
     // An Add of a key held by a member that stays in the group.
     if tree.leaves().any(|(leaf, node)| {

@@ -121,7 +121,14 @@ impl Group {
             psk_values.push((id.clone(), value.clone()));
             proposals.push((Proposal::PreSharedKey(PreSharedKey { psk: id }), sender));
         }
-        validate_proposals(&suite, &tree, &proposals, sender, true)?;
+        validate_proposals(
+            &suite,
+            context.group_id.as_slice(),
+            &tree,
+            &proposals,
+            sender,
+            true,
+        )?;
         let applied = apply_proposals(&tree, &context.extensions, None, &proposals)?;
         let mut tree = applied.tree;
         let template = unsigned_leaf(

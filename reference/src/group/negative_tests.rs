@@ -176,6 +176,63 @@ fn each_broken_rule_has_its_error() -> TestResult {
         epoch,
     )?;
     expect(&mut net, &message, CommitError::UnknownPsk(psk))?;
+    // KeyPackages that break section 10.1.
+    let mut unsigned = kp.clone();
+    unsigned.signature.0[0] ^= 1;
+    let message = forged(
+        &g,
+        by_value(vec![Proposal::Add(Add {
+            key_package: unsigned,
+        })]),
+        epoch,
+    )?;
+    expect(&mut net, &message, CommitError::KeyPackageSignature)?;
+    let (mut reused, secrets) = create_key_package(&suite, b"y", None, NOW, &mut net.rng)?;
+    reused.init_key = reused.leaf_node.encryption_key.clone();
+    reused.signature = Bytes(suite.sign_with_label(
+        &secrets.signature_private,
+        crate::messages::KeyPackage::SIGNATURE_LABEL,
+        &reused.tbs_bytes(),
+    )?);
+    let message = forged(
+        &g,
+        by_value(vec![Proposal::Add(Add {
+            key_package: reused,
+        })]),
+        epoch,
+    )?;
+    expect(&mut net, &message, CommitError::KeyPackageInitKeyReused)?;
+    // An Update proposal whose leaf signature is broken is refused on receipt.
+    let (update, _) = net.with(2, |g, rng| g.propose_update(rng))?;
+    let MlsMessageBody::PublicMessage(mut public) = update.body else {
+        return Err("not public".into());
+    };
+    if let ContentBody::Proposal(Proposal::Update(u)) = &mut public.content.body {
+        u.leaf_node.signature.0[0] ^= 1;
+    }
+    let sender = net.get(2)?.clone();
+    let group2 = &sender.state.group;
+    let resigned = framing::sign(
+        &suite,
+        &group2.signature_private_key,
+        WireFormat::MLS_PUBLIC_MESSAGE,
+        public.content.clone(),
+        &group2.group_context,
+    )?;
+    let message = MlsMessage::new(MlsMessageBody::PublicMessage(framing::protect_public(
+        &suite,
+        resigned,
+        &group2.group_context,
+        &group2.epoch_secrets.membership_key,
+    )?));
+    expect(
+        &mut net,
+        &message,
+        CommitError::UpdateLeaf {
+            leaf: group2.own_leaf.0,
+            reason: "signature does not verify",
+        },
+    )?;
     // A well-formed Add commit whose confirmation tag is zeros.
     let message = forged(&g, by_value(vec![add]), epoch)?;
     expect(&mut net, &message, CommitError::ConfirmationTag)?;

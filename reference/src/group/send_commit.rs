@@ -127,6 +127,7 @@ impl Group {
         let sender = Sender::Member { leaf_index: own };
         let mut proposals = Vec::new();
         let mut entries = Vec::new();
+        let mut own_update = false;
         for reference in &options.by_reference {
             let (_, proposal, proposer) = self
                 .state
@@ -134,6 +135,12 @@ impl Group {
                 .iter()
                 .find(|(r, _, _)| r == reference)
                 .ok_or(GroupError::UnknownProposal)?;
+            // Section 12.2: the committer's own Update cannot be in its commit; the
+            // UpdatePath refreshes its leaf instead.
+            if *proposer == sender && matches!(proposal, Proposal::Update(_)) {
+                own_update = true;
+                continue;
+            }
             proposals.push((proposal.clone(), *proposer));
             entries.push(ProposalOrRef::Reference(reference.clone()));
         }
@@ -142,12 +149,20 @@ impl Group {
             entries.push(ProposalOrRef::Proposal(proposal.clone()));
         }
         let needs_path = options.force_path
+            || own_update
             || proposals.is_empty()
             || proposals
                 .iter()
                 .any(|(p, _)| p.proposal_type().requires_path());
         let group = &self.state.group;
-        validate_proposals(&suite, &group.tree, &proposals, sender, needs_path)?;
+        validate_proposals(
+            &suite,
+            group.group_context.group_id.as_slice(),
+            &group.tree,
+            &proposals,
+            sender,
+            needs_path,
+        )?;
         let applied = apply_proposals(
             &group.tree,
             &group.group_context.extensions,
