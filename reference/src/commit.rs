@@ -151,6 +151,17 @@ pub enum CommitError {
     /// signature for the proposer's leaf.
     #[error("the Update for leaf {leaf} carries an invalid leaf node: {reason} (section 7.3)")]
     UpdateLeaf { leaf: u32, reason: &'static str },
+    /// Sections 11.2 and 11.3: "A PreSharedKey proposal with type `resumption` and
+    /// usage `reinit` [or `branch`] MUST be considered invalid."
+    #[error("a PreSharedKey proposal names a resumption PSK of usage reinit or branch")]
+    ReservedPskUsage,
+    /// Section 12.2: an external commit has at most one Remove.
+    #[error("an external commit carries {0} Remove proposals (section 12.2)")]
+    ExternalCommitRemoves(usize),
+    /// Section 12.2: an external commit's Remove is of the joiner's old leaf: the new
+    /// leaf presents the removed leaf's credential.
+    #[error("an external commit removes leaf {0}, whose credential is not the joiner's")]
+    ExternalRemoveIdentity(u32),
     /// Section 6: commit content carries a confirmation tag.
     #[error("commit content lacks its confirmation tag")]
     MissingConfirmationTag,
@@ -445,6 +456,7 @@ impl GroupState {
             proposal,
             content.content.sender,
         )?;
+        check_received_psk_usage(proposal)?;
         let reference = ProposalRef(Bytes(
             self.group
                 .suite
@@ -504,6 +516,12 @@ impl GroupState {
             sender,
             commit.path.is_some(),
         )?;
+        for (proposal, _) in &proposals {
+            check_received_psk_usage(proposal)?;
+        }
+        if sender == Sender::NewMemberCommit {
+            check_external_removes(&self.group.tree, &proposals, commit)?;
+        }
         if sender == Sender::NewMemberCommit
             && commit
                 .proposals
@@ -668,6 +686,52 @@ impl GroupState {
             })
             .collect()
     }
+}
+
+/// Sections 11.2 and 11.3: members never accept a PreSharedKey proposal for a reinit
+/// or branch PSK (only a new group's creator uses one, in a commit nobody receives).
+fn check_received_psk_usage(proposal: &Proposal) -> Result<(), CommitError> {
+    match proposal {
+        Proposal::PreSharedKey(psk)
+            if matches!(
+                psk.psk.psk,
+                Psk::Resumption {
+                    usage: crate::messages::ResumptionPskUsage::Reinit
+                        | crate::messages::ResumptionPskUsage::Branch,
+                    ..
+                }
+            ) =>
+        {
+            Err(CommitError::ReservedPskUsage)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Section 12.2: an external commit's Removes (at most one, of the joiner's own
+/// earlier leaf, recognised by its credential).
+fn check_external_removes(
+    tree: &RatchetTree,
+    proposals: &[(Proposal, Sender)],
+    commit: &Commit,
+) -> Result<(), CommitError> {
+    let removed: Vec<LeafIndex> = proposals
+        .iter()
+        .filter_map(|(p, _)| match p {
+            Proposal::Remove(remove) => Some(remove.removed),
+            _ => None,
+        })
+        .collect();
+    if removed.len() > 1 {
+        return Err(CommitError::ExternalCommitRemoves(removed.len()));
+    }
+    let credential = commit.path.as_ref().map(|path| &path.leaf_node.credential);
+    for leaf in removed {
+        if tree.leaf(leaf).map(|node| &node.credential) != credential {
+            return Err(CommitError::ExternalRemoveIdentity(leaf.0));
+        }
+    }
+    Ok(())
 }
 
 /// Sections 10.1, 12.1.1 and 12.1.2: what a single Add or Update must satisfy on its

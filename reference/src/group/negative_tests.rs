@@ -233,6 +233,19 @@ fn each_broken_rule_has_its_error() -> TestResult {
             reason: "signature does not verify",
         },
     )?;
+    // A branch PSK proposal inside the group.
+    let branch = PreSharedKey {
+        psk: PreSharedKeyId {
+            psk: crate::messages::Psk::Resumption {
+                usage: crate::messages::ResumptionPskUsage::Branch,
+                psk_group_id: Bytes(g.group_id().to_vec()),
+                psk_epoch: epoch,
+            },
+            psk_nonce: Bytes(vec![0; 32]),
+        },
+    };
+    let message = forged(&g, by_value(vec![Proposal::PreSharedKey(branch)]), epoch)?;
+    expect(&mut net, &message, CommitError::ReservedPskUsage)?;
     // A well-formed Add commit whose confirmation tag is zeros.
     let message = forged(&g, by_value(vec![add]), epoch)?;
     expect(&mut net, &message, CommitError::ConfirmationTag)?;
@@ -303,6 +316,74 @@ fn tampered_framing_is_refused() -> TestResult {
         },
     )?;
     Ok(())
+}
+
+#[test]
+fn external_commit_may_only_remove_the_joiner() -> TestResult {
+    let mut net = net()?;
+    let (message, _) = net.get(0)?.group_info(false)?;
+    let info = group_info_of(&message)?.clone();
+    let config = GroupConfig::default();
+    let victim = net.get(3)?.own_leaf();
+    // The genuine resync of member 3 is accepted by member 1.
+    let resync = Group::join_external(
+        &info,
+        None,
+        b"member-3",
+        None,
+        true,
+        &[],
+        config,
+        &mut net.rng,
+    )?;
+    net.get(1)?.clone().process_message(&resync.commit)?;
+    // A joiner of another identity that also removes member 3's leaf is refused.
+    let other = Group::join_external(
+        &info,
+        None,
+        b"intruder",
+        None,
+        false,
+        &[],
+        config,
+        &mut net.rng,
+    )?;
+    let ContentBody::Commit(mut commit) = (match &other.commit.body {
+        MlsMessageBody::PublicMessage(m) => m.content.body.clone(),
+        _ => return Err("not public".into()),
+    }) else {
+        return Err("not a commit".into());
+    };
+    commit
+        .proposals
+        .push(ProposalOrRef::Proposal(Proposal::Remove(Remove {
+            removed: victim,
+        })));
+    let MlsMessageBody::PublicMessage(mut public) = other.commit.body.clone() else {
+        return Err("not public".into());
+    };
+    public.content.body = ContentBody::Commit(commit);
+    // Re-signed by the intruder: only the removal rule is broken.
+    let signing = other.group.state.group.signature_private_key.clone();
+    let mut resigned = framing::sign(
+        &other.group.suite(),
+        &signing,
+        WireFormat::MLS_PUBLIC_MESSAGE,
+        public.content.clone(),
+        &info.group_context,
+    )?;
+    resigned.auth.confirmation_tag = public.auth.confirmation_tag.clone();
+    let message = MlsMessage::new(MlsMessageBody::PublicMessage(framing::protect_public(
+        &other.group.suite(),
+        resigned,
+        &info.group_context,
+        &[],
+    )?));
+    expect(
+        &mut net,
+        &message,
+        CommitError::ExternalRemoveIdentity(victim.0),
+    )
 }
 
 #[test]
