@@ -254,7 +254,9 @@ fn the_committed_set_is_current() {
 }
 
 /// The Welcome family covers both places of the tree and Welcomes with and without
-/// external PSKs in every suite; the messages family uses every suite.
+/// external PSKs in every suite; the handling-commit family has public and private
+/// commits and proposals by reference in every suite; the messages family uses every
+/// suite.
 #[test]
 fn generated_cases_cover_the_variants() {
     use concord_reference::codec::Codec;
@@ -278,6 +280,30 @@ fn generated_cases_cover_the_variants() {
                 );
             }
         }
+    }
+    let handling = read_cases(&dir.join("passive-client-handling-commit.json"));
+    for suite in 1..=7u64 {
+        let epochs: Vec<&Value> = handling
+            .iter()
+            .filter(|c| c["cipher_suite"] == suite)
+            .flat_map(|c| c["epochs"].as_array().unwrap())
+            .collect();
+        // MLSMessage: version (2 bytes), then the wire format.
+        let wire_format = |e: &&Value| e["commit"].as_str().unwrap()[4..8].to_string();
+        assert!(
+            epochs.iter().any(|e| wire_format(e) == "0001"),
+            "suite {suite}"
+        );
+        assert!(
+            epochs.iter().any(|e| wire_format(e) == "0002"),
+            "suite {suite}"
+        );
+        assert!(
+            epochs
+                .iter()
+                .any(|e| !e["proposals"].as_array().unwrap().is_empty()),
+            "suite {suite}: no proposal by reference"
+        );
     }
     let mut suites = BTreeSet::new();
     for case in read_cases(&dir.join("messages.json")) {
