@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use concord_harness::exit;
 use concord_harness::generate;
+use concord_harness::interop::session as interop;
 use concord_harness::vectors::{self, Summary};
 use concord_reference::crypto::CipherSuite;
 
@@ -28,11 +29,8 @@ enum Command {
         #[arg(long)]
         vectors: Option<PathBuf>,
     },
-    /// Work with MLS test vectors.
-    Vectors {
-        #[command(subcommand)]
-        command: VectorsCommand,
-    },
+    /// Run interop scripts (the MLS working group's format) over clients under test.
+    Interop(InteropArgs),
     /// Serve the reference as an MLSClient gRPC server until SIGINT or SIGTERM.
     ServeClient {
         /// Address to listen on, e.g. 127.0.0.1:50051 (port 0 picks a free one).
@@ -42,6 +40,47 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Work with MLS test vectors.
+    Vectors {
+        #[command(subcommand)]
+        command: VectorsCommand,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct InteropArgs {
+    /// Interop config files (`{"scripts": {...}}`); repeat or list several.
+    #[arg(long = "config", value_name = "FILE", required = true, num_args = 1..)]
+    configs: Vec<PathBuf>,
+    /// A client under test: grpc://HOST:PORT (or `reference` once it is available);
+    /// repeat for several. Client indices (for --assignment) follow this order from 0.
+    #[arg(long = "client", value_name = "SPEC", required = true, num_args = 1..)]
+    clients: Vec<String>,
+    /// Only these cipher suites (comma-separated); default: every suite the assigned
+    /// clients all support.
+    #[arg(long, value_delimiter = ',')]
+    suite: Option<Vec<u16>>,
+    /// Handshake messages as PrivateMessage, PublicMessage, or both.
+    #[arg(long, value_enum, default_value = "all")]
+    handshake: interop::Handshake,
+    /// Every assignment of clients to actors, or one seeded random assignment per script.
+    #[arg(long, value_enum, default_value = "all")]
+    mode: interop::Mode,
+    /// Seed of `--mode random`.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Per-call timeout in seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Folder for transcript.jsonl, matrix.md and matrix.json.
+    #[arg(long, default_value = "concord-interop")]
+    out: PathBuf,
+    /// Only the script of this name.
+    #[arg(long)]
+    script: Option<String>,
+    /// Only this assignment: client indices in the script's actor order (e.g. 0,1,0).
+    #[arg(long, value_delimiter = ',')]
+    assignment: Option<Vec<usize>>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -81,20 +120,15 @@ fn main() -> ExitCode {
             command: VectorsCommand::Generate { out, suite, seed },
         } => generate_vectors(&out, suite, seed),
         Command::Run { vectors } => run(vectors),
+        Command::Interop(args) => run_interop(args),
         Command::ServeClient { listen, seed } => serve_client(listen, seed),
     };
     ExitCode::from(code)
 }
 
 fn serve_client(listen: std::net::SocketAddr, seed: u64) -> u8 {
-    let client = Box::new(concord_harness::client::reference::ReferenceClient::new(
-        seed,
-    ));
-    let ready = |address| {
-        eprintln!(
-            "concord serve-client: the reference serves MLSClient on {address} (SIGINT or SIGTERM stops it)"
-        )
-    };
+    let client = Box::new(concord_harness::client::reference::ReferenceClient::new(seed));
+    let ready = |address| eprintln!("concord serve-client: the reference serves MLSClient on {address} (SIGINT or SIGTERM stops it)");
     match concord_harness::client::serve::serve_until_signal(client, listen, ready) {
         Ok(()) => exit::OK,
         Err(e) => {
@@ -219,4 +253,46 @@ fn run(vectors_dir: Option<PathBuf>) -> u8 {
     );
     println!("scenarios, the adversary and the reports; `concord run` grows with them.");
     code
+}
+
+fn run_interop(args: InteropArgs) -> u8 {
+    if args.timeout == 0 {
+        eprintln!("concord interop: --timeout must be at least 1 second");
+        return exit::BAD_INPUT;
+    }
+    let timeout = std::time::Duration::from_secs(args.timeout);
+    let mut clients = Vec::new();
+    for spec in &args.clients {
+        match interop::open_client(spec, timeout) {
+            Ok(client) => clients.push(client),
+            Err(e) => {
+                eprintln!("concord interop: {e}");
+                return exit::BAD_INPUT;
+            }
+        }
+    }
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let options = interop::Options {
+        configs: args.configs,
+        client_specs: args.clients,
+        suites: args.suite,
+        handshake: args.handshake,
+        mode: args.mode,
+        seed: args.seed,
+        timeout,
+        out: Some(args.out),
+        script: args.script,
+        assignment: args.assignment,
+        nonce,
+    };
+    let mut stdout = std::io::stdout();
+    match interop::run(&options, clients, &mut stdout) {
+        Ok(summary) => summary.exit_code(),
+        Err(e) => {
+            eprintln!("concord interop: {e}");
+            exit::BAD_INPUT
+        }
+    }
 }

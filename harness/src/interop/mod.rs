@@ -1,9 +1,25 @@
 //! The interop runner: scripts in the MLS working group's format, run over clients under test.
 //!
 //! ```text
-//! config file ──config::load──> Script { steps } ──runner──> clients (dyn ClientUnderTest)
-//!                                                    └──> verdict per case, transcript
+//! config file ──config::load──> Script { steps }
+//!                                   │
+//! session::run ── cases: script × assignment × suite × handshake mode
+//!    │                 └─ runner::run_case ── actions, subgroup (RPCs via worker threads)
+//!    │                                  ├── checks: strict decoding, agreement
+//!    │                                  └── transcript.jsonl (one line per RPC)
+//!    └── matrix.md / matrix.json, closing line, exit code
 //! ```
 
+mod actions;
+mod checks;
 pub mod config;
 mod config_steps;
+pub mod matrix;
+mod plan;
+pub mod runner;
+pub mod session;
+mod subgroup;
+pub mod transcript;
+pub mod worker;
+
+pub use checks::{EXPORT_CONTEXT, EXPORT_LABEL, EXPORT_LENGTH};

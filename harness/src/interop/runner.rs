@@ -1,0 +1,428 @@
+//! One case: a script run over an assignment of clients to actors, in one cipher suite and
+//! one handshake mode, to a verdict.
+//!
+//! ```text
+//! CaseSpec ──run_case──> for each step: actions (RPCs via the pool's workers)
+//!                          │   every call ──> transcript line
+//!                          │   every emitted message ──> strict decode (checks)
+//!                          │   every commit and join ──> agreement (checks)
+//!                          └─> first stop (failed / unsupported / client fault) or passed
+//!                        then Free every state the case still holds
+//! ```
+//!
+//! Each actor has its own state, transaction and signer ids; actors assigned the same client
+//! share that client (one process per implementation, as in the working group's runner).
+
+use std::collections::BTreeMap;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use serde::Serialize;
+
+use super::checks::{EpochKey, EpochRecord};
+use super::config::{Action, Script};
+use super::transcript::{Entry, Transcript};
+use super::worker::{CallError, Worker};
+use crate::client::{ClientError, ClientUnderTest, proto};
+
+/// The clients of a run, one worker each, with their display names.
+#[derive(Debug)]
+pub struct Pool {
+    pub workers: Vec<Worker>,
+    pub names: Vec<String>,
+}
+
+/// What one case runs.
+#[derive(Debug, Clone)]
+pub struct CaseSpec<'a> {
+    /// Stable identifier, written on every transcript line of the case.
+    pub id: String,
+    pub script: &'a Script,
+    /// Actor → index into the pool, for every actor of the script.
+    pub assignment: BTreeMap<String, usize>,
+    pub suite: u16,
+    pub encrypt_handshake: bool,
+    /// Suites every assigned client supports (where a `changeCipherSuite` goes).
+    pub common_suites: Vec<u16>,
+    /// Seeds the case's group ids and PSKs.
+    pub nonce: u64,
+}
+
+/// The verdict of a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Passed,
+    /// A check failed: the clients disagree, refused a valid request, or emitted something
+    /// that does not decode.
+    Failed,
+    /// A client answered Unsupported for an RPC the script needs: skipped, never failed.
+    Unsupported,
+    /// A client crashed, hung, was unreachable or answered garbage (exit code 3 class).
+    ClientFault,
+}
+
+/// What decided a verdict other than `passed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The script step (`None`: before the first step or in the clean-up).
+    pub step: Option<usize>,
+    /// The step's action name.
+    pub action: Option<String>,
+    /// Which check: `refused`, `decode`, `epoch-authenticator`, `export-empty`, ...
+    pub check: String,
+    pub actor: Option<String>,
+    pub client: Option<String>,
+    pub detail: String,
+    /// Transcript lines of the step (first, last), when it made calls.
+    pub lines: Option<(u64, u64)>,
+}
+
+/// A case's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseResult {
+    pub id: String,
+    pub verdict: Verdict,
+    pub problem: Option<Problem>,
+    /// Things worth knowing that did not change the verdict (an Export not supported, ...).
+    pub notes: Vec<String>,
+    /// Transcript lines of the whole case (first, last).
+    pub lines: Option<(u64, u64)>,
+}
+
+/// Why a case stops early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Stop {
+    pub verdict: Verdict,
+    pub check: String,
+    pub actor: Option<String>,
+    pub detail: String,
+}
+
+impl Stop {
+    pub(super) fn failed(check: &str, actor: Option<&str>, detail: impl Into<String>) -> Self {
+        Stop {
+            verdict: Verdict::Failed,
+            check: check.into(),
+            actor: actor.map(str::to_string),
+            detail: detail.into(),
+        }
+    }
+
+    /// The script asks for something the run cannot do (no Welcome at that step, ...).
+    pub(super) fn script(detail: impl Into<String>) -> Self {
+        Stop::failed("script", None, detail)
+    }
+
+    pub(super) fn unsupported(actor: Option<&str>, detail: impl Into<String>) -> Self {
+        Stop {
+            verdict: Verdict::Unsupported,
+            check: "unsupported".into(),
+            actor: actor.map(str::to_string),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// What a step leaves for later steps.
+#[derive(Debug, Clone, Default)]
+pub(super) struct StepOutput {
+    pub key_package: Option<Vec<u8>>,
+    pub proposal: Option<Vec<u8>>,
+    pub commit: Option<Vec<u8>>,
+    pub welcome: Option<Vec<u8>>,
+    pub ratchet_tree: Option<Vec<u8>>,
+    pub group_info: Option<Vec<u8>>,
+    pub psk: Option<(Vec<u8>, Vec<u8>)>,
+    /// Ciphertext, authenticated data, plaintext of a `protect`.
+    pub protected: Option<(Vec<u8>, Vec<u8>, Vec<u8>)>,
+}
+
+/// A case in progress.
+pub(super) struct CaseRun<'a> {
+    pool: &'a Pool,
+    pub(super) spec: &'a CaseSpec<'a>,
+    transcript: &'a mut Transcript,
+    pub(super) suite: u16,
+    step: Option<usize>,
+    step_lines: Option<(u64, u64)>,
+    case_lines: Option<(u64, u64)>,
+    pub(super) states: BTreeMap<String, u32>,
+    pub(super) transactions: BTreeMap<String, u32>,
+    pub(super) signers: BTreeMap<String, u32>,
+    pub(super) signer_order: Vec<String>,
+    /// Actor → the step of its latest commit, for `handlePendingCommit`.
+    pub(super) pending: BTreeMap<String, usize>,
+    pub(super) outputs: Vec<StepOutput>,
+    pub(super) epochs: BTreeMap<EpochKey, EpochRecord>,
+    /// The id of the group the script created first (a ReInit derives the new one from it).
+    pub(super) group_id: Option<Vec<u8>>,
+    pub(super) rng: ChaCha20Rng,
+    pub(super) notes: Vec<String>,
+}
+
+/// Runs one case to its verdict. Never panics on anything a client sends.
+pub fn run_case(pool: &Pool, spec: &CaseSpec<'_>, transcript: &mut Transcript) -> CaseResult {
+    let mut run = CaseRun {
+        pool,
+        spec,
+        transcript,
+        suite: spec.suite,
+        step: None,
+        step_lines: None,
+        case_lines: None,
+        states: BTreeMap::new(),
+        transactions: BTreeMap::new(),
+        signers: BTreeMap::new(),
+        signer_order: Vec::new(),
+        pending: BTreeMap::new(),
+        outputs: vec![StepOutput::default(); spec.script.steps.len()],
+        epochs: BTreeMap::new(),
+        group_id: None,
+        rng: ChaCha20Rng::seed_from_u64(spec.nonce),
+        notes: Vec::new(),
+    };
+    let mut problem = None;
+    let mut verdict = Verdict::Passed;
+    for (index, step) in spec.script.steps.iter().enumerate() {
+        run.step = Some(index);
+        run.step_lines = None;
+        if let Err(stop) = run.run_step(index, &step.action, step.actor.as_deref()) {
+            verdict = stop.verdict;
+            problem = Some(run.problem(stop, Some(step.action_name.clone())));
+            break;
+        }
+    }
+    run.step = None;
+    run.step_lines = None;
+    if let Err(stop) = run.free_all()
+        && verdict == Verdict::Passed
+    {
+        verdict = stop.verdict;
+        problem = Some(run.problem(stop, None));
+    }
+    CaseResult {
+        id: spec.id.clone(),
+        verdict,
+        problem,
+        notes: run.notes,
+        lines: run.case_lines,
+    }
+}
+
+impl CaseRun<'_> {
+    fn run_step(&mut self, index: usize, action: &Action, actor: Option<&str>) -> Result<(), Stop> {
+        let actor = actor.unwrap_or_default();
+        match action {
+            Action::CreateGroup { members } => self.create_group(index, actor, members),
+            Action::CreateKeyPackage => self.create_key_package(index, actor),
+            Action::JoinGroup { welcome } => self.join_group(actor, welcome.0),
+            Action::InstallExternalPsk { clients } => self.install_external_psk(index, clients),
+            Action::GroupInfo { external_tree } => self.group_info(index, actor, *external_tree),
+            Action::AddProposal { .. }
+            | Action::RemoveProposal { .. }
+            | Action::UpdateProposal
+            | Action::ExternalPskProposal { .. }
+            | Action::ResumptionPskProposal { .. }
+            | Action::GroupContextExtensionsProposal { .. } => self.propose(index, actor, action),
+            Action::FullCommit {
+                commit,
+                members,
+                joiners,
+            } => self.full_commit(index, actor, commit, members, joiners),
+            Action::Commit(commit) => self.commit_only(index, actor, commit).map(|_| ()),
+            Action::HandleCommit {
+                commit,
+                by_reference,
+            } => self.handle_commit(actor, commit.0, by_reference),
+            Action::HandlePendingCommit => self.handle_pending_commit(index, actor),
+            Action::Protect {
+                authenticated_data,
+                plaintext,
+            } => self.protect(index, actor, authenticated_data, plaintext),
+            Action::Unprotect { ciphertext } => self.unprotect(actor, ciphertext.0),
+            Action::ExternalJoin {
+                joiner,
+                members,
+                external_tree,
+                remove_prior,
+                psks,
+            } => self.external_join(
+                index,
+                actor,
+                joiner,
+                members,
+                (*external_tree, *remove_prior),
+                psks,
+            ),
+            Action::ReInit(spec) => self.reinit(index, spec),
+            Action::Branch {
+                members,
+                extensions,
+                force_path,
+                external_tree,
+            } => self.branch(
+                index,
+                actor,
+                members,
+                extensions,
+                (*force_path, *external_tree),
+            ),
+            Action::NewMemberAddProposal { joiner } => {
+                self.new_member_add_proposal(index, actor, joiner)
+            }
+            Action::AddExternalSigner { signer } => self.add_external_signer(index, actor, signer),
+            Action::ExternalSignerProposal {
+                member,
+                description,
+            } => self.external_signer_proposal(index, actor, member, description),
+        }
+    }
+
+    fn problem(&self, stop: Stop, action: Option<String>) -> Problem {
+        let client = stop.actor.as_deref().and_then(|a| self.client_name(a));
+        Problem {
+            step: self.step,
+            action,
+            check: stop.check,
+            client: client.map(str::to_string),
+            actor: stop.actor,
+            detail: stop.detail,
+            lines: self.step_lines,
+        }
+    }
+
+    pub(super) fn client_name(&self, actor: &str) -> Option<&str> {
+        let index = *self.spec.assignment.get(actor)?;
+        self.pool.names.get(index).map(String::as_str)
+    }
+
+    /// One RPC: logged, and its failure turned into the stop it means.
+    pub(super) fn call<Req, Resp>(
+        &mut self,
+        actor: &str,
+        method: &'static str,
+        request: Req,
+        f: fn(&mut dyn ClientUnderTest, Req) -> Result<Resp, ClientError>,
+    ) -> Result<Resp, Stop>
+    where
+        Req: prost::Message + Send + 'static,
+        Resp: prost::Message + Send + 'static,
+    {
+        self.call_raw(actor, method, request, f)?
+            .map_err(|e| stop_for(actor, e))
+    }
+
+    /// One RPC, logged; the caller decides what an error means.
+    pub(super) fn call_raw<Req, Resp>(
+        &mut self,
+        actor: &str,
+        method: &'static str,
+        request: Req,
+        f: fn(&mut dyn ClientUnderTest, Req) -> Result<Resp, ClientError>,
+    ) -> Result<Result<Resp, CallError>, Stop>
+    where
+        Req: prost::Message + Send + 'static,
+        Resp: prost::Message + Send + 'static,
+    {
+        let pool = self.pool;
+        let (worker, client) = self
+            .spec
+            .assignment
+            .get(actor)
+            .and_then(|&i| Some((pool.workers.get(i)?, pool.names.get(i)?)))
+            .ok_or_else(|| Stop::script(format!("no client is assigned to `{actor}`")))?;
+        let encoded = hex::encode(request.encode_to_vec());
+        let result = worker.call(method, request, f);
+        let (response, error) = match &result {
+            Ok(response) => (Some(hex::encode(response.encode_to_vec())), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let line = self.transcript.write(&Entry {
+            case: &self.spec.id,
+            step: self.step,
+            actor,
+            client,
+            method,
+            request: encoded,
+            response,
+            error,
+        });
+        self.step_lines = Some((self.step_lines.map_or(line, |(first, _)| first), line));
+        self.case_lines = Some((self.case_lines.map_or(line, |(first, _)| first), line));
+        Ok(result)
+    }
+
+    pub(super) fn state(&self, actor: &str) -> Result<u32, Stop> {
+        self.states.get(actor).copied().ok_or_else(|| {
+            Stop::script(format!(
+                "`{actor}` is not in a group at this step (no state to act on)"
+            ))
+        })
+    }
+
+    pub(super) fn output(&self, step: usize) -> &StepOutput {
+        static EMPTY: StepOutput = StepOutput {
+            key_package: None,
+            proposal: None,
+            commit: None,
+            welcome: None,
+            ratchet_tree: None,
+            group_info: None,
+            psk: None,
+            protected: None,
+        };
+        self.outputs.get(step).unwrap_or(&EMPTY)
+    }
+
+    pub(super) fn output_mut(&mut self, step: usize) -> Result<&mut StepOutput, Stop> {
+        self.outputs
+            .get_mut(step)
+            .ok_or_else(|| Stop::script(format!("step {step} is out of range")))
+    }
+
+    /// Frees every state the case holds. Unsupported and refused are ignored; a client
+    /// fault is reported.
+    fn free_all(&mut self) -> Result<(), Stop> {
+        let states: Vec<(String, u32)> = std::mem::take(&mut self.states).into_iter().collect();
+        let mut first_fault = None;
+        for (actor, state_id) in states {
+            let request = proto::FreeRequest { state_id };
+            match self.call_raw(&actor, "Free", request, |c, r| c.free(r))? {
+                Err(e) if e.is_client_fault() => {
+                    first_fault.get_or_insert_with(|| stop_for(&actor, e));
+                }
+                Err(e @ CallError::Client(ClientError::Refused { .. })) => {
+                    self.notes.push(format!("{actor}: {e}"));
+                }
+                _ => {}
+            }
+        }
+        match first_fault {
+            Some(stop) => Err(stop),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a failed call means for the case.
+pub(super) fn stop_for(actor: &str, error: CallError) -> Stop {
+    let verdict = if error.is_client_fault() {
+        Verdict::ClientFault
+    } else if matches!(error, CallError::Client(ClientError::Unsupported { .. })) {
+        Verdict::Unsupported
+    } else {
+        Verdict::Failed
+    };
+    let check = match verdict {
+        Verdict::ClientFault => "client-fault",
+        Verdict::Unsupported => "unsupported",
+        _ => "refused",
+    };
+    Stop {
+        verdict,
+        check: check.into(),
+        actor: Some(actor.to_string()),
+        detail: error.to_string(),
+    }
+}

@@ -1,0 +1,372 @@
+//! `concord interop`: every case of every script, over the given clients, to a closing line,
+//! an exit code, a transcript and a matrix.
+//!
+//! ```text
+//! configs ──load (errors: exit 2)──> scripts
+//! clients ──Name, SupportedCiphersuites──> names, suites (a failure here marks their cases)
+//! cases = script × assignment (all / seeded random) × common suite (--suite) × handshake mode
+//!       ──run_case──> verdicts ──> lines, matrix.md, matrix.json, transcript.jsonl
+//! ```
+//!
+//! Exit codes: 0 every case passed or was skipped, 1 a case failed, 3 a client crashed, hung,
+//! was unreachable or answered garbage (3 wins over 1), 2 bad usage or a bad config.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::config::{self, ConfigError, ConfigFile};
+use super::matrix::{CaseRecord, Matrix, stable_hash};
+use super::runner::{CaseResult, CaseSpec, Pool, Problem, Verdict, run_case};
+use super::transcript::Transcript;
+use super::worker::{CallError, Worker};
+use crate::client::grpc::GrpcClient;
+use crate::client::{ClientError, ClientUnderTest, proto};
+use crate::exit;
+
+/// Which handshake modes to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Handshake {
+    Private,
+    Public,
+    All,
+}
+
+/// How actors get clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Every combination of the clients over the script's actors.
+    All,
+    /// One assignment per script, drawn from the seed.
+    Random,
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub configs: Vec<PathBuf>,
+    /// The client specifications as given (they go into reproducer commands).
+    pub client_specs: Vec<String>,
+    pub suites: Option<Vec<u16>>,
+    pub handshake: Handshake,
+    pub mode: Mode,
+    pub seed: u64,
+    pub timeout: Duration,
+    /// Where transcript.jsonl, matrix.md and matrix.json go (`None`: nowhere).
+    pub out: Option<PathBuf>,
+    /// Only the script of this name.
+    pub script: Option<String>,
+    /// Only this assignment (client indices in the script's actor order).
+    pub assignment: Option<Vec<usize>>,
+    /// Varies group ids and PSKs between runs.
+    pub nonce: u64,
+}
+
+/// Why a run could not start (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// The counts of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub unsupported: usize,
+    pub client_faults: usize,
+    pub records: Vec<CaseRecord>,
+}
+
+impl Summary {
+    /// `interop: N passed, N failed, N skipped` (client faults count as failed, unsupported
+    /// cases as skipped).
+    pub fn closing_line(&self) -> String {
+        format!(
+            "interop: {} passed, {} failed, {} skipped",
+            self.passed,
+            self.failed + self.client_faults,
+            self.unsupported
+        )
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        if self.client_faults > 0 {
+            exit::SYSTEM_UNDER_TEST
+        } else if self.failed > 0 {
+            exit::UNEXPECTED
+        } else {
+            exit::OK
+        }
+    }
+}
+
+/// Opens a client from its specification.
+pub fn open_client(spec: &str, timeout: Duration) -> Result<Box<dyn ClientUnderTest>, String> {
+    if spec.starts_with("grpc://") {
+        return GrpcClient::new(spec, timeout)
+            .map(|c| Box::new(c) as Box<dyn ClientUnderTest>)
+            .map_err(|e| e.to_string());
+    }
+    match spec {
+        "reference" => reference_client(),
+        "openmls" | "mls-rs" => Err(format!("client `{spec}` is not available yet")),
+        _ => Err(format!(
+            "unknown client `{spec}`: expected grpc://HOST:PORT or reference"
+        )),
+    }
+}
+
+/// The embedded reference as a client under test: the one place to connect it once its
+/// adapter exists.
+fn reference_client() -> Result<Box<dyn ClientUnderTest>, String> {
+    Err("client `reference` is not available yet (the reference group engine has no client adapter)".into())
+}
+
+/// What setting up a client gave: its name and suites, or why its cases cannot run.
+struct Setup {
+    name: String,
+    suites: Option<Vec<u16>>,
+    failure: Option<(Verdict, String)>,
+}
+
+fn set_up(worker: &Worker, spec: &str) -> Setup {
+    let name = match worker.call("Name", proto::NameRequest {}, |c, r| c.name(r)) {
+        Ok(answer) if !answer.name.is_empty() => answer.name,
+        Ok(_) | Err(CallError::Client(ClientError::Unsupported { .. })) => spec.to_string(),
+        Err(e) => return setup_failure(spec, &e),
+    };
+    let request = proto::SupportedCiphersuitesRequest {};
+    match worker.call("SupportedCiphersuites", request, |c, r| {
+        c.supported_ciphersuites(r)
+    }) {
+        Ok(answer) => Setup {
+            name,
+            suites: Some(
+                answer
+                    .ciphersuites
+                    .into_iter()
+                    .filter_map(|s| u16::try_from(s).ok())
+                    .collect(),
+            ),
+            failure: None,
+        },
+        Err(e) => Setup {
+            name: name.clone(),
+            ..setup_failure(&name, &e)
+        },
+    }
+}
+
+fn setup_failure(name: &str, error: &CallError) -> Setup {
+    let verdict = if error.is_client_fault() {
+        Verdict::ClientFault
+    } else if matches!(error, CallError::Client(ClientError::Unsupported { .. })) {
+        Verdict::Unsupported
+    } else {
+        Verdict::Failed
+    };
+    Setup {
+        name: name.to_string(),
+        suites: None,
+        failure: Some((verdict, format!("setting up the client: {error}"))),
+    }
+}
+
+/// Runs everything `options` asks for over `clients` (one per `options.client_specs`),
+/// printing one line per case that did not pass, a line per config file and the closing line.
+pub fn run(
+    options: &Options,
+    clients: Vec<Box<dyn ClientUnderTest>>,
+    out: &mut dyn Write,
+) -> Result<Summary, SessionError> {
+    let files = options
+        .configs
+        .iter()
+        .map(|path| config::load(path))
+        .collect::<Result<Vec<ConfigFile>, _>>()?;
+    if clients.is_empty() {
+        return Err(SessionError::Usage("no client given (--client)".into()));
+    }
+    if let Some(assignment) = &options.assignment
+        && let Some(bad) = assignment.iter().find(|&&i| i >= clients.len())
+    {
+        return Err(SessionError::Usage(format!(
+            "--assignment names client {bad}, but only {} are given (numbered from 0)",
+            clients.len()
+        )));
+    }
+    let mut workers = Vec::new();
+    for client in clients {
+        let worker = Worker::spawn(client, options.timeout)
+            .map_err(|e| SessionError::Usage(format!("cannot start a client thread: {e}")))?;
+        workers.push(worker);
+    }
+    let setups: Vec<Setup> = workers
+        .iter()
+        .zip(&options.client_specs)
+        .map(|(w, spec)| set_up(w, spec))
+        .collect();
+    let pool = Pool {
+        workers,
+        names: distinct_names(setups.iter().map(|s| s.name.clone())),
+    };
+    let plan = super::plan::plan(options, &files, &setups_suites(&setups))?;
+    if plan.is_empty() {
+        return Err(SessionError::Usage(
+            "nothing to run: no script, assignment and cipher suite that every assigned client supports matches the options".into(),
+        ));
+    }
+    let mut transcript = match &options.out {
+        Some(dir) => std::fs::create_dir_all(dir)
+            .and_then(|()| Transcript::create(&dir.join("transcript.jsonl")))
+            .map_err(|e| SessionError::Usage(format!("cannot write to {}: {e}", dir.display())))?,
+        None => Transcript::discard(),
+    };
+    let bar = progress_bar(plan.len() as u64);
+    let mut summary = Summary::default();
+    let mut per_file: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+    for case in &plan {
+        bar.set_message(case.id.clone());
+        let spec = CaseSpec {
+            id: case.id.clone(),
+            script: case.script,
+            assignment: case.assignment.iter().cloned().collect(),
+            suite: case.suite,
+            encrypt_handshake: case.encrypt,
+            common_suites: case.common_suites.clone(),
+            nonce: options.nonce ^ stable_hash(&case.id),
+        };
+        let result = match case.assignment.iter().find_map(|(_, c)| {
+            setups
+                .get(*c)
+                .and_then(|s| s.failure.clone().map(|f| (*c, f)))
+        }) {
+            Some((client, (verdict, detail))) => CaseResult {
+                id: case.id.clone(),
+                verdict,
+                problem: Some(Problem {
+                    step: None,
+                    action: None,
+                    check: if verdict == Verdict::ClientFault {
+                        "client-fault"
+                    } else {
+                        "setup"
+                    }
+                    .into(),
+                    actor: None,
+                    client: pool.names.get(client).cloned(),
+                    detail,
+                    lines: None,
+                }),
+                notes: Vec::new(),
+                lines: None,
+            },
+            None => run_case(&pool, &spec, &mut transcript),
+        };
+        let counts = per_file.entry(case.config.clone()).or_default();
+        match result.verdict {
+            Verdict::Passed => {
+                summary.passed += 1;
+                counts[0] += 1;
+            }
+            Verdict::Failed | Verdict::ClientFault => {
+                if result.verdict == Verdict::Failed {
+                    summary.failed += 1;
+                } else {
+                    summary.client_faults += 1;
+                }
+                counts[1] += 1;
+            }
+            Verdict::Unsupported => {
+                summary.unsupported += 1;
+                counts[2] += 1;
+            }
+        }
+        let record = CaseRecord {
+            config: case.config.clone(),
+            script: case.script.name.clone(),
+            suite: case.suite,
+            handshake: if case.encrypt { "private" } else { "public" },
+            assignment: case.assignment.clone(),
+            reproduce: super::plan::reproducer(options, case),
+            result,
+        };
+        if record.result.verdict != Verdict::Passed {
+            let line = super::plan::case_line(&record, &pool.names);
+            bar.suspend(|| writeln!(out, "{line}")).ok();
+        }
+        summary.records.push(record);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    for (file, [passed, failed, skipped]) in &per_file {
+        writeln!(
+            out,
+            "{file}: {passed} passed, {failed} failed, {skipped} skipped"
+        )
+        .ok();
+    }
+    if let Some(dir) = &options.out {
+        if let Err(e) = transcript.finish() {
+            writeln!(out, "warning: the transcript is incomplete: {e}").ok();
+        }
+        let matrix = Matrix::build(&pool.names, &summary.records);
+        match matrix.write(dir) {
+            Ok(()) => writeln!(
+                out,
+                "results: {} (transcript.jsonl, matrix.md, matrix.json)",
+                dir.display()
+            ),
+            Err(e) => writeln!(out, "warning: cannot write the matrix: {e}"),
+        }
+        .ok();
+    }
+    if summary.client_faults > 0 {
+        writeln!(
+            out,
+            "{} case(s) ended in a client fault (crash, hang, unreachable, malformed answer): counted as failed, exit code 3",
+            summary.client_faults
+        )
+        .ok();
+    }
+    writeln!(out, "{}", summary.closing_line()).ok();
+    Ok(summary)
+}
+
+fn setups_suites(setups: &[Setup]) -> Vec<Option<Vec<u16>>> {
+    setups.iter().map(|s| s.suites.clone()).collect()
+}
+
+/// Client names, made distinct (`name`, `name#2`, ...).
+fn distinct_names(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let mut candidate = name.clone();
+        let mut n = 1;
+        while out.contains(&candidate) {
+            n += 1;
+            candidate = format!("{name}#{n}");
+        }
+        out.push(candidate);
+    }
+    out
+}
+
+/// A bar on a terminal; nothing otherwise.
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    if !std::io::stdout().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} cases  {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}

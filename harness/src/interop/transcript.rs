@@ -1,0 +1,105 @@
+//! The RPC transcript: one JSON line per call a run makes (`DIR/transcript.jsonl`).
+//!
+//! ```text
+//! {"case":"commit/add/1/private/0-1","step":3,"actor":"bob","client":"openmls",
+//!  "method":"Commit","request":"<hex of the protobuf encoding>","response":"<hex>"}
+//! {"case":...,"method":"JoinGroup","request":"...","error":"JoinGroup: the client refused ..."}
+//! ```
+//!
+//! Lines are numbered from 1; a case's verdict names the lines of the step that decided it,
+//! so `sed -n 'A,Bp' transcript.jsonl` shows exactly what was sent and answered.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// One call, as written.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry<'a> {
+    pub case: &'a str,
+    /// The script step the call belongs to (`null` for the clean-up after the last step).
+    pub step: Option<usize>,
+    pub actor: &'a str,
+    pub client: &'a str,
+    pub method: &'a str,
+    /// Hex of the request's protobuf encoding.
+    pub request: String,
+    /// Hex of the response's protobuf encoding, when the call answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
+    /// The error, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Where the lines go: a file, or nowhere (lines are still counted).
+#[derive(Debug)]
+pub struct Transcript {
+    path: Option<PathBuf>,
+    out: Option<BufWriter<File>>,
+    lines: u64,
+    /// The first write error; later lines are counted but not written.
+    error: Option<String>,
+}
+
+impl Transcript {
+    /// Creates (truncates) `path`.
+    pub fn create(path: &Path) -> std::io::Result<Self> {
+        let file = File::create(path)?;
+        Ok(Transcript {
+            path: Some(path.to_path_buf()),
+            out: Some(BufWriter::new(file)),
+            lines: 0,
+            error: None,
+        })
+    }
+
+    /// A transcript that only counts lines.
+    pub fn discard() -> Self {
+        Transcript {
+            path: None,
+            out: None,
+            lines: 0,
+            error: None,
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Writes one line and returns its number (from 1).
+    pub fn write(&mut self, entry: &Entry<'_>) -> u64 {
+        self.lines += 1;
+        if let Some(out) = &mut self.out {
+            let written = serde_json::to_writer(&mut *out, entry)
+                .map_err(|e| e.to_string())
+                .and_then(|()| out.write_all(b"\n").map_err(|e| e.to_string()));
+            if let Err(e) = written {
+                self.error.get_or_insert(e);
+                self.out = None;
+            }
+        }
+        self.lines
+    }
+
+    /// Lines written so far.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// Flushes the file; returns the first error met while writing, if any.
+    pub fn finish(&mut self) -> Result<(), String> {
+        if let Some(out) = &mut self.out
+            && let Err(e) = out.flush()
+        {
+            self.error.get_or_insert(e.to_string());
+        }
+        match &self.error {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+}
