@@ -4,6 +4,10 @@
 //!  bytes ─ codec ─> messages ─> framing (PublicMessage / PrivateMessage)
 //!                      │              │
 //!  crypto (suites 1-7) ┴─ key_schedule, secret_tree, transcript, psk, welcome
+//!                                     │
+//!  ratchet_tree, treekem ── join (Welcome) ── commit (receive: 12.2, 12.3, 12.4.2)
+//!                                                 │
+//!                      group: the engine (send and receive, every operation)
 //! ```
 //!
 //! Sans-IO and deterministic: no clock, no OS randomness, no async runtime. Time and

@@ -251,3 +251,24 @@ fn application_messages_out_of_order_and_past_epochs() -> TestResult {
     );
     Ok(())
 }
+
+/// Two members commit in the same epoch; the delivery service orders member 1's
+/// first. Member 0's pending commit is superseded when it processes member 1's.
+#[test]
+fn competing_commits_resolve_to_the_first_delivered() -> TestResult {
+    let mut net = small(
+        CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+        HandshakeMode::Private,
+    )?;
+    let losing = net.with(0, |g, rng| g.commit(&CommitOptions::default(), rng))?;
+    let winning = net.with(1, |g, rng| g.commit(&CommitOptions::default(), rng))?;
+    for i in [0, 2, 3] {
+        net.get_mut(i)?.process_message(&winning.commit)?;
+    }
+    net.get_mut(1)?.merge_pending_commit()?;
+    assert!(!net.get(0)?.has_pending_commit());
+    net.check_agreement()?;
+    // The losing commit is for an epoch that has passed.
+    assert!(net.get_mut(2)?.process_message(&losing.commit).is_err());
+    Ok(())
+}
