@@ -5,6 +5,7 @@ use super::lifecycle_tests::{NOW, Net, TestResult, welcome_of};
 use super::*;
 use crate::crypto::CipherSuite;
 use crate::messages::{ApplicationId, Extension, Proposal, Remove};
+use crate::tree_math::LeafIndex;
 
 fn small(suite: CipherSuite, mode: HandshakeMode) -> Result<Net, Box<dyn std::error::Error>> {
     let config = GroupConfig {
@@ -108,7 +109,7 @@ fn external_senders(suite: CipherSuite) -> TestResult {
 fn branch_and_reinit(suite: CipherSuite) -> TestResult {
     let mut net = small(suite, HandshakeMode::Public)?;
     // Branch: member 0 starts a subgroup with member 2.
-    let (kp, secrets) = create_key_package(&net.suite, b"member-2b", None, NOW, &mut net.rng)?;
+    let (kp, secrets) = create_key_package(&net.suite, b"member-2", None, NOW, &mut net.rng)?;
     let (branch, output) = net.with(0, |g, rng| {
         g.branch(
             b"branch".to_vec(),
@@ -120,9 +121,25 @@ fn branch_and_reinit(suite: CipherSuite) -> TestResult {
         )
     })?;
     let welcome = welcome_of(output.welcome.as_ref().ok_or("no welcome")?)?;
-    let store = net.get(2)?.psk_store();
-    let joined = Group::join(welcome, &kp, &secrets, None, &store, *branch.config())?;
+    let joined = net
+        .get(2)?
+        .join_branch(welcome, &kp, &secrets, None, *branch.config())?;
     assert_eq!(joined.epoch_authenticator(), branch.epoch_authenticator());
+    // A joiner whose old group has other members sees a leaf that matches none.
+    let mut stranger = net.get(2)?.clone();
+    if let Some(leaf) = stranger.state.group.tree.leaf(LeafIndex(0)).cloned() {
+        let mut renamed = leaf;
+        renamed.credential = crate::messages::Credential::basic(b"someone else".to_vec());
+        stranger.state.group.tree.set_leaf(LeafIndex(0), renamed)?;
+    }
+    assert_eq!(
+        stranger
+            .join_branch(welcome, &kp, &secrets, None, *branch.config())
+            .err(),
+        Some(GroupError::BranchMismatch(
+            "a leaf matches no member of the old group"
+        ))
+    );
     // Without the old group's PSK the Welcome cannot be joined.
     assert!(
         Group::join(
@@ -136,6 +153,7 @@ fn branch_and_reinit(suite: CipherSuite) -> TestResult {
         .is_err()
     );
 
+    let branch_welcome = output.welcome.clone().ok_or("no welcome")?;
     // ReInit to another group id (same suite), proposed by 1, committed by 0.
     let (message, reference) = net.with(1, |g, rng| {
         g.propose_reinit(b"reinit".to_vec(), suite, Vec::new(), rng)
@@ -173,13 +191,11 @@ fn branch_and_reinit(suite: CipherSuite) -> TestResult {
     })?;
     let welcome = welcome_of(output.welcome.as_ref().ok_or("no welcome")?)?;
     for (i, (kp, secrets)) in joiners.iter().enumerate() {
-        let store = net.get(i + 1)?.psk_store();
-        let joined = Group::join(
+        let joined = net.get(i + 1)?.join_reinit(
             welcome,
             kp,
             secrets,
             output.ratchet_tree.as_ref(),
-            &store,
             *new_group.config(),
         )?;
         assert_eq!(
@@ -188,6 +204,19 @@ fn branch_and_reinit(suite: CipherSuite) -> TestResult {
         );
         assert_eq!(joined.group_id(), b"reinit");
     }
+    // The branch's Welcome is not the reinitialized group.
+    assert_eq!(
+        net.get(2)?
+            .join_reinit(
+                welcome_of(&branch_welcome)?,
+                &kp,
+                &secrets,
+                None,
+                *branch.config()
+            )
+            .err(),
+        Some(GroupError::ReInitMismatch("group_id"))
+    );
     Ok(())
 }
 

@@ -107,6 +107,14 @@ pub enum GroupError {
     /// Section 6.2: application data is never sent as a PublicMessage.
     #[error("application data in a PublicMessage (section 6.2)")]
     PublicApplication,
+    /// Section 11.2: the new group's GroupContext "MUST be the same as the
+    /// corresponding fields in the ReInit proposal".
+    #[error("the reinitialized group's {0} differs from the ReInit proposal (section 11.2)")]
+    ReInitMismatch(&'static str),
+    /// Section 11.3: a branch keeps the old group's version and cipher suite, and each
+    /// of its leaves matches a member of the old group.
+    #[error("the branch does not reflect a subgroup of the old group: {0} (section 11.3)")]
+    BranchMismatch(&'static str),
     /// Section 11.2: the operation needs a committed ReInit.
     #[error("no committed ReInit")]
     NoReInit,

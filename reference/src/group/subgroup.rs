@@ -5,10 +5,13 @@
 use crate::codec::Bytes;
 use crate::crypto::{CipherSuite, Suite};
 use crate::messages::{
-    Add, Extension, KeyPackage, PreSharedKey, PreSharedKeyId, Proposal, Psk, ResumptionPskUsage,
+    self, Add, Extension, KeyPackage, PreSharedKey, PreSharedKeyId, Proposal, Psk,
+    ResumptionPskUsage, Welcome,
 };
 
+use super::GroupConfig;
 use super::create::PskStore;
+use super::key_package::KeyPackageSecrets;
 use super::send_commit::{CommitOptions, CommitOutput};
 use super::{Group, GroupError, GroupStatus, identity_of};
 
@@ -58,6 +61,87 @@ impl Group {
                 .insert((self.group_id().to_vec(), *epoch), value.clone());
         }
         store
+    }
+
+    /// Section 11.2: joins the group that reinitializes this one (which must have
+    /// committed the ReInit), checking that the new GroupContext matches the ReInit:
+    /// version, cipher suite, group_id, extensions, epoch 1.
+    pub fn join_reinit(
+        &self,
+        welcome: &Welcome,
+        key_package: &KeyPackage,
+        secrets: &KeyPackageSecrets,
+        ratchet_tree: Option<&messages::RatchetTree>,
+        config: GroupConfig,
+    ) -> Result<Group, GroupError> {
+        let params = self.reinit_parameters()?;
+        let group = Group::join(
+            welcome,
+            key_package,
+            secrets,
+            ratchet_tree,
+            &self.psk_store(),
+            config,
+        )?;
+        let context = group.group_context();
+        if context.cipher_suite != params.cipher_suite {
+            return Err(GroupError::ReInitMismatch("cipher_suite"));
+        }
+        if context.group_id.as_slice() != params.group_id.as_slice() {
+            return Err(GroupError::ReInitMismatch("group_id"));
+        }
+        if context.extensions != params.extensions {
+            return Err(GroupError::ReInitMismatch("extensions"));
+        }
+        if context.epoch != 1 {
+            return Err(GroupError::ReInitMismatch("epoch"));
+        }
+        Ok(group)
+    }
+
+    /// Section 11.3: joins a branch of this group, checking that it keeps this
+    /// group's version and cipher suite, is at epoch 1, and that every leaf presents
+    /// the credential of a member of this group.
+    pub fn join_branch(
+        &self,
+        welcome: &Welcome,
+        key_package: &KeyPackage,
+        secrets: &KeyPackageSecrets,
+        ratchet_tree: Option<&messages::RatchetTree>,
+        config: GroupConfig,
+    ) -> Result<Group, GroupError> {
+        let group = Group::join(
+            welcome,
+            key_package,
+            secrets,
+            ratchet_tree,
+            &self.psk_store(),
+            config,
+        )?;
+        let context = group.group_context();
+        if context.cipher_suite != self.suite().id()
+            || context.version != self.group_context().version
+        {
+            return Err(GroupError::BranchMismatch("version or cipher suite"));
+        }
+        if context.epoch != 1 {
+            return Err(GroupError::BranchMismatch("epoch is not 1"));
+        }
+        let old: Vec<&crate::messages::Credential> = self
+            .tree()
+            .leaves()
+            .map(|(_, leaf)| &leaf.credential)
+            .collect();
+        if group
+            .tree()
+            .leaves()
+            .any(|(_, leaf)| !old.contains(&&leaf.credential))
+        {
+            return Err(GroupError::BranchMismatch(
+                "a leaf matches no member of the old group",
+            ));
+        }
+        Ok(group)
     }
 
     /// Section 11.2: after a committed ReInit, creates the new group and commits the
