@@ -47,7 +47,9 @@ impl GrpcClient {
                 spec: spec.to_string(),
                 detail: e.to_string(),
             })?
-            .connect_timeout(timeout);
+            .connect_timeout(timeout)
+            // Calls are small and strictly one after another: no Nagle delay.
+            .tcp_nodelay(true);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

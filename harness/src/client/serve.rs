@@ -67,6 +67,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
+        .tcp_nodelay(true)
         .add_service(MlsClientServer::new(Served::new(client)))
         .serve_with_shutdown(listen, shutdown)
         .await
@@ -81,7 +82,8 @@ pub async fn serve_on(
     tonic::transport::Server::builder()
         .add_service(MlsClientServer::new(Served::new(client)))
         .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            // No Nagle delay: one small RPC at a time would wait on delayed ACKs.
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,
         )
         .await
