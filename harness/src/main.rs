@@ -52,7 +52,7 @@ struct InteropArgs {
     /// Interop config files (`{"scripts": {...}}`); repeat or list several.
     #[arg(long = "config", value_name = "FILE", required = true, num_args = 1..)]
     configs: Vec<PathBuf>,
-    /// A client under test: grpc://HOST:PORT (or `reference` once it is available);
+    /// A client under test: grpc://HOST:PORT or `reference` (the embedded reference);
     /// repeat for several. Client indices (for --assignment) follow this order from 0.
     #[arg(long = "client", value_name = "SPEC", required = true, num_args = 1..)]
     clients: Vec<String>,
@@ -127,8 +127,14 @@ fn main() -> ExitCode {
 }
 
 fn serve_client(listen: std::net::SocketAddr, seed: u64) -> u8 {
-    let client = Box::new(concord_harness::client::reference::ReferenceClient::new(seed));
-    let ready = |address| eprintln!("concord serve-client: the reference serves MLSClient on {address} (SIGINT or SIGTERM stops it)");
+    let client = Box::new(concord_harness::client::reference::ReferenceClient::new(
+        seed,
+    ));
+    let ready = |address| {
+        eprintln!(
+            "concord serve-client: the reference serves MLSClient on {address} (SIGINT or SIGTERM stops it)"
+        )
+    };
     match concord_harness::client::serve::serve_until_signal(client, listen, ready) {
         Ok(()) => exit::OK,
         Err(e) => {
@@ -263,7 +269,7 @@ fn run_interop(args: InteropArgs) -> u8 {
     let timeout = std::time::Duration::from_secs(args.timeout);
     let mut clients = Vec::new();
     for spec in &args.clients {
-        match interop::open_client(spec, timeout) {
+        match interop::open_client(spec, timeout, args.seed) {
             Ok(client) => clients.push(client),
             Err(e) => {
                 eprintln!("concord interop: {e}");

@@ -653,3 +653,179 @@ fn assignments_all_combinations_or_one_seeded_draw() {
     let draws: Vec<Vec<usize>> = (0..20).map(|s| random_assignment(3, 4, s, "x")).collect();
     assert!(draws.iter().any(|d| d != &draws[0]));
 }
+
+fn configs_dir() -> PathBuf {
+    std::env::var_os("CONCORD_INTEROP_CONFIGS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/interop-configs"
+            ))
+        })
+}
+
+#[test]
+fn every_shipped_script_passes_with_the_reference_for_every_actor() {
+    let dir = configs_dir();
+    let mut configs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{} (set CONCORD_INTEROP_CONFIGS): {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    configs.sort();
+    assert!(!configs.is_empty(), "no config in {}", dir.display());
+    let out = scratch("reference");
+    let mut opts = options(configs, 1, Some(out.clone()));
+    opts.client_specs = vec!["reference".into()];
+    let client = session::open_client("reference", Duration::from_secs(30), 0).unwrap();
+    let (summary, text) = run(&opts, vec![client]);
+    assert_eq!(
+        (summary.failed, summary.client_faults, summary.unsupported),
+        (0, 0, 0),
+        "{text}"
+    );
+    // Both handshake modes of every script ran.
+    let scripts: usize = opts
+        .configs
+        .iter()
+        .map(|p| {
+            concord_harness::interop::config::load(p)
+                .unwrap()
+                .scripts
+                .len()
+        })
+        .sum();
+    assert_eq!(summary.passed, 2 * scripts, "{text}");
+    // Every member was asked for Export and StateAuth, and none answered Unsupported.
+    assert!(summary.records.iter().all(|r| r.result.notes.is_empty()));
+    let transcript = std::fs::read_to_string(out.join("transcript.jsonl")).unwrap();
+    assert!(
+        transcript
+            .lines()
+            .any(|l| l.contains("\"method\":\"Export\""))
+    );
+    assert!(transcript.lines().all(|l| !l.contains("\"error\"")));
+}
+
+fn concord(args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn the_command_runs_the_reference_quietly_when_not_on_a_terminal() {
+    let config = configs_dir().join("welcome_join.json");
+    let out = scratch("cli");
+    let (code, stdout, stderr) = concord(&[
+        "interop",
+        "--config",
+        config.to_str().unwrap(),
+        "--client",
+        "reference",
+        "--suite",
+        "1",
+        "--handshake",
+        "private",
+        "--mode",
+        "random",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        stdout.lines().last(),
+        Some("interop: 4 passed, 0 failed, 0 skipped")
+    );
+    assert!(
+        stderr.is_empty(),
+        "no progress bar off a terminal: {stderr}"
+    );
+    for file in ["transcript.jsonl", "matrix.md", "matrix.json"] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+}
+
+#[test]
+fn the_command_refuses_bad_usage_with_exit_code_2() {
+    let config = configs_dir().join("welcome_join.json");
+    let config = config.to_str().unwrap();
+    let (code, _, stderr) = concord(&["interop", "--config", config, "--client", "bogus"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown client `bogus`"), "{stderr}");
+    let (code, _, stderr) = concord(&[
+        "interop",
+        "--config",
+        "/no/such.json",
+        "--client",
+        "reference",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("/no/such.json"), "{stderr}");
+    let (code, _, stderr) = concord(&[
+        "interop",
+        "--config",
+        config,
+        "--client",
+        "reference",
+        "--script",
+        "nope",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no script named `nope`"), "{stderr}");
+    let (code, _, _) = concord(&[
+        "interop",
+        "--config",
+        config,
+        "--client",
+        "reference",
+        "--handshake",
+        "loud",
+    ]);
+    assert_eq!(code, 2);
+}
+
+/// Serves the reference on a loopback port for the life of the test process.
+fn serve_reference() -> String {
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            address_tx.send(listener.local_addr().unwrap()).unwrap();
+            let client = session::open_client("reference", Duration::from_secs(30), 1).unwrap();
+            concord_harness::client::serve::serve_on(client, listener, std::future::pending())
+                .await
+                .unwrap();
+        });
+    });
+    format!("grpc://{}", address_rx.recv().unwrap())
+}
+
+#[test]
+fn a_served_reference_and_an_in_process_one_interoperate_over_grpc() {
+    let address = serve_reference();
+    let config = configs_dir().join("welcome_join.json");
+    let mut opts = options(vec![config], 2, None);
+    opts.client_specs = vec![address.clone(), "reference".into()];
+    opts.script = Some("with_psk".into());
+    let timeout = Duration::from_secs(30);
+    let clients = vec![
+        session::open_client(&address, timeout, 0).unwrap(),
+        session::open_client("reference", timeout, 2).unwrap(),
+    ];
+    let (summary, text) = run(&opts, clients);
+    assert_eq!((summary.failed, summary.client_faults), (0, 0), "{text}");
+    // Every assignment of the two clients over the script's actors, both modes.
+    let actors = summary.records[0].assignment.len();
+    assert_eq!(summary.passed, 2 * (1 << actors), "{text}");
+}

@@ -16,6 +16,7 @@ pub mod config;
 mod config_steps;
 pub mod matrix;
 mod plan;
+mod proposals;
 pub mod runner;
 pub mod session;
 mod subgroup;

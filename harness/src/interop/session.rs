@@ -22,6 +22,7 @@ use super::runner::{CaseResult, CaseSpec, Pool, Problem, Verdict, run_case};
 use super::transcript::Transcript;
 use super::worker::{CallError, Worker};
 use crate::client::grpc::GrpcClient;
+use crate::client::reference::ReferenceClient;
 use crate::client::{ClientError, ClientUnderTest, proto};
 use crate::exit;
 
@@ -105,26 +106,24 @@ impl Summary {
     }
 }
 
-/// Opens a client from its specification.
-pub fn open_client(spec: &str, timeout: Duration) -> Result<Box<dyn ClientUnderTest>, String> {
+/// Opens a client from its specification; `seed` seeds in-process clients' randomness.
+pub fn open_client(
+    spec: &str,
+    timeout: Duration,
+    seed: u64,
+) -> Result<Box<dyn ClientUnderTest>, String> {
     if spec.starts_with("grpc://") {
         return GrpcClient::new(spec, timeout)
             .map(|c| Box::new(c) as Box<dyn ClientUnderTest>)
             .map_err(|e| e.to_string());
     }
     match spec {
-        "reference" => reference_client(),
+        "reference" => Ok(Box::new(ReferenceClient::new(seed))),
         "openmls" | "mls-rs" => Err(format!("client `{spec}` is not available yet")),
         _ => Err(format!(
             "unknown client `{spec}`: expected grpc://HOST:PORT or reference"
         )),
     }
-}
-
-/// The embedded reference as a client under test: the one place to connect it once its
-/// adapter exists.
-fn reference_client() -> Result<Box<dyn ClientUnderTest>, String> {
-    Err("client `reference` is not available yet (the reference group engine has no client adapter)".into())
 }
 
 /// What setting up a client gave: its name and suites, or why its cases cannot run.
