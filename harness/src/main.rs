@@ -28,6 +28,13 @@ enum Command {
         /// Folder of official vectors (default: $CONCORD_VECTORS, else ../shared/mls-vectors).
         #[arg(long)]
         vectors: Option<PathBuf>,
+        /// Folder of interop scripts (default: $CONCORD_INTEROP_CONFIGS, else
+        /// ../shared/interop-configs).
+        #[arg(long)]
+        configs: Option<PathBuf>,
+        /// Where the run's transcript and interop matrix go.
+        #[arg(long, default_value = "concord-run")]
+        out: PathBuf,
     },
     /// Run interop scripts (the MLS working group's format) over clients under test.
     Interop(InteropArgs),
@@ -119,7 +126,11 @@ fn main() -> ExitCode {
         Command::Vectors {
             command: VectorsCommand::Generate { out, suite, seed },
         } => generate_vectors(&out, suite, seed),
-        Command::Run { vectors } => run(vectors),
+        Command::Run {
+            vectors,
+            configs,
+            out,
+        } => run(vectors, configs, out),
         Command::Interop(args) => run_interop(args),
         Command::ServeClient { listen, seed } => serve_client(listen, seed),
     };
@@ -249,16 +260,79 @@ fn summary_exit_code(summary: &Summary) -> u8 {
     }
 }
 
-fn run(vectors_dir: Option<PathBuf>) -> u8 {
+fn run(vectors_dir: Option<PathBuf>, configs_dir: Option<PathBuf>, out: PathBuf) -> u8 {
     println!("concord run: the suite against the embedded reference");
-    println!("step 1/1: official test vectors");
-    let code = verify(vectors_dir, None, false);
+    println!();
+    println!("step 1/2: official test vectors");
+    let vectors_code = verify(vectors_dir, None, false);
     println!();
     println!(
-        "not built yet: the interop harness (gRPC MLSClient), the simulated multi-provider network,"
+        "step 2/2: the working group's interop scripts, the reference in every role, every suite, both handshake modes"
     );
-    println!("scenarios, the adversary and the reports; `concord run` grows with them.");
-    code
+    let configs_dir = configs_dir.unwrap_or_else(|| {
+        std::env::var_os("CONCORD_INTEROP_CONFIGS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("../shared/interop-configs"))
+    });
+    let interop_code = match interop_configs(&configs_dir) {
+        Ok(configs) => {
+            let options = interop::Options {
+                configs,
+                client_specs: vec!["reference".to_string()],
+                suites: None,
+                handshake: interop::Handshake::All,
+                mode: interop::Mode::All,
+                seed: 0,
+                timeout: std::time::Duration::from_secs(30),
+                out: Some(out),
+                script: None,
+                assignment: None,
+                // Fixed: the same inputs give the same transcript.
+                nonce: 0,
+            };
+            match interop::open_client("reference", options.timeout, options.seed)
+                .map_err(|e| e.to_string())
+                .and_then(|client| {
+                    interop::run(&options, vec![client], &mut std::io::stdout())
+                        .map_err(|e| e.to_string())
+                }) {
+                Ok(summary) => summary.exit_code(),
+                Err(e) => {
+                    eprintln!("concord run: {e}");
+                    exit::BAD_INPUT
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("concord run: {e}");
+            exit::BAD_INPUT
+        }
+    };
+    println!();
+    println!(
+        "not built yet: the simulated multi-provider network and its scenarios, the adversary, and the HTML report."
+    );
+    // Bad input first, then a system under test that failed, then unexpected results.
+    [exit::BAD_INPUT, exit::SYSTEM_UNDER_TEST, exit::UNEXPECTED]
+        .into_iter()
+        .find(|code| [vectors_code, interop_code].contains(code))
+        .unwrap_or(exit::OK)
+}
+
+/// The `*.json` files of an interop config folder, in name order.
+fn interop_configs(dir: &std::path::Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("interop scripts folder {}: {e}", dir.display()))?;
+    let mut configs: Vec<PathBuf> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    configs.sort();
+    if configs.is_empty() {
+        return Err(format!("no interop scripts (*.json) in {}", dir.display()));
+    }
+    Ok(configs)
 }
 
 fn run_interop(args: InteropArgs) -> u8 {
