@@ -114,6 +114,13 @@ pub static RFC9420: &[Requirement] = &[
         "A receiver verifies that the sender data's leaf_index names a non-blank leaf before using its ratchet."
     ),
     req!(
+        "RFC9420-7.3-2",
+        "7.3",
+        "Leaf Node Validation",
+        Must,
+        "A leaf of source key_package is accepted only within its lifetime (not_before to not_after)."
+    ),
+    req!(
         "RFC9420-7.4-1",
         "7.4",
         "Ratchet Tree Evolution",

@@ -246,6 +246,7 @@ pub static FAMILIES: &[Family] = &[
     Family {
         name: "passive-client-welcome",
         requirements: &[
+            "RFC9420-7.3-2",
             "RFC9420-7.4-1",
             "RFC9420-8-1",
             "RFC9420-12.4.3.1-1",
@@ -336,6 +337,20 @@ pub fn with_suite(
 pub fn seeded_rng(seed: u64) -> rand_chacha::ChaCha20Rng {
     use rand_core::SeedableRng;
     rand_chacha::ChaCha20Rng::seed_from_u64(seed)
+}
+
+/// Key package lifetimes (RFC 9420 section 7.3), checked at a moment the verifier picks
+/// inside every leaf's validity, never at the wall clock: vectors are made once and
+/// checked for years.
+pub fn check_lifetimes(
+    field: &str,
+    tree: &concord_reference::ratchet_tree::RatchetTree,
+) -> Result<(), Mismatch> {
+    use concord_reference::ratchet_tree::{check_lifetimes, common_valid_time};
+    match common_valid_time(tree).at(field)? {
+        Some(now) => check_lifetimes(tree, now).at(field),
+        None => Ok(()),
+    }
 }
 
 /// The first failing case of a file.

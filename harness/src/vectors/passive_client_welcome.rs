@@ -115,4 +115,8 @@ pub(super) fn join_case(suite: &Suite, case: &Case) -> Result<JoinedGroup, Misma
         psk_value,
     )
     .at("welcome")
+    .and_then(|joined| {
+        super::check_lifetimes("ratchet_tree (leaf lifetimes)", &joined.tree)?;
+        Ok(joined)
+    })
 }

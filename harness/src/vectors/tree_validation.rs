@@ -59,5 +59,6 @@ fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
     }
     let root_hash = hashes.get(tree.root()).unwrap_or_default();
     validate_tree(suite, &tree, &case.group_id, root_hash).at("tree (validation)")?;
+    super::check_lifetimes("tree (leaf lifetimes)", &tree)?;
     expect_bytes("tree (re-encoding)", &tree.to_wire().to_bytes(), &case.tree)
 }

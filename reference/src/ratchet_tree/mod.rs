@@ -27,8 +27,8 @@ mod tests;
 pub use hash::TreeHashes;
 pub use parent_hash::{ParentHashError, parent_hash_input};
 pub use validation::{
-    TreeValidationError, check_leaves, check_unique_encryption_keys, check_unmerged_leaves,
-    validate_tree, verify_leaf_signature,
+    TreeValidationError, check_leaves, check_lifetimes, check_unique_encryption_keys,
+    check_unmerged_leaves, common_valid_time, validate_tree, verify_leaf_signature,
 };
 
 use crate::messages::{self, LeafNode, Node, ParentNode};

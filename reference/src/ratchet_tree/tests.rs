@@ -159,3 +159,37 @@ fn wire_shape_is_checked() {
         Err(TreeError::LeafAtParentPosition(1))
     );
 }
+
+fn leaf_valid(tag: u8, not_before: u64, not_after: u64) -> LeafNode {
+    LeafNode {
+        leaf_node_source: LeafNodeSource::KeyPackage {
+            lifetime: Lifetime {
+                not_before,
+                not_after,
+            },
+        },
+        ..leaf(tag)
+    }
+}
+
+#[test]
+fn lifetimes_are_checked_at_a_common_moment() {
+    let mut tree = RatchetTree::new(leaf_valid(0, 100, 500));
+    assert_eq!(tree.add_leaf(leaf_valid(1, 300, 900)), Ok(LeafIndex(1)));
+    assert_eq!(common_valid_time(&tree), Ok(Some(300)));
+    assert_eq!(check_lifetimes(&tree, 300), Ok(()));
+    assert_eq!(
+        check_lifetimes(&tree, 600),
+        Err(TreeValidationError::LifetimeNotValid {
+            leaf: 0,
+            not_before: 100,
+            not_after: 500,
+            now: 600
+        })
+    );
+    assert_eq!(tree.add_leaf(leaf_valid(2, 501, 900)), Ok(LeafIndex(2)));
+    assert_eq!(
+        common_valid_time(&tree),
+        Err(TreeValidationError::LifetimesDisjoint)
+    );
+}

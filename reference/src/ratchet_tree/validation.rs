@@ -39,6 +39,18 @@ pub enum TreeValidationError {
     /// Section 7.3: "Verify that the signature on the LeafNode is valid using
     /// `signature_key`" (LeafNodeTBS with group_id and leaf index for `update` and
     /// `commit` leaves).
+    /// RFC9420-7.3-2: a leaf of source key_package is used outside its lifetime.
+    #[error("leaf {leaf} is valid from {not_before} to {not_after}, not at {now}")]
+    LifetimeNotValid {
+        leaf: u32,
+        not_before: u64,
+        not_after: u64,
+        now: u64,
+    },
+    /// No single moment lies within the lifetime of every key_package leaf, so no
+    /// verifier clock could accept the tree as a whole.
+    #[error("the lifetimes of the tree's leaves have no moment in common")]
+    LifetimesDisjoint,
     #[error("the signature of leaf {0} does not verify")]
     LeafSignature(u32),
     /// Section 7.3: "Verify that the extensions in the LeafNode are supported by checking
@@ -195,6 +207,48 @@ pub fn check_unique_encryption_keys(tree: &RatchetTree) -> Result<(), TreeValida
             });
         }
         seen.insert(key, index.0);
+    }
+    Ok(())
+}
+
+/// The lifetimes of the tree's leaves of source `key_package` (section 7.2).
+fn lifetimes(tree: &RatchetTree) -> impl Iterator<Item = (u32, crate::messages::Lifetime)> + '_ {
+    tree.leaves()
+        .filter_map(|(leaf, node)| match &node.leaf_node_source {
+            crate::messages::LeafNodeSource::KeyPackage { lifetime } => {
+                Some((leaf.0, *lifetime))
+            }
+            _ => None,
+        })
+}
+
+/// A moment inside every key_package leaf's lifetime: the latest `not_before`, when it
+/// is not past the earliest `not_after`. A verifier with no clock of its own (test
+/// vectors) checks lifetimes at this moment, never at the wall clock.
+pub fn common_valid_time(tree: &RatchetTree) -> Result<Option<u64>, TreeValidationError> {
+    let mut window: Option<(u64, u64)> = None;
+    for (_, lifetime) in lifetimes(tree) {
+        let (start, end) = window.unwrap_or((0, u64::MAX));
+        window = Some((start.max(lifetime.not_before), end.min(lifetime.not_after)));
+    }
+    match window {
+        Some((start, end)) if start > end => Err(TreeValidationError::LifetimesDisjoint),
+        Some((start, _)) => Ok(Some(start)),
+        None => Ok(None),
+    }
+}
+
+/// Section 7.3: each key_package leaf's lifetime covers `now`.
+pub fn check_lifetimes(tree: &RatchetTree, now: u64) -> Result<(), TreeValidationError> {
+    for (leaf, lifetime) in lifetimes(tree) {
+        if now < lifetime.not_before || now > lifetime.not_after {
+            return Err(TreeValidationError::LifetimeNotValid {
+                leaf,
+                not_before: lifetime.not_before,
+                not_after: lifetime.not_after,
+                now,
+            });
+        }
     }
     Ok(())
 }
