@@ -215,9 +215,7 @@ pub fn check_unique_encryption_keys(tree: &RatchetTree) -> Result<(), TreeValida
 fn lifetimes(tree: &RatchetTree) -> impl Iterator<Item = (u32, crate::messages::Lifetime)> + '_ {
     tree.leaves()
         .filter_map(|(leaf, node)| match &node.leaf_node_source {
-            crate::messages::LeafNodeSource::KeyPackage { lifetime } => {
-                Some((leaf.0, *lifetime))
-            }
+            crate::messages::LeafNodeSource::KeyPackage { lifetime } => Some((leaf.0, *lifetime)),
             _ => None,
         })
 }
