@@ -188,3 +188,40 @@ fn a_family_named_twice_is_checked_once() {
         "{out}"
     );
 }
+
+#[test]
+fn the_same_interop_command_gives_the_same_transcript() {
+    let configs = std::env::var_os("CONCORD_INTEROP_CONFIGS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/interop-configs"
+            ))
+        });
+    let config = configs.join("welcome_join.json");
+    let transcripts: Vec<Vec<u8>> = ["first", "second"]
+        .iter()
+        .map(|run| {
+            let out = scratch(&format!("interop-{run}"));
+            let output = concord(&[
+                "interop",
+                "--config",
+                config.to_str().unwrap(),
+                "--client",
+                "reference",
+                "--suite",
+                "1",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+            std::fs::read(out.join("transcript.jsonl")).expect("transcript written")
+        })
+        .collect();
+    assert!(!transcripts[0].is_empty());
+    assert!(
+        transcripts[0] == transcripts[1],
+        "two runs of one command wrote different transcripts"
+    );
+}
