@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use concord_reference::codec::Codec;
 use concord_reference::crypto::{CipherSuite, Suite};
 use concord_reference::group::{
-    CommitOptions, ExternalSigner, Group, GroupConfig, HandshakeMode, KeyPackageSecrets, PskStore,
-    Received, create_key_package, new_member_add_proposal,
+    CommitOptions, ExternalSigner, Group, GroupConfig, GroupError, HandshakeMode,
+    KeyPackageSecrets, PskStore, Received, create_key_package, new_member_add_proposal,
 };
 use concord_reference::messages::{
     Extension, ExtensionType, ExternalSender, KeyPackage, MlsMessage, MlsMessageBody,
@@ -159,6 +159,25 @@ impl ReferenceClient {
         self.groups
             .get_mut(&state_id)
             .ok_or_else(|| refused(method, format!("no group with state_id {state_id}")))
+    }
+
+    /// Sends a proposal from group `state_id`, made by `make` with the client's RNG.
+    fn propose(
+        &mut self,
+        method: &'static str,
+        state_id: u32,
+        make: impl FnOnce(
+            &mut Group,
+            &mut dyn rand_core::CryptoRng,
+        )
+            -> Result<(MlsMessage, concord_reference::messages::ProposalRef), GroupError>,
+    ) -> Result<ProposalResponse, ClientError> {
+        let rng = &mut self.rng;
+        let group = self
+            .groups
+            .get_mut(&state_id)
+            .ok_or_else(|| refused(method, format!("no group with state_id {state_id}")))?;
+        proposals::sent(method, make(group, rng))
     }
 
     fn insert_group(&mut self, group: Group) -> u32 {
@@ -467,12 +486,9 @@ impl ClientUnderTest for ReferenceClient {
     ) -> Result<ProposalResponse, ClientError> {
         const M: &str = "AddProposal";
         let key_package = decode_key_package(M, &request.key_package)?;
-        let rng = &mut self.rng;
-        let group = self
-            .groups
-            .get_mut(&request.state_id)
-            .ok_or_else(|| refused(M, "no such group"))?;
-        proposals::sent(M, group.propose_add(key_package, rng))
+        self.propose(M, request.state_id, |group, rng| {
+            group.propose_add(key_package, rng)
+        })
     }
 
     fn update_proposal(
@@ -480,12 +496,7 @@ impl ClientUnderTest for ReferenceClient {
         request: UpdateProposalRequest,
     ) -> Result<ProposalResponse, ClientError> {
         const M: &str = "UpdateProposal";
-        let rng = &mut self.rng;
-        let group = self
-            .groups
-            .get_mut(&request.state_id)
-            .ok_or_else(|| refused(M, "no such group"))?;
-        proposals::sent(M, group.propose_update(rng))
+        self.propose(M, request.state_id, |group, rng| group.propose_update(rng))
     }
 
     fn remove_proposal(
@@ -493,12 +504,9 @@ impl ClientUnderTest for ReferenceClient {
         request: RemoveProposalRequest,
     ) -> Result<ProposalResponse, ClientError> {
         const M: &str = "RemoveProposal";
-        let rng = &mut self.rng;
-        let group = self
-            .groups
-            .get_mut(&request.state_id)
-            .ok_or_else(|| refused(M, "no such group"))?;
-        proposals::sent(M, group.propose_remove_identity(&request.removed_id, rng))
+        self.propose(M, request.state_id, |group, rng| {
+            group.propose_remove_identity(&request.removed_id, rng)
+        })
     }
 
     fn external_psk_proposal(
@@ -506,12 +514,9 @@ impl ClientUnderTest for ReferenceClient {
         request: ExternalPskProposalRequest,
     ) -> Result<ProposalResponse, ClientError> {
         const M: &str = "ExternalPSKProposal";
-        let rng = &mut self.rng;
-        let group = self
-            .groups
-            .get_mut(&request.state_id)
-            .ok_or_else(|| refused(M, "no such group"))?;
-        proposals::sent(M, group.propose_external_psk(&request.psk_id, rng))
+        self.propose(M, request.state_id, |group, rng| {
+            group.propose_external_psk(&request.psk_id, rng)
+        })
     }
 
     fn resumption_psk_proposal(
@@ -519,12 +524,9 @@ impl ClientUnderTest for ReferenceClient {
         request: ResumptionPskProposalRequest,
     ) -> Result<ProposalResponse, ClientError> {
         const M: &str = "ResumptionPSKProposal";
-        let rng = &mut self.rng;
-        let group = self
-            .groups
-            .get_mut(&request.state_id)
-            .ok_or_else(|| refused(M, "no such group"))?;
-        proposals::sent(M, group.propose_resumption_psk(request.epoch_id, rng))
+        self.propose(M, request.state_id, |group, rng| {
+            group.propose_resumption_psk(request.epoch_id, rng)
+        })
     }
 
     fn group_context_extensions_proposal(
@@ -533,12 +535,9 @@ impl ClientUnderTest for ReferenceClient {
     ) -> Result<ProposalResponse, ClientError> {
         const M: &str = "GroupContextExtensionsProposal";
         let extensions = extensions(M, &request.extensions)?;
-        let rng = &mut self.rng;
-        let group = self
-            .groups
-            .get_mut(&request.state_id)
-            .ok_or_else(|| refused(M, "no such group"))?;
-        proposals::sent(M, group.propose_group_context_extensions(extensions, rng))
+        self.propose(M, request.state_id, |group, rng| {
+            group.propose_group_context_extensions(extensions, rng)
+        })
     }
 
     fn commit(&mut self, request: CommitRequest) -> Result<CommitResponse, ClientError> {
