@@ -2,80 +2,15 @@
 //! DeriveTreeSecret (section 9.1), one case per suite as upstream, over random inputs
 //! and freshly generated signature and HPKE key pairs.
 
+use crate::vectors::crypto_basics::{
+    Case, DeriveSecret, DeriveTreeSecret, EncryptWithLabel, ExpandWithLabel, RefHash, SignWithLabel,
+};
 use concord_reference::crypto::Suite;
 use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
-use serde::Serialize;
 
 use super::{random_secret, to_value};
 use crate::vectors::{AtField, HexBytes, Mismatch};
-
-#[derive(Serialize)]
-struct Case {
-    cipher_suite: u16,
-    ref_hash: RefHash,
-    expand_with_label: ExpandWithLabel,
-    derive_secret: DeriveSecret,
-    derive_tree_secret: DeriveTreeSecret,
-    sign_with_label: SignWithLabel,
-    encrypt_with_label: EncryptWithLabel,
-}
-
-#[derive(Serialize)]
-struct RefHash {
-    label: String,
-    value: HexBytes,
-    out: HexBytes,
-}
-
-#[derive(Serialize)]
-struct ExpandWithLabel {
-    secret: HexBytes,
-    label: String,
-    context: HexBytes,
-    length: u16,
-    out: HexBytes,
-}
-
-#[derive(Serialize)]
-struct DeriveSecret {
-    secret: HexBytes,
-    label: String,
-    out: HexBytes,
-}
-
-#[derive(Serialize)]
-struct DeriveTreeSecret {
-    secret: HexBytes,
-    label: String,
-    generation: u32,
-    length: u16,
-    out: HexBytes,
-}
-
-#[derive(Serialize)]
-struct SignWithLabel {
-    #[serde(rename = "priv")]
-    private: HexBytes,
-    #[serde(rename = "pub")]
-    public: HexBytes,
-    content: HexBytes,
-    label: String,
-    signature: HexBytes,
-}
-
-#[derive(Serialize)]
-struct EncryptWithLabel {
-    #[serde(rename = "priv")]
-    private: HexBytes,
-    #[serde(rename = "pub")]
-    public: HexBytes,
-    label: String,
-    context: HexBytes,
-    plaintext: HexBytes,
-    kem_output: HexBytes,
-    ciphertext: HexBytes,
-}
 
 /// The output length of the ExpandWithLabel case (upstream's).
 const EXPAND_LENGTH: u16 = 16;

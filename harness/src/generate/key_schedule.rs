@@ -3,54 +3,15 @@
 //! transcript hashes, with the GroupContext, every epoch secret, the external key pair
 //! and one exporter output.
 
+use crate::vectors::key_schedule::{Case, Epoch, Exporter};
 use concord_reference::codec::Codec;
 use concord_reference::crypto::Suite;
 use concord_reference::key_schedule;
 use concord_reference::messages::GroupContext;
 use rand_chacha::ChaCha20Rng;
-use serde::Serialize;
 
 use super::{random_secret, to_value};
 use crate::vectors::{AtField, HexBytes, Mismatch};
-
-#[derive(Serialize)]
-struct Case {
-    cipher_suite: u16,
-    group_id: HexBytes,
-    initial_init_secret: HexBytes,
-    epochs: Vec<Epoch>,
-}
-
-#[derive(Serialize)]
-struct Epoch {
-    tree_hash: HexBytes,
-    commit_secret: HexBytes,
-    psk_secret: HexBytes,
-    confirmed_transcript_hash: HexBytes,
-    group_context: HexBytes,
-    joiner_secret: HexBytes,
-    welcome_secret: HexBytes,
-    init_secret: HexBytes,
-    sender_data_secret: HexBytes,
-    encryption_secret: HexBytes,
-    exporter_secret: HexBytes,
-    epoch_authenticator: HexBytes,
-    external_secret: HexBytes,
-    confirmation_key: HexBytes,
-    membership_key: HexBytes,
-    resumption_psk: HexBytes,
-    external_pub: HexBytes,
-    exporter: Exporter,
-}
-
-#[derive(Serialize)]
-struct Exporter {
-    /// A text label; like upstream's, it is made of hex digits (of `KDF.Nh` random bytes).
-    label: String,
-    context: HexBytes,
-    length: u16,
-    secret: HexBytes,
-}
 
 const EPOCHS: u64 = 5;
 

@@ -11,6 +11,7 @@
 //! proposal bodies carry real values: an external PSK id, a ReInit to a fresh group id,
 //! an ExternalInit `kem_output` to the epoch's `external_pub`, required capabilities.
 
+use crate::vectors::messages::Case;
 use concord_reference::codec::{Bytes, Codec};
 use concord_reference::crypto::{CipherSuite, Suite};
 use concord_reference::framing;
@@ -26,7 +27,6 @@ use concord_reference::transcript;
 use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
-use serde::Serialize;
 
 use super::group::Group;
 use super::joining::{Invitation, Joiner, external_psks, welcome};
@@ -35,27 +35,6 @@ use crate::vectors::{AtField, HexBytes, Mismatch};
 
 /// Two cases per suite.
 const CASES: u16 = 14;
-
-#[derive(Serialize)]
-struct Case {
-    mls_welcome: HexBytes,
-    mls_group_info: HexBytes,
-    mls_key_package: HexBytes,
-    ratchet_tree: HexBytes,
-    group_secrets: HexBytes,
-    add_proposal: HexBytes,
-    update_proposal: HexBytes,
-    remove_proposal: HexBytes,
-    pre_shared_key_proposal: HexBytes,
-    re_init_proposal: HexBytes,
-    external_init_proposal: HexBytes,
-    group_context_extensions_proposal: HexBytes,
-    commit: HexBytes,
-    public_message_application: HexBytes,
-    public_message_proposal: HexBytes,
-    public_message_commit: HexBytes,
-    private_message: HexBytes,
-}
 
 pub fn cases(rng: &mut ChaCha20Rng) -> Result<Vec<serde_json::Value>, Mismatch> {
     (0..CASES)

@@ -2,84 +2,84 @@
 //! DeriveTreeSecret (section 9.1).
 
 use concord_reference::crypto::{SignatureScheme, Suite};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
 };
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    cipher_suite: u16,
-    ref_hash: RefHash,
-    expand_with_label: ExpandWithLabel,
-    derive_secret: DeriveSecret,
-    derive_tree_secret: DeriveTreeSecret,
-    sign_with_label: SignWithLabel,
-    encrypt_with_label: EncryptWithLabel,
+pub(crate) struct Case {
+    pub(crate) cipher_suite: u16,
+    pub(crate) ref_hash: RefHash,
+    pub(crate) expand_with_label: ExpandWithLabel,
+    pub(crate) derive_secret: DeriveSecret,
+    pub(crate) derive_tree_secret: DeriveTreeSecret,
+    pub(crate) sign_with_label: SignWithLabel,
+    pub(crate) encrypt_with_label: EncryptWithLabel,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RefHash {
-    label: String,
-    value: HexBytes,
-    out: HexBytes,
+pub(crate) struct RefHash {
+    pub(crate) label: String,
+    pub(crate) value: HexBytes,
+    pub(crate) out: HexBytes,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ExpandWithLabel {
-    secret: HexBytes,
-    label: String,
-    context: HexBytes,
-    length: u16,
-    out: HexBytes,
+pub(crate) struct ExpandWithLabel {
+    pub(crate) secret: HexBytes,
+    pub(crate) label: String,
+    pub(crate) context: HexBytes,
+    pub(crate) length: u16,
+    pub(crate) out: HexBytes,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DeriveSecret {
-    secret: HexBytes,
-    label: String,
-    out: HexBytes,
+pub(crate) struct DeriveSecret {
+    pub(crate) secret: HexBytes,
+    pub(crate) label: String,
+    pub(crate) out: HexBytes,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DeriveTreeSecret {
-    secret: HexBytes,
-    label: String,
-    generation: u32,
-    length: u16,
-    out: HexBytes,
+pub(crate) struct DeriveTreeSecret {
+    pub(crate) secret: HexBytes,
+    pub(crate) label: String,
+    pub(crate) generation: u32,
+    pub(crate) length: u16,
+    pub(crate) out: HexBytes,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SignWithLabel {
+pub(crate) struct SignWithLabel {
     #[serde(rename = "priv")]
-    private: HexBytes,
+    pub(crate) private: HexBytes,
     #[serde(rename = "pub")]
-    public: HexBytes,
-    content: HexBytes,
-    label: String,
-    signature: HexBytes,
+    pub(crate) public: HexBytes,
+    pub(crate) content: HexBytes,
+    pub(crate) label: String,
+    pub(crate) signature: HexBytes,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EncryptWithLabel {
+pub(crate) struct EncryptWithLabel {
     #[serde(rename = "priv")]
-    private: HexBytes,
+    pub(crate) private: HexBytes,
     #[serde(rename = "pub")]
-    public: HexBytes,
-    label: String,
-    context: HexBytes,
-    plaintext: HexBytes,
-    kem_output: HexBytes,
-    ciphertext: HexBytes,
+    pub(crate) public: HexBytes,
+    pub(crate) label: String,
+    pub(crate) context: HexBytes,
+    pub(crate) plaintext: HexBytes,
+    pub(crate) kem_output: HexBytes,
+    pub(crate) ciphertext: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

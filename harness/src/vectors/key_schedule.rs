@@ -5,53 +5,53 @@ use concord_reference::codec::Codec;
 use concord_reference::crypto::Suite;
 use concord_reference::key_schedule;
 use concord_reference::messages::GroupContext;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
 };
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    cipher_suite: u16,
-    group_id: HexBytes,
-    initial_init_secret: HexBytes,
-    epochs: Vec<Epoch>,
+pub(crate) struct Case {
+    pub(crate) cipher_suite: u16,
+    pub(crate) group_id: HexBytes,
+    pub(crate) initial_init_secret: HexBytes,
+    pub(crate) epochs: Vec<Epoch>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Epoch {
-    tree_hash: HexBytes,
-    commit_secret: HexBytes,
-    psk_secret: HexBytes,
-    confirmed_transcript_hash: HexBytes,
-    group_context: HexBytes,
-    joiner_secret: HexBytes,
-    welcome_secret: HexBytes,
-    init_secret: HexBytes,
-    sender_data_secret: HexBytes,
-    encryption_secret: HexBytes,
-    exporter_secret: HexBytes,
-    epoch_authenticator: HexBytes,
-    external_secret: HexBytes,
-    confirmation_key: HexBytes,
-    membership_key: HexBytes,
-    resumption_psk: HexBytes,
-    external_pub: HexBytes,
-    exporter: Exporter,
+pub(crate) struct Epoch {
+    pub(crate) tree_hash: HexBytes,
+    pub(crate) commit_secret: HexBytes,
+    pub(crate) psk_secret: HexBytes,
+    pub(crate) confirmed_transcript_hash: HexBytes,
+    pub(crate) group_context: HexBytes,
+    pub(crate) joiner_secret: HexBytes,
+    pub(crate) welcome_secret: HexBytes,
+    pub(crate) init_secret: HexBytes,
+    pub(crate) sender_data_secret: HexBytes,
+    pub(crate) encryption_secret: HexBytes,
+    pub(crate) exporter_secret: HexBytes,
+    pub(crate) epoch_authenticator: HexBytes,
+    pub(crate) external_secret: HexBytes,
+    pub(crate) confirmation_key: HexBytes,
+    pub(crate) membership_key: HexBytes,
+    pub(crate) resumption_psk: HexBytes,
+    pub(crate) external_pub: HexBytes,
+    pub(crate) exporter: Exporter,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Exporter {
+pub(crate) struct Exporter {
     /// A text label: the vector's string is used as is (its characters happen to be hex
     /// digits, but they are the label's bytes, not an encoding of them).
-    label: String,
-    context: HexBytes,
-    length: u16,
-    secret: HexBytes,
+    pub(crate) label: String,
+    pub(crate) context: HexBytes,
+    pub(crate) length: u16,
+    pub(crate) secret: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

@@ -7,30 +7,30 @@ use concord_reference::messages::{
     GroupSecrets, MlsMessage, MlsMessageBody, PreSharedKey, Proposal, ProposalType, RatchetTree,
     ReInit, Remove, Update, WireFormat,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, expect_eq, parse_case};
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    mls_welcome: HexBytes,
-    mls_group_info: HexBytes,
-    mls_key_package: HexBytes,
-    ratchet_tree: HexBytes,
-    group_secrets: HexBytes,
-    add_proposal: HexBytes,
-    update_proposal: HexBytes,
-    remove_proposal: HexBytes,
-    pre_shared_key_proposal: HexBytes,
-    re_init_proposal: HexBytes,
-    external_init_proposal: HexBytes,
-    group_context_extensions_proposal: HexBytes,
-    commit: HexBytes,
-    public_message_application: HexBytes,
-    public_message_proposal: HexBytes,
-    public_message_commit: HexBytes,
-    private_message: HexBytes,
+pub(crate) struct Case {
+    pub(crate) mls_welcome: HexBytes,
+    pub(crate) mls_group_info: HexBytes,
+    pub(crate) mls_key_package: HexBytes,
+    pub(crate) ratchet_tree: HexBytes,
+    pub(crate) group_secrets: HexBytes,
+    pub(crate) add_proposal: HexBytes,
+    pub(crate) update_proposal: HexBytes,
+    pub(crate) remove_proposal: HexBytes,
+    pub(crate) pre_shared_key_proposal: HexBytes,
+    pub(crate) re_init_proposal: HexBytes,
+    pub(crate) external_init_proposal: HexBytes,
+    pub(crate) group_context_extensions_proposal: HexBytes,
+    pub(crate) commit: HexBytes,
+    pub(crate) public_message_application: HexBytes,
+    pub(crate) public_message_proposal: HexBytes,
+    pub(crate) public_message_commit: HexBytes,
+    pub(crate) private_message: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

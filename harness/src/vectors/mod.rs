@@ -17,12 +17,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-mod crypto_basics;
+pub(crate) mod crypto_basics;
 mod deserialization;
 mod hexbytes;
-mod key_schedule;
+pub(crate) mod key_schedule;
 mod message_protection;
-mod messages;
+pub(crate) mod messages;
 mod passive_client_handling_commit;
 mod passive_client_welcome;
 mod psk_secret;
