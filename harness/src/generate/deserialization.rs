@@ -6,18 +6,12 @@
 //! Each encoding's boundaries (0, 63 | 64, 16383 | 16384, 2^30 - 1) and random lengths
 //! inside each of the three ranges: fourteen cases, as upstream.
 
+use crate::vectors::deserialization::Case;
 use concord_reference::codec::write_varint;
 use rand_chacha::ChaCha20Rng;
-use serde::Serialize;
 
 use super::{below, to_value};
 use crate::vectors::{HexBytes, Mismatch};
-
-#[derive(Serialize)]
-struct Case {
-    vlbytes_header: HexBytes,
-    length: u64,
-}
 
 /// The three ranges of section 2.1.2: one, two and four byte headers.
 const RANGES: [(u64, u64); 3] = [(0, 63), (64, 16_383), (16_384, (1 << 30) - 1)];

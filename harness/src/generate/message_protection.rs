@@ -7,6 +7,7 @@
 //! secret tree. The commit's confirmation tag is random: the format gives no confirmation
 //! key to derive one from.
 
+use crate::vectors::message_protection::Case;
 use concord_reference::codec::{Bytes, Codec};
 use concord_reference::crypto::Suite;
 use concord_reference::framing;
@@ -18,32 +19,9 @@ use concord_reference::secret_tree::{RatchetPolicy, SecretTree};
 use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
-use serde::Serialize;
 
 use super::{below, random_bytes, random_secret, to_value};
 use crate::vectors::{AtField, HexBytes, Mismatch};
-
-#[derive(Serialize)]
-struct Case {
-    cipher_suite: u16,
-    group_id: HexBytes,
-    epoch: u64,
-    tree_hash: HexBytes,
-    confirmed_transcript_hash: HexBytes,
-    signature_priv: HexBytes,
-    signature_pub: HexBytes,
-    encryption_secret: HexBytes,
-    sender_data_secret: HexBytes,
-    membership_key: HexBytes,
-    proposal: HexBytes,
-    proposal_priv: HexBytes,
-    proposal_pub: HexBytes,
-    commit: HexBytes,
-    commit_priv: HexBytes,
-    commit_pub: HexBytes,
-    application: HexBytes,
-    application_priv: HexBytes,
-}
 
 const LEAF_COUNT: u32 = 2;
 const SENDER: LeafIndex = LeafIndex(1);

@@ -1,28 +1,14 @@
 //! `psk_secret.json`: the PSK secret of RFC 9420 section 8.4 over 0 to 10 external PSKs
 //! per suite, as upstream; ids, values and nonces are random, `KDF.Nh` bytes each.
 
+use crate::vectors::psk_secret::{Case, ExternalPsk};
 use concord_reference::codec::Bytes;
 use concord_reference::crypto::Suite;
 use concord_reference::messages::{PreSharedKeyId, Psk};
 use rand_chacha::ChaCha20Rng;
-use serde::Serialize;
 
 use super::{random_secret, to_value};
 use crate::vectors::{AtField, HexBytes, Mismatch};
-
-#[derive(Serialize)]
-struct Case {
-    cipher_suite: u16,
-    psks: Vec<ExternalPsk>,
-    psk_secret: HexBytes,
-}
-
-#[derive(Serialize)]
-struct ExternalPsk {
-    psk_id: HexBytes,
-    psk: HexBytes,
-    psk_nonce: HexBytes,
-}
 
 /// Upstream's largest PSK count per case.
 const MAX_PSKS: usize = 10;

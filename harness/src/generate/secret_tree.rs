@@ -2,41 +2,16 @@
 //! sections 9, 9.1 and 6.3.2): per suite, trees of 1, 8 and 32 leaves with generations
 //! 0 and 15 of every leaf's two ratchets, as upstream.
 
+use crate::vectors::secret_tree::{Case, Generation, SenderData};
 use concord_reference::crypto::Suite;
 use concord_reference::secret_tree::{
     RatchetKind, RatchetPolicy, SecretTree, sender_data_key_nonce,
 };
 use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
-use serde::Serialize;
 
 use super::{random_bytes, random_secret, to_value};
 use crate::vectors::{AtField, HexBytes, Mismatch};
-
-#[derive(Serialize)]
-struct Case {
-    cipher_suite: u16,
-    encryption_secret: HexBytes,
-    sender_data: SenderData,
-    leaves: Vec<Vec<Generation>>,
-}
-
-#[derive(Serialize)]
-struct SenderData {
-    sender_data_secret: HexBytes,
-    ciphertext: HexBytes,
-    key: HexBytes,
-    nonce: HexBytes,
-}
-
-#[derive(Serialize)]
-struct Generation {
-    generation: u32,
-    application_key: HexBytes,
-    application_nonce: HexBytes,
-    handshake_key: HexBytes,
-    handshake_nonce: HexBytes,
-}
 
 const LEAF_COUNTS: [u32; 3] = [1, 8, 32];
 const GENERATIONS: [u32; 2] = [0, 15];

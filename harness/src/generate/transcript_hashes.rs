@@ -3,6 +3,7 @@
 //! The Commit (two proposal references, no path) is signed by a fresh key over a random
 //! GroupContext, framed as a PublicMessage's AuthenticatedContent.
 
+use crate::vectors::transcript_hashes::Case;
 use concord_reference::codec::{Bytes, Codec};
 use concord_reference::crypto::Suite;
 use concord_reference::framing;
@@ -14,20 +15,9 @@ use concord_reference::transcript;
 use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
-use serde::Serialize;
 
 use super::{below, random_secret, to_value};
 use crate::vectors::{AtField, HexBytes, Mismatch};
-
-#[derive(Serialize)]
-struct Case {
-    cipher_suite: u16,
-    confirmation_key: HexBytes,
-    authenticated_content: HexBytes,
-    interim_transcript_hash_before: HexBytes,
-    confirmed_transcript_hash_after: HexBytes,
-    interim_transcript_hash_after: HexBytes,
-}
 
 pub fn cases(suite: &Suite, rng: &mut ChaCha20Rng) -> Result<Vec<serde_json::Value>, Mismatch> {
     let group_id = random_secret(suite, rng).0;

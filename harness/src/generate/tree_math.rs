@@ -4,23 +4,12 @@
 //! { n_leaves, n_nodes, root, left[], right[], parent[], sibling[] }   null where undefined
 //! ```
 
+use crate::vectors::tree_math::Case;
 use concord_reference::tree_math::{self, NodeIndex};
 use rand_chacha::ChaCha20Rng;
-use serde::Serialize;
 
 use super::to_value;
 use crate::vectors::Mismatch;
-
-#[derive(Serialize)]
-struct Case {
-    n_leaves: u32,
-    n_nodes: u32,
-    root: u32,
-    left: Vec<Option<u32>>,
-    right: Vec<Option<u32>>,
-    parent: Vec<Option<u32>>,
-    sibling: Vec<Option<u32>>,
-}
 
 /// Leaf counts 2^0 to 2^9, as upstream. Tree math needs no randomness.
 pub fn cases(_rng: &mut ChaCha20Rng) -> Result<Vec<serde_json::Value>, Mismatch> {

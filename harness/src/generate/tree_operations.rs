@@ -4,27 +4,16 @@
 //! Remove in the middle and a Remove that truncates. Trees come from groups whose members
 //! committed real UpdatePaths.
 
+use crate::vectors::tree_operations::Case;
 use concord_reference::codec::Codec;
 use concord_reference::crypto::Suite;
 use concord_reference::messages::{Add, Proposal, Remove, Update};
 use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
-use serde::Serialize;
 
 use super::group::{Group, key_package, key_package_leaf};
 use super::{random_secret, to_value, within};
 use crate::vectors::{AtField, HexBytes, Mismatch};
-
-#[derive(Serialize)]
-struct Case {
-    cipher_suite: u16,
-    tree_before: HexBytes,
-    proposal: HexBytes,
-    proposal_sender: u32,
-    tree_after: HexBytes,
-    tree_hash_before: HexBytes,
-    tree_hash_after: HexBytes,
-}
 
 /// What each case does: `(members, leaves removed first, operation)`.
 enum Operation {

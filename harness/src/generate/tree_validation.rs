@@ -6,24 +6,15 @@
 //! unmerged leaves at one and at several levels, and a 64-leaf tree with an unmerged leaf
 //! under the root.
 
+use crate::vectors::tree_validation::Case;
 use concord_reference::codec::Codec;
 use concord_reference::crypto::Suite;
 use concord_reference::tree_math::{LeafIndex, NodeIndex};
 use rand_chacha::ChaCha20Rng;
-use serde::Serialize;
 
 use super::group::Group;
 use super::{random_secret, to_value};
 use crate::vectors::{HexBytes, Mismatch};
-
-#[derive(Serialize)]
-struct Case {
-    cipher_suite: u16,
-    tree: HexBytes,
-    group_id: HexBytes,
-    tree_hashes: Vec<HexBytes>,
-    resolutions: Vec<Vec<u32>>,
-}
 
 /// One step after the initial populated group.
 #[derive(Clone, Copy)]

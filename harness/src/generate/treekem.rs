@@ -8,6 +8,7 @@
 //! recorded. The provisional GroupContext has the case's group_id, epoch and confirmed
 //! transcript hash, and the tree hash after the merge.
 
+use crate::vectors::treekem::{Case, LeafPrivate, NodePathSecret, UpdatePathCase};
 use concord_reference::codec::Codec;
 use concord_reference::crypto::Suite;
 use concord_reference::messages::GroupContext;
@@ -15,46 +16,10 @@ use concord_reference::tree_math::LeafIndex;
 use concord_reference::treekem;
 use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
-use serde::Serialize;
 
 use super::group::Group;
 use super::{random_secret, to_value};
 use crate::vectors::{AtField, HexBytes, Mismatch};
-
-#[derive(Serialize)]
-struct Case {
-    cipher_suite: u16,
-    group_id: HexBytes,
-    epoch: u64,
-    confirmed_transcript_hash: HexBytes,
-    ratchet_tree: HexBytes,
-    leaves_private: Vec<LeafPrivate>,
-    update_paths: Vec<UpdatePathCase>,
-}
-
-#[derive(Serialize)]
-struct LeafPrivate {
-    index: u32,
-    encryption_priv: HexBytes,
-    signature_priv: HexBytes,
-    path_secrets: Vec<NodePathSecret>,
-}
-
-#[derive(Serialize)]
-struct NodePathSecret {
-    node: u32,
-    path_secret: HexBytes,
-}
-
-#[derive(Serialize)]
-struct UpdatePathCase {
-    sender: u32,
-    update_path: HexBytes,
-    /// By leaf index; `null` for the sender and for leaves without a member.
-    path_secrets: Vec<Option<HexBytes>>,
-    commit_secret: HexBytes,
-    tree_hash_after: HexBytes,
-}
 
 #[derive(Clone, Copy)]
 enum Step {

@@ -3,6 +3,7 @@
 //! (a random epoch's GroupContext, confirmation tag from the key schedule, signer leaf 0)
 //! by another; GroupSecrets carry a random joiner secret and no PSKs.
 
+use crate::vectors::welcome::Case;
 use concord_reference::codec::{Bytes, Codec};
 use concord_reference::crypto::Suite;
 use concord_reference::key_schedule;
@@ -15,20 +16,10 @@ use concord_reference::tree_math::LeafIndex;
 use concord_reference::welcome::key_package_ref;
 use rand_chacha::ChaCha20Rng;
 use rand_core::Rng;
-use serde::Serialize;
 
 use super::group::{key_package, key_package_leaf};
 use super::{random_secret, to_value, within};
 use crate::vectors::{AtField, HexBytes, Mismatch};
-
-#[derive(Serialize)]
-struct Case {
-    cipher_suite: u16,
-    init_priv: HexBytes,
-    signer_pub: HexBytes,
-    key_package: HexBytes,
-    welcome: HexBytes,
-}
 
 pub fn cases(suite: &Suite, rng: &mut ChaCha20Rng) -> Result<Vec<serde_json::Value>, Mismatch> {
     let joiner = key_package_leaf(suite, rng).map_err(within("key_package"))?;

@@ -6,17 +6,17 @@
 //! The header decodes to `length` and `length` encodes to exactly the header.
 
 use concord_reference::codec::{Reader, write_varint};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, expect_eq, parse_case,
 };
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    vlbytes_header: HexBytes,
-    length: u64,
+pub(crate) struct Case {
+    pub(crate) vlbytes_header: HexBytes,
+    pub(crate) length: u64,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

@@ -14,33 +14,33 @@ use concord_reference::messages::{
 };
 use concord_reference::secret_tree::{RatchetPolicy, SecretTree};
 use concord_reference::tree_math::LeafIndex;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_eq, parse_case, with_suite,
 };
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    cipher_suite: u16,
-    group_id: HexBytes,
-    epoch: u64,
-    tree_hash: HexBytes,
-    confirmed_transcript_hash: HexBytes,
-    signature_priv: HexBytes,
-    signature_pub: HexBytes,
-    encryption_secret: HexBytes,
-    sender_data_secret: HexBytes,
-    membership_key: HexBytes,
-    proposal: HexBytes,
-    proposal_priv: HexBytes,
-    proposal_pub: HexBytes,
-    commit: HexBytes,
-    commit_priv: HexBytes,
-    commit_pub: HexBytes,
-    application: HexBytes,
-    application_priv: HexBytes,
+pub(crate) struct Case {
+    pub(crate) cipher_suite: u16,
+    pub(crate) group_id: HexBytes,
+    pub(crate) epoch: u64,
+    pub(crate) tree_hash: HexBytes,
+    pub(crate) confirmed_transcript_hash: HexBytes,
+    pub(crate) signature_priv: HexBytes,
+    pub(crate) signature_pub: HexBytes,
+    pub(crate) encryption_secret: HexBytes,
+    pub(crate) sender_data_secret: HexBytes,
+    pub(crate) membership_key: HexBytes,
+    pub(crate) proposal: HexBytes,
+    pub(crate) proposal_priv: HexBytes,
+    pub(crate) proposal_pub: HexBytes,
+    pub(crate) commit: HexBytes,
+    pub(crate) commit_priv: HexBytes,
+    pub(crate) commit_pub: HexBytes,
+    pub(crate) application: HexBytes,
+    pub(crate) application_priv: HexBytes,
 }
 
 /// The group the vectors are protected in: two members, the sender at leaf 1.

@@ -18,21 +18,21 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub(crate) mod crypto_basics;
-mod deserialization;
+pub(crate) mod deserialization;
 mod hexbytes;
 pub(crate) mod key_schedule;
-mod message_protection;
+pub(crate) mod message_protection;
 pub(crate) mod messages;
 mod passive_client_handling_commit;
 mod passive_client_welcome;
-mod psk_secret;
-mod secret_tree;
-mod transcript_hashes;
-mod tree_math;
-mod tree_operations;
-mod tree_validation;
-mod treekem;
-mod welcome;
+pub(crate) mod psk_secret;
+pub(crate) mod secret_tree;
+pub(crate) mod transcript_hashes;
+pub(crate) mod tree_math;
+pub(crate) mod tree_operations;
+pub(crate) mod tree_validation;
+pub(crate) mod treekem;
+pub(crate) mod welcome;
 
 pub use hexbytes::HexBytes;
 

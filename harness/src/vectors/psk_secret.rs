@@ -3,26 +3,26 @@
 use concord_reference::codec::Bytes;
 use concord_reference::crypto::Suite;
 use concord_reference::messages::{PreSharedKeyId, Psk};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
 };
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    cipher_suite: u16,
-    psks: Vec<ExternalPsk>,
-    psk_secret: HexBytes,
+pub(crate) struct Case {
+    pub(crate) cipher_suite: u16,
+    pub(crate) psks: Vec<ExternalPsk>,
+    pub(crate) psk_secret: HexBytes,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ExternalPsk {
-    psk_id: HexBytes,
-    psk: HexBytes,
-    psk_nonce: HexBytes,
+pub(crate) struct ExternalPsk {
+    pub(crate) psk_id: HexBytes,
+    pub(crate) psk: HexBytes,
+    pub(crate) psk_nonce: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

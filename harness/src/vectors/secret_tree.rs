@@ -7,39 +7,39 @@ use concord_reference::secret_tree::{
     sender_data_key_nonce,
 };
 use concord_reference::tree_math::LeafIndex;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
 };
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    cipher_suite: u16,
-    encryption_secret: HexBytes,
-    sender_data: SenderData,
+pub(crate) struct Case {
+    pub(crate) cipher_suite: u16,
+    pub(crate) encryption_secret: HexBytes,
+    pub(crate) sender_data: SenderData,
     /// One list per leaf, of the generations to check.
-    leaves: Vec<Vec<Generation>>,
+    pub(crate) leaves: Vec<Vec<Generation>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SenderData {
-    sender_data_secret: HexBytes,
-    ciphertext: HexBytes,
-    key: HexBytes,
-    nonce: HexBytes,
+pub(crate) struct SenderData {
+    pub(crate) sender_data_secret: HexBytes,
+    pub(crate) ciphertext: HexBytes,
+    pub(crate) key: HexBytes,
+    pub(crate) nonce: HexBytes,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Generation {
-    generation: u32,
-    application_key: HexBytes,
-    application_nonce: HexBytes,
-    handshake_key: HexBytes,
-    handshake_nonce: HexBytes,
+pub(crate) struct Generation {
+    pub(crate) generation: u32,
+    pub(crate) application_key: HexBytes,
+    pub(crate) application_nonce: HexBytes,
+    pub(crate) handshake_key: HexBytes,
+    pub(crate) handshake_nonce: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

@@ -5,23 +5,23 @@ use concord_reference::codec::Codec;
 use concord_reference::crypto::Suite;
 use concord_reference::messages::{AuthenticatedContent, ContentType};
 use concord_reference::transcript;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, expect_eq, parse_case,
     with_suite,
 };
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    cipher_suite: u16,
-    confirmation_key: HexBytes,
+pub(crate) struct Case {
+    pub(crate) cipher_suite: u16,
+    pub(crate) confirmation_key: HexBytes,
     /// An AuthenticatedContent carrying a Commit.
-    authenticated_content: HexBytes,
-    interim_transcript_hash_before: HexBytes,
-    confirmed_transcript_hash_after: HexBytes,
-    interim_transcript_hash_after: HexBytes,
+    pub(crate) authenticated_content: HexBytes,
+    pub(crate) interim_transcript_hash_before: HexBytes,
+    pub(crate) confirmed_transcript_hash_after: HexBytes,
+    pub(crate) interim_transcript_hash_after: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

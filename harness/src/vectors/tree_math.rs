@@ -5,20 +5,20 @@
 //! ```
 
 use concord_reference::tree_math::{self, NodeIndex};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{CaseVerdict, MalformedCase, Mismatch, expect_eq, parse_case};
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    n_leaves: u32,
-    n_nodes: u32,
-    root: u32,
-    left: Vec<Option<u32>>,
-    right: Vec<Option<u32>>,
-    parent: Vec<Option<u32>>,
-    sibling: Vec<Option<u32>>,
+pub(crate) struct Case {
+    pub(crate) n_leaves: u32,
+    pub(crate) n_nodes: u32,
+    pub(crate) root: u32,
+    pub(crate) left: Vec<Option<u32>>,
+    pub(crate) right: Vec<Option<u32>>,
+    pub(crate) parent: Vec<Option<u32>>,
+    pub(crate) sibling: Vec<Option<u32>>,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

@@ -7,26 +7,26 @@ use concord_reference::crypto::Suite;
 use concord_reference::messages::{self, Proposal};
 use concord_reference::ratchet_tree::RatchetTree;
 use concord_reference::tree_math::LeafIndex;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
 };
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
+pub(crate) struct Case {
     /// Only the tree hashes depend on it.
-    cipher_suite: u16,
+    pub(crate) cipher_suite: u16,
     /// `optional<Node> ratchet_tree<V>` before the proposal.
-    tree_before: HexBytes,
+    pub(crate) tree_before: HexBytes,
     /// A `Proposal`: Add, Update or Remove.
-    proposal: HexBytes,
+    pub(crate) proposal: HexBytes,
     /// The leaf index of the proposal's sender (the leaf an Update replaces).
-    proposal_sender: u32,
-    tree_after: HexBytes,
-    tree_hash_before: HexBytes,
-    tree_hash_after: HexBytes,
+    pub(crate) proposal_sender: u32,
+    pub(crate) tree_after: HexBytes,
+    pub(crate) tree_hash_before: HexBytes,
+    pub(crate) tree_hash_after: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

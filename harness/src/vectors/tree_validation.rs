@@ -6,24 +6,24 @@ use concord_reference::crypto::Suite;
 use concord_reference::messages;
 use concord_reference::ratchet_tree::{RatchetTree, validate_tree};
 use concord_reference::tree_math::NodeIndex;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, expect_eq, parse_case,
     with_suite,
 };
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    cipher_suite: u16,
+pub(crate) struct Case {
+    pub(crate) cipher_suite: u16,
     /// The `ratchet_tree` extension's content: `optional<Node> ratchet_tree<V>`.
-    tree: HexBytes,
-    group_id: HexBytes,
+    pub(crate) tree: HexBytes,
+    pub(crate) group_id: HexBytes,
     /// The tree hash of each node, by node index, over the full (padded) tree.
-    tree_hashes: Vec<HexBytes>,
+    pub(crate) tree_hashes: Vec<HexBytes>,
     /// The resolution of each node, as node indices.
-    resolutions: Vec<Vec<u32>>,
+    pub(crate) resolutions: Vec<Vec<u32>>,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

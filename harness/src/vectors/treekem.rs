@@ -15,54 +15,54 @@ use concord_reference::messages::{self, GroupContext, Node, UpdatePath};
 use concord_reference::ratchet_tree::RatchetTree;
 use concord_reference::tree_math::{LeafIndex, NodeIndex};
 use concord_reference::treekem::{self, PrivateKeys};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, seeded_rng,
     with_suite,
 };
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    cipher_suite: u16,
-    group_id: HexBytes,
-    epoch: u64,
-    confirmed_transcript_hash: HexBytes,
+pub(crate) struct Case {
+    pub(crate) cipher_suite: u16,
+    pub(crate) group_id: HexBytes,
+    pub(crate) epoch: u64,
+    pub(crate) confirmed_transcript_hash: HexBytes,
     /// `optional<Node> ratchet_tree<V>`.
-    ratchet_tree: HexBytes,
-    leaves_private: Vec<LeafPrivate>,
-    update_paths: Vec<UpdatePathCase>,
+    pub(crate) ratchet_tree: HexBytes,
+    pub(crate) leaves_private: Vec<LeafPrivate>,
+    pub(crate) update_paths: Vec<UpdatePathCase>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LeafPrivate {
-    index: u32,
-    encryption_priv: HexBytes,
-    signature_priv: HexBytes,
+pub(crate) struct LeafPrivate {
+    pub(crate) index: u32,
+    pub(crate) encryption_priv: HexBytes,
+    pub(crate) signature_priv: HexBytes,
     /// The path secrets this member knows, by parent node index.
-    path_secrets: Vec<NodePathSecret>,
+    pub(crate) path_secrets: Vec<NodePathSecret>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NodePathSecret {
-    node: u32,
-    path_secret: HexBytes,
+pub(crate) struct NodePathSecret {
+    pub(crate) node: u32,
+    pub(crate) path_secret: HexBytes,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct UpdatePathCase {
-    sender: u32,
+pub(crate) struct UpdatePathCase {
+    pub(crate) sender: u32,
     /// An `UpdatePath`.
-    update_path: HexBytes,
+    pub(crate) update_path: HexBytes,
     /// By leaf index: the path secret that leaf decrypts, `null` for the sender and for
     /// leaves without private state.
-    path_secrets: Vec<Option<HexBytes>>,
-    commit_secret: HexBytes,
-    tree_hash_after: HexBytes,
+    pub(crate) path_secrets: Vec<Option<HexBytes>>,
+    pub(crate) commit_secret: HexBytes,
+    pub(crate) tree_hash_after: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

@@ -5,22 +5,22 @@ use concord_reference::codec::Codec;
 use concord_reference::crypto::Suite;
 use concord_reference::messages::{MlsMessage, MlsMessageBody};
 use concord_reference::welcome;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_eq, parse_case, with_suite,
 };
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    cipher_suite: u16,
-    init_priv: HexBytes,
-    signer_pub: HexBytes,
+pub(crate) struct Case {
+    pub(crate) cipher_suite: u16,
+    pub(crate) init_priv: HexBytes,
+    pub(crate) signer_pub: HexBytes,
     /// An MLSMessage carrying the new member's KeyPackage.
-    key_package: HexBytes,
+    pub(crate) key_package: HexBytes,
     /// An MLSMessage carrying the Welcome.
-    welcome: HexBytes,
+    pub(crate) welcome: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {
