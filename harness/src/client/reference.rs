@@ -25,8 +25,8 @@ use concord_reference::messages::{
 };
 use rand_core::SeedableRng;
 
-use super::proto::*;
 use super::{ClientError, ClientUnderTest};
+use crate::client::proto::*;
 
 mod proposals;
 mod subgroup;
@@ -117,7 +117,7 @@ fn decode_tree(method: &'static str, bytes: &[u8]) -> Result<Option<WireTree>, C
 
 fn extensions(
     method: &'static str,
-    specs: &[super::proto::Extension],
+    specs: &[crate::client::proto::Extension],
 ) -> Result<Vec<Extension>, ClientError> {
     specs
         .iter()

@@ -11,11 +11,11 @@ use concord_reference::messages::{
 };
 use concord_reference::tree_math::LeafIndex;
 
-use super::super::proto::{ExternalSignerProposalRequest, ProposalDescription, ProposalResponse};
 use super::{
     ClientError, ReferenceClient, decode_key_package, decode_message, decode_tree, extensions,
     refused, suite,
 };
+use crate::client::proto::{ExternalSignerProposalRequest, ProposalDescription, ProposalResponse};
 
 /// The wire form of a proposal this member just sent.
 pub(super) fn sent(

@@ -5,11 +5,11 @@ use concord_reference::codec::Codec;
 use concord_reference::group::{Group, GroupError, SubgroupOptions};
 use concord_reference::messages::MlsMessageBody;
 
-use super::super::proto::*;
 use super::{
     ClientError, NOW, PendingReInit, ReferenceClient, decode_key_package, decode_message,
     decode_tree, extensions, refused, tree_bytes,
 };
+use crate::client::proto::*;
 
 impl ReferenceClient {
     pub(super) fn re_init_welcome_rpc(

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use tonic::{Request, Response, Status};
 
-use super::proto::mls_client_server::{MlsClient, MlsClientServer};
-use super::proto::*;
-use super::{ClientError, ClientUnderTest, for_each_mls_client_method};
+use crate::proto::mls_client_server::{MlsClient, MlsClientServer};
+use crate::proto::*;
+use crate::{ClientError, ClientUnderTest, for_each_mls_client_method};
 
 /// A client under test, shareable across the server's tasks.
 pub struct Served {

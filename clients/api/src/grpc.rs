@@ -9,9 +9,9 @@ use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
-use super::proto::mls_client_client::MlsClientClient;
-use super::proto::*;
-use super::{ClientError, ClientUnderTest, for_each_mls_client_method};
+use crate::proto::mls_client_client::MlsClientClient;
+use crate::proto::*;
+use crate::{ClientError, ClientUnderTest, for_each_mls_client_method};
 
 /// The default per-call timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);

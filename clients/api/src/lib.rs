@@ -1,9 +1,10 @@
-//! Clients under test: the interface the runner drives, and its implementations.
+//! Clients under test: the interface Concord's runner drives, the MLSClient gRPC client
+//! that reaches any remote client, and the server that exposes any in-process client.
 //!
 //! ```text
 //!                      ┌── reference (in process)
 //! runner ── dyn ClientUnderTest ──┼── grpc::GrpcClient ── MLSClient gRPC ──> any client's server
-//!                      └── (adapters: OpenMLS, mls-rs)
+//!                      └── adapters (concord-openmls, concord-mls-rs)
 //! serve::serve(dyn ClientUnderTest) ── MLSClient gRPC server (`concord serve-client`)
 //! ```
 //!
@@ -14,7 +15,6 @@
 
 pub mod grpc;
 pub mod proto;
-pub mod reference;
 pub mod serve;
 
 use std::time::Duration;
@@ -72,6 +72,7 @@ impl ClientError {
 
 /// Expands `$body` once with the whole MLSClient method table:
 /// `(rust_name, RpcName, Request, Response)`, in the service's order.
+#[macro_export]
 macro_rules! for_each_mls_client_method {
     ($body:ident) => {
         $body! {
@@ -112,7 +113,6 @@ macro_rules! for_each_mls_client_method {
         }
     };
 }
-pub(crate) use for_each_mls_client_method;
 
 macro_rules! define_client_under_test {
     ($(($method:ident, $rpc:ident, $request:ident, $response:ident)),* $(,)?) => {
