@@ -38,11 +38,15 @@ enum Command {
     },
     /// Run interop scripts (the MLS working group's format) over clients under test.
     Interop(InteropArgs),
-    /// Serve the reference as an MLSClient gRPC server until SIGINT or SIGTERM.
+    /// Serve an in-process client (the reference by default) as an MLSClient gRPC server
+    /// until SIGINT or SIGTERM.
     ServeClient {
         /// Address to listen on, e.g. 127.0.0.1:50051 (port 0 picks a free one).
         #[arg(long)]
         listen: std::net::SocketAddr,
+        /// Which in-process client to serve: reference, openmls or mls-rs.
+        #[arg(long, default_value = "reference")]
+        client: String,
         /// Seed of the reference's randomness (the same seed gives the same answers).
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -132,18 +136,31 @@ fn main() -> ExitCode {
             out,
         } => run(vectors, configs, out),
         Command::Interop(args) => run_interop(args),
-        Command::ServeClient { listen, seed } => serve_client(listen, seed),
+        Command::ServeClient {
+            listen,
+            client,
+            seed,
+        } => serve_client(listen, &client, seed),
     };
     ExitCode::from(code)
 }
 
-fn serve_client(listen: std::net::SocketAddr, seed: u64) -> u8 {
-    let client = Box::new(concord_harness::client::reference::ReferenceClient::new(
-        seed,
-    ));
+fn serve_client(listen: std::net::SocketAddr, spec: &str, seed: u64) -> u8 {
+    if spec.starts_with("grpc://") {
+        eprintln!("concord serve-client: --client must be an in-process client, not {spec}");
+        return exit::BAD_INPUT;
+    }
+    let client =
+        match interop::open_client(spec, concord_harness::client::grpc::DEFAULT_TIMEOUT, seed) {
+            Ok(client) => client,
+            Err(e) => {
+                eprintln!("concord serve-client: {e}");
+                return exit::BAD_INPUT;
+            }
+        };
     let ready = |address| {
         eprintln!(
-            "concord serve-client: the reference serves MLSClient on {address} (SIGINT or SIGTERM stops it)"
+            "concord serve-client: {spec} serves MLSClient on {address} (SIGINT or SIGTERM stops it)"
         )
     };
     match concord_harness::client::serve::serve_until_signal(client, listen, ready) {

@@ -119,9 +119,16 @@ pub fn open_client(
     }
     match spec {
         "reference" => Ok(Box::new(ReferenceClient::new(seed))),
-        "openmls" | "mls-rs" => Err(format!("client `{spec}` is not available yet")),
+        #[cfg(feature = "openmls")]
+        "openmls" => Ok(Box::new(concord_openmls::OpenMlsClient::new(seed))),
+        #[cfg(feature = "mls-rs")]
+        "mls-rs" => Ok(Box::new(concord_mls_rs::MlsRsClient::new(seed))),
+        #[cfg(not(all(feature = "openmls", feature = "mls-rs")))]
+        "openmls" | "mls-rs" => Err(format!(
+            "client `{spec}` is not built into this concord (cargo feature `{spec}`)"
+        )),
         _ => Err(format!(
-            "unknown client `{spec}`: expected grpc://HOST:PORT or reference"
+            "unknown client `{spec}`: expected grpc://HOST:PORT, reference, openmls or mls-rs"
         )),
     }
 }
