@@ -123,14 +123,19 @@ pub fn open_client(
         "openmls" => Ok(Box::new(concord_openmls::OpenMlsClient::new(seed))),
         #[cfg(feature = "mls-rs")]
         "mls-rs" => Ok(Box::new(concord_mls_rs::MlsRsClient::new(seed))),
-        #[cfg(not(all(feature = "openmls", feature = "mls-rs")))]
-        "openmls" | "mls-rs" => Err(format!(
-            "client `{spec}` is not built into this concord (cargo feature `{spec}`)"
-        )),
+        #[cfg(not(feature = "openmls"))]
+        "openmls" => Err(not_built_in(spec)),
+        #[cfg(not(feature = "mls-rs"))]
+        "mls-rs" => Err(not_built_in(spec)),
         _ => Err(format!(
             "unknown client `{spec}`: expected grpc://HOST:PORT, reference, openmls or mls-rs"
         )),
     }
+}
+
+#[cfg(not(all(feature = "openmls", feature = "mls-rs")))]
+fn not_built_in(spec: &str) -> String {
+    format!("client `{spec}` is not built into this concord (cargo feature `{spec}`)")
 }
 
 /// What setting up a client gave: its name and suites, or why its cases cannot run.
