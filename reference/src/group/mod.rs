@@ -13,11 +13,14 @@
 //! application.rs   application messages, past-epoch retention (6.3, 15.2)
 //! subgroup.rs      branch and reinit (11.2, 11.3)
 //! receive.rs       process_message: the single receive entry point
+//! adversary.rs     what a faulty member sends (forged framing, unchecked commits),
+//!                  for negative vectors; no receive check is touched
 //! ```
 //!
 //! Sans-IO: time (`now`, seconds) and randomness (`rng`) are parameters of the calls
 //! that need them. Receiving leaves the group unchanged when it fails.
 
+mod adversary;
 mod application;
 mod create;
 mod external;
@@ -30,6 +33,7 @@ mod subgroup;
 
 use std::collections::{BTreeMap, VecDeque};
 
+pub use adversary::ForgedCommit;
 pub use create::PskStore;
 pub use external::{
     ExternalJoin, ExternalSigner, decode_tree, group_info_of, new_member_add_proposal,
