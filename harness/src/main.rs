@@ -92,6 +92,11 @@ struct InteropArgs {
     /// Only this assignment: client indices in the script's actor order (e.g. 0,1,0).
     #[arg(long, value_delimiter = ',')]
     assignment: Option<Vec<usize>>,
+    /// Cases run in parallel on this many lanes, each with its own instance of every client
+    /// (its own connection, for a gRPC client); default: the number of CPUs. Case n runs on
+    /// lane n mod jobs, so the same command with the same --jobs gives the same transcript.
+    #[arg(long)]
+    jobs: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,20 +155,23 @@ fn serve_client(listen: std::net::SocketAddr, spec: &str, seed: u64) -> u8 {
         eprintln!("concord serve-client: --client must be an in-process client, not {spec}");
         return exit::BAD_INPUT;
     }
-    let client =
-        match interop::open_client(spec, concord_harness::client::grpc::DEFAULT_TIMEOUT, seed) {
-            Ok(client) => client,
-            Err(e) => {
-                eprintln!("concord serve-client: {e}");
-                return exit::BAD_INPUT;
-            }
-        };
+    let timeout = concord_harness::client::grpc::DEFAULT_TIMEOUT;
+    // An unknown client name is bad usage, found before listening.
+    if let Err(e) = interop::open_client(spec, timeout, seed) {
+        eprintln!("concord serve-client: {e}");
+        return exit::BAD_INPUT;
+    }
+    // One instance per connection, each with its own seed (the first gets `seed`).
+    let owned = spec.to_string();
+    let served = concord_harness::client::serve::Served::per_connection(Box::new(move |n| {
+        interop::open_client(&owned, timeout, interop::instance_seed(seed, n as usize, 0))
+    }));
     let ready = |address| {
         eprintln!(
-            "concord serve-client: {spec} serves MLSClient on {address} (SIGINT or SIGTERM stops it)"
+            "concord serve-client: {spec} serves MLSClient on {address}, one instance per connection (SIGINT or SIGTERM stops it)"
         )
     };
-    match concord_harness::client::serve::serve_until_signal(client, listen, ready) {
+    match concord_harness::client::serve::serve_until_signal(served, listen, ready) {
         Ok(()) => exit::OK,
         Err(e) => {
             eprintln!("concord serve-client: {e}");
@@ -358,16 +366,21 @@ fn run_interop(args: InteropArgs) -> u8 {
         return exit::BAD_INPUT;
     }
     let timeout = std::time::Duration::from_secs(args.timeout);
-    let mut clients = Vec::new();
-    for spec in &args.clients {
-        match interop::open_client(spec, timeout, args.seed) {
-            Ok(client) => clients.push(client),
-            Err(e) => {
-                eprintln!("concord interop: {e}");
-                return exit::BAD_INPUT;
-            }
+    let jobs = match args.jobs {
+        Some(0) => {
+            eprintln!("concord interop: --jobs must be at least 1");
+            return exit::BAD_INPUT;
         }
-    }
+        Some(jobs) => jobs,
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let lanes = match interop::open_lanes(&args.clients, jobs, timeout, args.seed) {
+        Ok(lanes) => lanes,
+        Err(e) => {
+            eprintln!("concord interop: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
     // Group ids and PSKs come from the seed: the same command gives the same transcript.
     let nonce = args.seed.rotate_left(32) ^ 0x636f_6e63_6f72_6400;
     let options = interop::Options {
@@ -384,7 +397,7 @@ fn run_interop(args: InteropArgs) -> u8 {
         nonce,
     };
     let mut stdout = std::io::stdout();
-    match interop::run(&options, clients, &mut stdout) {
+    match interop::run_lanes(&options, lanes, &mut stdout) {
         Ok(summary) => summary.exit_code(),
         Err(e) => {
             eprintln!("concord interop: {e}");

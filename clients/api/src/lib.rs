@@ -5,7 +5,7 @@
 //!                      ┌── reference (in process)
 //! runner ── dyn ClientUnderTest ──┼── grpc::GrpcClient ── MLSClient gRPC ──> any client's server
 //!                      └── adapters (concord-openmls, concord-mls-rs)
-//! serve::serve(dyn ClientUnderTest) ── MLSClient gRPC server (`concord serve-client`)
+//! serve::Served(dyn ClientUnderTest, shared or one per connection) ── MLSClient gRPC server
 //! ```
 //!
 //! The interface mirrors the working group's MLSClient RPC set method for method, with the

@@ -1,8 +1,19 @@
 //! Any client under test as an MLSClient gRPC server (`concord serve-client`).
 //!
-//! The in-process client sits behind a mutex: the working group's runner and Concord's
-//! call one RPC at a time per client, and MLS state changes must be serialized anyway.
+//! ```text
+//! connection 1 ──┐                    ┌── instance 1 (its own handles and groups)
+//! connection 2 ──┼── Served ── mutex ─┼── instance 2
+//!      ...       ┘   (per connection) └── ...
+//! ```
+//!
+//! A served client is either one shared instance (every caller sees the same handles), or
+//! one instance per connection, made by a factory on the connection's first call. The
+//! second lets a runner drive several cases at once over several connections, each on its
+//! own instance, while each instance still sees one call at a time; a runner that keeps one
+//! connection (the working group's does) sees one instance, as before. Calls run on the
+//! blocking pool, so a slow call does not stall the server's I/O.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -12,9 +23,22 @@ use crate::proto::mls_client_server::{MlsClient, MlsClientServer};
 use crate::proto::*;
 use crate::{ClientError, ClientUnderTest, for_each_mls_client_method};
 
+type Instance = Arc<Mutex<Box<dyn ClientUnderTest>>>;
+
+/// Makes the instance for the n-th connection (counting from 0).
+pub type ClientFactory = Box<dyn Fn(u64) -> Result<Box<dyn ClientUnderTest>, String> + Send + Sync>;
+
+enum Instances {
+    Shared(Instance),
+    PerConnection {
+        factory: ClientFactory,
+        by_peer: Mutex<HashMap<Option<SocketAddr>, Instance>>,
+    },
+}
+
 /// A client under test, shareable across the server's tasks.
 pub struct Served {
-    inner: Arc<Mutex<Box<dyn ClientUnderTest>>>,
+    instances: Arc<Instances>,
 }
 
 impl std::fmt::Debug for Served {
@@ -24,9 +48,38 @@ impl std::fmt::Debug for Served {
 }
 
 impl Served {
+    /// One instance for every caller.
     pub fn new(client: Box<dyn ClientUnderTest>) -> Self {
         Served {
-            inner: Arc::new(Mutex::new(client)),
+            instances: Arc::new(Instances::Shared(Arc::new(Mutex::new(client)))),
+        }
+    }
+
+    /// One instance per connection, made by `factory`.
+    pub fn per_connection(factory: ClientFactory) -> Self {
+        Served {
+            instances: Arc::new(Instances::PerConnection {
+                factory,
+                by_peer: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    fn instance(&self, peer: Option<SocketAddr>) -> Result<Instance, Status> {
+        match &*self.instances {
+            Instances::Shared(instance) => Ok(instance.clone()),
+            Instances::PerConnection { factory, by_peer } => {
+                let mut by_peer = by_peer
+                    .lock()
+                    .map_err(|_| Status::internal("the connection table is poisoned"))?;
+                if let Some(instance) = by_peer.get(&peer) {
+                    return Ok(instance.clone());
+                }
+                let client = factory(by_peer.len() as u64).map_err(Status::internal)?;
+                let instance = Arc::new(Mutex::new(client));
+                by_peer.insert(peer, instance.clone());
+                Ok(instance)
+            }
         }
     }
 }
@@ -48,11 +101,16 @@ macro_rules! served_methods {
         impl MlsClient for Served {
             $(
                 async fn $method(&self, request: Request<$request>) -> Result<Response<$response>, Status> {
-                    let mut client = self
-                        .inner
-                        .lock()
-                        .map_err(|_| Status::internal("an earlier call panicked; the client state is lost"))?;
-                    client.$method(request.into_inner()).map(Response::new).map_err(to_status)
+                    let instance = self.instance(request.remote_addr())?;
+                    let request = request.into_inner();
+                    tokio::task::spawn_blocking(move || {
+                        let mut client = instance.lock().map_err(|_| {
+                            Status::internal("an earlier call panicked; the client state is lost")
+                        })?;
+                        client.$method(request).map(Response::new).map_err(to_status)
+                    })
+                    .await
+                    .map_err(|e| Status::internal(format!("the call did not finish: {e}")))?
                 }
             )*
         }
@@ -60,27 +118,24 @@ macro_rules! served_methods {
 }
 for_each_mls_client_method!(served_methods);
 
-/// Serves `client` on `listen` until `shutdown` completes.
-pub async fn serve(
-    client: Box<dyn ClientUnderTest>,
-    listen: SocketAddr,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> Result<(), tonic::transport::Error> {
-    tonic::transport::Server::builder()
-        .tcp_nodelay(true)
-        .add_service(MlsClientServer::new(Served::new(client)))
-        .serve_with_shutdown(listen, shutdown)
-        .await
-}
-
-/// Serves on an already bound listener (tests bind port 0 and read the address).
+/// Serves one shared instance of `client` on an already bound listener (tests bind port 0
+/// and read the address).
 pub async fn serve_on(
     client: Box<dyn ClientUnderTest>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error> {
+    serve_service_on(Served::new(client), listener, shutdown).await
+}
+
+/// Serves `served` on an already bound listener until `shutdown` completes.
+pub async fn serve_service_on(
+    served: Served,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
-        .add_service(MlsClientServer::new(Served::new(client)))
+        .add_service(MlsClientServer::new(served))
         .serve_with_incoming_shutdown(
             // No Nagle delay: one small RPC at a time would wait on delayed ACKs.
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
@@ -103,10 +158,10 @@ pub enum ServeError {
     Server(#[from] tonic::transport::Error),
 }
 
-/// Serves `client` on `listen` until SIGINT or SIGTERM, then shuts down gracefully
+/// Serves `served` on `listen` until SIGINT or SIGTERM, then shuts down gracefully
 /// (calls in flight finish). `on_ready` gets the bound address (port 0 picks one).
 pub fn serve_until_signal(
-    client: Box<dyn ClientUnderTest>,
+    served: Served,
     listen: SocketAddr,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
@@ -123,7 +178,7 @@ pub fn serve_until_signal(
             source,
         })?;
         on_ready(bound);
-        serve_on(client, listener, shutdown_signal()).await?;
+        serve_service_on(served, listener, shutdown_signal()).await?;
         Ok(())
     })
 }

@@ -90,6 +90,23 @@ pub struct CaseResult {
     pub lines: Option<(u64, u64)>,
 }
 
+impl CaseResult {
+    /// Adds `offset` to every transcript line number (a case run into its own memory
+    /// transcript, appended to the run's transcript after `offset` lines).
+    pub fn shift_lines(&mut self, offset: u64) {
+        let shift = |lines: &mut Option<(u64, u64)>| {
+            if let Some((first, last)) = lines {
+                *first += offset;
+                *last += offset;
+            }
+        };
+        shift(&mut self.lines);
+        if let Some(problem) = &mut self.problem {
+            shift(&mut problem.lines);
+        }
+    }
+}
+
 /// Why a case stops early.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Stop {

@@ -133,6 +133,32 @@ pub fn open_client(
     }
 }
 
+/// Opens `jobs` lanes of the clients `specs` (see [`run_lanes`]). In-process clients get a
+/// seed per lane and per position, derived from `seed`: lane 0's first client gets `seed`.
+pub fn open_lanes(
+    specs: &[String],
+    jobs: usize,
+    timeout: Duration,
+    seed: u64,
+) -> Result<Vec<Vec<Box<dyn ClientUnderTest>>>, String> {
+    (0..jobs.max(1))
+        .map(|lane| {
+            specs
+                .iter()
+                .enumerate()
+                .map(|(index, spec)| open_client(spec, timeout, instance_seed(seed, lane, index)))
+                .collect()
+        })
+        .collect()
+}
+
+/// The seed of one client instance: distinct per lane and position, `seed` itself for the
+/// first instance.
+pub fn instance_seed(seed: u64, lane: usize, index: usize) -> u64 {
+    let instance = (lane as u64) << 32 | index as u64;
+    seed ^ instance.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
 #[cfg(not(all(feature = "openmls", feature = "mls-rs")))]
 fn not_built_in(spec: &str) -> String {
     format!("client `{spec}` is not built into this concord (cargo feature `{spec}`)")
@@ -188,11 +214,27 @@ fn setup_failure(name: &str, error: &CallError) -> Setup {
     }
 }
 
-/// Runs everything `options` asks for over `clients` (one per `options.client_specs`),
-/// printing one line per case that did not pass, a line per config file and the closing line.
+/// Runs everything `options` asks for over `clients` (one per `options.client_specs`), on
+/// one lane. See [`run_lanes`].
 pub fn run(
     options: &Options,
     clients: Vec<Box<dyn ClientUnderTest>>,
+    out: &mut dyn Write,
+) -> Result<Summary, SessionError> {
+    run_lanes(options, vec![clients], out)
+}
+
+/// Runs everything `options` asks for, printing one line per case that did not pass, a line
+/// per config file and the closing line.
+///
+/// Each lane is one instance of every client (`lanes[k][i]` is client `i` on lane `k`), with
+/// its own worker threads; case `n` of the plan runs on lane `n % lanes`, so each instance
+/// sees the same calls in the same order whatever the timing, and a seeded in-process client
+/// gives the same answers run after run. Results and transcript lines are written in plan
+/// order, so the output does not depend on the lanes' timing.
+pub fn run_lanes(
+    options: &Options,
+    lanes: Vec<Vec<Box<dyn ClientUnderTest>>>,
     out: &mut dyn Write,
 ) -> Result<Summary, SessionError> {
     let files = options
@@ -200,32 +242,43 @@ pub fn run(
         .iter()
         .map(|path| config::load(path))
         .collect::<Result<Vec<ConfigFile>, _>>()?;
-    if clients.is_empty() {
+    let count = lanes.first().map_or(0, Vec::len);
+    if count == 0 {
         return Err(SessionError::Usage("no client given (--client)".into()));
     }
+    if lanes.iter().any(|lane| lane.len() != count) {
+        return Err(SessionError::Usage(
+            "every lane needs one instance of every client".into(),
+        ));
+    }
     if let Some(assignment) = &options.assignment
-        && let Some(bad) = assignment.iter().find(|&&i| i >= clients.len())
+        && let Some(bad) = assignment.iter().find(|&&i| i >= count)
     {
         return Err(SessionError::Usage(format!(
-            "--assignment names client {bad}, but only {} are given (numbered from 0)",
-            clients.len()
+            "--assignment names client {bad}, but only {count} are given (numbered from 0)"
         )));
     }
-    let mut workers = Vec::new();
-    for client in clients {
-        let worker = Worker::spawn(client, options.timeout)
-            .map_err(|e| SessionError::Usage(format!("cannot start a client thread: {e}")))?;
-        workers.push(worker);
+    let mut lane_workers = Vec::new();
+    for clients in lanes {
+        let mut workers = Vec::new();
+        for client in clients {
+            let worker = Worker::spawn(client, options.timeout)
+                .map_err(|e| SessionError::Usage(format!("cannot start a client thread: {e}")))?;
+            workers.push(worker);
+        }
+        lane_workers.push(workers);
     }
-    let setups: Vec<Setup> = workers
-        .iter()
-        .zip(&options.client_specs)
-        .map(|(w, spec)| set_up(w, spec))
-        .collect();
-    let pool = Pool {
-        workers,
-        names: distinct_names(setups.iter().map(|s| s.name.clone())),
-    };
+    let setups: Vec<Setup> = lane_workers
+        .first()
+        .map(|workers| {
+            workers
+                .iter()
+                .zip(&options.client_specs)
+                .map(|(w, spec)| set_up(w, spec))
+                .collect()
+        })
+        .unwrap_or_default();
+    let names = distinct_names(setups.iter().map(|s| s.name.clone()));
     let plan = super::plan::plan(options, &files, &setups_suites(&setups))?;
     if plan.is_empty() {
         return Err(SessionError::Usage(
@@ -241,79 +294,74 @@ pub fn run(
     let bar = progress_bar(plan.len() as u64);
     let mut summary = Summary::default();
     let mut per_file: BTreeMap<String, [usize; 3]> = BTreeMap::new();
-    for case in &plan {
-        bar.set_message(case.id.clone());
-        let spec = CaseSpec {
-            id: case.id.clone(),
-            script: case.script,
-            assignment: case.assignment.iter().cloned().collect(),
-            suite: case.suite,
-            encrypt_handshake: case.encrypt,
-            common_suites: case.common_suites.clone(),
-            nonce: options.nonce ^ stable_hash(&case.id),
-        };
-        let result = match case.assignment.iter().find_map(|(_, c)| {
-            setups
-                .get(*c)
-                .and_then(|s| s.failure.clone().map(|f| (*c, f)))
-        }) {
-            Some((client, (verdict, detail))) => CaseResult {
-                id: case.id.clone(),
-                verdict,
-                problem: Some(Problem {
-                    step: None,
-                    action: None,
-                    check: if verdict == Verdict::ClientFault {
-                        "client-fault"
-                    } else {
-                        "setup"
+    let lane_count = lane_workers.len();
+    std::thread::scope(|scope| {
+        let (done, results) = std::sync::mpsc::channel::<(usize, CaseResult, Transcript)>();
+        for (lane, workers) in lane_workers.into_iter().enumerate() {
+            let done = done.clone();
+            let (plan, setups, names) = (&plan, &setups, &names);
+            scope.spawn(move || {
+                let pool = Pool {
+                    workers,
+                    names: names.clone(),
+                };
+                for (index, case) in plan.iter().enumerate().skip(lane).step_by(lane_count) {
+                    let mut lines = Transcript::memory();
+                    let result = execute(options, &pool, setups, case, &mut lines);
+                    if done.send((index, result, lines)).is_err() {
+                        return;
                     }
-                    .into(),
-                    actor: None,
-                    client: pool.names.get(client).cloned(),
-                    detail,
-                    lines: None,
-                }),
-                notes: Vec::new(),
-                lines: None,
-            },
-            None => run_case(&pool, &spec, &mut transcript),
-        };
-        let counts = per_file.entry(case.config.clone()).or_default();
-        match result.verdict {
-            Verdict::Passed => {
-                summary.passed += 1;
-                counts[0] += 1;
-            }
-            Verdict::Failed | Verdict::ClientFault => {
-                if result.verdict == Verdict::Failed {
-                    summary.failed += 1;
-                } else {
-                    summary.client_faults += 1;
                 }
-                counts[1] += 1;
-            }
-            Verdict::Unsupported => {
-                summary.unsupported += 1;
-                counts[2] += 1;
+            });
+        }
+        drop(done);
+        let mut waiting: BTreeMap<usize, (CaseResult, Transcript)> = BTreeMap::new();
+        let mut next = 0;
+        for (index, result, lines) in results {
+            waiting.insert(index, (result, lines));
+            while let Some((mut result, lines)) = waiting.remove(&next) {
+                let case = &plan[next];
+                next += 1;
+                let offset = transcript.append(lines);
+                result.shift_lines(offset);
+                bar.set_message(case.id.clone());
+                let counts = per_file.entry(case.config.clone()).or_default();
+                match result.verdict {
+                    Verdict::Passed => {
+                        summary.passed += 1;
+                        counts[0] += 1;
+                    }
+                    Verdict::Failed | Verdict::ClientFault => {
+                        if result.verdict == Verdict::Failed {
+                            summary.failed += 1;
+                        } else {
+                            summary.client_faults += 1;
+                        }
+                        counts[1] += 1;
+                    }
+                    Verdict::Unsupported => {
+                        summary.unsupported += 1;
+                        counts[2] += 1;
+                    }
+                }
+                let record = CaseRecord {
+                    config: case.config.clone(),
+                    script: case.script.name.clone(),
+                    suite: case.suite,
+                    handshake: if case.encrypt { "private" } else { "public" },
+                    assignment: case.assignment.clone(),
+                    reproduce: super::plan::reproducer(options, case),
+                    result,
+                };
+                if record.result.verdict != Verdict::Passed {
+                    let line = super::plan::case_line(&record, &names);
+                    bar.suspend(|| writeln!(out, "{line}")).ok();
+                }
+                summary.records.push(record);
+                bar.inc(1);
             }
         }
-        let record = CaseRecord {
-            config: case.config.clone(),
-            script: case.script.name.clone(),
-            suite: case.suite,
-            handshake: if case.encrypt { "private" } else { "public" },
-            assignment: case.assignment.clone(),
-            reproduce: super::plan::reproducer(options, case),
-            result,
-        };
-        if record.result.verdict != Verdict::Passed {
-            let line = super::plan::case_line(&record, &pool.names);
-            bar.suspend(|| writeln!(out, "{line}")).ok();
-        }
-        summary.records.push(record);
-        bar.inc(1);
-    }
+    });
     bar.finish_and_clear();
     for (file, [passed, failed, skipped]) in &per_file {
         writeln!(
@@ -326,7 +374,7 @@ pub fn run(
         if let Err(e) = transcript.finish() {
             writeln!(out, "warning: the transcript is incomplete: {e}").ok();
         }
-        let matrix = Matrix::build(&pool.names, &summary.records);
+        let matrix = Matrix::build(&names, &summary.records);
         match matrix.write(dir) {
             Ok(()) => writeln!(
                 out,
@@ -347,6 +395,52 @@ pub fn run(
     }
     writeln!(out, "{}", summary.closing_line()).ok();
     Ok(summary)
+}
+
+/// Runs one planned case on a lane's pool, or marks it with its clients' setup failure.
+fn execute(
+    options: &Options,
+    pool: &Pool,
+    setups: &[Setup],
+    case: &super::plan::PlannedCase<'_>,
+    transcript: &mut Transcript,
+) -> CaseResult {
+    let spec = CaseSpec {
+        id: case.id.clone(),
+        script: case.script,
+        assignment: case.assignment.iter().cloned().collect(),
+        suite: case.suite,
+        encrypt_handshake: case.encrypt,
+        common_suites: case.common_suites.clone(),
+        nonce: options.nonce ^ stable_hash(&case.id),
+    };
+    match case.assignment.iter().find_map(|(_, c)| {
+        setups
+            .get(*c)
+            .and_then(|s| s.failure.clone().map(|f| (*c, f)))
+    }) {
+        Some((client, (verdict, detail))) => CaseResult {
+            id: case.id.clone(),
+            verdict,
+            problem: Some(Problem {
+                step: None,
+                action: None,
+                check: if verdict == Verdict::ClientFault {
+                    "client-fault"
+                } else {
+                    "setup"
+                }
+                .into(),
+                actor: None,
+                client: pool.names.get(client).cloned(),
+                detail,
+                lines: None,
+            }),
+            notes: Vec::new(),
+            lines: None,
+        },
+        None => run_case(pool, &spec, transcript),
+    }
 }
 
 fn setups_suites(setups: &[Setup]) -> Vec<Option<Vec<u16>>> {

@@ -34,11 +34,13 @@ pub struct Entry<'a> {
     pub error: Option<String>,
 }
 
-/// Where the lines go: a file, or nowhere (lines are still counted).
+/// Where the lines go: a file, memory (one case run on a parallel lane, appended to the file
+/// in plan order later), or nowhere (lines are still counted).
 #[derive(Debug)]
 pub struct Transcript {
     path: Option<PathBuf>,
     out: Option<BufWriter<File>>,
+    buffer: Option<Vec<u8>>,
     lines: u64,
     /// The first write error; later lines are counted but not written.
     error: Option<String>,
@@ -51,6 +53,7 @@ impl Transcript {
         Ok(Transcript {
             path: Some(path.to_path_buf()),
             out: Some(BufWriter::new(file)),
+            buffer: None,
             lines: 0,
             error: None,
         })
@@ -61,9 +64,37 @@ impl Transcript {
         Transcript {
             path: None,
             out: None,
+            buffer: None,
             lines: 0,
             error: None,
         }
+    }
+
+    /// A transcript kept in memory, numbered from 1, for [`Transcript::append`].
+    pub fn memory() -> Self {
+        Transcript {
+            buffer: Some(Vec::new()),
+            ..Transcript::discard()
+        }
+    }
+
+    /// Appends the lines of a memory transcript; returns the offset to add to the line
+    /// numbers `other` handed out to get their numbers here.
+    pub fn append(&mut self, other: Transcript) -> u64 {
+        let offset = self.lines;
+        self.lines += other.lines;
+        if let Some(bytes) = other.buffer {
+            if let Some(out) = &mut self.out
+                && let Err(e) = out.write_all(&bytes)
+            {
+                self.error.get_or_insert(e.to_string());
+                self.out = None;
+            }
+            if let Some(buffer) = &mut self.buffer {
+                buffer.extend_from_slice(&bytes);
+            }
+        }
+        offset
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -73,6 +104,12 @@ impl Transcript {
     /// Writes one line and returns its number (from 1).
     pub fn write(&mut self, entry: &Entry<'_>) -> u64 {
         self.lines += 1;
+        if let Some(buffer) = &mut self.buffer {
+            // Serializing plain strings and numbers into memory cannot fail.
+            if serde_json::to_writer(&mut *buffer, entry).is_ok() {
+                buffer.push(b'\n');
+            }
+        }
         if let Some(out) = &mut self.out {
             let written = serde_json::to_writer(&mut *out, entry)
                 .map_err(|e| e.to_string())
