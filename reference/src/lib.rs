@@ -22,6 +22,7 @@ pub mod group;
 pub mod join;
 pub mod key_schedule;
 pub mod messages;
+pub mod mimi;
 pub mod psk;
 pub mod ratchet_tree;
 pub mod secret_tree;

@@ -1,0 +1,172 @@
+//! The MIMI provider model: a room's **hub** and the **followers** that serve their own
+//! users (draft-ietf-mimi-protocol, draft-ietf-mimi-arch), sans-IO like the rest of the
+//! reference: requests come in as values, answers and fanout go out as values, and time is
+//! a parameter.
+//!
+//! ```text
+//!  client ──HandshakeBundle / app message──> its provider ──forward──> hub (Hub)
+//!                                                                      │ orders: one commit per epoch,
+//!                                                                      │ wrongEpoch / epochTooOld,
+//!                                                                      │ participant list vs MLS roster
+//!  client <──Delivery (per client, in order)── Provider <──Fanout (per provider seq)──┘
+//!  key packages: Provider::publish_key_package / claim_key_package (hub relays claims)
+//! ```
+//!
+//! # Profile `concord-mimi-06`
+//!
+//! Pinned to draft-ietf-mimi-protocol as of commit 833394a (the -06 era, April 2026; the
+//! copy in `specs/`). Where the draft is silent or contradicts itself, this profile chooses:
+//!
+//! 1. **Identities.** A client's credential identity is its participant URI, written
+//!    `user@provider` (the draft uses `mimi://` URIs); one client per user. The provider of
+//!    a client is the text after the last `@`.
+//! 2. **Participant list changes** travel next to the handshake message in the update
+//!    request ([`ParticipantChange`]), not as an `AppSync` proposal: clients under test speak
+//!    the MLSClient interface, which cannot build AppSync proposals (section "Update Room
+//!    State" requires the change be committed with, or before, the MLS operation: a change
+//!    takes effect exactly when its commit is accepted).
+//! 3. **Handshake messages are PublicMessages** so the hub can check them (SemiPrivateMessage
+//!    is not modelled). The hub tracks the ratchet tree's leaves from every accepted commit
+//!    and does not verify signatures or membership tags; members do.
+//! 4. **Ordering.** The hub accepts exactly one commit per epoch: the first to arrive whose
+//!    epoch is the room's; any other handshake message is answered `wrongEpoch` with the
+//!    current epoch. An application message of an older epoch is answered `epochTooOld`;
+//!    one of a newer epoch `notAllowed` (the draft's "nonsensical input"). The draft allows
+//!    past-epoch messages to be accepted at the hub's discretion; this profile accepts none,
+//!    so "members when sent" is well defined: the members of the epoch the hub accepted it in.
+//! 5. **Fanout sequence numbers.** The draft has none ("Known gaps"). Each fanout from the
+//!    hub to a provider carries a per-(room, provider) sequence number, and each delivery
+//!    from a provider to a client a per-(room, client) number; receivers deliver in order and
+//!    drop what they already have, so retransmissions are idempotent.
+//! 6. **Retransmission.** Every request carries a per-client `request_id`; the hub answers a
+//!    repeated request with its first answer and does not fan it out again.
+//! 7. **Fanout recipients.** A commit goes to the members of the epoch it ends (removed
+//!    members included, so they learn of it); a proposal or application message to the
+//!    current members except its sender; a Welcome to the clients its Adds name (the draft
+//!    routes by `KeyPackageRef`, which names the same clients).
+//! 8. **Authorization policy.** Any participant who is a member may add or remove
+//!    participants; a member may remove only itself with a proposal (leaving); a new client
+//!    may join by external commit when it is already a participant, or when the room is open.
+//!    The room policy draft is not modelled beyond this.
+//! 9. **GroupInfo.** The committer publishes the GroupInfo of the epoch its commit created
+//!    after the hub accepted the commit (the MLSClient interface yields a GroupInfo only for
+//!    the current epoch); the hub keeps the newest one of its current epoch for external
+//!    joiners and answers "not available" in between.
+//! 10. **Provider switching** is outside the draft: it is modelled as one commit that
+//!     removes the old identity and adds the new one, and labelled beyond the draft.
+//! 11. **Provider crashes.** A provider's room and key package state is durable: a crash
+//!     loses what was in flight, never what was acknowledged.
+
+mod hub;
+mod provider;
+mod roster;
+
+pub use hub::{Hub, HubError, Room, RoomHistory};
+pub use provider::{Delivery, Provider};
+pub use roster::{Roster, RosterError};
+
+/// The pinned profile: which draft revision, with the choices listed in this module's docs.
+pub const PROFILE: &str = "concord-mimi-06";
+
+/// Requirement IDs of draft-ietf-mimi-protocol this model enforces (catalog
+/// `spec/catalog/mimi-protocol.toml`).
+pub mod requirement {
+    /// Update Room State: a handshake message of another epoch is answered `wrongEpoch`.
+    pub const WRONG_EPOCH: &str = "MIMI-PROTOCOL-4.3-1";
+    /// Submit a Message: an application message of an older epoch is `epochTooOld`.
+    pub const EPOCH_TOO_OLD: &str = "MIMI-PROTOCOL-4.4-1";
+    /// Fanout: an accepted message reaches every provider with active participants.
+    pub const FANOUT: &str = "MIMI-PROTOCOL-4.5-1";
+    /// Participant List: no client of a user who is not a participant.
+    pub const PARTICIPANTS: &str = "MIMI-PROTOCOL-7.4-1";
+    /// A removed participant sends and receives no further application messages.
+    pub const REMOVED: &str = "MIMI-PROTOCOL-4.3-2";
+    /// Claim key material across providers (Fetch Key Material).
+    pub const KEY_MATERIAL: &str = "MIMI-PROTOCOL-4.2-1";
+}
+
+/// A change to the room's participant list, committed with the MLS operation it goes with.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ParticipantChange {
+    Add(String),
+    Remove(String),
+}
+
+/// Update Room State request: a proposal or commit (an encoded MLSMessage carrying a
+/// PublicMessage), the Welcome a commit makes, and the participant list changes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HandshakeBundle {
+    pub message: Vec<u8>,
+    pub welcome: Option<Vec<u8>>,
+    pub participant_changes: Vec<ParticipantChange>,
+}
+
+/// `UpdateRoomResponse` (section "Update Room State").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateResponse {
+    Success { accepted_at: u64 },
+    WrongEpoch { current_epoch: u64 },
+    NotAllowed { reason: String },
+    InvalidProposal { reason: String },
+}
+
+/// `SubmitMessageResponse` (section "Submit a Message"; the draft names success both
+/// `accepted` and `success`: this profile says `Accepted`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitResponse {
+    Accepted { accepted_at: u64 },
+    NotAllowed { reason: String },
+    EpochTooOld { current_epoch: u64 },
+}
+
+/// What a fanout carries to a provider (and a delivery to a client).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoomEvent {
+    /// A proposal or commit (PublicMessage), accepted in `epoch`.
+    Handshake { epoch: u64, message: Vec<u8> },
+    /// An application message (PrivateMessage) accepted in `epoch`.
+    Application { epoch: u64, message: Vec<u8> },
+    /// A Welcome into `epoch`; the ratchet tree is inside its GroupInfo.
+    Welcome { epoch: u64, welcome: Vec<u8> },
+}
+
+impl RoomEvent {
+    /// The encoded MLS message inside.
+    pub fn message(&self) -> &[u8] {
+        match self {
+            RoomEvent::Handshake { message, .. } | RoomEvent::Application { message, .. } => {
+                message
+            }
+            RoomEvent::Welcome { welcome, .. } => welcome,
+        }
+    }
+
+    /// A short name for transcripts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RoomEvent::Handshake { .. } => "handshake",
+            RoomEvent::Application { .. } => "application",
+            RoomEvent::Welcome { .. } => "welcome",
+        }
+    }
+}
+
+/// `FanoutMessage` from the hub to one provider, with this profile's sequence number and
+/// the provider's local clients it is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fanout {
+    pub room: String,
+    /// Per (room, provider), from 0, without gaps.
+    pub seq: u64,
+    pub timestamp: u64,
+    pub event: RoomEvent,
+    pub recipients: Vec<String>,
+}
+
+/// The provider of a client identity `user@provider`.
+pub fn provider_of(identity: &str) -> Option<&str> {
+    identity.rsplit_once('@').map(|(_, provider)| provider)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,91 @@
+//! A provider serving its own users: their key packages, and the fanout of every room
+//! they are in, delivered to each local client in order and exactly once.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::{Fanout, RoomEvent};
+
+/// One event for one local client, numbered per (room, client) from 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub room: String,
+    pub client: String,
+    pub seq: u64,
+    pub timestamp: u64,
+    pub event: RoomEvent,
+}
+
+/// The inbound fanout of one room: the next sequence number due and what came early.
+#[derive(Debug, Clone, Default)]
+struct Inbound {
+    next: u64,
+    early: BTreeMap<u64, Fanout>,
+}
+
+/// A provider's follower role (the hub's own users are served the same way).
+#[derive(Debug, Clone, Default)]
+pub struct Provider {
+    key_packages: BTreeMap<String, VecDeque<Vec<u8>>>,
+    inbound: BTreeMap<String, Inbound>,
+    next_delivery: BTreeMap<(String, String), u64>,
+    duplicates: u64,
+}
+
+impl Provider {
+    /// Stores a key package a local client published.
+    pub fn publish_key_package(&mut self, client: &str, key_package: Vec<u8>) {
+        self.key_packages
+            .entry(client.to_string())
+            .or_default()
+            .push_back(key_package);
+    }
+
+    /// Fetch Key Material: hands out one key package of `client`, never twice.
+    pub fn claim_key_package(&mut self, client: &str) -> Option<Vec<u8>> {
+        self.key_packages.get_mut(client)?.pop_front()
+    }
+
+    /// How many key packages of `client` are stored.
+    pub fn key_package_count(&self, client: &str) -> usize {
+        self.key_packages.get(client).map_or(0, VecDeque::len)
+    }
+
+    /// How many fanout messages arrived more than once (and were dropped).
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
+    }
+
+    /// Takes a fanout from the hub: a duplicate is dropped, an early one kept until its
+    /// turn; returns the deliveries now due, in order.
+    pub fn receive_fanout(&mut self, fanout: Fanout) -> Vec<Delivery> {
+        let inbound = self.inbound.entry(fanout.room.clone()).or_default();
+        if fanout.seq < inbound.next || inbound.early.contains_key(&fanout.seq) {
+            self.duplicates += 1;
+            return Vec::new();
+        }
+        inbound.early.insert(fanout.seq, fanout);
+        let mut due = Vec::new();
+        while let Some(next) = inbound.early.remove(&inbound.next) {
+            inbound.next += 1;
+            due.push(next);
+        }
+        let mut deliveries = Vec::new();
+        for fanout in due {
+            for client in &fanout.recipients {
+                let seq = self
+                    .next_delivery
+                    .entry((fanout.room.clone(), client.clone()))
+                    .or_insert(0);
+                deliveries.push(Delivery {
+                    room: fanout.room.clone(),
+                    client: client.clone(),
+                    seq: *seq,
+                    timestamp: fanout.timestamp,
+                    event: fanout.event.clone(),
+                });
+                *seq += 1;
+            }
+        }
+        deliveries
+    }
+}
