@@ -1,0 +1,429 @@
+//! Three mls-rs instances, each holding its own member, drive one group through the
+//! MLSClient interface: every suite the backend supports, both handshake modes.
+
+use concord_client::proto::*;
+use concord_client::{ClientError, ClientUnderTest};
+use mls_rs::{MlsMessage, WireFormat};
+
+use super::MlsRsClient;
+
+/// One member: its own client instance and its state id there.
+struct Actor {
+    name: &'static str,
+    client: MlsRsClient,
+    state: u32,
+}
+
+impl Actor {
+    fn new(name: &'static str, seed: u64) -> Self {
+        Actor {
+            name,
+            client: MlsRsClient::new(seed),
+            state: 0,
+        }
+    }
+
+    fn key_package(&mut self, suite: u32) -> (u32, Vec<u8>) {
+        let made = self
+            .client
+            .create_key_package(CreateKeyPackageRequest {
+                cipher_suite: suite,
+                identity: self.name.as_bytes().to_vec(),
+            })
+            .unwrap();
+        assert!(!made.init_priv.is_empty() && !made.encryption_priv.is_empty());
+        assert!(!made.signature_priv.is_empty());
+        (made.transaction_id, made.key_package)
+    }
+
+    fn join(&mut self, transaction_id: u32, welcome: &[u8], tree: &[u8], encrypt: bool) -> Vec<u8> {
+        let joined = self
+            .client
+            .join_group(JoinGroupRequest {
+                transaction_id,
+                welcome: welcome.to_vec(),
+                encrypt_handshake: encrypt,
+                identity: self.name.as_bytes().to_vec(),
+                ratchet_tree: tree.to_vec(),
+            })
+            .unwrap();
+        self.state = joined.state_id;
+        joined.epoch_authenticator
+    }
+
+    fn commit(
+        &mut self,
+        by_reference: Vec<Vec<u8>>,
+        by_value: Vec<ProposalDescription>,
+    ) -> CommitResponse {
+        self.client
+            .commit(CommitRequest {
+                state_id: self.state,
+                by_reference,
+                by_value,
+                force_path: false,
+                external_tree: false,
+            })
+            .unwrap()
+    }
+
+    fn merge(&mut self) -> Vec<u8> {
+        let merged = self
+            .client
+            .handle_pending_commit(HandlePendingCommitRequest {
+                state_id: self.state,
+            })
+            .unwrap();
+        self.state = merged.state_id;
+        merged.epoch_authenticator
+    }
+
+    fn handle(&mut self, proposal: Vec<Vec<u8>>, commit: &[u8]) -> Vec<u8> {
+        let handled = self
+            .client
+            .handle_commit(HandleCommitRequest {
+                state_id: self.state,
+                proposal,
+                commit: commit.to_vec(),
+            })
+            .unwrap();
+        self.state = handled.state_id;
+        handled.epoch_authenticator
+    }
+
+    /// (StateAuth, Export) of the current epoch.
+    fn probe(&mut self) -> (Vec<u8>, Vec<u8>) {
+        let auth = self
+            .client
+            .state_auth(StateAuthRequest {
+                state_id: self.state,
+            })
+            .unwrap()
+            .state_auth_secret;
+        let export = self
+            .client
+            .export(ExportRequest {
+                state_id: self.state,
+                label: "concord test".into(),
+                context: b"context".to_vec(),
+                key_length: 32,
+            })
+            .unwrap()
+            .exported_secret;
+        assert_eq!(export.len(), 32);
+        (auth, export)
+    }
+
+    fn protect(&mut self, text: &str) -> Vec<u8> {
+        self.client
+            .protect(ProtectRequest {
+                state_id: self.state,
+                authenticated_data: format!("aad of {text}").into_bytes(),
+                plaintext: text.as_bytes().to_vec(),
+            })
+            .unwrap()
+            .ciphertext
+    }
+
+    fn unprotect(&mut self, ciphertext: &[u8]) -> (String, String) {
+        let opened = self
+            .client
+            .unprotect(UnprotectRequest {
+                state_id: self.state,
+                ciphertext: ciphertext.to_vec(),
+            })
+            .unwrap();
+        (
+            String::from_utf8(opened.authenticated_data).unwrap(),
+            String::from_utf8(opened.plaintext).unwrap(),
+        )
+    }
+}
+
+fn add(key_package: Vec<u8>) -> ProposalDescription {
+    ProposalDescription {
+        proposal_type: b"add".to_vec(),
+        key_package,
+        ..Default::default()
+    }
+}
+
+fn wire_format(bytes: &[u8]) -> WireFormat {
+    MlsMessage::from_bytes(bytes).unwrap().wire_format()
+}
+
+/// Every actor in `actors` reports the same StateAuth and Export, equal to `authenticator`.
+fn agree(authenticator: &[u8], actors: &mut [&mut Actor]) {
+    let first = actors[0].probe();
+    assert_eq!(
+        first.0, authenticator,
+        "StateAuth is the epoch authenticator"
+    );
+    for actor in actors.iter_mut().skip(1) {
+        assert_eq!(actor.probe(), first, "{} disagrees", actor.name);
+    }
+}
+
+fn suites() -> Vec<u32> {
+    MlsRsClient::new(0)
+        .supported_ciphersuites(SupportedCiphersuitesRequest {})
+        .unwrap()
+        .ciphersuites
+}
+
+#[test]
+fn supported_suites_are_the_rustcrypto_backends() {
+    assert_eq!(suites(), vec![2, 7, 1, 3]);
+    assert_eq!(
+        MlsRsClient::new(0).name(NameRequest {}).unwrap().name,
+        "mls-rs"
+    );
+}
+
+#[test]
+fn three_members_add_join_protect_update_remove() {
+    for suite in suites() {
+        for encrypt in [true, false] {
+            let handshake = if encrypt {
+                WireFormat::PrivateMessage
+            } else {
+                WireFormat::PublicMessage
+            };
+            let (mut alice, mut bob, mut charlie) = (
+                Actor::new("alice", 1),
+                Actor::new("bob", 2),
+                Actor::new("charlie", 3),
+            );
+            alice.state = alice
+                .client
+                .create_group(CreateGroupRequest {
+                    group_id: b"group".to_vec(),
+                    cipher_suite: suite,
+                    encrypt_handshake: encrypt,
+                    identity: b"alice".to_vec(),
+                })
+                .unwrap()
+                .state_id;
+
+            // Alice adds Bob by value.
+            let (bob_kp, bob_key_package) = bob.key_package(suite);
+            let committed = alice.commit(Vec::new(), vec![add(bob_key_package)]);
+            assert_eq!(wire_format(&committed.commit), handshake);
+            let epoch = alice.merge();
+            assert_eq!(bob.join(bob_kp, &committed.welcome, &[], encrypt), epoch);
+            agree(&epoch, &mut [&mut alice, &mut bob]);
+
+            // Bob proposes Charlie; Alice commits it by reference with the ratchet tree
+            // out of band.
+            let (charlie_kp, charlie_key_package) = charlie.key_package(suite);
+            let proposal = bob
+                .client
+                .add_proposal(AddProposalRequest {
+                    state_id: bob.state,
+                    key_package: charlie_key_package,
+                })
+                .unwrap()
+                .proposal;
+            assert_eq!(wire_format(&proposal), handshake);
+            let committed = alice
+                .client
+                .commit(CommitRequest {
+                    state_id: alice.state,
+                    by_reference: vec![proposal.clone()],
+                    by_value: Vec::new(),
+                    force_path: true,
+                    external_tree: true,
+                })
+                .unwrap();
+            assert!(!committed.ratchet_tree.is_empty());
+            let epoch = alice.merge();
+            assert_eq!(bob.handle(vec![proposal], &committed.commit), epoch);
+            assert_eq!(
+                charlie.join(
+                    charlie_kp,
+                    &committed.welcome,
+                    &committed.ratchet_tree,
+                    encrypt
+                ),
+                epoch
+            );
+            agree(&epoch, &mut [&mut alice, &mut bob, &mut charlie]);
+
+            // Application messages both ways.
+            let from_alice = alice.protect("hello from alice");
+            assert_eq!(wire_format(&from_alice), WireFormat::PrivateMessage);
+            for reader in [&mut bob, &mut charlie] {
+                assert_eq!(
+                    reader.unprotect(&from_alice),
+                    ("aad of hello from alice".into(), "hello from alice".into())
+                );
+            }
+            let from_charlie = charlie.protect("hello from charlie");
+            assert_eq!(alice.unprotect(&from_charlie).1, "hello from charlie");
+
+            // Charlie updates; Alice commits; Charlie gets its own proposal back.
+            let update = charlie
+                .client
+                .update_proposal(UpdateProposalRequest {
+                    state_id: charlie.state,
+                })
+                .unwrap()
+                .proposal;
+            let committed = alice.commit(vec![update.clone()], Vec::new());
+            let epoch = alice.merge();
+            assert_eq!(bob.handle(vec![update.clone()], &committed.commit), epoch);
+            assert_eq!(charlie.handle(vec![update], &committed.commit), epoch);
+            agree(&epoch, &mut [&mut alice, &mut bob, &mut charlie]);
+
+            // Bob removes Charlie by value; Alice and Charlie handle it.
+            let committed = bob.commit(
+                Vec::new(),
+                vec![ProposalDescription {
+                    proposal_type: b"remove".to_vec(),
+                    removed_id: b"charlie".to_vec(),
+                    ..Default::default()
+                }],
+            );
+            let epoch = bob.merge();
+            assert_eq!(alice.handle(Vec::new(), &committed.commit), epoch);
+            agree(&epoch, &mut [&mut alice, &mut bob]);
+            let removed = charlie
+                .client
+                .handle_commit(HandleCommitRequest {
+                    state_id: charlie.state,
+                    proposal: Vec::new(),
+                    commit: committed.commit.clone(),
+                })
+                .unwrap();
+            assert_ne!(
+                removed.epoch_authenticator, epoch,
+                "a removed member is not in the new epoch"
+            );
+            let after = bob.protect("after the removal");
+            assert_eq!(alice.unprotect(&after).1, "after the removal");
+        }
+    }
+}
+
+#[test]
+fn external_join_with_removal_of_the_prior_self() {
+    let suite = 1;
+    let (mut alice, mut bob) = (Actor::new("alice", 1), Actor::new("bob", 2));
+    alice.state = alice
+        .client
+        .create_group(CreateGroupRequest {
+            group_id: b"group".to_vec(),
+            cipher_suite: suite,
+            encrypt_handshake: false,
+            identity: b"alice".to_vec(),
+        })
+        .unwrap()
+        .state_id;
+    let (bob_kp, bob_key_package) = bob.key_package(suite);
+    let committed = alice.commit(Vec::new(), vec![add(bob_key_package)]);
+    alice.merge();
+    bob.join(bob_kp, &committed.welcome, &[], false);
+
+    // Bob comes back as a new device of the same identity, removing its old leaf.
+    let info = alice
+        .client
+        .group_info(GroupInfoRequest {
+            state_id: alice.state,
+            external_tree: true,
+        })
+        .unwrap();
+    let mut bob_again = Actor::new("bob", 3);
+    let joined = bob_again
+        .client
+        .external_join(ExternalJoinRequest {
+            group_info: info.group_info,
+            ratchet_tree: info.ratchet_tree,
+            encrypt_handshake: false,
+            identity: b"bob".to_vec(),
+            remove_prior: true,
+            psks: Vec::new(),
+        })
+        .unwrap();
+    bob_again.state = joined.state_id;
+    assert_eq!(
+        alice.handle(Vec::new(), &joined.commit),
+        joined.epoch_authenticator
+    );
+    agree(
+        &joined.epoch_authenticator,
+        &mut [&mut alice, &mut bob_again],
+    );
+    let roster = alice.client.members[&alice.state].group.roster().members();
+    assert_eq!(roster.len(), 2, "the prior leaf is gone: {roster:?}");
+}
+
+#[test]
+fn refusals_and_unsupported_calls() {
+    let mut alice = Actor::new("alice", 1);
+    let answer = alice.client.join_group(JoinGroupRequest {
+        transaction_id: 42,
+        ..Default::default()
+    });
+    assert!(
+        matches!(
+            answer,
+            Err(ClientError::Refused {
+                method: "JoinGroup",
+                ..
+            })
+        ),
+        "{answer:?}"
+    );
+    let answer = alice.client.create_group(CreateGroupRequest {
+        group_id: b"g".to_vec(),
+        cipher_suite: 4,
+        encrypt_handshake: true,
+        identity: b"alice".to_vec(),
+    });
+    let Err(ClientError::Refused { message, .. }) = answer else {
+        panic!("suite 4 accepted: {answer:?}");
+    };
+    assert!(message.contains("4"), "{message}");
+
+    alice.state = alice
+        .client
+        .create_group(CreateGroupRequest {
+            group_id: b"g".to_vec(),
+            cipher_suite: 1,
+            encrypt_handshake: true,
+            identity: b"alice".to_vec(),
+        })
+        .unwrap()
+        .state_id;
+    // Branching into new group context extensions is not something mls-rs offers.
+    let answer = alice.client.create_branch(CreateBranchRequest {
+        state_id: alice.state,
+        group_id: b"branch".to_vec(),
+        extensions: vec![Extension {
+            extension_type: 5,
+            extension_data: vec![0],
+        }],
+        ..Default::default()
+    });
+    assert_eq!(
+        answer.err(),
+        Some(ClientError::Unsupported {
+            method: "CreateBranch"
+        })
+    );
+    // Garbage is refused with mls-rs's decoding error, never a panic.
+    let answer = alice.client.unprotect(UnprotectRequest {
+        state_id: alice.state,
+        ciphertext: vec![0, 1, 2],
+    });
+    assert!(
+        matches!(
+            answer,
+            Err(ClientError::Refused {
+                method: "Unprotect",
+                ..
+            })
+        ),
+        "{answer:?}"
+    );
+}
