@@ -10,6 +10,7 @@
 //! 2 bad usage or bad input files, 3 the system under test crashed, hung or was unreachable.
 #![forbid(unsafe_code)]
 
+pub mod adversary;
 pub mod client;
 pub mod generate;
 pub mod interop;

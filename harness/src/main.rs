@@ -123,6 +123,10 @@ enum VectorsCommand {
         /// Seed of the randomness every value is derived from.
         #[arg(long, default_value_t = generate::DEFAULT_SEED)]
         seed: u64,
+        /// Write the negative vectors (one file per family: inputs a conformant client
+        /// must reject, with the error class) instead of the official families.
+        #[arg(long)]
+        negative: bool,
     },
 }
 
@@ -133,7 +137,22 @@ fn main() -> ExitCode {
             command: VectorsCommand::Verify { dir, only, json },
         } => verify(dir, only, json),
         Command::Vectors {
-            command: VectorsCommand::Generate { out, suite, seed },
+            command:
+                VectorsCommand::Generate {
+                    out,
+                    suite,
+                    seed,
+                    negative: true,
+                },
+        } => generate_negative(&out, suite, seed),
+        Command::Vectors {
+            command:
+                VectorsCommand::Generate {
+                    out,
+                    suite,
+                    seed,
+                    negative: false,
+                },
         } => generate_vectors(&out, suite, seed),
         Command::Run {
             vectors,
@@ -253,8 +272,56 @@ fn generate_vectors(out: &std::path::Path, suites: Option<Vec<u16>>, seed: u64) 
     exit::OK
 }
 
+fn generate_negative(out: &std::path::Path, suites: Option<Vec<u16>>, seed: u64) -> u8 {
+    let suites: Vec<CipherSuite> = match suites {
+        Some(ids) => ids.into_iter().map(CipherSuite).collect(),
+        None => CipherSuite::ALL.to_vec(),
+    };
+    if let Some(bad) = suites
+        .iter()
+        .find(|id| concord_reference::crypto::Suite::new(**id).is_err())
+    {
+        eprintln!(
+            "concord vectors generate --negative: cipher suite {} is not implemented",
+            bad.0
+        );
+        return exit::BAD_INPUT;
+    }
+    match concord_harness::adversary::generate::generate(out, &suites, seed) {
+        Ok(files) => {
+            println!(
+                "generated negative vectors in {} (seed {seed})",
+                out.display()
+            );
+            for file in &files {
+                let name = file
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                println!("{name:<36} {:>4} cases", file.cases);
+            }
+            println!(
+                "generated: {} files, {} cases",
+                files.len(),
+                files.iter().map(|f| f.cases).sum::<usize>()
+            );
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("concord vectors generate --negative: {e}");
+            exit::UNEXPECTED
+        }
+    }
+}
+
 fn print_summary(summary: &Summary) {
-    println!("official vectors in {}", summary.directory.display());
+    let kind = if concord_harness::adversary::verify::is_negative_directory(&summary.directory) {
+        "negative vectors"
+    } else {
+        "official vectors"
+    };
+    println!("{kind} in {}", summary.directory.display());
     for file in &summary.files {
         println!("{}", vectors::format_file_line(file));
     }

@@ -533,6 +533,10 @@ pub fn verify_directory(
     if !directory.is_dir() {
         return Err(VerifyUsageError::NoDirectory(directory.to_path_buf()));
     }
+    // Negative vectors (`{"family", "cases"}` files) have their own runner.
+    if crate::adversary::verify::is_negative_directory(directory) {
+        return crate::adversary::verify::verify_directory(directory, only);
+    }
     let selected: Vec<&Family> = match only {
         None => FAMILIES.iter().collect(),
         Some(names) => names
