@@ -829,3 +829,112 @@ fn a_served_reference_and_an_in_process_one_interoperate_over_grpc() {
     let actors = summary.records[0].assignment.len();
     assert_eq!(summary.passed, 2 * (1 << actors), "{text}");
 }
+
+#[test]
+fn parallel_lanes_write_the_same_transcript_and_matrix_as_one_lane() {
+    let canned = canned();
+    let dir = scratch("lanes");
+    let config = write_config(&dir, "pair.json", with_bob());
+    let good = Behaviour::new("good").with_messages(&canned);
+    let mut bad = good.clone();
+    bad.name = "bad";
+    bad.epoch_authenticator = vec![0xbb; 32];
+    let lane = || vec![Fake::boxed(good.clone()), Fake::boxed(bad.clone())];
+    let mut outputs = Vec::new();
+    for lanes in [1, 3] {
+        let out = dir.join(format!("out-{lanes}"));
+        let mut opts = options(vec![config.clone()], 2, Some(out.clone()));
+        opts.handshake = Handshake::All;
+        let mut text = Vec::new();
+        let summary =
+            session::run_lanes(&opts, (0..lanes).map(|_| lane()).collect(), &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert_eq!((summary.passed, summary.failed), (4, 4), "{text}");
+        let transcript = std::fs::read_to_string(out.join("transcript.jsonl")).unwrap();
+        let matrix = std::fs::read_to_string(out.join("matrix.json")).unwrap();
+        let verdicts: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("results:"))
+            .collect();
+        let verdicts = verdicts.join("\n");
+        outputs.push((transcript, matrix, verdicts));
+    }
+    // The same calls in the same order, line for line (the handles the fakes hand out
+    // differ, as each lane's instance counts its own), the same matrix, the same verdicts.
+    let calls = |transcript: &str| -> Vec<String> {
+        transcript
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                format!(
+                    "{} {} {} {} {}",
+                    v["case"], v["step"], v["actor"], v["client"], v["method"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(calls(&outputs[0].0), calls(&outputs[1].0));
+    assert_eq!(outputs[0].1, outputs[1].1);
+    assert_eq!(outputs[0].2, outputs[1].2);
+    // The failures' line ranges point into the merged transcript, at the failing client.
+    let lines: Vec<serde_json::Value> = outputs[1]
+        .0
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let matrix: serde_json::Value = serde_json::from_str(&outputs[1].1).unwrap();
+    let mut checked = 0;
+    for cell in matrix["cells"].as_array().unwrap() {
+        for failure in cell["failures"].as_array().unwrap() {
+            let to = failure["transcript_lines"][1].as_u64().unwrap() as usize;
+            assert_eq!(lines[to - 1]["client"], failure["client"], "{failure}");
+            assert_eq!(lines[to - 1]["case"], failure["case"], "{failure}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4);
+}
+
+#[test]
+fn lanes_need_one_instance_of_every_client() {
+    let dir = scratch("lanes-uneven");
+    let config = write_config(&dir, "alone.json", alone());
+    let opts = options(vec![config], 1, None);
+    let reference = || session::open_client("reference", Duration::from_secs(30), 0).unwrap();
+    let error =
+        session::run_lanes(&opts, vec![vec![reference()], vec![]], &mut Vec::new()).unwrap_err();
+    assert!(error.to_string().contains("every lane"), "{error}");
+}
+
+#[test]
+fn a_server_with_one_instance_per_connection_serves_parallel_lanes() {
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            address_tx.send(listener.local_addr().unwrap()).unwrap();
+            let served = concord_harness::client::serve::Served::per_connection(Box::new(|n| {
+                session::open_client("reference", Duration::from_secs(30), n)
+            }));
+            concord_harness::client::serve::serve_service_on(
+                served,
+                listener,
+                std::future::pending(),
+            )
+            .await
+            .unwrap();
+        });
+    });
+    let address = format!("grpc://{}", address_rx.recv().unwrap());
+    let config = configs_dir().join("application.json");
+    let mut opts = options(vec![config], 2, None);
+    opts.client_specs = vec![address.clone(), "reference".into()];
+    opts.suites = Some(vec![1]);
+    let lanes = session::open_lanes(&opts.client_specs, 3, Duration::from_secs(30), 0).unwrap();
+    let mut text = Vec::new();
+    let summary = session::run_lanes(&opts, lanes, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert_eq!((summary.failed, summary.client_faults), (0, 0), "{text}");
+    assert!(summary.passed > 3, "{text}");
+}
