@@ -32,6 +32,8 @@ pub struct CaseRecord {
     pub result: CaseResult,
     /// One command that reruns this case alone.
     pub reproduce: String,
+    /// The requirements the case exercises (its actions' and every case's checks).
+    pub requirements: Vec<&'static str>,
 }
 
 /// Counts of one cell.
@@ -67,6 +69,8 @@ pub struct FailureEntry {
     pub detail: String,
     pub transcript_lines: Option<(u64, u64)>,
     pub reproduce: String,
+    /// The requirements the failed check (or the refused action) names.
+    pub requirements: Vec<&'static str>,
 }
 
 /// The whole matrix.
@@ -182,6 +186,12 @@ impl Matrix {
                     f.check,
                     f.detail.replace('\n', " ")
                 ));
+                for id in &f.requirements {
+                    let summary = concord_spec::requirement(id)
+                        .map(|r| format!(" {} ({}): {}", r.level.as_str(), r.section, r.summary))
+                        .unwrap_or_default();
+                    md.push_str(&format!("- requirement `{id}`{summary}\n"));
+                }
                 if let Some((first, last)) = f.transcript_lines {
                     md.push_str(&format!("- transcript.jsonl lines {first}-{last}\n"));
                 }
@@ -247,6 +257,10 @@ fn add(cell: &mut Cell, record: &CaseRecord, name: &dyn Fn(usize) -> String) {
                     .unwrap_or_default(),
                 transcript_lines: problem.as_ref().and_then(|p| p.lines).or(result.lines),
                 reproduce: record.reproduce.clone(),
+                requirements: problem
+                    .as_ref()
+                    .map(|p| super::requirements::for_failure(&p.check, p.action.as_deref()))
+                    .unwrap_or_default(),
             });
         }
     }

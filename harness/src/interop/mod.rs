@@ -17,6 +17,7 @@ mod config_steps;
 pub mod matrix;
 mod plan;
 mod proposals;
+pub mod requirements;
 pub mod runner;
 pub mod session;
 mod subgroup;

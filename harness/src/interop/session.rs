@@ -351,6 +351,9 @@ pub fn run_lanes(
                     handshake: if case.encrypt { "private" } else { "public" },
                     assignment: case.assignment.clone(),
                     reproduce: super::plan::reproducer(options, case),
+                    requirements: super::requirements::for_case(
+                        case.script.steps.iter().map(|s| s.action_name.as_str()),
+                    ),
                     result,
                 };
                 if record.result.verdict != Verdict::Passed {
