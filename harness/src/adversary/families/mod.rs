@@ -5,13 +5,13 @@ use super::{Draft, Expect, Family, GenError, Recipe};
 use rand_chacha::ChaCha20Rng;
 
 // mod codec;
-// mod commit;
+mod commit;
 // mod external_commit;
 // mod group_info;
 // mod key_package;
 // mod leaf_node;
-// mod private_message;
-// mod proposal_list;
+mod private_message;
+mod proposal_list;
 mod public_message;
 // mod ratchet_tree;
 // mod welcome;
@@ -38,13 +38,13 @@ pub(crate) const fn recipe(
 /// Every family, in file-name order.
 pub const FAMILIES: &[Family] = &[
     // codec::FAMILY,
-    // commit::FAMILY,
+    commit::FAMILY,
     // external_commit::FAMILY,
     // group_info::FAMILY,
     // key_package::FAMILY,
     // leaf_node::FAMILY,
-    // private_message::FAMILY,
-    // proposal_list::FAMILY,
+    private_message::FAMILY,
+    proposal_list::FAMILY,
     public_message::FAMILY,
     // ratchet_tree::FAMILY,
     // welcome::FAMILY,

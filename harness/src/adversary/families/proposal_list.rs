@@ -1,0 +1,366 @@
+//! `proposal-list.json`: the validity of a commit's proposal list (RFC 9420 sections
+//! 12.1 and 12.2). Every input is alice's commit without a path, signed and tagged, with
+//! the confirmation tag she derives by applying the list anyway (flag `retagged`), or
+//! zeros when the list cannot even be applied (flag `zero-confirmation-tag`).
+
+use concord_reference::codec::Bytes;
+use concord_reference::crypto::CipherSuite;
+use concord_reference::messages::{
+    Add, ExternalInit, GroupContextExtensions, PreSharedKey, PreSharedKeyId, Proposal,
+    ProposalOrRef, ProtocolVersion, Psk, ReInit, Remove, ResumptionPskUsage, Sender, Update,
+};
+use concord_reference::tree_math::LeafIndex;
+use rand_chacha::ChaCha20Rng;
+
+use super::commit::{by_value, forged};
+use super::recipe;
+use crate::adversary::world::{ALICE, BLANK_LEAF, DAVE, ERIN, NOW, World};
+use crate::adversary::{Draft, ErrorClass as C, Expect, Family, GenError, Recipe, at};
+
+pub const FAMILY: Family = Family {
+    name: "proposal-list",
+    description: "Proposal list validity of a regular commit (RFC 9420 sections 12.1, 12.2), each rule broken alone in a signed commit with the confirmation tag its committer derives",
+    recipes: RECIPES,
+};
+
+const RECIPES: &[Recipe] = &[
+    recipe(
+        "control-add",
+        "a forged commit of one valid Add (the same construction as every case here)",
+        &["RFC9420-12.2-3"],
+        Expect::Accept,
+        control_add,
+    ),
+    recipe(
+        "committer-update",
+        "the committer's own Update proposal in its commit",
+        &["RFC9420-12.2-5", "RFC9420-12.2-3"],
+        Expect::Reject(C::ProposalList),
+        committer_update,
+    ),
+    recipe(
+        "committer-removed",
+        "the commit removes its committer",
+        &["RFC9420-12.2-6", "RFC9420-12.2-3"],
+        Expect::Reject(C::ProposalList),
+        committer_removed,
+    ),
+    recipe(
+        "remove-twice",
+        "two Removes of erin",
+        &["RFC9420-12.2-7", "RFC9420-12.2-3"],
+        Expect::Reject(C::ProposalList),
+        remove_twice,
+    ),
+    recipe(
+        "update-and-remove-same-leaf",
+        "dave's Update (by reference) and a Remove of dave in one commit",
+        &["RFC9420-12.2-7", "RFC9420-12.2-3"],
+        Expect::Reject(C::ProposalList),
+        update_and_remove,
+    ),
+    recipe(
+        "add-twice",
+        "two Adds of the same KeyPackage",
+        &["RFC9420-12.2-9", "RFC9420-12.2-3"],
+        Expect::Reject(C::ProposalList),
+        add_twice,
+    ),
+    recipe(
+        "add-existing-member",
+        "an Add whose KeyPackage has dave's signature key",
+        &["RFC9420-12.2-10", "RFC9420-12.2-3"],
+        Expect::Reject(C::ProposalList),
+        add_existing_member,
+    ),
+    recipe(
+        "psk-twice",
+        "two PreSharedKey proposals with the same PreSharedKeyID",
+        &["RFC9420-12.2-11", "RFC9420-12.2-3"],
+        Expect::Reject(C::ProposalList),
+        psk_twice,
+    ),
+    recipe(
+        "group-context-extensions-twice",
+        "two GroupContextExtensions proposals",
+        &["RFC9420-12.2-12", "RFC9420-12.2-3"],
+        Expect::Reject(C::ProposalList),
+        gce_twice,
+    ),
+    recipe(
+        "reinit-with-add",
+        "a ReInit together with an Add",
+        &["RFC9420-12.2-13", "RFC9420-12.2-3"],
+        Expect::Reject(C::ProposalList),
+        reinit_with_add,
+    ),
+    recipe(
+        "external-init-in-regular-commit",
+        "an ExternalInit in a member's commit",
+        &["RFC9420-12.2-15", "RFC9420-12.1.6-1"],
+        Expect::Reject(C::ProposalList),
+        external_init,
+    ),
+    recipe(
+        "remove-blank-leaf",
+        "a Remove of a blank leaf inside the tree",
+        &["RFC9420-12.1.3-2", "RFC9420-12.2-4"],
+        Expect::Reject(C::ProposalList),
+        remove_blank,
+    ),
+    recipe(
+        "remove-outside-tree",
+        "a Remove of a leaf beyond the tree",
+        &["RFC9420-12.1.3-2", "RFC9420-12.2-4"],
+        Expect::Reject(C::ProposalList),
+        remove_outside,
+    ),
+    recipe(
+        "psk-usage-reinit",
+        "a PreSharedKey proposal for a resumption PSK of usage reinit",
+        &["RFC9420-12.1.4-1"],
+        Expect::Reject(C::ProposalList),
+        psk_reinit,
+    ),
+    recipe(
+        "psk-usage-branch",
+        "a PreSharedKey proposal for a resumption PSK of usage branch",
+        &["RFC9420-12.1.4-2"],
+        Expect::Reject(C::ProposalList),
+        psk_branch,
+    ),
+    recipe(
+        "add-other-cipher-suite",
+        "an Add of a valid KeyPackage for another cipher suite",
+        &["RFC9420-10.1-3", "RFC9420-12.1.1-2"],
+        Expect::Reject(C::KeyPackage),
+        add_other_suite,
+    ),
+];
+
+fn control_add(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let (key_package, _) = world.outsider(b"outsider", rng)?;
+    forged(
+        world,
+        vec![by_value(Proposal::Add(Add { key_package }))],
+        rng,
+    )
+}
+
+fn committer_update(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let mut alice = world.sender(ALICE)?;
+    let (message, _) = at("propose update", alice.group.propose_update(rng))?;
+    let public = crate::adversary::forge::public(&message)?;
+    let concord_reference::messages::ContentBody::Proposal(update) = public.content.body else {
+        return Err(GenError::new("update", "not a proposal"));
+    };
+    forged(world, vec![by_value(update)], rng)
+}
+
+fn remove(leaf: LeafIndex) -> Proposal {
+    Proposal::Remove(Remove { removed: leaf })
+}
+
+fn committer_removed(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    forged(world, vec![by_value(remove(LeafIndex(ALICE as u32)))], rng)
+}
+
+fn remove_twice(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let erin = remove(LeafIndex(ERIN as u32));
+    forged(world, vec![by_value(erin.clone()), by_value(erin)], rng)
+}
+
+fn update_and_remove(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let mut dave = world.sender(DAVE)?;
+    let (message, reference) = at("propose update", dave.group.propose_update(rng))?;
+    let public = crate::adversary::forge::public(&message)?;
+    let concord_reference::messages::ContentBody::Proposal(update) = public.content.body else {
+        return Err(GenError::new("update", "not a proposal"));
+    };
+    if !matches!(update, Proposal::Update(Update { .. })) {
+        return Err(GenError::new("update", "not an Update"));
+    }
+    let mut alice = world.sender(ALICE)?;
+    at("cache", alice.group.process_message(&message))?;
+    let draft = forged_from(
+        &mut alice,
+        vec![
+            (
+                ProposalOrRef::Reference(reference),
+                update,
+                Sender::Member {
+                    leaf_index: LeafIndex(DAVE as u32),
+                },
+            ),
+            by_value(remove(LeafIndex(DAVE as u32))),
+        ],
+        rng,
+    )?;
+    Ok(draft.prior(vec![crate::adversary::world::wire(&message)]))
+}
+
+/// Like [`forged`], from an alice that already processed some messages.
+fn forged_from(
+    alice: &mut crate::adversary::world::Member,
+    proposals: Vec<(ProposalOrRef, Proposal, Sender)>,
+    rng: &mut ChaCha20Rng,
+) -> Result<Draft, GenError> {
+    let forged = at(
+        "forge commit",
+        alice.group.forge_commit(
+            proposals,
+            concord_reference::messages::WireFormat::MLS_PUBLIC_MESSAGE,
+            rng,
+        ),
+    )?;
+    let flags: &[&'static str] = if forged.confirmation_tag_valid {
+        &["resigned", "remacced", "retagged"]
+    } else {
+        &["resigned", "remacced", "zero-confirmation-tag"]
+    };
+    Ok(Draft::message(
+        crate::adversary::Level::Structure,
+        crate::adversary::world::wire(&forged.message),
+    )
+    .flags(flags))
+}
+
+fn add_twice(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let (key_package, _) = world.outsider(b"outsider", rng)?;
+    let add = Proposal::Add(Add { key_package });
+    forged(world, vec![by_value(add.clone()), by_value(add)], rng)
+}
+
+fn add_existing_member(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let dave = world.sender(DAVE)?;
+    let (key_package, _) = at(
+        "twin key package",
+        concord_reference::group::create_key_package(
+            &world.suite,
+            b"dave again",
+            Some(&dave.signature_private),
+            NOW,
+            rng,
+        ),
+    )?;
+    forged(
+        world,
+        vec![by_value(Proposal::Add(Add { key_package }))],
+        rng,
+    )
+}
+
+fn psk(psk: Psk, nonce_length: usize) -> Proposal {
+    Proposal::PreSharedKey(PreSharedKey {
+        psk: PreSharedKeyId {
+            psk,
+            psk_nonce: Bytes(vec![0x11; nonce_length]),
+        },
+    })
+}
+
+fn psk_twice(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let proposal = psk(
+        Psk::External {
+            psk_id: Bytes(world.psk_id.clone()),
+        },
+        world.suite.hash_length(),
+    );
+    forged(
+        world,
+        vec![by_value(proposal.clone()), by_value(proposal)],
+        rng,
+    )
+}
+
+fn gce_twice(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let gce = Proposal::GroupContextExtensions(GroupContextExtensions {
+        extensions: Vec::new(),
+    });
+    forged(world, vec![by_value(gce.clone()), by_value(gce)], rng)
+}
+
+fn reinit_with_add(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let (key_package, _) = world.outsider(b"outsider", rng)?;
+    let reinit = Proposal::ReInit(ReInit {
+        group_id: Bytes(b"reinitialized".to_vec()),
+        version: ProtocolVersion::MLS10,
+        cipher_suite: world.suite.id(),
+        extensions: Vec::new(),
+    });
+    forged(
+        world,
+        vec![
+            by_value(reinit),
+            by_value(Proposal::Add(Add { key_package })),
+        ],
+        rng,
+    )
+}
+
+fn external_init(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let key = at("key pair", world.suite.hpke_generate_key_pair(rng))?;
+    let init = Proposal::ExternalInit(ExternalInit {
+        kem_output: Bytes(key.public),
+    });
+    forged(world, vec![by_value(init)], rng)
+}
+
+fn remove_blank(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    forged(world, vec![by_value(remove(BLANK_LEAF))], rng)
+}
+
+fn remove_outside(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    forged(world, vec![by_value(remove(LeafIndex(40)))], rng)
+}
+
+fn resumption(world: &World, usage: ResumptionPskUsage) -> Proposal {
+    psk(
+        Psk::Resumption {
+            usage,
+            psk_group_id: Bytes(
+                world
+                    .members
+                    .first()
+                    .map(|m| m.group.group_id().to_vec())
+                    .unwrap_or_default(),
+            ),
+            psk_epoch: 2,
+        },
+        world.suite.hash_length(),
+    )
+}
+
+fn psk_reinit(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    forged(
+        world,
+        vec![by_value(resumption(world, ResumptionPskUsage::Reinit))],
+        rng,
+    )
+}
+
+fn psk_branch(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    forged(
+        world,
+        vec![by_value(resumption(world, ResumptionPskUsage::Branch))],
+        rng,
+    )
+}
+
+fn add_other_suite(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let other = if world.suite.id() == CipherSuite(1) {
+        CipherSuite(3)
+    } else {
+        CipherSuite(1)
+    };
+    let suite = at("suite", concord_reference::crypto::Suite::new(other))?;
+    let (key_package, _) = at(
+        "foreign key package",
+        concord_reference::group::create_key_package(&suite, b"foreigner", None, NOW, rng),
+    )?;
+    forged(
+        world,
+        vec![by_value(Proposal::Add(Add { key_package }))],
+        rng,
+    )
+}
