@@ -14,6 +14,7 @@ pub mod adversary;
 pub mod client;
 pub mod generate;
 pub mod interop;
+pub mod sim;
 pub mod vectors;
 
 /// Process exit codes of the `concord` command.

@@ -38,6 +38,8 @@ enum Command {
     },
     /// Run interop scripts (the MLS working group's format) over clients under test.
     Interop(InteropArgs),
+    /// Run multi-provider MIMI scenarios over the simulated network.
+    Sim(concord_harness::sim::cli::SimArgs),
     /// Serve an in-process client (the reference by default) as an MLSClient gRPC server
     /// until SIGINT or SIGTERM.
     ServeClient {
@@ -160,6 +162,7 @@ fn main() -> ExitCode {
             out,
         } => run(vectors, configs, out),
         Command::Interop(args) => run_interop(args),
+        Command::Sim(args) => concord_harness::sim::cli::main(args),
         Command::ServeClient {
             listen,
             client,

@@ -54,7 +54,13 @@
 //!    joiners and answers "not available" in between.
 //! 10. **Provider switching** is outside the draft: it is modelled as one commit that
 //!     removes the old identity and adds the new one, and labelled beyond the draft.
-//! 11. **Provider crashes.** A provider's room and key package state is durable: a crash
+//! 11. **Key material** is claimed by the requester's provider straight from the target's
+//!     provider (5.2 routes claims through the hub so it can route the Welcome; here the
+//!     hub routes Welcomes by the Adds of the commit, which name the same clients).
+//! 12. **Fanout to the sender.** An application message or proposal is not sent back to
+//!     its sender's client (the catalog's 5.5-21 choice sends it and lets the client
+//!     discard it; the outcome for members is the same).
+//! 13. **Provider crashes.** A provider's room and key package state is durable: a crash
 //!     loses what was in flight, never what was acknowledged.
 
 mod hub;
@@ -68,21 +74,29 @@ pub use roster::{Roster, RosterError};
 /// The pinned profile: which draft revision, with the choices listed in this module's docs.
 pub const PROFILE: &str = "concord-mimi-06";
 
-/// Requirement IDs of draft-ietf-mimi-protocol this model enforces (catalog
-/// `spec/catalog/mimi-protocol.toml`).
+/// Requirement IDs of draft-ietf-mimi-protocol-06 this model enforces (catalog
+/// `spec/catalog/mimi-protocol.toml`, profile `concord-mimi-06`).
 pub mod requirement {
-    /// Update Room State: a handshake message of another epoch is answered `wrongEpoch`.
-    pub const WRONG_EPOCH: &str = "MIMI-PROTOCOL-4.3-1";
-    /// Submit a Message: an application message of an older epoch is `epochTooOld`.
-    pub const EPOCH_TOO_OLD: &str = "MIMI-PROTOCOL-4.4-1";
-    /// Fanout: an accepted message reaches every provider with active participants.
-    pub const FANOUT: &str = "MIMI-PROTOCOL-4.5-1";
-    /// Participant List: no client of a user who is not a participant.
-    pub const PARTICIPANTS: &str = "MIMI-PROTOCOL-7.4-1";
-    /// A removed participant sends and receives no further application messages.
-    pub const REMOVED: &str = "MIMI-PROTOCOL-4.3-2";
-    /// Claim key material across providers (Fetch Key Material).
-    pub const KEY_MATERIAL: &str = "MIMI-PROTOCOL-4.2-1";
+    /// 5.3: a handshake message of another epoch is answered `wrongEpoch`; the first
+    /// valid commit of an epoch wins (5.3-14).
+    pub const WRONG_EPOCH: &str = "MIMI-PROTOCOL-5.3-11";
+    pub const ONE_COMMIT_PER_EPOCH: &str = "MIMI-PROTOCOL-5.3-14";
+    /// 5.4: an application message of an older epoch is answered `epochTooOld`.
+    pub const EPOCH_TOO_OLD: &str = "MIMI-PROTOCOL-5.4-6";
+    /// 5.5: an accepted message reaches every provider with active participants.
+    pub const FANOUT: &str = "MIMI-PROTOCOL-5.5-1";
+    /// 5.5: a success answer commits the hub to distribute the message eventually.
+    pub const EVENTUALLY_DISTRIBUTED: &str = "MIMI-PROTOCOL-5.5-7";
+    /// 5.5: duplicates are processed once.
+    pub const DUPLICATES_ONCE: &str = "MIMI-PROTOCOL-5.5-15";
+    /// 5.3: no member client of a user absent from the participant list.
+    pub const PARTICIPANTS: &str = "MIMI-PROTOCOL-5.3-17";
+    /// 5.3: a removed participant's clients neither send nor receive application messages.
+    pub const REMOVED: &str = "MIMI-PROTOCOL-5.3-4";
+    /// 5.2: key material handed out once is never handed out again.
+    pub const KEY_MATERIAL_ONCE: &str = "MIMI-PROTOCOL-5.2-12";
+    /// 5.3: a repeated request is answered as the first and not distributed again.
+    pub const IDEMPOTENT: &str = "MIMI-PROTOCOL-5.3-18";
 }
 
 /// A change to the room's participant list, committed with the MLS operation it goes with.
