@@ -22,7 +22,7 @@ use crate::{
 
 /// A proposal the interface described by value, resolved against a group's roster.
 pub(crate) enum Described {
-    Add(MlsMessage),
+    Add(Box<MlsMessage>),
     Remove(u32),
     ExternalPsk(ExternalPskId),
     ResumptionPsk(u64),
@@ -69,7 +69,7 @@ pub(crate) fn describe(
     description: &ProposalDescription,
 ) -> Result<Described, ClientError> {
     Ok(match description.proposal_type.as_slice() {
-        b"add" => Described::Add(decode_message(method, &description.key_package)?),
+        b"add" => Described::Add(Box::new(decode_message(method, &description.key_package)?)),
         b"remove" => Described::Remove(leaf_of(method, roster, &description.removed_id)?),
         b"externalPSK" => Described::ExternalPsk(ExternalPskId::new(description.psk_id.clone())),
         b"resumptionPSK" => Described::ResumptionPsk(description.epoch_id),
@@ -98,7 +98,7 @@ pub(crate) fn into_commit<'a>(
     version: ProtocolVersion,
 ) -> Result<CommitBuilder<'a, MlsConfig>, ClientError> {
     let built = match described {
-        Described::Add(key_package) => builder.add_member(key_package),
+        Described::Add(key_package) => builder.add_member(*key_package),
         Described::Remove(leaf) => builder.remove_member(leaf),
         Described::ExternalPsk(psk_id) => builder.add_external_psk(psk_id),
         Described::ResumptionPsk(epoch) => builder.add_resumption_psk(epoch),
@@ -190,16 +190,17 @@ impl MlsRsClient {
         let rules = Rules::default();
         let client = self.client(M, &request.identity, suite, &rules)?;
         let signer = self.signer(M, &request.identity, suite)?;
-        let (proposal, init_priv, encryption_priv) = self.key_package_secrets(M, || {
-            client.external_add_proposal(
-                &group_info,
-                None,
-                Vec::new(),
-                ExtensionList::new(),
-                ExtensionList::new(),
-                None,
-            )
-        })?;
+        let (proposal, init_priv, encryption_priv) =
+            self.key_package_secrets(M, &request.identity, || {
+                client.external_add_proposal(
+                    &group_info,
+                    None,
+                    Vec::new(),
+                    ExtensionList::new(),
+                    ExtensionList::new(),
+                    None,
+                )
+            })?;
         let proposal = encode(M, &proposal)?;
         let transaction_id = self.fresh_id();
         self.transactions
@@ -286,7 +287,7 @@ impl MlsRsClient {
         // request's signer_index is the same position when the group lists each signer once.
         let version = observed.group_context().version();
         let message = match describe(M, observed.roster(), description)? {
-            Described::Add(key_package) => observed.propose_add(key_package, Vec::new()),
+            Described::Add(key_package) => observed.propose_add(*key_package, Vec::new()),
             Described::Remove(leaf) => observed.propose_remove(leaf, Vec::new()),
             Described::ExternalPsk(psk_id) => observed.propose_external_psk(psk_id, Vec::new()),
             Described::ResumptionPsk(epoch) => observed.propose_resumption_psk(epoch, Vec::new()),

@@ -7,8 +7,8 @@
 //! MLSClient request ──> MlsRsClient { members by state_id, key packages by transaction_id,
 //!                                      reinits by reinit_id, external signers by signer_id }
 //!                          │  one mls_rs::Client per member state (its own Rules and
-//!                          │  group state storage), sharing this instance's key package
-//!                          │  store, PSK store and signing keys
+//!                          │  group state storage), sharing its identity's key package
+//!                          │  store and signing keys, and this instance's PSK store
 //!                          └──> mls_rs::Group / ReinitClient / ExternalClient
 //! ```
 //!
@@ -31,9 +31,12 @@
 //! # State
 //!
 //! All state lives in the instance (no globals): many clients in one process do not share
-//! key packages, PSKs, signing keys or groups. Within one instance a signing key is kept per
-//! (identity, cipher suite), as a real client keeps its long-term key: a member that joins a
-//! branch or a reinitialized group signs with the key its old group knows.
+//! key packages, PSKs, signing keys or groups. Within one instance (the runner gives every
+//! actor assigned to this client the same instance) each identity has its own key package
+//! store, and a signing key is kept per (identity, cipher suite), as a real client keeps its
+//! long-term key: a member that joins a branch or a reinitialized group signs with the key
+//! its old group knows. Prior epochs stay in memory for the life of a member state
+//! (resumption PSKs and late application messages from any earlier epoch).
 
 #![forbid(unsafe_code)]
 
@@ -241,7 +244,10 @@ pub(crate) struct Signer {
 pub struct MlsRsClient {
     next_id: u32,
     crypto: RustCryptoProvider,
-    key_packages: InMemoryKeyPackageStorage,
+    /// Key packages' private keys, one store per identity: mls-rs joins with the first key
+    /// package of its store that a Welcome names, so actors sharing this instance must not
+    /// share a store.
+    key_packages: BTreeMap<Vec<u8>, InMemoryKeyPackageStorage>,
     psks: InMemoryPreSharedKeyStorage,
     /// Long-term signing keys by (identity, cipher suite).
     signers: BTreeMap<(Vec<u8>, u16), Signer>,
@@ -269,7 +275,7 @@ impl MlsRsClient {
         MlsRsClient {
             next_id: 1,
             crypto: RustCryptoProvider::new(),
-            key_packages: InMemoryKeyPackageStorage::new(),
+            key_packages: BTreeMap::new(),
             psks: InMemoryPreSharedKeyStorage::default(),
             signers: BTreeMap::new(),
             members: BTreeMap::new(),
@@ -338,8 +344,16 @@ impl MlsRsClient {
         Ok(signer)
     }
 
+    /// The key package store of `identity`.
+    pub(crate) fn key_package_store(&mut self, identity: &[u8]) -> InMemoryKeyPackageStorage {
+        self.key_packages
+            .entry(identity.to_vec())
+            .or_default()
+            .clone()
+    }
+
     /// An mls-rs client for `identity` in `suite`, with its own rules and group state
-    /// storage, sharing this instance's key packages and PSKs.
+    /// storage, sharing the identity's key package store and this instance's PSKs.
     pub(crate) fn client(
         &mut self,
         method: &'static str,
@@ -349,7 +363,7 @@ impl MlsRsClient {
     ) -> Result<Client<MlsConfig>, ClientError> {
         let signer = self.signer(method, identity, suite)?;
         Ok(Client::builder()
-            .key_package_repo(self.key_packages.clone())
+            .key_package_repo(self.key_package_store(identity))
             .psk_store(self.psks.clone())
             .group_state_storage(InMemoryGroupStateStorage::new())
             .mls_rules(rules.clone())
@@ -361,19 +375,16 @@ impl MlsRsClient {
 
     /// Makes a key package with `make` and returns it with the private keys it stored.
     pub(crate) fn key_package_secrets(
-        &self,
+        &mut self,
         method: &'static str,
+        identity: &[u8],
         make: impl FnOnce() -> Result<MlsMessage, MlsError>,
     ) -> Result<(MlsMessage, Vec<u8>, Vec<u8>), ClientError> {
-        let before: BTreeSet<Vec<u8>> = self
-            .key_packages
-            .key_packages()
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
+        let store = self.key_package_store(identity);
+        let before: BTreeSet<Vec<u8>> =
+            store.key_packages().into_iter().map(|(id, _)| id).collect();
         let message = make().map_err(|e| refused(method, e))?;
-        let mut fresh = self
-            .key_packages
+        let mut fresh = store
             .key_packages()
             .into_iter()
             .filter(|(id, _)| !before.contains(id));
@@ -407,6 +418,23 @@ impl MlsRsClient {
             builder = external::into_commit(method, builder, proposal, version)?;
         }
         let output = builder.build().map_err(|e| refused(method, e))?;
+        if !output.unused_proposals.is_empty() {
+            // RFC 9420 section 12.2: a committer leaves invalid proposals out. The interface
+            // asked for these ones, so a commit without them is not the one requested.
+            let left_out: Vec<String> = output
+                .unused_proposals
+                .iter()
+                .map(|info| format!("{:?}", info.proposal.proposal_type()))
+                .collect();
+            member.group.clear_pending_commit();
+            return Err(refused(
+                method,
+                format!(
+                    "mls-rs left proposals handed by reference out of the commit as invalid: {}",
+                    left_out.join(", ")
+                ),
+            ));
+        }
         let welcome = match output.welcome_messages.first() {
             Some(welcome) => encode(method, welcome)?,
             None => Vec::new(),
@@ -524,9 +552,14 @@ impl ClientUnderTest for MlsRsClient {
         let rules = Rules::default();
         let client = self.client(M, &request.identity, suite, &rules)?;
         let signer = self.signer(M, &request.identity, suite)?;
-        let (message, init_priv, encryption_priv) = self.key_package_secrets(M, || {
-            client.generate_key_package_message(ExtensionList::new(), ExtensionList::new(), None)
-        })?;
+        let (message, init_priv, encryption_priv) =
+            self.key_package_secrets(M, &request.identity, || {
+                client.generate_key_package_message(
+                    ExtensionList::new(),
+                    ExtensionList::new(),
+                    None,
+                )
+            })?;
         let key_package = encode(M, &message)?;
         let transaction_id = self.fresh_id();
         self.transactions

@@ -163,8 +163,8 @@ impl MlsRsClient {
         const M: &str = "HandleBranch";
         let welcome = decode_message(M, &request.welcome)?;
         let tree = decode_tree(M, &request.ratchet_tree)?;
-        // The key package's private keys are in this instance's shared key package store,
-        // which the old group's configuration reads.
+        // The key package's private keys are in the identity's key package store, which the
+        // old group's configuration reads.
         self.transactions
             .remove(&request.transaction_id)
             .ok_or_else(|| {

@@ -427,3 +427,132 @@ fn refusals_and_unsupported_calls() {
         "{answer:?}"
     );
 }
+
+/// Several actors in one instance (as the runner shares one client per implementation), an
+/// external sender removing one of them.
+#[test]
+fn external_sender_removes_a_member_of_a_shared_instance() {
+    let suite = 1;
+    let mut shared = MlsRsClient::new(1);
+    let mut ds_client = MlsRsClient::new(2);
+    let create = |client: &mut MlsRsClient| {
+        client
+            .create_group(CreateGroupRequest {
+                group_id: b"group".to_vec(),
+                cipher_suite: suite,
+                encrypt_handshake: false,
+                identity: b"alice".to_vec(),
+            })
+            .unwrap()
+            .state_id
+    };
+    let alice = create(&mut shared);
+    let key_package = |client: &mut MlsRsClient, name: &str| {
+        client
+            .create_key_package(CreateKeyPackageRequest {
+                cipher_suite: suite,
+                identity: name.as_bytes().to_vec(),
+            })
+            .unwrap()
+    };
+    let bob_kp = key_package(&mut shared, "bob");
+    let charlie_kp = key_package(&mut shared, "charlie");
+    let committed = shared
+        .commit(CommitRequest {
+            state_id: alice,
+            by_value: vec![add(bob_kp.key_package), add(charlie_kp.key_package)],
+            ..Default::default()
+        })
+        .unwrap();
+    shared
+        .handle_pending_commit(HandlePendingCommitRequest { state_id: alice })
+        .unwrap();
+    let join = |client: &mut MlsRsClient, transaction_id: u32| {
+        client
+            .join_group(JoinGroupRequest {
+                transaction_id,
+                welcome: committed.welcome.clone(),
+                ..Default::default()
+            })
+            .unwrap()
+            .state_id
+    };
+    let bob = join(&mut shared, bob_kp.transaction_id);
+    let charlie = join(&mut shared, charlie_kp.transaction_id);
+
+    let ds = ds_client
+        .create_external_signer(CreateExternalSignerRequest {
+            cipher_suite: suite,
+            identity: b"ds".to_vec(),
+        })
+        .unwrap();
+    let proposal = shared
+        .add_external_signer(AddExternalSignerRequest {
+            state_id: alice,
+            external_sender: ds.external_sender,
+        })
+        .unwrap()
+        .proposal;
+    let committed = shared
+        .commit(CommitRequest {
+            state_id: alice,
+            by_reference: vec![proposal.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+    let epoch = shared
+        .handle_pending_commit(HandlePendingCommitRequest { state_id: alice })
+        .unwrap()
+        .epoch_authenticator;
+    for member in [bob, charlie] {
+        let handled = shared
+            .handle_commit(HandleCommitRequest {
+                state_id: member,
+                proposal: vec![proposal.clone()],
+                commit: committed.commit.clone(),
+            })
+            .unwrap();
+        assert_eq!(handled.epoch_authenticator, epoch);
+    }
+
+    let info = shared
+        .group_info(GroupInfoRequest {
+            state_id: alice,
+            external_tree: true,
+        })
+        .unwrap();
+    let removal = ds_client
+        .external_signer_proposal(ExternalSignerProposalRequest {
+            signer_id: ds.signer_id,
+            signer_index: 0,
+            group_info: info.group_info,
+            ratchet_tree: info.ratchet_tree,
+            description: Some(ProposalDescription {
+                proposal_type: b"remove".to_vec(),
+                removed_id: b"bob".to_vec(),
+                ..Default::default()
+            }),
+        })
+        .unwrap()
+        .proposal;
+    let committed = shared
+        .commit(CommitRequest {
+            state_id: alice,
+            by_reference: vec![removal.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+    let new_epoch = shared
+        .handle_pending_commit(HandlePendingCommitRequest { state_id: alice })
+        .unwrap()
+        .epoch_authenticator;
+    assert_ne!(new_epoch, epoch);
+    let handled = shared
+        .handle_commit(HandleCommitRequest {
+            state_id: charlie,
+            proposal: vec![removal],
+            commit: committed.commit,
+        })
+        .unwrap();
+    assert_eq!(handled.epoch_authenticator, new_epoch);
+}
