@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: VectorsCommand,
     },
+    /// The requirement catalog: check citations and coverage, list, show.
+    Catalog {
+        #[command(subcommand)]
+        command: concord_harness::catalog::CatalogCommand,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -135,6 +140,7 @@ enum VectorsCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::Catalog { command } => concord_harness::catalog::run(command),
         Command::Vectors {
             command: VectorsCommand::Verify { dir, only, json },
         } => verify(dir, only, json),

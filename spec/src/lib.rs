@@ -170,6 +170,45 @@ pub struct Document {
     pub requirements: Vec<Requirement>,
 }
 
+/// RFC 9420's top-level sections and their titles (no requirement carries these: entries
+/// name the subsection they sit in).
+pub const RFC9420_SECTIONS: [(&str, &str); 17] = [
+    ("1", "Introduction"),
+    ("2", "Terminology"),
+    ("3", "Protocol Overview"),
+    ("4", "Ratchet Tree Concepts"),
+    ("5", "Cryptographic Objects"),
+    ("6", "Message Framing"),
+    ("7", "Ratchet Tree Operations"),
+    ("8", "Key Schedule"),
+    ("9", "Secret Tree"),
+    ("10", "Key Packages"),
+    ("11", "Group Creation"),
+    ("12", "Group Evolution"),
+    ("13", "Extensibility"),
+    ("14", "Sequencing of State Changes"),
+    ("15", "Application Messages"),
+    ("16", "Security Considerations"),
+    ("17", "IANA Considerations"),
+];
+
+impl Document {
+    /// The title of a top-level section: for RFC 9420 from [`RFC9420_SECTIONS`], for a
+    /// draft the title of an entry that sits at that level, if any.
+    pub fn top_section_title(&self, top: &str) -> Option<&str> {
+        if self.name == load::RFC9420_DOCUMENT {
+            return RFC9420_SECTIONS
+                .iter()
+                .find(|(number, _)| *number == top)
+                .map(|(_, title)| *title);
+        }
+        self.requirements
+            .iter()
+            .find(|r| r.section == top)
+            .map(|r| r.title.as_str())
+    }
+}
+
 /// Every requirement of every compiled-in document, with an index by ID.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Catalog {

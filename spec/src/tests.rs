@@ -63,6 +63,18 @@ fn every_compiled_file_loads() {
         );
     }
     assert_eq!(catalog.documents()[0].name, "RFC9420");
+    let rfc = &catalog.documents()[0];
+    assert_eq!(rfc.top_section_title("12"), Some("Group Evolution"));
+    assert_eq!(rfc.top_section_title("18"), None);
+    // Where an entry sits at a top-level section, its title is the table's.
+    for r in rfc.requirements.iter().filter(|r| !r.section.contains('.')) {
+        assert_eq!(
+            rfc.top_section_title(&r.section),
+            Some(r.title.as_str()),
+            "{}",
+            r.id
+        );
+    }
     assert_eq!(catalog.rfc9420().len(), RFC9420.len());
     assert_eq!(
         catalog.len(),

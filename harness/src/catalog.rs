@@ -1,0 +1,694 @@
+//! Traceability: every check Concord has, the requirement IDs it cites, and what that covers.
+//!
+//! ```text
+//! REGISTRY: [vector_families, ...] ──> checks() ──> Vec<CheckCitation { check, source, requirements }>
+//!                                                        │
+//!                concord_spec::catalog() ────────────────┼──> unknown_citations(): IDs the catalog lacks
+//!                                                        └──> coverage(): per level, per section, uncovered
+//! ```
+//!
+//! # Registering a subsystem
+//!
+//! A subsystem that checks something (a vector family, an interop check, a negative vector
+//! set, a scenario, a property test) writes one function returning its [`CheckCitation`]s and
+//! adds that function to [`REGISTRY`]; nothing else changes. `concord catalog check` then
+//! refuses an ID the catalog lacks (naming the check), and the coverage numbers and the
+//! report's coverage by section include the new checks.
+//!
+//! # Commands
+//!
+//! `concord catalog check [--uncovered] [--json]`, `concord catalog list [--section S] [--json]`,
+//! `concord catalog show ID`: see [`CatalogCommand`].
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use concord_spec::{Catalog, Document, Level, Requirement};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::exit;
+use crate::vectors::FAMILIES;
+
+/// One check and the requirements it exercises.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckCitation {
+    /// The check's name as reports show it, e.g. `vectors/tree-math`.
+    pub check: String,
+    /// Where the citation is written down (a path in the workspace).
+    pub source: &'static str,
+    /// Requirement IDs, as cited.
+    pub requirements: Vec<String>,
+}
+
+/// Every subsystem's citation list. Add one function here to register a subsystem.
+pub static REGISTRY: &[fn() -> Vec<CheckCitation>] = &[vector_families];
+
+/// Every check of every registered subsystem.
+pub fn checks() -> Vec<CheckCitation> {
+    REGISTRY.iter().flat_map(|subsystem| subsystem()).collect()
+}
+
+/// The official vector families (`concord vectors verify`), one check per family.
+fn vector_families() -> Vec<CheckCitation> {
+    FAMILIES
+        .iter()
+        .map(|family| CheckCitation {
+            check: format!("vectors/{}", family.name),
+            source: "harness/src/vectors/mod.rs",
+            requirements: family
+                .requirements
+                .iter()
+                .map(|id| id.to_string())
+                .collect(),
+        })
+        .collect()
+}
+
+/// A cited ID that the catalog does not have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownCitation {
+    pub check: String,
+    pub source: &'static str,
+    pub id: String,
+}
+
+/// Every cited ID the catalog lacks, in check order.
+pub fn unknown_citations(catalog: &Catalog, checks: &[CheckCitation]) -> Vec<UnknownCitation> {
+    checks
+        .iter()
+        .flat_map(|check| {
+            check
+                .requirements
+                .iter()
+                .filter(|id| catalog.get(id).is_none())
+                .map(|id| UnknownCitation {
+                    check: check.check.clone(),
+                    source: check.source,
+                    id: id.clone(),
+                })
+        })
+        .collect()
+}
+
+/// Covered out of total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub covered: usize,
+    pub total: usize,
+}
+
+impl Tally {
+    fn add(&mut self, covered: bool) {
+        self.total += 1;
+        self.covered += usize::from(covered);
+    }
+
+    /// Percentage with one decimal; 0 of 0 is 0.0.
+    pub fn percent(self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            (self.covered * 1000 / self.total) as f64 / 10.0
+        }
+    }
+}
+
+/// One top-level section's numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SectionCoverage {
+    /// Top-level section number, e.g. `12`.
+    pub section: String,
+    /// Its title (empty when the catalog does not know it).
+    pub title: String,
+    /// All requirements of the section.
+    pub all: Tally,
+    /// Its MUST and MUST NOT requirements.
+    pub absolute: Tally,
+}
+
+/// How much of one document the registered checks cover.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coverage {
+    pub document: String,
+    pub profile: Option<String>,
+    pub all: Tally,
+    /// MUST and MUST NOT together: the headline number.
+    pub absolute: Tally,
+    /// Per level, in `Level::ALL` order (levels without requirements left out).
+    pub by_level: Vec<(String, Tally)>,
+    /// Per top-level section, in section order.
+    pub by_section: Vec<SectionCoverage>,
+    /// IDs no check cites, in catalog order.
+    pub uncovered: Vec<String>,
+    /// For each covered ID, the checks citing it.
+    #[serde(skip)]
+    pub cited_by: BTreeMap<String, Vec<String>>,
+}
+
+/// Coverage of `document` by `checks`: a requirement is covered when at least one check
+/// cites its ID.
+pub fn coverage(document: &Document, checks: &[CheckCitation]) -> Coverage {
+    let mut cited_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for check in checks {
+        for id in &check.requirements {
+            let citing = cited_by.entry(id.clone()).or_default();
+            if !citing.contains(&check.check) {
+                citing.push(check.check.clone());
+            }
+        }
+    }
+    let mut all = Tally::default();
+    let mut absolute = Tally::default();
+    let mut levels: BTreeMap<Level, Tally> = BTreeMap::new();
+    let mut sections: Vec<SectionCoverage> = Vec::new();
+    let mut uncovered = Vec::new();
+    for requirement in &document.requirements {
+        let covered = cited_by.contains_key(&requirement.id);
+        all.add(covered);
+        levels.entry(requirement.level).or_default().add(covered);
+        if requirement.level.is_absolute() {
+            absolute.add(covered);
+        }
+        let top = requirement.top_section();
+        let slot = match sections.iter().position(|s| s.section == top) {
+            Some(slot) => slot,
+            None => {
+                sections.push(SectionCoverage {
+                    section: top.to_owned(),
+                    title: document
+                        .top_section_title(top)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    all: Tally::default(),
+                    absolute: Tally::default(),
+                });
+                sections.len() - 1
+            }
+        };
+        sections[slot].all.add(covered);
+        if requirement.level.is_absolute() {
+            sections[slot].absolute.add(covered);
+        }
+        if !covered {
+            uncovered.push(requirement.id.clone());
+        }
+    }
+    sections.sort_by(|a, b| section_key(&a.section).cmp(&section_key(&b.section)));
+    cited_by.retain(|id, _| document.requirements.iter().any(|r| &r.id == id));
+    Coverage {
+        document: document.name.clone(),
+        profile: document.profile.clone(),
+        all,
+        absolute,
+        by_level: levels
+            .into_iter()
+            .map(|(level, tally)| (level.as_str().to_owned(), tally))
+            .collect(),
+        by_section: sections,
+        uncovered,
+        cited_by,
+    }
+}
+
+/// Numeric order of dotted sections (`2` before `10`; an appendix letter after numbers).
+fn section_key(section: &str) -> Vec<(u8, u64)> {
+    section
+        .split('.')
+        .map(|part| match part.parse::<u64>() {
+            Ok(n) => (0, n),
+            Err(_) => (1, part.bytes().next().map(u64::from).unwrap_or(0)),
+        })
+        .collect()
+}
+
+/// `concord catalog ...`
+#[derive(clap::Subcommand, Debug)]
+pub enum CatalogCommand {
+    /// Check that every ID a check cites is in the catalog (exit 1 otherwise), and print
+    /// the coverage: total, per level, MUST/MUST NOT covered, per top-level section.
+    Check {
+        /// Also list every requirement no check cites.
+        #[arg(long)]
+        uncovered: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List requirements, optionally of one section and its subsections.
+    List {
+        /// Only this section and its subsections, e.g. 12.4.
+        #[arg(long)]
+        section: Option<String>,
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one requirement and the checks that cite it.
+    Show {
+        /// The requirement ID, e.g. RFC9420-12.4.2-1.
+        id: String,
+    },
+}
+
+/// Runs a `concord catalog` command against the compiled-in catalog and the registry;
+/// returns the exit code (2 if the catalog itself does not load).
+pub fn run(command: CatalogCommand) -> u8 {
+    let catalog = match concord_spec::catalog() {
+        Ok(catalog) => catalog,
+        Err(error) => {
+            eprintln!("error: the requirement catalog does not load: {error}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let checks = checks();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut err = io::stderr();
+    let result = match command {
+        CatalogCommand::Check { uncovered, json } => {
+            check(catalog, &checks, uncovered, json, &mut out, &mut err)
+        }
+        CatalogCommand::List { section, json } => {
+            list(catalog, section.as_deref(), json, &mut out).map(|()| exit::OK)
+        }
+        CatalogCommand::Show { id } => show(catalog, &checks, &id, &mut out, &mut err),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => exit::OK,
+        Err(error) => {
+            eprintln!("error: cannot write the output: {error}");
+            exit::BAD_INPUT
+        }
+    }
+}
+
+/// `concord catalog check`: unknown citations are named on `err` and give exit 1; the
+/// coverage of every document goes to `out`.
+pub fn check(
+    catalog: &Catalog,
+    checks: &[CheckCitation],
+    show_uncovered: bool,
+    as_json: bool,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> io::Result<u8> {
+    let unknown = unknown_citations(catalog, checks);
+    for citation in &unknown {
+        writeln!(
+            err,
+            "error: check {} ({}) cites {}, which the catalog does not have",
+            citation.check, citation.source, citation.id
+        )?;
+    }
+    let coverages: Vec<Coverage> = catalog
+        .documents()
+        .iter()
+        .map(|document| coverage(document, checks))
+        .collect();
+    if as_json {
+        let documents: Vec<serde_json::Value> = coverages
+            .iter()
+            .map(|c| {
+                let mut value = json!(c);
+                if !show_uncovered && let Some(object) = value.as_object_mut() {
+                    object.remove("uncovered");
+                }
+                value
+            })
+            .collect();
+        let value = json!({
+            "checks": checks.len(),
+            "unknown_citations": unknown,
+            "documents": documents,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+    } else {
+        writeln!(out, "checks registered: {}", checks.len())?;
+        for c in &coverages {
+            write_coverage(c, catalog, show_uncovered, out)?;
+        }
+    }
+    Ok(if unknown.is_empty() {
+        exit::OK
+    } else {
+        exit::UNEXPECTED
+    })
+}
+
+fn write_coverage(
+    c: &Coverage,
+    catalog: &Catalog,
+    show_uncovered: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    writeln!(out)?;
+    match &c.profile {
+        Some(profile) => writeln!(out, "{} (profile {profile})", c.document)?,
+        None => writeln!(out, "{}", c.document)?,
+    }
+    writeln!(
+        out,
+        "  requirements: {} ({} covered by at least one check)",
+        c.all.total, c.all.covered
+    )?;
+    let levels: Vec<String> = c
+        .by_level
+        .iter()
+        .map(|(level, t)| format!("{level} {}", t.total))
+        .collect();
+    writeln!(out, "  per level: {}", levels.join(", "))?;
+    writeln!(
+        out,
+        "  MUST/MUST NOT covered: {}/{} ({:.1}%)",
+        c.absolute.covered,
+        c.absolute.total,
+        c.absolute.percent()
+    )?;
+    writeln!(
+        out,
+        "  per section (covered/total, MUST/MUST NOT covered/total):"
+    )?;
+    for s in &c.by_section {
+        writeln!(
+            out,
+            "    {:>4} {:<40} {:>3}/{:<3}  {:>3}/{:<3}",
+            s.section, s.title, s.all.covered, s.all.total, s.absolute.covered, s.absolute.total
+        )?;
+    }
+    if show_uncovered {
+        writeln!(out, "  uncovered ({}):", c.uncovered.len())?;
+        for id in &c.uncovered {
+            if let Some(r) = catalog.get(id) {
+                writeln!(
+                    out,
+                    "    {:<22} {:<10} {}",
+                    r.id,
+                    r.level.as_str(),
+                    r.summary
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `concord catalog list`.
+pub fn list(
+    catalog: &Catalog,
+    section: Option<&str>,
+    as_json: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let selected: Vec<&Requirement> = catalog
+        .requirements()
+        .filter(|r| section.is_none_or(|s| r.is_in_section(s)))
+        .collect();
+    if as_json {
+        let value: Vec<serde_json::Value> = selected.iter().map(|r| requirement_json(r)).collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        return Ok(());
+    }
+    for r in selected {
+        writeln!(
+            out,
+            "{:<24} {:<10} {:<16} {}",
+            r.id,
+            r.level.as_str(),
+            r.binds.as_str(),
+            r.summary
+        )?;
+    }
+    Ok(())
+}
+
+fn requirement_json(r: &Requirement) -> serde_json::Value {
+    json!({
+        "id": r.id,
+        "section": r.section,
+        "title": r.title,
+        "level": r.level.as_str(),
+        "binds": r.binds.as_str(),
+        "summary": r.summary,
+    })
+}
+
+/// `concord catalog show ID`: exit 2 for an ID the catalog lacks.
+pub fn show(
+    catalog: &Catalog,
+    checks: &[CheckCitation],
+    id: &str,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> io::Result<u8> {
+    let Some(r) = catalog.get(id) else {
+        writeln!(err, "error: no requirement {id:?} in the catalog")?;
+        return Ok(exit::BAD_INPUT);
+    };
+    writeln!(out, "{}", r.id)?;
+    writeln!(out, "  section: {} {}", r.section, r.title)?;
+    writeln!(out, "  level:   {}", r.level.as_str())?;
+    writeln!(out, "  binds:   {}", r.binds.as_str())?;
+    writeln!(out, "  summary: {}", r.summary)?;
+    let citing: Vec<&CheckCitation> = checks
+        .iter()
+        .filter(|c| c.requirements.iter().any(|cited| cited == id))
+        .collect();
+    if citing.is_empty() {
+        writeln!(out, "  checks:  none (uncovered)")?;
+    } else {
+        writeln!(out, "  checks:")?;
+        for c in citing {
+            writeln!(out, "    {} ({})", c.check, c.source)?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, section: &str, level: &str) -> String {
+        format!(
+            "[[requirement]]\nid = \"{id}\"\nsection = \"{section}\"\ntitle = \"T{section}\"\n\
+             level = \"{level}\"\nbinds = \"client\"\nsummary = \"S {id}\"\n"
+        )
+    }
+
+    /// Five requirements in sections 7 and 8: three MUST/MUST NOT, a SHOULD, a MAY.
+    fn fixture() -> Catalog {
+        let s07 = [
+            entry("RFC9420-7-1", "7", "MUST"),
+            entry("RFC9420-7.3-1", "7.3", "MUST NOT"),
+            entry("RFC9420-7.3-2", "7.3", "SHOULD"),
+        ]
+        .concat();
+        let s08 = [
+            entry("RFC9420-8.2-1", "8.2", "MUST"),
+            entry("RFC9420-8.2-2", "8.2", "MAY"),
+        ]
+        .concat();
+        Catalog::from_files(&[("rfc9420/s07.toml", &s07), ("rfc9420/s08.toml", &s08)])
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn citation(check: &str, ids: &[&str]) -> CheckCitation {
+        CheckCitation {
+            check: check.to_owned(),
+            source: "fixture",
+            requirements: ids.iter().map(|id| id.to_string()).collect(),
+        }
+    }
+
+    fn run_check(
+        catalog: &Catalog,
+        checks: &[CheckCitation],
+        flags: (bool, bool),
+    ) -> (u8, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = check(catalog, checks, flags.0, flags.1, &mut out, &mut err)
+            .unwrap_or_else(|e| panic!("{e}"));
+        (
+            code,
+            String::from_utf8_lossy(&out).into_owned(),
+            String::from_utf8_lossy(&err).into_owned(),
+        )
+    }
+
+    #[test]
+    fn coverage_counts_levels_and_sections() {
+        let catalog = fixture();
+        let checks = [
+            citation("a", &["RFC9420-7-1", "RFC9420-7.3-2"]),
+            citation("b", &["RFC9420-7-1", "RFC9420-8.2-2"]),
+        ];
+        let c = coverage(&catalog.documents()[0], &checks);
+        assert_eq!(
+            c.all,
+            Tally {
+                covered: 3,
+                total: 5
+            }
+        );
+        assert_eq!(
+            c.absolute,
+            Tally {
+                covered: 1,
+                total: 3
+            }
+        );
+        assert_eq!(c.absolute.percent(), 33.3);
+        assert_eq!(
+            c.by_level,
+            vec![
+                (
+                    "MUST".to_owned(),
+                    Tally {
+                        covered: 1,
+                        total: 2
+                    }
+                ),
+                (
+                    "MUST NOT".to_owned(),
+                    Tally {
+                        covered: 0,
+                        total: 1
+                    }
+                ),
+                (
+                    "SHOULD".to_owned(),
+                    Tally {
+                        covered: 1,
+                        total: 1
+                    }
+                ),
+                (
+                    "MAY".to_owned(),
+                    Tally {
+                        covered: 1,
+                        total: 1
+                    }
+                ),
+            ]
+        );
+        let sections: Vec<(&str, &str, Tally, Tally)> = c
+            .by_section
+            .iter()
+            .map(|s| (s.section.as_str(), s.title.as_str(), s.all, s.absolute))
+            .collect();
+        assert_eq!(
+            sections,
+            vec![
+                (
+                    "7",
+                    "Ratchet Tree Operations",
+                    Tally {
+                        covered: 2,
+                        total: 3
+                    },
+                    Tally {
+                        covered: 1,
+                        total: 2
+                    }
+                ),
+                (
+                    "8",
+                    "Key Schedule",
+                    Tally {
+                        covered: 1,
+                        total: 2
+                    },
+                    Tally {
+                        covered: 0,
+                        total: 1
+                    }
+                ),
+            ]
+        );
+        assert_eq!(c.uncovered, vec!["RFC9420-7.3-1", "RFC9420-8.2-1"]);
+        assert_eq!(c.cited_by["RFC9420-7-1"], vec!["a", "b"]);
+
+        let (code, out, err) = run_check(&catalog, &checks, (true, false));
+        assert_eq!(code, exit::OK, "{err}");
+        assert!(out.contains("requirements: 5 (3 covered"), "{out}");
+        assert!(out.contains("MUST/MUST NOT covered: 1/3 (33.3%)"), "{out}");
+        assert!(out.contains("uncovered (2):"), "{out}");
+        assert!(out.contains("RFC9420-8.2-1"), "{out}");
+    }
+
+    #[test]
+    fn an_unknown_citation_fails_the_check_and_names_the_check() {
+        let catalog = fixture();
+        let checks = [
+            citation("vectors/good", &["RFC9420-7-1"]),
+            citation("vectors/typo", &["RFC9420-7-1", "RFC9420-7.3-9"]),
+        ];
+        assert_eq!(
+            unknown_citations(&catalog, &checks),
+            vec![UnknownCitation {
+                check: "vectors/typo".into(),
+                source: "fixture",
+                id: "RFC9420-7.3-9".into(),
+            }]
+        );
+        let (code, _, err) = run_check(&catalog, &checks, (false, false));
+        assert_eq!(code, exit::UNEXPECTED);
+        assert!(
+            err.contains("vectors/typo") && err.contains("RFC9420-7.3-9"),
+            "{err}"
+        );
+
+        let (code, out, _) = run_check(&catalog, &checks, (false, true));
+        assert_eq!(code, exit::UNEXPECTED);
+        let value: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(value["unknown_citations"][0]["id"], "RFC9420-7.3-9");
+        assert_eq!(value["documents"][0]["absolute"]["covered"], 1);
+        assert!(value["documents"][0].get("uncovered").is_none());
+    }
+
+    #[test]
+    fn every_registered_citation_is_in_the_shipped_catalog() {
+        let catalog = concord_spec::catalog().unwrap_or_else(|e| panic!("{e}"));
+        let checks = checks();
+        assert!(checks.len() >= FAMILIES.len());
+        assert!(
+            checks.iter().all(|c| !c.requirements.is_empty()),
+            "a check cites nothing"
+        );
+        let (code, out, err) = run_check(catalog, &checks, (false, false));
+        assert_eq!(code, exit::OK, "{err}");
+        assert!(out.contains("RFC9420"), "{out}");
+    }
+
+    #[test]
+    fn list_filters_by_section_and_show_refuses_unknown_ids() {
+        let catalog = fixture();
+        let mut out = Vec::new();
+        list(&catalog, Some("7.3"), false, &mut out).unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&out);
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(
+            text.lines().all(|l| l.starts_with("RFC9420-7.3-")),
+            "{text}"
+        );
+
+        let mut out = Vec::new();
+        list(&catalog, Some("8"), true, &mut out).unwrap_or_else(|e| panic!("{e}"));
+        let value: serde_json::Value =
+            serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(value.as_array().map(Vec::len), Some(2));
+        assert_eq!(value[1]["level"], "MAY");
+
+        let checks = [citation("a", &["RFC9420-7-1"])];
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = show(&catalog, &checks, "RFC9420-7-1", &mut out, &mut err)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(code, exit::OK);
+        assert!(String::from_utf8_lossy(&out).contains("    a (fixture)"));
+        let code = show(&catalog, &checks, "RFC9420-7-2", &mut out, &mut err)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(code, exit::BAD_INPUT);
+    }
+}
