@@ -243,14 +243,14 @@ fn removed_cannot_read(world: &mut World<'_>, room: &str) -> Result<Outcome, Str
     }
     let mut problems = Vec::new();
     let mut tried = 0;
-    for (client, since) in &removed {
+    for removal in &removed {
+        let (client, since) = (&removal.client, removal.since);
+        let window = |epoch: u64| epoch >= since && removal.until.is_none_or(|u| epoch < u);
         let later: Vec<(u64, Vec<u8>)> = world
             .truth
             .messages
             .iter()
-            .filter(|(_, m)| {
-                m.room == room && m.accepted && m.epoch >= *since && m.sender != *client
-            })
+            .filter(|(_, m)| m.room == room && m.accepted && window(m.epoch) && m.sender != *client)
             .map(|(id, m)| (*id, m.ciphertext.clone()))
             .collect();
         for (id, _) in &later {
@@ -265,13 +265,15 @@ fn removed_cannot_read(world: &mut World<'_>, room: &str) -> Result<Outcome, Str
                 ));
             }
         }
+        let Some(state) = removal.state else { continue };
         for (id, ciphertext) in later.into_iter().take(TRIES_PER_CLIENT) {
             tried += 1;
-            let result =
-                world.with_client(client, |actor, w| actor.try_unprotect(w, room, &ciphertext));
+            let result = world.with_client(client, |actor, w| {
+                actor.try_unprotect(w, state, &ciphertext)
+            });
             if let Some(Ok(_)) = result {
                 problems.push(format!(
-                    "{client}, removed at epoch {since}, decrypted m{id}"
+                    "{client}, removed at epoch {since}, decrypted m{id} with its old state"
                 ));
             }
         }

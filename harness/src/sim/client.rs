@@ -21,7 +21,7 @@ use concord_reference::mimi::{
 use serde_json::json;
 
 use super::scenario::Detail;
-use super::world::{Payload, SentMessage, World};
+use super::world::{Payload, Removal, SentMessage, World};
 use crate::client::proto::*;
 use crate::client::{ClientError, ClientUnderTest};
 
@@ -206,14 +206,13 @@ impl ClientActor {
             .map(|r| r.epoch)
     }
 
-    /// Unprotect on this client's (possibly stale) state, for checks.
+    /// Unprotect on one of this client's (possibly stale) states, for checks.
     pub fn try_unprotect(
         &mut self,
         world: &mut World<'_>,
-        room: &str,
+        state_id: u32,
         ciphertext: &[u8],
     ) -> Result<Vec<u8>, ClientError> {
-        let state_id = self.state_of(room).unwrap_or(0);
         let client = &mut self.client;
         world
             .call(|| {
@@ -959,7 +958,12 @@ impl ClientActor {
                 .removed
                 .entry(room.to_string())
                 .or_default()
-                .insert(self.identity.clone(), epoch);
+                .push(Removal {
+                    client: self.identity.clone(),
+                    since: epoch,
+                    until: None,
+                    state: Some(state),
+                });
             if world.detail() >= Detail::Events {
                 world.log(
                     "removed",
@@ -1117,6 +1121,11 @@ impl ClientActor {
                 r.joined = true;
                 r.removed = false;
                 r.proposals.clear();
+                for removal in world.truth.removed.entry(room.to_string()).or_default() {
+                    if removal.client == self.identity && removal.until.is_none() {
+                        removal.until = Some(epoch);
+                    }
+                }
                 self.reached_epoch(world, room, Some(answer.epoch_authenticator));
                 self.publish_key_packages(world, 1);
             }

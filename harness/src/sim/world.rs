@@ -158,6 +158,16 @@ pub struct SentMessage {
     pub accepted: bool,
 }
 
+/// A client out of a room: from epoch `since` until it rejoined at `until` (if it did),
+/// with the state it kept from before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    pub client: String,
+    pub since: u64,
+    pub until: Option<u64>,
+    pub state: Option<u32>,
+}
+
 /// What clients did, as they report it: the ground truth the assertions read.
 #[derive(Debug, Default)]
 pub struct Truth {
@@ -167,7 +177,7 @@ pub struct Truth {
     /// Message id -> the clients that decrypted it (once per delivery).
     pub received: BTreeMap<u64, Vec<String>>,
     /// Room -> client -> first epoch it is no longer a member of.
-    pub removed: BTreeMap<String, BTreeMap<String, u64>>,
+    pub removed: BTreeMap<String, Vec<Removal>>,
     /// Failures while processing deliveries: (room, text).
     pub errors: Vec<(String, String)>,
 }
