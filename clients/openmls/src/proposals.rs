@@ -102,11 +102,11 @@ impl State {
     ) -> Result<ByValue, ClientError> {
         let kind = String::from_utf8_lossy(&description.proposal_type);
         Ok(match kind.as_ref() {
-            "add" => ByValue::Add(decode_key_package(
+            "add" => ByValue::Add(Box::new(decode_key_package(
                 method,
                 &description.key_package,
                 self.provider.crypto(),
-            )?),
+            )?)),
             "remove" => ByValue::Remove(self.member_leaf(method, &description.removed_id)?),
             "externalPSK" => ByValue::Psk(self.psk_id(
                 method,
@@ -130,7 +130,7 @@ impl State {
 
 /// A proposal described by value, in the form OpenMLS's commit builder takes it.
 enum ByValue {
-    Add(KeyPackage),
+    Add(Box<KeyPackage>),
     Remove(LeafNodeIndex),
     Psk(PreSharedKeyId),
     GroupContextExtensions(Extensions<GroupContext>),
@@ -254,7 +254,7 @@ impl OpenMlsClient {
             .force_self_update(request.force_path);
         for proposal in by_value {
             builder = match proposal {
-                ByValue::Add(key_package) => builder.propose_adds([key_package]),
+                ByValue::Add(key_package) => builder.propose_adds([*key_package]),
                 ByValue::Remove(leaf) => builder.propose_removals([leaf]),
                 ByValue::Psk(psk_id) => builder.add_proposal(Proposal::PreSharedKey(Box::new(
                     PreSharedKeyProposal::new(psk_id),

@@ -2,6 +2,8 @@
 //! three, built, used and changed, in every suite the provider offers and both handshake
 //! modes; and the answers for what OpenMLS does not do or cannot accept.
 
+#![allow(clippy::unwrap_used)] // test scaffolding: a failure here is a test failure
+
 use concord_client::proto::*;
 use concord_client::{ClientError, ClientUnderTest};
 use concord_openmls::OpenMlsClient;
@@ -154,7 +156,7 @@ fn group_of_three(suite: u32, encrypt_handshake: bool) -> [Member; 3] {
         vec![add(bob_kp), add(charlie_kp)],
     );
     assert!(!committed.welcome.is_empty());
-    let mut join = |client: &mut OpenMlsClient, transaction_id, identity: &str| {
+    let join = |client: &mut OpenMlsClient, transaction_id, identity: &str| {
         client
             .join_group(JoinGroupRequest {
                 transaction_id,
@@ -379,4 +381,223 @@ fn the_suites_are_exactly_the_rustcrypto_providers() {
     assert_eq!(suites, vec![1, 2, 3]);
     let name = OpenMlsClient::new(0).name(NameRequest {}).unwrap().name;
     assert_eq!(name, "openmls");
+}
+
+fn store_psk(member: &mut Member, psk_id: &[u8]) {
+    member
+        .client
+        .store_psk(StorePskRequest {
+            state_or_transaction_id: member.state,
+            psk_id: psk_id.to_vec(),
+            psk_secret: psk_id.repeat(8),
+        })
+        .unwrap();
+}
+
+fn psk_by_value(psk_id: &[u8]) -> ProposalDescription {
+    ProposalDescription {
+        proposal_type: b"externalPSK".to_vec(),
+        psk_id: psk_id.to_vec(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_psk_by_value_alone_is_committed_and_accepted() {
+    let [mut alice, mut bob, mut charlie] = group_of_three(1, true);
+    for member in [&mut alice, &mut bob, &mut charlie] {
+        store_psk(member, b"one");
+    }
+    commit(
+        &mut alice,
+        &mut [&mut bob, &mut charlie],
+        vec![],
+        vec![psk_by_value(b"one")],
+    );
+    assert_agree(&mut [&mut alice, &mut bob, &mut charlie]);
+}
+
+/// RFC9420-12.4.1-10 / RFC9420-12.1.4-5: psk_secret takes the PSKs in the order of the
+/// commit's proposals. OpenMLS 0.9 lists a commit's own (by-value) proposals after the
+/// queued ones, but loads their PSKs first, so a commit that mixes both derives a
+/// psk_secret no receiver derives. This test pins that behaviour: when it starts failing,
+/// OpenMLS has fixed it and the interop cells that mix the two pass.
+#[test]
+fn openmls_misorders_psks_when_queued_and_by_value_psks_are_mixed() {
+    let [mut alice, mut bob, _charlie] = group_of_three(1, true);
+    for member in [&mut alice, &mut bob] {
+        store_psk(member, b"queued");
+        store_psk(member, b"by value");
+    }
+    let queued = alice
+        .client
+        .external_psk_proposal(ExternalPskProposalRequest {
+            state_id: alice.state,
+            psk_id: b"queued".to_vec(),
+        })
+        .unwrap()
+        .proposal;
+    let committed = alice
+        .client
+        .commit(CommitRequest {
+            state_id: alice.state,
+            by_reference: vec![queued.clone()],
+            by_value: vec![psk_by_value(b"by value")],
+            ..Default::default()
+        })
+        .unwrap();
+    let handled = bob.client.handle_commit(HandleCommitRequest {
+        state_id: bob.state,
+        proposal: vec![queued],
+        commit: committed.commit,
+    });
+    match handled {
+        Err(ClientError::Refused { message, .. }) => {
+            assert!(message.contains("confirmation tag"), "{message}")
+        }
+        other => panic!("OpenMLS now accepts mixed PSKs ({other:?}): update the notes"),
+    }
+}
+
+#[test]
+fn an_external_sender_removes_and_a_new_member_adds_itself() {
+    let [mut alice, mut bob, mut charlie] = group_of_three(1, false);
+    let mut ds = OpenMlsClient::new(5);
+    let signer = ds
+        .create_external_signer(CreateExternalSignerRequest {
+            cipher_suite: 1,
+            identity: b"ds".to_vec(),
+        })
+        .unwrap();
+    let add_signer = alice
+        .client
+        .add_external_signer(AddExternalSignerRequest {
+            state_id: alice.state,
+            external_sender: signer.external_sender,
+        })
+        .unwrap()
+        .proposal;
+    commit(
+        &mut alice,
+        &mut [&mut bob, &mut charlie],
+        vec![add_signer],
+        vec![],
+    );
+    let info = alice
+        .client
+        .group_info(GroupInfoRequest {
+            state_id: alice.state,
+            external_tree: true,
+        })
+        .unwrap();
+    let remove = ds
+        .external_signer_proposal(ExternalSignerProposalRequest {
+            signer_id: signer.signer_id,
+            signer_index: 0,
+            group_info: info.group_info.clone(),
+            ratchet_tree: info.ratchet_tree,
+            description: Some(ProposalDescription {
+                proposal_type: b"remove".to_vec(),
+                removed_id: b"charlie".to_vec(),
+                ..Default::default()
+            }),
+        })
+        .unwrap()
+        .proposal;
+    commit(&mut alice, &mut [&mut bob], vec![remove], vec![]);
+    assert_agree(&mut [&mut alice, &mut bob]);
+    let psk = ds.external_signer_proposal(ExternalSignerProposalRequest {
+        signer_id: signer.signer_id,
+        signer_index: 0,
+        group_info: info.group_info,
+        ratchet_tree: Vec::new(),
+        description: Some(psk_by_value(b"psk")),
+    });
+    assert_eq!(
+        psk,
+        Err(ClientError::Unsupported {
+            method: "ExternalSignerProposal"
+        })
+    );
+
+    let info = alice
+        .client
+        .group_info(GroupInfoRequest {
+            state_id: alice.state,
+            external_tree: false,
+        })
+        .unwrap();
+    let mut diana = OpenMlsClient::new(6);
+    let proposed = diana
+        .new_member_add_proposal(NewMemberAddProposalRequest {
+            group_info: info.group_info,
+            identity: b"diana".to_vec(),
+        })
+        .unwrap();
+    assert!(!proposed.signature_priv.is_empty());
+    let committed = commit(&mut alice, &mut [&mut bob], vec![proposed.proposal], vec![]);
+    let joined = diana
+        .join_group(JoinGroupRequest {
+            transaction_id: proposed.transaction_id,
+            welcome: committed.welcome,
+            encrypt_handshake: false,
+            identity: b"diana".to_vec(),
+            ratchet_tree: Vec::new(),
+        })
+        .unwrap();
+    let mut diana = Member {
+        client: diana,
+        state: joined.state_id,
+    };
+    assert_agree(&mut [&mut alice, &mut bob, &mut diana]);
+}
+
+#[test]
+fn a_member_rejoining_by_external_commit_replaces_its_prior_self() {
+    let [mut alice, mut bob, _charlie] = group_of_three(1, true);
+    let info = alice
+        .client
+        .group_info(GroupInfoRequest {
+            state_id: alice.state,
+            external_tree: false,
+        })
+        .unwrap();
+    let rejoined = bob
+        .client
+        .external_join(ExternalJoinRequest {
+            group_info: info.group_info,
+            ratchet_tree: Vec::new(),
+            encrypt_handshake: true,
+            identity: b"bob".to_vec(),
+            remove_prior: true,
+            psks: Vec::new(),
+        })
+        .unwrap();
+    let handled = alice
+        .client
+        .handle_commit(HandleCommitRequest {
+            state_id: alice.state,
+            proposal: Vec::new(),
+            commit: rejoined.commit,
+        })
+        .unwrap();
+    assert_eq!(handled.epoch_authenticator, rejoined.epoch_authenticator);
+    bob.state = rejoined.state_id;
+    send(&mut bob, &mut [&mut alice], b"", b"back");
+    // One bob only: removing "bob" leaves alice and charlie.
+    let remove = ProposalDescription {
+        proposal_type: b"remove".to_vec(),
+        removed_id: b"bob".to_vec(),
+        ..Default::default()
+    };
+    commit(&mut alice, &mut [], vec![], vec![remove.clone()]);
+    let again = alice.client.commit(CommitRequest {
+        state_id: alice.state,
+        by_value: vec![remove],
+        ..Default::default()
+    });
+    assert!(
+        matches!(again, Err(ClientError::Refused { .. })),
+        "{again:?}"
+    );
 }
