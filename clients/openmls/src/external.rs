@@ -24,9 +24,10 @@ use crate::{
 };
 
 impl OpenMlsClient {
-    /// Joins by external commit. With `remove_prior`, the joiner reuses the signature key
-    /// of its earlier state in the group, and OpenMLS then removes that leaf in the same
-    /// commit; without it, the joiner is a new client with new keys.
+    /// Joins by external commit. With `remove_prior`, the joiner reuses the credential and
+    /// signature key of its earlier state in the group, and OpenMLS then removes that leaf
+    /// in the same commit (the resync of RFC9420-12.2-20 and -21); without it, the joiner
+    /// is a new client with new keys.
     pub(crate) fn external_join_rpc(
         &mut self,
         request: ExternalJoinRequest,
@@ -195,7 +196,9 @@ impl OpenMlsClient {
 
     /// A proposal by an external signer for the group a GroupInfo (and ratchet tree)
     /// describes: Add, Remove and GroupContextExtensions, the kinds OpenMLS's
-    /// `ExternalProposal` makes.
+    /// `ExternalProposal` makes. RFC9420-12.1.8-4 also lets external senders send
+    /// PreSharedKey and ReInit; OpenMLS 0.9 neither makes those nor accepts them from an
+    /// external sender (it refuses them on receipt).
     pub(crate) fn external_signer_proposal_rpc(
         &mut self,
         request: ExternalSignerProposalRequest,

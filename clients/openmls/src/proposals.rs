@@ -227,6 +227,12 @@ impl OpenMlsClient {
 
     /// Commits the proposals handed by reference and those described by value (and no
     /// other queued proposal), and keeps the commit pending.
+    ///
+    /// OpenMLS 0.9 puts the by-value proposals after the queued ones in the Commit but
+    /// loads their PSKs first, so a commit mixing queued and by-value PreSharedKey
+    /// proposals breaks RFC9420-12.4.1-10 (psk_secret in the order of the proposals
+    /// vector) and its receivers reject the confirmation tag (RFC9420-12.4.2-18). The
+    /// adapter passes the request through unchanged: reordering it would hide that.
     pub(crate) fn commit_rpc(
         &mut self,
         request: CommitRequest,
