@@ -419,8 +419,9 @@ impl MlsRsClient {
         }
         let output = builder.build().map_err(|e| refused(method, e))?;
         if !output.unused_proposals.is_empty() {
-            // RFC 9420 section 12.2: a committer leaves invalid proposals out. The interface
-            // asked for these ones, so a commit without them is not the one requested.
+            // A committer leaves invalid proposals out (RFC9420-12.4-3; an Add whose key
+            // package fails validation is invalid, RFC9420-12.1.1-2). The interface asked
+            // for these ones, so a commit without them is not the one requested.
             let left_out: Vec<String> = output
                 .unused_proposals
                 .iter()

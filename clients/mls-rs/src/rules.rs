@@ -51,8 +51,8 @@ impl Rules {
 impl MlsRules for Rules {
     type Error = Infallible;
 
-    /// Every proposal is kept: RFC 9420 section 12.2 leaves the choice to the committer, and
-    /// the interface asks for exactly the proposals it hands over.
+    /// Every proposal is kept: a committer includes every valid proposal (RFC9420-12.4-3),
+    /// and the interface asks for exactly the proposals it hands over.
     fn filter_proposals(
         &self,
         _direction: CommitDirection,

@@ -140,7 +140,7 @@ impl MlsRsClient {
         let extensions = extension_list(M, &request.extensions)?;
         let member = self.member(M, request.state_id)?;
         // mls-rs's Group::branch carries the old group's context extensions over and takes
-        // no others.
+        // no others (RFC9420-11.3-2 to -4 do not restrict them; the interface may ask).
         if !request.extensions.is_empty() && &extensions != member.group.context().extensions() {
             return Err(unsupported(M));
         }

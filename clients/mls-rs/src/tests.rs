@@ -556,3 +556,113 @@ fn external_sender_removes_a_member_of_a_shared_instance() {
         .unwrap();
     assert_eq!(handled.epoch_authenticator, new_epoch);
 }
+
+/// Alice and Bob (separate instances) start a group, branch it, then reinitialize it into
+/// another cipher suite; both sides agree at every step.
+#[test]
+fn branch_then_reinit_into_another_suite() {
+    let (mut alice, mut bob) = (Actor::new("alice", 1), Actor::new("bob", 2));
+    alice.state = alice
+        .client
+        .create_group(CreateGroupRequest {
+            group_id: b"group".to_vec(),
+            cipher_suite: 1,
+            encrypt_handshake: true,
+            identity: b"alice".to_vec(),
+        })
+        .unwrap()
+        .state_id;
+    let (bob_kp, bob_key_package) = bob.key_package(1);
+    let committed = alice.commit(Vec::new(), vec![add(bob_key_package)]);
+    alice.merge();
+    bob.join(bob_kp, &committed.welcome, &[], true);
+
+    // Branch, with the ratchet tree out of band.
+    let (bob_kp, bob_key_package) = bob.key_package(1);
+    let branched = alice
+        .client
+        .create_branch(CreateBranchRequest {
+            state_id: alice.state,
+            group_id: b"branch".to_vec(),
+            extensions: Vec::new(),
+            key_packages: vec![bob_key_package],
+            force_path: true,
+            external_tree: true,
+        })
+        .unwrap();
+    assert!(!branched.ratchet_tree.is_empty());
+    let joined = bob
+        .client
+        .handle_branch(HandleBranchRequest {
+            state_id: bob.state,
+            transaction_id: bob_kp,
+            welcome: branched.welcome,
+            ratchet_tree: branched.ratchet_tree,
+        })
+        .unwrap();
+    assert_eq!(joined.epoch_authenticator, branched.epoch_authenticator);
+    alice.state = branched.state_id;
+    bob.state = joined.state_id;
+    agree(&joined.epoch_authenticator, &mut [&mut alice, &mut bob]);
+
+    // Bob proposes a ReInit into suite 3; Alice commits it; Bob welcomes Alice.
+    let proposal = bob
+        .client
+        .re_init_proposal(ReInitProposalRequest {
+            state_id: bob.state,
+            cipher_suite: 3,
+            group_id: b"reinit".to_vec(),
+            extensions: Vec::new(),
+        })
+        .unwrap()
+        .proposal;
+    let committed = alice
+        .client
+        .re_init_commit(CommitRequest {
+            state_id: alice.state,
+            by_reference: vec![proposal.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+    let alice_reinit = alice
+        .client
+        .handle_pending_re_init_commit(HandlePendingCommitRequest {
+            state_id: alice.state,
+        })
+        .unwrap();
+    let bob_reinit = bob
+        .client
+        .handle_re_init_commit(HandleCommitRequest {
+            state_id: bob.state,
+            proposal: vec![proposal],
+            commit: committed.commit,
+        })
+        .unwrap();
+    assert_eq!(
+        alice_reinit.epoch_authenticator,
+        bob_reinit.epoch_authenticator
+    );
+    let welcomed = bob
+        .client
+        .re_init_welcome(ReInitWelcomeRequest {
+            reinit_id: bob_reinit.reinit_id,
+            key_package: vec![alice_reinit.key_package],
+            force_path: false,
+            external_tree: false,
+        })
+        .unwrap();
+    let joined = alice
+        .client
+        .handle_re_init_welcome(HandleReInitWelcomeRequest {
+            reinit_id: alice_reinit.reinit_id,
+            welcome: welcomed.welcome,
+            ratchet_tree: Vec::new(),
+        })
+        .unwrap();
+    assert_eq!(joined.epoch_authenticator, welcomed.epoch_authenticator);
+    alice.state = joined.state_id;
+    bob.state = welcomed.state_id;
+    agree(&joined.epoch_authenticator, &mut [&mut alice, &mut bob]);
+    let message = alice.protect("in suite 3");
+    assert_eq!(bob.unprotect(&message).1, "in suite 3");
+}
