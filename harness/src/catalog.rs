@@ -42,7 +42,12 @@ pub struct CheckCitation {
 }
 
 /// Every subsystem's citation list. Add one function here to register a subsystem.
-pub static REGISTRY: &[fn() -> Vec<CheckCitation>] = &[vector_families];
+pub static REGISTRY: &[fn() -> Vec<CheckCitation>] = &[
+    vector_families,
+    negative_vectors,
+    interop_runner,
+    simulator_assertions,
+];
 
 /// Every check of every registered subsystem.
 pub fn checks() -> Vec<CheckCitation> {
@@ -63,6 +68,54 @@ fn vector_families() -> Vec<CheckCitation> {
                 .collect(),
         })
         .collect()
+}
+
+/// The negative vectors (`concord vectors generate --negative`), one check per recipe.
+fn negative_vectors() -> Vec<CheckCitation> {
+    crate::adversary::FAMILIES
+        .iter()
+        .flat_map(|family| {
+            family.recipes.iter().map(move |recipe| CheckCitation {
+                check: format!("negative/{}/{}", family.name, recipe.name),
+                source: "harness/src/adversary/families",
+                requirements: ids(recipe.requirements),
+            })
+        })
+        .collect()
+}
+
+/// The interop runner (`concord interop`): what every case, each action and each check cites.
+fn interop_runner() -> Vec<CheckCitation> {
+    crate::interop::requirements::citations()
+        .into_iter()
+        .map(|(check, requirements)| CheckCitation {
+            check,
+            source: "harness/src/interop/requirements.rs",
+            requirements: ids(&requirements),
+        })
+        .collect()
+}
+
+/// The simulator's scenario assertions (`concord sim`).
+fn simulator_assertions() -> Vec<CheckCitation> {
+    use crate::sim::scenario::Check;
+    [
+        Check::Converged,
+        Check::DeliveredOnce,
+        Check::ParticipantsOnly,
+        Check::RemovedCannotRead,
+    ]
+    .into_iter()
+    .map(|check| CheckCitation {
+        check: format!("sim/{}", check.name()),
+        source: "harness/src/sim/checks.rs",
+        requirements: crate::sim::checks::requirements(check),
+    })
+    .collect()
+}
+
+fn ids(cited: &[&str]) -> Vec<String> {
+    cited.iter().map(|id| id.to_string()).collect()
 }
 
 /// A cited ID that the catalog does not have.
@@ -651,8 +704,17 @@ mod tests {
     #[test]
     fn every_registered_citation_is_in_the_shipped_catalog() {
         let catalog = concord_spec::catalog().unwrap_or_else(|e| panic!("{e}"));
+        for subsystem in REGISTRY {
+            assert!(
+                !subsystem().is_empty(),
+                "a registered subsystem has no checks"
+            );
+        }
         let checks = checks();
         assert!(checks.len() >= FAMILIES.len());
+        let names: std::collections::BTreeSet<&str> =
+            checks.iter().map(|c| c.check.as_str()).collect();
+        assert_eq!(names.len(), checks.len(), "two checks share a name");
         assert!(
             checks.iter().all(|c| !c.requirements.is_empty()),
             "a check cites nothing"

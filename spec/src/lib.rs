@@ -192,12 +192,33 @@ pub const RFC9420_SECTIONS: [(&str, &str); 17] = [
     ("17", "IANA Considerations"),
 ];
 
+/// The top-level sections of draft-ietf-mimi-protocol-06.
+pub const MIMI_PROTOCOL_06_SECTIONS: [(&str, &str); 11] = [
+    ("1", "Introduction"),
+    ("2", "Conventions and Definitions"),
+    ("3", "Example protocol flow"),
+    ("4", "Services required at each layer"),
+    ("5", "MIMI Endpoints and Framing"),
+    ("6", "Minimal metadata rooms"),
+    ("7", "Relation between MIMI state and cryptographic state"),
+    ("8", "Consent"),
+    ("9", "Security Considerations"),
+    ("10", "IANA Considerations"),
+    ("11", "Acknowledgments"),
+];
+
 impl Document {
-    /// The title of a top-level section: for RFC 9420 from [`RFC9420_SECTIONS`], for a
-    /// draft the title of an entry that sits at that level, if any.
+    /// The title of a top-level section: from the document's table of sections when Concord
+    /// has one ([`RFC9420_SECTIONS`], [`MIMI_PROTOCOL_06_SECTIONS`]), else the title of an
+    /// entry that sits at that level, if any.
     pub fn top_section_title(&self, top: &str) -> Option<&str> {
-        if self.name == load::RFC9420_DOCUMENT {
-            return RFC9420_SECTIONS
+        let table: &[(&str, &str)] = match self.name.as_str() {
+            load::RFC9420_DOCUMENT => &RFC9420_SECTIONS,
+            "draft-ietf-mimi-protocol-06" => &MIMI_PROTOCOL_06_SECTIONS,
+            _ => &[],
+        };
+        if !table.is_empty() {
+            return table
                 .iter()
                 .find(|(number, _)| *number == top)
                 .map(|(_, title)| *title);
