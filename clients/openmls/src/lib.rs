@@ -30,6 +30,18 @@
 //! and GroupContextExtensions (`ExternalProposal` has no PSK or ReInit constructor). A
 //! request OpenMLS cannot satisfy answers `Refused` with OpenMLS's own error text.
 //!
+//! # Where OpenMLS 0.9.2 departs from RFC 9420 (seen through this adapter)
+//!
+//! - A commit that mixes queued PreSharedKey proposals with by-value ones derives its
+//!   psk_secret with the by-value PSKs first, while the Commit lists them last
+//!   (RFC9420-12.4.1-10); every receiver rejects its confirmation tag (RFC9420-12.4.2-18).
+//! - PreSharedKey (and ReInit) proposals from an external sender are refused on receipt
+//!   ("The proposal is invalid for the Sender of type External"), though RFC9420-12.1.8-4
+//!   allows them.
+//! - Leaf lifetimes are checked against the wall clock (RFC9420-7.3-2, RFC9420-7.3-11):
+//!   key packages from a peer that stamps them with a fixed virtual time are refused
+//!   once that window has passed. This is OpenMLS doing what the RFC asks.
+//!
 //! # Randomness: what the seed controls
 //!
 //! `OpenMlsClient::new(seed)` seeds a ChaCha20 generator that gives each new provider its
