@@ -165,6 +165,22 @@ pub(crate) fn extension_list(
     Ok(list)
 }
 
+/// What a proposal mls-rs left out of a commit was, with the expiry of an Add's key package
+/// (the usual reason: RFC9420-7.3-10 has the committer check it at its current time).
+fn left_out(proposal: &mls_rs::group::proposal::Proposal) -> String {
+    match proposal {
+        mls_rs::group::proposal::Proposal::Add(add) => match add.key_package().expiration() {
+            Ok(expiry) => format!(
+                "Add of a key package expiring at {} (mls-rs's clock: {})",
+                expiry.seconds_since_epoch(),
+                mls_rs::time::MlsTime::now().seconds_since_epoch()
+            ),
+            Err(e) => format!("Add ({e})"),
+        },
+        other => format!("{:?}", other.proposal_type()),
+    }
+}
+
 /// One member's state in one group.
 pub(crate) struct Member {
     pub(crate) group: Group<MlsConfig>,
@@ -425,7 +441,7 @@ impl MlsRsClient {
             let left_out: Vec<String> = output
                 .unused_proposals
                 .iter()
-                .map(|info| format!("{:?}", info.proposal.proposal_type()))
+                .map(|info| left_out(&info.proposal))
                 .collect();
             member.group.clear_pending_commit();
             return Err(refused(

@@ -666,3 +666,73 @@ fn branch_then_reinit_into_another_suite() {
     let message = alice.protect("in suite 3");
     assert_eq!(bob.unprotect(&message).1, "in suite 3");
 }
+
+/// A key package whose lifetime ended long ago (RFC9420-7.3-10): by value, mls-rs refuses
+/// the commit with its own error text; by reference, it would drop the Add, and the adapter
+/// refuses instead of answering a commit without it.
+#[test]
+fn an_expired_key_package_is_refused_with_mls_rs_reasons() {
+    let mut alice = Actor::new("alice", 1);
+    alice.state = alice
+        .client
+        .create_group(CreateGroupRequest {
+            group_id: b"group".to_vec(),
+            cipher_suite: 1,
+            encrypt_handshake: false,
+            identity: b"alice".to_vec(),
+        })
+        .unwrap()
+        .state_id;
+    let mut bob = MlsRsClient::new(2);
+    let rules = crate::rules::Rules::default();
+    let suite = mls_rs::CipherSuite::new(1);
+    let old = bob.client("test", b"bob", suite, &rules).unwrap();
+    let expired = old
+        .generate_key_package_message(
+            Default::default(),
+            Default::default(),
+            Some(mls_rs::time::MlsTime::from(1_000_000)),
+        )
+        .unwrap()
+        .to_bytes()
+        .unwrap();
+
+    let answer = alice.client.commit(CommitRequest {
+        state_id: alice.state,
+        by_value: vec![add(expired.clone())],
+        ..Default::default()
+    });
+    let Err(ClientError::Refused {
+        method, message, ..
+    }) = answer
+    else {
+        panic!("an expired key package was committed: {answer:?}");
+    };
+    assert_eq!(method, "Commit");
+    assert!(message.contains("lifetime"), "{message}");
+
+    let proposal = alice
+        .client
+        .add_proposal(AddProposalRequest {
+            state_id: alice.state,
+            key_package: expired,
+        })
+        .unwrap()
+        .proposal;
+    let answer = alice.client.commit(CommitRequest {
+        state_id: alice.state,
+        by_reference: vec![proposal],
+        ..Default::default()
+    });
+    let Err(ClientError::Refused { message, .. }) = answer else {
+        panic!("a commit without the Add was answered: {answer:?}");
+    };
+    assert!(
+        message.contains("Add of a key package expiring"),
+        "{message}"
+    );
+    // Nothing is left pending and the epoch is the same.
+    let group = &alice.client.members[&alice.state].group;
+    assert!(!group.has_pending_commit());
+    assert_eq!(group.current_epoch(), 0);
+}
