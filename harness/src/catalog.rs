@@ -157,13 +157,12 @@ impl Tally {
         self.covered += usize::from(covered);
     }
 
-    /// Percentage with one decimal; 0 of 0 is 0.0.
+    /// Percentage, truncated to one decimal (never rounds up to a share not reached); 0 of 0
+    /// is 0.0.
     pub fn percent(self) -> f64 {
-        if self.total == 0 {
-            0.0
-        } else {
-            (self.covered * 1000 / self.total) as f64 / 10.0
-        }
+        (self.covered * 1000)
+            .checked_div(self.total)
+            .map_or(0.0, |permille| permille as f64 / 10.0)
     }
 }
 
@@ -247,7 +246,7 @@ pub fn coverage(document: &Document, checks: &[CheckCitation]) -> Coverage {
             uncovered.push(requirement.id.clone());
         }
     }
-    sections.sort_by(|a, b| section_key(&a.section).cmp(&section_key(&b.section)));
+    sections.sort_by_key(|s| section_key(&s.section));
     cited_by.retain(|id, _| document.requirements.iter().any(|r| &r.id == id));
     Coverage {
         document: document.name.clone(),
