@@ -14,6 +14,7 @@ pub mod adversary;
 pub mod client;
 pub mod generate;
 pub mod interop;
+pub mod run;
 pub mod sim;
 pub mod vectors;
 

@@ -23,19 +23,12 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the whole suite against the embedded reference.
-    Run {
-        /// Folder of official vectors (default: $CONCORD_VECTORS, else ../shared/mls-vectors).
-        #[arg(long)]
-        vectors: Option<PathBuf>,
-        /// Folder of interop scripts (default: $CONCORD_INTEROP_CONFIGS, else
-        /// ../shared/interop-configs).
-        #[arg(long)]
-        configs: Option<PathBuf>,
-        /// Where the run's transcript and interop matrix go.
-        #[arg(long, default_value = "concord-run")]
-        out: PathBuf,
-    },
+    /// Run the whole suite (vectors, interop scripts, scenarios) against the embedded
+    /// reference and any --client, and write the reports (index.html, report.json,
+    /// junit.xml, summary.md).
+    Run(concord_harness::run::RunArgs),
+    /// Render the reports again from a saved report.json.
+    Report(concord_harness::run::ReportArgs),
     /// Run interop scripts (the MLS working group's format) over clients under test.
     Interop(InteropArgs),
     /// Run multi-provider MIMI scenarios over the simulated network.
@@ -162,11 +155,8 @@ fn main() -> ExitCode {
                     negative: false,
                 },
         } => generate_vectors(&out, suite, seed),
-        Command::Run {
-            vectors,
-            configs,
-            out,
-        } => run(vectors, configs, out),
+        Command::Run(args) => concord_harness::run::main(args),
+        Command::Report(args) => concord_harness::run::report_main(args),
         Command::Interop(args) => run_interop(args),
         Command::Sim(args) => concord_harness::sim::cli::main(args),
         Command::ServeClient {
@@ -359,81 +349,6 @@ fn summary_exit_code(summary: &Summary) -> u8 {
     } else {
         exit::OK
     }
-}
-
-fn run(vectors_dir: Option<PathBuf>, configs_dir: Option<PathBuf>, out: PathBuf) -> u8 {
-    println!("concord run: the suite against the embedded reference");
-    println!();
-    println!("step 1/2: official test vectors");
-    let vectors_code = verify(vectors_dir, None, false);
-    println!();
-    println!(
-        "step 2/2: the working group's interop scripts, the reference in every role, every suite, both handshake modes"
-    );
-    let configs_dir = configs_dir.unwrap_or_else(|| {
-        std::env::var_os("CONCORD_INTEROP_CONFIGS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("../shared/interop-configs"))
-    });
-    let interop_code = match interop_configs(&configs_dir) {
-        Ok(configs) => {
-            let options = interop::Options {
-                configs,
-                client_specs: vec!["reference".to_string()],
-                suites: None,
-                handshake: interop::Handshake::All,
-                mode: interop::Mode::All,
-                seed: 0,
-                timeout: std::time::Duration::from_secs(30),
-                out: Some(out),
-                script: None,
-                assignment: None,
-                // Fixed: the same inputs give the same transcript.
-                nonce: 0,
-            };
-            match interop::open_client("reference", options.timeout, options.seed)
-                .map_err(|e| e.to_string())
-                .and_then(|client| {
-                    interop::run(&options, vec![client], &mut std::io::stdout())
-                        .map_err(|e| e.to_string())
-                }) {
-                Ok(summary) => summary.exit_code(),
-                Err(e) => {
-                    eprintln!("concord run: {e}");
-                    exit::BAD_INPUT
-                }
-            }
-        }
-        Err(e) => {
-            eprintln!("concord run: {e}");
-            exit::BAD_INPUT
-        }
-    };
-    println!();
-    println!(
-        "not built yet: the simulated multi-provider network and its scenarios, the adversary, and the HTML report."
-    );
-    // Bad input first, then a system under test that failed, then unexpected results.
-    [exit::BAD_INPUT, exit::SYSTEM_UNDER_TEST, exit::UNEXPECTED]
-        .into_iter()
-        .find(|code| [vectors_code, interop_code].contains(code))
-        .unwrap_or(exit::OK)
-}
-
-/// The `*.json` files of an interop config folder, in name order.
-fn interop_configs(dir: &std::path::Path) -> Result<Vec<PathBuf>, String> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("interop scripts folder {}: {e}", dir.display()))?;
-    let mut configs: Vec<PathBuf> = entries
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    configs.sort();
-    if configs.is_empty() {
-        return Err(format!("no interop scripts (*.json) in {}", dir.display()));
-    }
-    Ok(configs)
 }
 
 fn run_interop(args: InteropArgs) -> u8 {

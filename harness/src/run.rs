@@ -1,0 +1,886 @@
+//! `concord run`: the whole suite to one report; `concord report`: a saved report re-rendered.
+//!
+//! ```text
+//! inputs first (--expect, --claims, --bench, --client, catalog): bad ones exit 2, nothing runs
+//!   │
+//!   ├─ official vectors ──verify_file per family──────> CaseResult per file   (source vectors)
+//!   ├─ negative vectors (vectors/negative, if present)─> CaseResult per file   (source negative)
+//!   ├─ interop scripts ──session::run, every client──> CaseResult per case   (source interop)
+//!   └─ scenarios ──sim::run, users alternate clients─> CaseResult per assertion (source scenario)
+//!   │
+//!   v
+//! Report ── expectations ── claims ──> OUT/index.html, report.json, junit.xml, summary.md
+//!   └──> a short summary on stdout and the exit code (2 input, 3 client fault, 1 unexpected)
+//! ```
+//!
+//! The profile decides the breadth: `quick` (the default) leaves out scale scenarios (file
+//! names containing `scale`) and, when several clients are given, draws one seeded
+//! assignment of clients to actors per interop script; `full` runs every scenario and every
+//! assignment. Both run every interop script in every suite and both handshake modes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use concord_reports::{
+    BenchFile, CaseResult, ClaimsSpec, Expectations, Report, RunInfo, TranscriptRef, Verdict,
+};
+
+use crate::exit;
+use crate::interop::config::{self, Action, ProposalSpec, Script};
+use crate::interop::matrix::CaseRecord;
+use crate::interop::runner::Verdict as InteropVerdict;
+use crate::interop::session::{self as interop, Handshake, Mode};
+use crate::sim;
+use crate::vectors::{self, FileReport};
+
+/// How much to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// Under five minutes on two cores: no scale scenarios; with several clients, one
+    /// seeded assignment of clients to actors per interop script.
+    Quick,
+    /// Every scenario, every assignment of clients to actors.
+    Full,
+}
+
+impl Profile {
+    fn as_str(self) -> &'static str {
+        match self {
+            Profile::Quick => "quick",
+            Profile::Full => "full",
+        }
+    }
+}
+
+/// Arguments of `concord run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// A client under test besides the embedded reference: grpc://HOST:PORT, openmls or
+    /// mls-rs; repeat for several. The reference is always there as their peer.
+    #[arg(long = "client", value_name = "SPEC")]
+    pub clients: Vec<String>,
+    /// Expectations file (TOML): known failures and unsupported features per client.
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
+    /// Make stale expectation entries an unexpected result (exit code 1).
+    #[arg(long)]
+    pub strict_expect: bool,
+    /// Claims file (TOML): capabilities to weigh against the results.
+    #[arg(long, value_name = "FILE")]
+    pub claims: Option<PathBuf>,
+    /// Where the reports go (index.html, report.json, junit.xml, summary.md, transcripts).
+    #[arg(long, default_value = "reports/out")]
+    pub out: PathBuf,
+    /// Seed of every random choice (interop group ids and assignments, network faults,
+    /// client randomness).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value = "quick")]
+    pub profile: Profile,
+    /// Benchmark results to plot (default: OUT/bench.json when present).
+    #[arg(long, value_name = "FILE")]
+    pub bench: Option<PathBuf>,
+    /// Folder of official vectors (default: $CONCORD_VECTORS, else ../shared/mls-vectors).
+    #[arg(long, value_name = "DIR")]
+    pub vectors: Option<PathBuf>,
+    /// Folder of interop scripts (default: $CONCORD_INTEROP_CONFIGS, else
+    /// ../shared/interop-configs).
+    #[arg(long, value_name = "DIR")]
+    pub configs: Option<PathBuf>,
+    /// Folder of scenario files (default: scenarios).
+    #[arg(long, value_name = "DIR", default_value = "scenarios")]
+    pub scenarios: PathBuf,
+    /// Per-call timeout for clients under test, in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+}
+
+/// Arguments of `concord report`.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// A report.json written by `concord run`.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Where to write the four formats (default: the folder of the report.json).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Benchmark results to plot (default: bench.json next to the report.json).
+    #[arg(long, value_name = "FILE")]
+    pub bench: Option<PathBuf>,
+    /// Count stale expectation entries as unexpected results (exit code 1).
+    #[arg(long)]
+    pub strict_expect: bool,
+}
+
+/// What was read before anything runs.
+struct Inputs {
+    expectations: Option<Expectations>,
+    claims: Option<ClaimsSpec>,
+    bench: Option<BenchFile>,
+    catalog: &'static concord_spec::Catalog,
+}
+
+fn read_inputs(
+    expect: Option<&Path>,
+    claims: Option<&Path>,
+    bench: Option<&Path>,
+) -> Result<Inputs, String> {
+    let catalog = concord_spec::catalog()
+        .map_err(|e| format!("the requirement catalog does not load: {e}"))?;
+    Ok(Inputs {
+        expectations: expect
+            .map(Expectations::load)
+            .transpose()
+            .map_err(|e| e.to_string())?,
+        claims: claims
+            .map(ClaimsSpec::load)
+            .transpose()
+            .map_err(|e| e.to_string())?,
+        bench: bench
+            .map(BenchFile::load)
+            .transpose()
+            .map_err(|e| e.to_string())?,
+        catalog,
+    })
+}
+
+/// `concord run`; returns the exit code.
+pub fn main(args: RunArgs) -> u8 {
+    let started = Instant::now();
+    let default_bench = args.out.join("bench.json");
+    let bench_path = args
+        .bench
+        .clone()
+        .or_else(|| default_bench.is_file().then_some(default_bench));
+    let inputs = match read_inputs(
+        args.expect.as_deref(),
+        args.claims.as_deref(),
+        bench_path.as_deref(),
+    ) {
+        Ok(inputs) => inputs,
+        Err(e) => {
+            eprintln!("concord run: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    if args.timeout == 0 {
+        eprintln!("concord run: --timeout must be at least 1 second");
+        return exit::BAD_INPUT;
+    }
+    let timeout = Duration::from_secs(args.timeout);
+    let mut clients = vec!["reference".to_string()];
+    for spec in &args.clients {
+        if let Err(e) = interop::open_client(spec, timeout, args.seed) {
+            eprintln!("concord run: --client {spec}: {e}");
+            return exit::BAD_INPUT;
+        }
+        if !clients.contains(spec) {
+            clients.push(spec.clone());
+        }
+    }
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        eprintln!("concord run: cannot create {}: {e}", args.out.display());
+        return exit::BAD_INPUT;
+    }
+
+    let mut run = RunInfo {
+        command: command_line(),
+        profile: args.profile.as_str().to_string(),
+        seed: args.seed,
+        clients: clients.clone(),
+        ..RunInfo::default()
+    };
+    let mut results = Vec::new();
+    println!(
+        "concord run ({} profile, seed {}): {}",
+        run.profile,
+        run.seed,
+        clients.join(", ")
+    );
+
+    let vectors_dir = args
+        .vectors
+        .clone()
+        .unwrap_or_else(vectors::default_directory);
+    step_vectors(&vectors_dir, &mut results, &mut run);
+    step_negative(Path::new("vectors/negative"), &mut results, &mut run);
+    let configs_dir = args.configs.clone().unwrap_or_else(|| {
+        std::env::var_os("CONCORD_INTEROP_CONFIGS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("../shared/interop-configs"))
+    });
+    step_interop(
+        &args,
+        &configs_dir,
+        &clients,
+        timeout,
+        &mut results,
+        &mut run,
+    );
+    step_scenarios(&args, &clients, timeout, &mut results, &mut run);
+    run.notes.push(
+        "property tests: not part of concord run yet (they run under cargo test)".to_string(),
+    );
+    run.duration_seconds = Some(started.elapsed().as_secs_f64());
+
+    let mut report = Report::new(env!("CARGO_PKG_VERSION"), run, results);
+    finish(
+        &mut report,
+        &inputs,
+        &args.out,
+        args.strict_expect,
+        "concord run",
+    )
+}
+
+/// Applies expectations and claims, writes the four formats, prints the summary; returns
+/// the exit code.
+fn finish(report: &mut Report, inputs: &Inputs, out: &Path, strict: bool, command: &str) -> u8 {
+    if let Some(expectations) = &inputs.expectations {
+        report.apply_expectations(expectations);
+    }
+    if let Some(claims) = &inputs.claims {
+        report.evaluate_claims(claims);
+    }
+    let index = match concord_reports::write_all(report, inputs.catalog, inputs.bench.as_ref(), out)
+    {
+        Ok(index) => index,
+        Err(e) => {
+            eprintln!(
+                "{command}: cannot write the reports to {}: {e}",
+                out.display()
+            );
+            return exit::BAD_INPUT;
+        }
+    };
+    print_summary(report, &index, strict);
+    report.exit_code(strict)
+}
+
+fn print_summary(report: &Report, index: &Path, strict: bool) {
+    println!();
+    for (source, counts) in report.counts_by_source() {
+        let parts: Vec<String> = Verdict::ALL
+            .iter()
+            .filter(|v| counts.of(**v) > 0)
+            .map(|v| format!("{} {}", counts.of(*v), v.as_str()))
+            .collect();
+        println!("{source:<9} {}", parts.join(", "));
+    }
+    for error in &report.run.input_errors {
+        println!("input error: {error}");
+    }
+    for stale in &report.stale_expectations {
+        println!(
+            "{}: {}:{}: {} `{}` is stale: {}",
+            if strict { "error" } else { "warning" },
+            stale.file,
+            stale.line,
+            stale.kind.as_str(),
+            stale.selector,
+            stale.why
+        );
+    }
+    if let Some(claims) = &report.claims {
+        for claim in &claims.claims {
+            println!("claim {:<28} {}", claim.capability, claim.status.as_str());
+        }
+    }
+    let unexpected: Vec<&CaseResult> = report
+        .results
+        .iter()
+        .filter(|r| r.verdict.is_unexpected())
+        .collect();
+    for result in unexpected.iter().take(10) {
+        println!(
+            "{} {}: {}",
+            result.verdict,
+            result.id,
+            result
+                .detail
+                .as_deref()
+                .map(concord_reports::render::first_line)
+                .unwrap_or_default()
+        );
+    }
+    if unexpected.len() > 10 {
+        println!("... and {} more unexpected results", unexpected.len() - 10);
+    }
+    let dir = index.parent().unwrap_or(index);
+    println!(
+        "report: {} (report.json, junit.xml, summary.md in {})",
+        index.display(),
+        dir.display()
+    );
+    println!("{}", report.closing_line());
+}
+
+/// The command line as typed, for the report.
+fn command_line() -> String {
+    let mut words: Vec<String> = std::env::args().collect();
+    if let Some(first) = words.first_mut() {
+        *first = "concord".to_string();
+    }
+    words.join(" ")
+}
+
+// ---- vectors ------------------------------------------------------------------------
+
+fn step_vectors(dir: &Path, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
+    println!("vectors: {}", dir.display());
+    if !dir.is_dir() {
+        run.input_errors.push(format!(
+            "official vectors: {} is not a directory (set --vectors or CONCORD_VECTORS)",
+            dir.display()
+        ));
+        return;
+    }
+    for family in vectors::FAMILIES {
+        let path = dir.join(format!("{}.json", family.name));
+        let id = format!("vectors/{}", family.name);
+        if !path.is_file() {
+            results.push(
+                CaseResult::skipped("vectors", id, format!("{} is absent", path.display()))
+                    .client("reference")
+                    .requirements(family.requirements.iter().copied()),
+            );
+            continue;
+        }
+        let started = Instant::now();
+        let file = vectors::verify_file(family, &path);
+        let result = file_result("vectors", id, &file, started.elapsed())
+            .requirements(family.requirements.iter().copied())
+            .reproducer(format!(
+                "concord vectors verify {} --only {}",
+                dir.display(),
+                family.name
+            ));
+        if let Some(error) = &file.input_error {
+            run.input_errors.push(error.clone());
+        }
+        results.push(result);
+    }
+}
+
+fn step_negative(dir: &Path, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
+    if !dir.is_dir() || !crate::adversary::verify::is_negative_directory(dir) {
+        run.notes.push(format!(
+            "negative vectors: no {} folder (concord vectors generate --negative writes one)",
+            dir.display()
+        ));
+        return;
+    }
+    println!("negative vectors: {}", dir.display());
+    let started = Instant::now();
+    match crate::adversary::verify::verify_directory(dir, None) {
+        Ok(summary) => {
+            let each = started.elapsed() / summary.files.len().max(1) as u32;
+            for file in &summary.files {
+                let id = format!("negative/{}", file.family);
+                results.push(file_result("negative", id, file, each).reproducer(format!(
+                    "concord vectors verify {} --only {}",
+                    dir.display(),
+                    file.family
+                )));
+                if let Some(error) = &file.input_error {
+                    run.input_errors.push(error.clone());
+                }
+            }
+        }
+        Err(e) => run.input_errors.push(format!("negative vectors: {e}")),
+    }
+}
+
+/// One result for a vector file: fail if any case failed, pass if any passed, else skipped.
+fn file_result(source: &str, id: String, file: &FileReport, took: Duration) -> CaseResult {
+    let mut counts = format!("{} cases: {} passed", file.cases, file.passed);
+    if file.skipped > 0 {
+        counts.push_str(&format!(
+            ", {} skipped ({})",
+            file.skipped,
+            file.skip_reason.as_deref().unwrap_or("no reason given")
+        ));
+    }
+    let result = if let Some(error) = &file.input_error {
+        CaseResult::skipped(source, id, format!("not checked: {error}"))
+    } else if let Some(first) = &file.first_failure {
+        let suite = first
+            .cipher_suite
+            .map(|s| format!(", suite {s}"))
+            .unwrap_or_default();
+        CaseResult::fail(
+            source,
+            id,
+            format!(
+                "{} of {} cases failed; first: case {}{suite}, field `{}`: {}",
+                file.failed, file.cases, first.case_index, first.field, first.detail
+            ),
+        )
+    } else if file.passed > 0 {
+        CaseResult::pass(source, id).detail(counts)
+    } else {
+        CaseResult::skipped(source, id, counts)
+    };
+    let suites = file
+        .cipher_suites
+        .iter()
+        .filter_map(|s| u16::try_from(*s).ok())
+        .map(|s| format!("ciphersuite:{s}"));
+    result.client("reference").features(suites).duration(took)
+}
+
+// ---- interop ------------------------------------------------------------------------
+
+/// The `*.json` files of an interop config folder, in name order.
+fn interop_configs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("interop scripts folder {}: {e}", dir.display()))?;
+    let mut configs: Vec<PathBuf> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    configs.sort();
+    if configs.is_empty() {
+        return Err(format!("no interop scripts (*.json) in {}", dir.display()));
+    }
+    Ok(configs)
+}
+
+fn step_interop(
+    args: &RunArgs,
+    dir: &Path,
+    clients: &[String],
+    timeout: Duration,
+    results: &mut Vec<CaseResult>,
+    run: &mut RunInfo,
+) {
+    println!("interop: {}", dir.display());
+    let configs = match interop_configs(dir) {
+        Ok(configs) => configs,
+        Err(e) => {
+            run.input_errors.push(e);
+            return;
+        }
+    };
+    // Script name → features, per config file, for claims.
+    let mut features: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for path in &configs {
+        match config::load(path) {
+            Ok(file) => {
+                for script in &file.scripts {
+                    features.insert(
+                        (path.display().to_string(), script.name.clone()),
+                        script_features(script),
+                    );
+                }
+            }
+            Err(e) => {
+                run.input_errors.push(e.to_string());
+                return;
+            }
+        }
+    }
+    let mut opened = Vec::new();
+    for spec in clients {
+        match interop::open_client(spec, timeout, args.seed) {
+            Ok(client) => opened.push(client),
+            Err(e) => {
+                run.input_errors.push(format!("--client {spec}: {e}"));
+                return;
+            }
+        }
+    }
+    let mode = if clients.len() > 1 && args.profile == Profile::Quick {
+        Mode::Random
+    } else {
+        Mode::All
+    };
+    let out = args.out.join("interop");
+    let options = interop::Options {
+        configs,
+        client_specs: clients.to_vec(),
+        suites: None,
+        handshake: Handshake::All,
+        mode,
+        seed: args.seed,
+        timeout,
+        out: Some(out.clone()),
+        script: None,
+        assignment: None,
+        // As `concord interop` derives it, so each case's reproducer gives the same case.
+        nonce: args.seed.rotate_left(32) ^ 0x636f_6e63_6f72_6400,
+    };
+    let mut log: Vec<u8> = Vec::new();
+    let summary = match interop::run(&options, opened, &mut log) {
+        Ok(summary) => summary,
+        Err(e) => {
+            run.input_errors.push(format!("interop: {e}"));
+            return;
+        }
+    };
+    let transcript = out.join("transcript.jsonl");
+    let lines = read_lines(&transcript);
+    for record in &summary.records {
+        let key = (record.config.clone(), record.script.clone());
+        let result = interop_result(record, clients, &lines)
+            .features(features.get(&key).into_iter().flatten().cloned());
+        results.push(result);
+    }
+    println!("  {}", summary.closing_line());
+}
+
+/// What a script exercises, as claim evidence keys.
+fn script_features(script: &Script) -> Vec<String> {
+    let mut out: BTreeSet<&str> = BTreeSet::new();
+    let proposal = |spec: &ProposalSpec| match spec {
+        ProposalSpec::Add { .. } => "proposal:add",
+        ProposalSpec::Remove { .. } => "proposal:remove",
+        ProposalSpec::ExternalPsk { .. } | ProposalSpec::ResumptionPsk { .. } => "proposal:psk",
+        ProposalSpec::GroupContextExtensions { .. } => "proposal:group_context_extensions",
+        ProposalSpec::ReInit { .. } => "proposal:reinit",
+    };
+    let mut messages = false;
+    for step in &script.steps {
+        match &step.action {
+            Action::AddProposal { .. } | Action::NewMemberAddProposal { .. } => {
+                out.insert("proposal:add");
+            }
+            Action::RemoveProposal { .. } => {
+                out.insert("proposal:remove");
+            }
+            Action::UpdateProposal => {
+                out.insert("proposal:update");
+            }
+            Action::ExternalPskProposal { .. } | Action::ResumptionPskProposal { .. } => {
+                out.insert("proposal:psk");
+            }
+            Action::GroupContextExtensionsProposal { .. } => {
+                out.insert("proposal:group_context_extensions");
+            }
+            Action::ExternalJoin { .. } => {
+                out.insert("external-join");
+                out.insert("proposal:external_init");
+            }
+            Action::ReInit(_) => {
+                out.insert("proposal:reinit");
+            }
+            Action::Commit(commit) | Action::FullCommit { commit, .. } => {
+                out.extend(commit.by_value.iter().map(proposal));
+            }
+            Action::ExternalSignerProposal { description, .. } => {
+                out.insert(proposal(description));
+            }
+            Action::Protect { .. } | Action::Unprotect { .. } => messages = true,
+            _ => {}
+        }
+    }
+    if messages {
+        // MLS application messages between two members, or within a larger group: the
+        // MLS layer of DMA Article 7's text messaging.
+        out.insert(if script.actors().len() <= 2 {
+            "service:1:1-text"
+        } else {
+            "service:group-text"
+        });
+    }
+    out.into_iter().map(str::to_string).collect()
+}
+
+fn interop_result(record: &CaseRecord, specs: &[String], lines: &[String]) -> CaseResult {
+    let result = &record.result;
+    let id = format!("interop/{}", result.id);
+    let names: Vec<String> = record
+        .assignment
+        .iter()
+        .map(|(_, c)| specs.get(*c).cloned().unwrap_or_else(|| format!("#{c}")))
+        .collect();
+    let problem = result.problem.as_ref();
+    let detail = problem.map(|p| {
+        let step = match (p.step, &p.action) {
+            (Some(s), Some(a)) => format!("step {s} (`{a}`)"),
+            (Some(s), None) => format!("step {s}"),
+            _ => "outside the steps".to_string(),
+        };
+        let who = match (&p.client, &p.actor) {
+            (Some(c), Some(a)) => format!(", client {c} (as {a})"),
+            (None, Some(a)) => format!(", actor {a}"),
+            (Some(c), None) => format!(", client {c}"),
+            (None, None) => String::new(),
+        };
+        format!("{step}, check `{}`{who}: {}", p.check, p.detail)
+    });
+    let mut out = match result.verdict {
+        InteropVerdict::Passed => CaseResult::pass("interop", id),
+        InteropVerdict::Failed => {
+            CaseResult::fail("interop", id, detail.clone().unwrap_or_default())
+        }
+        InteropVerdict::Unsupported => {
+            CaseResult::unsupported("interop", id, detail.clone().unwrap_or_default())
+        }
+        InteropVerdict::ClientFault => {
+            CaseResult::client_fault("interop", id, detail.clone().unwrap_or_default())
+        }
+    };
+    if result.verdict == InteropVerdict::Passed && !result.notes.is_empty() {
+        out = out.detail(result.notes.join("; "));
+    }
+    // A failure is placed by the requirement its check names; a pass cites what it exercised.
+    if let Some(p) = problem
+        && result.verdict != InteropVerdict::Passed
+    {
+        out = out.requirements(crate::interop::requirements::for_failure(
+            &p.check,
+            p.action.as_deref(),
+        ));
+    }
+    out = out
+        .clients(names)
+        .suite(record.suite)
+        .feature(format!("ciphersuite:{}", record.suite))
+        .requirements(record.requirements.iter().copied())
+        .reproducer(record.reproduce.clone());
+    if let Some((first, last)) = problem.and_then(|p| p.lines).or(result.lines) {
+        let excerpt = (result.verdict != InteropVerdict::Passed)
+            .then(|| excerpt(lines, first, last))
+            .flatten();
+        out = out.transcript(TranscriptRef {
+            file: "interop/transcript.jsonl".to_string(),
+            first_line: first,
+            last_line: last,
+            excerpt,
+        });
+    }
+    out
+}
+
+/// Every line of a transcript (empty if it cannot be read: the reference stays, the
+/// excerpt goes).
+fn read_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .map(|text| text.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Lines `first..=last` (from 1), the last 12 at most, each cut to 240 characters.
+fn excerpt(lines: &[String], first: u64, last: u64) -> Option<String> {
+    const MAX_LINES: u64 = 12;
+    const MAX_CHARS: usize = 240;
+    if first == 0 || last < first {
+        return None;
+    }
+    let from = first.max(last.saturating_sub(MAX_LINES - 1));
+    let mut text = String::new();
+    if from > first {
+        text.push_str(&format!("... {} earlier line(s)\n", from - first));
+    }
+    for number in from..=last {
+        let line = lines.get(usize::try_from(number - 1).ok()?)?;
+        let short: String = line.chars().take(MAX_CHARS).collect();
+        let cut = if short.len() < line.len() { "…" } else { "" };
+        text.push_str(&format!("{number} {short}{cut}\n"));
+    }
+    Some(text)
+}
+
+// ---- scenarios ----------------------------------------------------------------------
+
+fn step_scenarios(
+    args: &RunArgs,
+    clients: &[String],
+    timeout: Duration,
+    results: &mut Vec<CaseResult>,
+    run: &mut RunInfo,
+) {
+    let files: Vec<PathBuf> = match std::fs::read_dir(&args.scenarios) {
+        Ok(entries) => {
+            let mut files: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|ext| ext == "toml"))
+                .collect();
+            files.sort();
+            files
+        }
+        Err(_) => Vec::new(),
+    };
+    // Scale scenarios (hundreds of members) take minutes: the full profile only.
+    let (scale, files): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(|p| {
+        args.profile == Profile::Quick
+            && p.file_name()
+                .is_some_and(|n| n.to_string_lossy().to_lowercase().contains("scale"))
+    });
+    if !scale.is_empty() {
+        let names: Vec<String> = scale.iter().map(|p| p.display().to_string()).collect();
+        run.notes.push(format!(
+            "scenarios: {} left to --profile full (scale)",
+            names.join(", ")
+        ));
+    }
+    if files.is_empty() {
+        run.notes.push(format!(
+            "scenarios: no scenario files (*.toml) in {}",
+            args.scenarios.display()
+        ));
+        return;
+    }
+    println!("scenarios: {}", args.scenarios.display());
+    let scenarios = match sim::load_all(&files) {
+        Ok(scenarios) => scenarios,
+        Err(errors) => {
+            run.input_errors
+                .extend(errors.iter().map(|e| e.to_string()));
+            return;
+        }
+    };
+    // Users alternate between the reference and the clients under test, in name order,
+    // so every group mixes them.
+    let mut overrides = BTreeMap::new();
+    if clients.len() > 1 {
+        let users: BTreeSet<&String> = scenarios.iter().flat_map(|s| s.users.keys()).collect();
+        for (i, user) in users.into_iter().enumerate() {
+            overrides.insert(user.clone(), clients[i % clients.len()].clone());
+        }
+    }
+    let out = args.out.join("scenarios");
+    let options = sim::Options {
+        seed: args.seed,
+        clients: overrides.clone(),
+        out: Some(out),
+        bench: true,
+    };
+    let factory = move |spec: &str, seed: u64| interop::open_client(spec, timeout, seed);
+    let start = Instant::now();
+    let stopwatch = move || start.elapsed();
+    let mut log: Vec<u8> = Vec::new();
+    let summary = match sim::run(&scenarios, &options, &factory, Some(&stopwatch), &mut log) {
+        Ok(summary) => summary,
+        Err(e) => {
+            run.input_errors.push(format!("scenarios: {e}"));
+            return;
+        }
+    };
+    let lines = read_lines(&args.out.join("scenarios").join("transcript.jsonl"));
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for v in &summary.verdicts {
+        let scenario = scenarios.iter().find(|s| s.name == v.scenario);
+        let mut id = format!("scenario/{}/{}", v.scenario, v.assertion);
+        if !v.room.is_empty() {
+            id.push_str(&format!("/{}", v.room));
+        }
+        let n = seen.entry(id.clone()).or_default();
+        *n += 1;
+        if *n > 1 {
+            id.push_str(&format!("#{n}"));
+        }
+        results.push(scenario_result(
+            v, id, scenario, &overrides, &summary, args, &lines,
+        ));
+    }
+    println!("  {}", summary.closing_line());
+}
+
+fn scenario_result(
+    v: &sim::AssertionVerdict,
+    id: String,
+    scenario: Option<&sim::Scenario>,
+    overrides: &BTreeMap<String, String>,
+    summary: &sim::Summary,
+    args: &RunArgs,
+    lines: &[String],
+) -> CaseResult {
+    let fault = summary.client_fault && v.detail.starts_with("client under test failed");
+    let mut result = match v.verdict {
+        sim::Verdict::Pass => CaseResult::pass("scenario", id).detail(v.detail.clone()),
+        sim::Verdict::Fail if fault => CaseResult::client_fault("scenario", id, v.detail.clone()),
+        sim::Verdict::Fail => CaseResult::fail("scenario", id, v.detail.clone()),
+        sim::Verdict::Unsupported => CaseResult::unsupported("scenario", id, v.detail.clone()),
+        sim::Verdict::Skipped => CaseResult::skipped("scenario", id, v.detail.clone()),
+    };
+    result = result.requirements(v.requirements.iter().cloned());
+    let mut reproducer = format!("concord sim {} --seed {}", v.file, args.seed);
+    if let Some(scenario) = scenario {
+        let clients: BTreeSet<String> = scenario
+            .users
+            .iter()
+            .map(|(user, (_, spec))| overrides.get(user).unwrap_or(spec).clone())
+            .collect();
+        result = result
+            .clients(clients)
+            .suite(scenario.suite)
+            .feature(format!("ciphersuite:{}", scenario.suite));
+        if v.assertion == "steps" {
+            result = result.feature(if scenario.users.len() <= 2 {
+                "service:1:1-text"
+            } else {
+                "service:group-text"
+            });
+            if let Some(bench) = summary.benches.iter().find(|b| b.scenario == scenario.name) {
+                result = result.duration(bench.wall);
+            }
+        }
+        for (user, spec) in overrides {
+            if scenario.users.contains_key(user) {
+                reproducer.push_str(&format!(" --client {user}={spec}"));
+            }
+        }
+    }
+    let (first, end) = v.transcript_lines;
+    let last = end.saturating_sub(1).max(first);
+    let excerpt = (v.verdict == sim::Verdict::Fail)
+        .then(|| excerpt(lines, first, last))
+        .flatten();
+    result.reproducer(reproducer).transcript(TranscriptRef {
+        file: "scenarios/transcript.jsonl".to_string(),
+        first_line: first,
+        last_line: last,
+        excerpt,
+    })
+}
+
+// ---- concord report -----------------------------------------------------------------
+
+/// `concord report --from report.json`: the four formats again, from a saved run. Exits
+/// with the saved run's code (2 when the file cannot be read).
+pub fn report_main(args: ReportArgs) -> u8 {
+    let text = match std::fs::read_to_string(&args.from) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("concord report: {}: cannot read: {e}", args.from.display());
+            return exit::BAD_INPUT;
+        }
+    };
+    let mut report = match Report::from_json(&text, &args.from.display().to_string()) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("concord report: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let folder = args
+        .from
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let out = args.out.clone().unwrap_or_else(|| folder.clone());
+    let beside = folder.join("bench.json");
+    let bench = args
+        .bench
+        .clone()
+        .or_else(|| beside.is_file().then_some(beside));
+    let inputs = match read_inputs(None, None, bench.as_deref()) {
+        Ok(inputs) => inputs,
+        Err(e) => {
+            eprintln!("concord report: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    finish(
+        &mut report,
+        &inputs,
+        &out,
+        args.strict_expect,
+        "concord report",
+    )
+}
