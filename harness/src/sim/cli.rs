@@ -53,7 +53,7 @@ pub fn main(args: SimArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    for (user, _) in &clients {
+    for user in clients.keys() {
         if user != "*" && !scenarios.iter().any(|s| s.users.contains_key(user)) {
             eprintln!("concord sim: --client {user}=...: no scenario has a user `{user}`");
             return exit::BAD_INPUT;

@@ -704,60 +704,48 @@ impl ClientActor {
                 request,
                 error,
                 ..
-            } => {
-                if self.is_waiting_for(request) {
-                    match error {
-                        None => {
-                            if let Some(r) = self.rooms.get_mut(&room) {
-                                r.joined = true;
-                            }
-                            self.reached_epoch(world, &room, None);
-                            self.finish(world, None);
-                        }
-                        Some(e) => {
-                            self.finish(world, Some(format!("the hub refused the room: {e}")))
-                        }
+            } if self.is_waiting_for(request) => match error {
+                None => {
+                    if let Some(r) = self.rooms.get_mut(&room) {
+                        r.joined = true;
                     }
+                    self.reached_epoch(world, &room, None);
+                    self.finish(world, None);
                 }
-            }
+                Some(e) => self.finish(world, Some(format!("the hub refused the room: {e}"))),
+            },
             Payload::UpdateAnswer {
                 room,
                 request,
                 answer,
                 ..
-            } => {
-                if self.is_waiting_for(request) {
-                    self.on_update_answer(world, &room, answer);
-                }
-            }
+            } if self.is_waiting_for(request) => self.on_update_answer(world, &room, answer),
             Payload::SubmitAnswer {
                 request, answer, ..
-            } => {
-                if self.is_waiting_for(request) {
-                    match answer {
-                        SubmitResponse::Accepted { .. } => {
-                            if let Some(Op::Send { message, .. }) =
-                                self.running.as_ref().map(|r| &r.op)
-                                && let Some(m) = world.truth.messages.get_mut(message)
-                            {
-                                m.accepted = true;
-                            }
-                            self.finish(world, None);
-                        }
-                        SubmitResponse::EpochTooOld { current_epoch } => {
-                            if world.detail() >= Detail::Events {
-                                world.log("epoch_too_old", json!({"client": self.identity, "current_epoch": current_epoch}));
-                            }
-                            if let Some(r) = &mut self.running {
-                                r.phase = Phase::AwaitEpoch(current_epoch);
-                            }
-                        }
-                        SubmitResponse::NotAllowed { reason } => {
-                            self.finish(world, Some(format!("notAllowed: {reason}")))
-                        }
+            } if self.is_waiting_for(request) => match answer {
+                SubmitResponse::Accepted { .. } => {
+                    if let Some(Op::Send { message, .. }) = self.running.as_ref().map(|r| &r.op)
+                        && let Some(m) = world.truth.messages.get_mut(message)
+                    {
+                        m.accepted = true;
+                    }
+                    self.finish(world, None);
+                }
+                SubmitResponse::EpochTooOld { current_epoch } => {
+                    if world.detail() >= Detail::Events {
+                        world.log(
+                            "epoch_too_old",
+                            json!({"client": self.identity, "current_epoch": current_epoch}),
+                        );
+                    }
+                    if let Some(r) = &mut self.running {
+                        r.phase = Phase::AwaitEpoch(current_epoch);
                     }
                 }
-            }
+                SubmitResponse::NotAllowed { reason } => {
+                    self.finish(world, Some(format!("notAllowed: {reason}")))
+                }
+            },
             Payload::GroupInfoAnswer {
                 room,
                 request,
@@ -807,13 +795,13 @@ impl ClientActor {
                 }
             }
         }
-        if running.claims.is_empty() {
-            if let Op::Commit { add, .. } = &running.op {
-                if add.iter().all(|a| running.key_packages.contains_key(a)) {
-                    self.start(world);
-                } else {
-                    self.retry_later(world, "key packages missing");
-                }
+        if running.claims.is_empty()
+            && let Op::Commit { add, .. } = &running.op
+        {
+            if add.iter().all(|a| running.key_packages.contains_key(a)) {
+                self.start(world);
+            } else {
+                self.retry_later(world, "key packages missing");
             }
         }
     }
@@ -1111,7 +1099,6 @@ impl ClientActor {
             encrypt_handshake: false,
             identity: self.identity.as_bytes().to_vec(),
             ratchet_tree: Vec::new(),
-            ..Default::default()
         };
         match world.call(|| client.join_group(request)) {
             Ok(answer) => {

@@ -56,6 +56,15 @@ pub struct Bench {
     pub deliveries: u64,
     pub packets: u64,
     pub peak_rss_kib: Option<u64>,
+    pub steps: Vec<StepTime>,
+}
+
+/// Wall time of one step, and the part of it inside client-under-test calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepTime {
+    pub step: usize,
+    pub wall: Duration,
+    pub client_time: Duration,
 }
 
 impl Bench {
@@ -189,6 +198,16 @@ pub fn run(
             }
         }
         if let Some(b) = bench {
+            for t in &b.steps {
+                let _ = writeln!(
+                    out,
+                    "bench {} step {}: wall {:.2}s, {:.2}s in client calls",
+                    b.scenario,
+                    t.step,
+                    t.wall.as_secs_f64(),
+                    t.client_time.as_secs_f64()
+                );
+            }
             let _ = writeln!(out, "{}", b.line());
             summary.benches.push(b);
         }
@@ -248,8 +267,17 @@ pub fn run_one(
         let v = verdict(&world, "setup", "", Vec::new(), Verdict::Fail, e);
         return (vec![v], false, None);
     }
+    let mut step_times = Vec::new();
     for step in &scenario.steps {
+        let before = (stopwatch.map(|s| s()), world.meter.client_time);
         world.run_step(step);
+        if let (Some(start), Some(s)) = (before.0, stopwatch) {
+            step_times.push(StepTime {
+                step: step.index,
+                wall: s().saturating_sub(start),
+                client_time: world.meter.client_time.saturating_sub(before.1),
+            });
+        }
     }
     world.settle();
     let mut verdicts = Vec::new();
@@ -315,6 +343,7 @@ pub fn run_one(
             deliveries: world.truth.received.values().map(|r| r.len() as u64).sum(),
             packets: world.net.stats.data_delivered,
             peak_rss_kib: peak_rss_kib(),
+            steps: step_times,
         }),
         _ => None,
     };

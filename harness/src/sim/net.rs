@@ -328,7 +328,10 @@ impl<P: Clone> Network<P> {
                 let now = self.now;
                 let link = self.link(&from, &to);
                 let begin = link.busy_until.max(now);
-                let wire = (size.max(ACK_SIZE) as u64).saturating_mul(1_000_000) / spec.bandwidth;
+                let wire = (size.max(ACK_SIZE) as u64)
+                    .saturating_mul(1_000_000)
+                    .checked_div(spec.bandwidth)
+                    .unwrap_or(0);
                 link.busy_until = begin + wire;
                 begin + wire
             } else {

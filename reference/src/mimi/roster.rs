@@ -187,7 +187,7 @@ impl Roster {
             _ => return Err(RosterError::BadSender),
         }
         let next = Roster {
-            suite: self.suite.clone(),
+            suite: self.suite,
             group_id: self.group_id.clone(),
             epoch: self.epoch + 1,
             tree,
