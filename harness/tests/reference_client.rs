@@ -208,3 +208,16 @@ fn two_members_over_grpc_loopback() {
         two_members(&mut alice, &mut bob, suite, true);
     }
 }
+
+#[test]
+fn the_default_clock_is_the_start_of_the_current_utc_day() {
+    use concord_harness::client::reference::Clock;
+    let real = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let day = Clock::default().now();
+    assert_eq!(day % 86_400, 0);
+    assert!(day <= real && real - day < 86_400, "{day} vs {real}");
+    assert_eq!(Clock::Fixed(7).now(), 7);
+}

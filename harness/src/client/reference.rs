@@ -8,8 +8,11 @@
 //! ```
 //!
 //! The reference is sans-IO; this adapter supplies what it takes as parameters: a seeded
-//! RNG (the same seed gives the same run) and a fixed clock. Handles are small integers
-//! handed out in order, as the interface leaves their choice to the client.
+//! RNG (the same seed gives the same run) and a clock. The clock is the start of the current
+//! UTC day by default, so the lifetimes of the key packages and leaves it makes cover the
+//! real time that other implementations check them against, while the same command on the
+//! same day gives the same bytes; [`ReferenceClient::at`] fixes it instead. Handles are small
+//! integers handed out in order, as the interface leaves their choice to the client.
 
 use std::collections::BTreeMap;
 
@@ -31,8 +34,30 @@ use crate::client::proto::*;
 mod proposals;
 mod subgroup;
 
-/// Virtual time for key package lifetimes: 2026-01-01, fixed so runs are reproducible.
-const NOW: u64 = 1_767_225_600;
+/// Where the adapter's time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Clock {
+    #[default]
+    /// The start of the current UTC day (seconds since the Unix epoch).
+    WallClockDay,
+    /// Always this time.
+    Fixed(u64),
+}
+
+impl Clock {
+    /// Seconds since the Unix epoch.
+    pub fn now(self) -> u64 {
+        match self {
+            Clock::Fixed(now) => now,
+            Clock::WallClockDay => {
+                let seconds = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                seconds - seconds % 86_400
+            }
+        }
+    }
+}
 
 /// A key package made for a later join, with its private keys.
 struct Transaction {
@@ -51,6 +76,7 @@ struct PendingReInit {
 /// The reference, holding many groups and pending joins, behind the MLSClient interface.
 pub struct ReferenceClient {
     rng: rand_chacha::ChaCha20Rng,
+    clock: Clock,
     next_id: u32,
     groups: BTreeMap<u32, Group>,
     transactions: BTreeMap<u32, Transaction>,
@@ -138,9 +164,16 @@ fn tree_bytes(tree: Option<WireTree>) -> Vec<u8> {
 
 impl ReferenceClient {
     /// A reference client whose randomness comes from `seed`.
+    /// A client seeded with `seed`, on the wall clock's day.
     pub fn new(seed: u64) -> Self {
+        ReferenceClient::at(seed, Clock::WallClockDay)
+    }
+
+    /// A client seeded with `seed`, on `clock`.
+    pub fn at(seed: u64, clock: Clock) -> Self {
         ReferenceClient {
             rng: rand_chacha::ChaCha20Rng::seed_from_u64(seed),
+            clock,
             next_id: 1,
             groups: BTreeMap::new(),
             transactions: BTreeMap::new(),
@@ -193,8 +226,9 @@ impl ReferenceClient {
         identity: &[u8],
     ) -> Result<(u32, Vec<u8>, &Transaction), ClientError> {
         let suite = Suite::new(suite_id).map_err(|e| refused(method, e))?;
-        let (key_package, secrets) = create_key_package(&suite, identity, None, NOW, &mut self.rng)
-            .map_err(|e| refused(method, e))?;
+        let (key_package, secrets) =
+            create_key_package(&suite, identity, None, self.clock.now(), &mut self.rng)
+                .map_err(|e| refused(method, e))?;
         let bytes = MlsMessage::new(MlsMessageBody::KeyPackage(key_package.clone())).to_bytes();
         let id = self.fresh_id();
         let transaction = self.transactions.entry(id).or_insert(Transaction {
@@ -300,7 +334,7 @@ impl ClientUnderTest for ReferenceClient {
             None,
             Vec::new(),
             config(request.encrypt_handshake),
-            NOW,
+            self.clock.now(),
             &mut self.rng,
         )
         .map_err(|e| refused(M, e))?;
@@ -651,9 +685,13 @@ impl ClientUnderTest for ReferenceClient {
         let MlsMessageBody::GroupInfo(group_info) = &message.body else {
             return Err(refused(M, "not an MLSMessage carrying a GroupInfo"));
         };
-        let (proposal, key_package, secrets) =
-            new_member_add_proposal(group_info, &request.identity, NOW, &mut self.rng)
-                .map_err(|e| refused(M, e))?;
+        let (proposal, key_package, secrets) = new_member_add_proposal(
+            group_info,
+            &request.identity,
+            self.clock.now(),
+            &mut self.rng,
+        )
+        .map_err(|e| refused(M, e))?;
         let response = NewMemberAddProposalResponse {
             transaction_id: 0,
             proposal: proposal.to_bytes(),

@@ -6,8 +6,8 @@ use concord_reference::group::{Group, GroupError, SubgroupOptions};
 use concord_reference::messages::MlsMessageBody;
 
 use super::{
-    ClientError, NOW, PendingReInit, ReferenceClient, decode_key_package, decode_message,
-    decode_tree, extensions, refused, tree_bytes,
+    ClientError, PendingReInit, ReferenceClient, decode_key_package, decode_message, decode_tree,
+    extensions, refused, tree_bytes,
 };
 use crate::client::proto::*;
 
@@ -32,7 +32,7 @@ impl ReferenceClient {
         };
         let (group, output) = pending
             .old
-            .reinit_group(key_packages, options, NOW, &mut self.rng)
+            .reinit_group(key_packages, options, self.clock.now(), &mut self.rng)
             .map_err(|e| refused(M, e))?;
         self.subgroup_response(group, output)
     }
@@ -91,7 +91,7 @@ impl ReferenceClient {
                 extensions,
                 key_packages,
                 options,
-                NOW,
+                self.clock.now(),
                 &mut self.rng,
             )
             .map_err(|e| refused(M, e))?;
