@@ -1,9 +1,18 @@
-//! Fixtures shared by Concord's benchmarks: deterministic inputs per ciphersuite.
+//! Fixtures shared by Concord's benchmarks: deterministic inputs per ciphersuite for the
+//! crypto core, and the three MLS implementations the group benchmarks compare.
 //!
 //! ```text
 //! fixture(suite) ──> keys, secrets, a 1 KiB payload ──> benches/crypto_core.rs (criterion)
+//! engine::Engine ──> reference | openmls | mlsrs ──> scene::Scene (full or sparse tree)
+//!                                                ──> benches/groups.rs (criterion)
 //! ```
 #![forbid(unsafe_code)]
+
+pub mod engine;
+pub mod mlsrs;
+pub mod openmls;
+pub mod reference;
+pub mod scene;
 
 use concord_reference::crypto::{CipherSuite, HpkeKeyPair, SignatureKeyPair, Suite};
 use rand_core::SeedableRng;
