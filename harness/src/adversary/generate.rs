@@ -83,10 +83,20 @@ pub fn build_family(
     seed: u64,
 ) -> Result<NegativeFile, GenError> {
     let mut cases = Vec::new();
+    let mut errors = Vec::new();
     for recipe in family.recipes {
         for world in worlds.values() {
-            cases.push(build_case(family, recipe, world, seed)?);
+            match build_case(family, recipe, world, seed) {
+                Ok(case) => cases.push(case),
+                Err(e) => errors.push(e.to_string()),
+            }
         }
+    }
+    if !errors.is_empty() {
+        return Err(GenError::new(
+            format!("{}: {} case(s) not as intended", family.name, errors.len()),
+            errors.join("\n  "),
+        ));
     }
     Ok(NegativeFile {
         family: family.name.to_string(),
@@ -111,9 +121,19 @@ pub fn generate(
     }
     std::fs::create_dir_all(out)
         .map_err(|e| GenError::new(format!("create {}", out.display()), e))?;
-    let mut written = Vec::new();
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
     for family in FAMILIES {
-        let file = build_family(family, &worlds, seed)?;
+        match build_family(family, &worlds, seed) {
+            Ok(file) => files.push((family, file)),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(GenError::new("nothing written", errors.join("\n")));
+    }
+    let mut written = Vec::new();
+    for (family, file) in files {
         let path = out.join(format!("{}.json", family.name));
         let mut text = serde_json::to_string_pretty(&file)
             .map_err(|e| GenError::new(format!("serialize {}", family.name), e))?;
