@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod adversary;
+pub mod bench;
 pub mod client;
 pub mod generate;
 pub mod interop;

@@ -33,6 +33,9 @@ enum Command {
     Interop(InteropArgs),
     /// Run multi-provider MIMI scenarios over the simulated network.
     Sim(concord_harness::sim::cli::SimArgs),
+    /// Benchmark group operations of the reference, OpenMLS and mls-rs side by side
+    /// (cargo bench in the workspace) and write bench.json, bench-detail.json, bench.md.
+    Bench(concord_harness::bench::BenchArgs),
     /// Serve an in-process client (the reference by default) as an MLSClient gRPC server
     /// until SIGINT or SIGTERM.
     ServeClient {
@@ -159,6 +162,7 @@ fn main() -> ExitCode {
         Command::Report(args) => concord_harness::run::report_main(args),
         Command::Interop(args) => run_interop(args),
         Command::Sim(args) => concord_harness::sim::cli::main(args),
+        Command::Bench(args) => concord_harness::bench::main(args),
         Command::ServeClient {
             listen,
             client,
