@@ -17,7 +17,8 @@
 //!
 //! # Commands
 //!
-//! `concord catalog check [--uncovered] [--json]`, `concord catalog list [--section S] [--json]`,
+//! `concord catalog check [--uncovered] [--json]`,
+//! `concord catalog list [--section S] [--document D] [--json]`,
 //! `concord catalog show ID`: see [`CatalogCommand`].
 
 use std::collections::BTreeMap;
@@ -287,11 +288,15 @@ pub enum CatalogCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List requirements, optionally of one section and its subsections.
+    /// List requirements, optionally of one document and of one section and its subsections.
     List {
         /// Only this section and its subsections, e.g. 12.4.
         #[arg(long)]
         section: Option<String>,
+        /// Only this document: its name or ID prefix (RFC9420, draft-ietf-mimi-protocol-06,
+        /// MIMI-PROTOCOL).
+        #[arg(long)]
+        document: Option<String>,
         /// Print JSON instead of lines.
         #[arg(long)]
         json: bool,
@@ -321,9 +326,20 @@ pub fn run(command: CatalogCommand) -> u8 {
         CatalogCommand::Check { uncovered, json } => {
             check(catalog, &checks, uncovered, json, &mut out, &mut err)
         }
-        CatalogCommand::List { section, json } => {
-            list(catalog, section.as_deref(), json, &mut out).map(|()| exit::OK)
-        }
+        CatalogCommand::List {
+            section,
+            document,
+            json,
+        } => list(
+            catalog,
+            Selection {
+                section: section.as_deref(),
+                document: document.as_deref(),
+            },
+            json,
+            &mut out,
+            &mut err,
+        ),
         CatalogCommand::Show { id } => show(catalog, &checks, &id, &mut out, &mut err),
     };
     match result {
@@ -446,21 +462,64 @@ fn write_coverage(
     Ok(())
 }
 
-/// `concord catalog list`.
+/// What `concord catalog list` shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection<'a> {
+    /// A section and its subsections.
+    pub section: Option<&'a str>,
+    /// A document, by name or ID prefix.
+    pub document: Option<&'a str>,
+}
+
+/// `concord catalog list`: exit 2 (with the reason on `err`) when the selection names an
+/// unknown document or matches nothing.
 pub fn list(
     catalog: &Catalog,
-    section: Option<&str>,
+    selection: Selection<'_>,
     as_json: bool,
     out: &mut impl Write,
-) -> io::Result<()> {
-    let selected: Vec<&Requirement> = catalog
-        .requirements()
-        .filter(|r| section.is_none_or(|s| r.is_in_section(s)))
+    err: &mut impl Write,
+) -> io::Result<u8> {
+    let documents: Vec<&Document> = catalog
+        .documents()
+        .iter()
+        .filter(|d| {
+            selection
+                .document
+                .is_none_or(|n| d.name == n || d.id_prefix == n)
+        })
         .collect();
+    if documents.is_empty() {
+        let known: Vec<&str> = catalog
+            .documents()
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        writeln!(
+            err,
+            "error: no document {:?} in the catalog (known: {})",
+            selection.document.unwrap_or_default(),
+            known.join(", ")
+        )?;
+        return Ok(exit::BAD_INPUT);
+    }
+    let selected: Vec<&Requirement> = documents
+        .iter()
+        .flat_map(|d| d.requirements.iter())
+        .filter(|r| selection.section.is_none_or(|s| r.is_in_section(s)))
+        .collect();
+    if selected.is_empty() {
+        writeln!(
+            err,
+            "error: no requirement in section {:?}",
+            selection.section.unwrap_or_default()
+        )?;
+        return Ok(exit::BAD_INPUT);
+    }
     if as_json {
         let value: Vec<serde_json::Value> = selected.iter().map(|r| requirement_json(r)).collect();
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
-        return Ok(());
+        return Ok(exit::OK);
     }
     for r in selected {
         writeln!(
@@ -472,7 +531,7 @@ pub fn list(
             r.summary
         )?;
     }
-    Ok(())
+    Ok(exit::OK)
 }
 
 fn requirement_json(r: &Requirement) -> serde_json::Value {
@@ -726,8 +785,15 @@ mod tests {
     #[test]
     fn list_filters_by_section_and_show_refuses_unknown_ids() {
         let catalog = fixture();
-        let mut out = Vec::new();
-        list(&catalog, Some("7.3"), false, &mut out).unwrap_or_else(|e| panic!("{e}"));
+        let listed = |section: Option<&str>, document: Option<&str>, json: bool| {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let selection = Selection { section, document };
+            let code = list(&catalog, selection, json, &mut out, &mut err)
+                .unwrap_or_else(|e| panic!("{e}"));
+            (code, out, String::from_utf8_lossy(&err).into_owned())
+        };
+        let (code, out, _) = listed(Some("7.3"), None, false);
+        assert_eq!(code, exit::OK);
         let text = String::from_utf8_lossy(&out);
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(
@@ -735,12 +801,19 @@ mod tests {
             "{text}"
         );
 
-        let mut out = Vec::new();
-        list(&catalog, Some("8"), true, &mut out).unwrap_or_else(|e| panic!("{e}"));
+        let (code, out, _) = listed(Some("8"), Some("RFC9420"), true);
+        assert_eq!(code, exit::OK);
         let value: serde_json::Value =
             serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(value.as_array().map(Vec::len), Some(2));
         assert_eq!(value[1]["level"], "MAY");
+
+        let (code, _, err) = listed(Some("7.4"), None, false);
+        assert_eq!(code, exit::BAD_INPUT);
+        assert!(err.contains("7.4"), "{err}");
+        let (code, _, err) = listed(None, Some("MIMI-PROTOCOL"), false);
+        assert_eq!(code, exit::BAD_INPUT);
+        assert!(err.contains("known: RFC9420"), "{err}");
 
         let checks = [citation("a", &["RFC9420-7-1"])];
         let (mut out, mut err) = (Vec::new(), Vec::new());
