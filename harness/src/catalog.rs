@@ -167,6 +167,15 @@ impl Tally {
     }
 }
 
+/// One level's numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LevelCoverage {
+    /// `MUST`, `MUST NOT`, `SHOULD`, `SHOULD NOT` or `MAY`.
+    pub level: &'static str,
+    #[serde(flatten)]
+    pub tally: Tally,
+}
+
 /// One top-level section's numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SectionCoverage {
@@ -189,7 +198,7 @@ pub struct Coverage {
     /// MUST and MUST NOT together: the headline number.
     pub absolute: Tally,
     /// Per level, in `Level::ALL` order (levels without requirements left out).
-    pub by_level: Vec<(String, Tally)>,
+    pub by_level: Vec<LevelCoverage>,
     /// Per top-level section, in section order.
     pub by_section: Vec<SectionCoverage>,
     /// IDs no check cites, in catalog order.
@@ -256,7 +265,10 @@ pub fn coverage(document: &Document, checks: &[CheckCitation]) -> Coverage {
         absolute,
         by_level: levels
             .into_iter()
-            .map(|(level, tally)| (level.as_str().to_owned(), tally))
+            .map(|(level, tally)| LevelCoverage {
+                level: level.as_str(),
+                tally,
+            })
             .collect(),
         by_section: sections,
         uncovered,
@@ -424,7 +436,7 @@ fn write_coverage(
     let levels: Vec<String> = c
         .by_level
         .iter()
-        .map(|(level, t)| format!("{level} {}", t.total))
+        .map(|l| format!("{} {}", l.level, l.tally.total))
         .collect();
     writeln!(out, "  per level: {}", levels.join(", "))?;
     writeln!(
@@ -654,34 +666,34 @@ mod tests {
         assert_eq!(
             c.by_level,
             vec![
-                (
-                    "MUST".to_owned(),
-                    Tally {
+                LevelCoverage {
+                    level: "MUST",
+                    tally: Tally {
                         covered: 1,
                         total: 2
                     }
-                ),
-                (
-                    "MUST NOT".to_owned(),
-                    Tally {
+                },
+                LevelCoverage {
+                    level: "MUST NOT",
+                    tally: Tally {
                         covered: 0,
                         total: 1
                     }
-                ),
-                (
-                    "SHOULD".to_owned(),
-                    Tally {
+                },
+                LevelCoverage {
+                    level: "SHOULD",
+                    tally: Tally {
                         covered: 1,
                         total: 1
                     }
-                ),
-                (
-                    "MAY".to_owned(),
-                    Tally {
+                },
+                LevelCoverage {
+                    level: "MAY",
+                    tally: Tally {
                         covered: 1,
                         total: 1
                     }
-                ),
+                },
             ]
         );
         let sections: Vec<(&str, &str, Tally, Tally)> = c
@@ -756,6 +768,8 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(value["unknown_citations"][0]["id"], "RFC9420-7.3-9");
         assert_eq!(value["documents"][0]["absolute"]["covered"], 1);
+        assert_eq!(value["documents"][0]["by_level"][1]["level"], "MUST NOT");
+        assert_eq!(value["documents"][0]["by_level"][1]["total"], 1);
         assert!(value["documents"][0].get("uncovered").is_none());
     }
 
