@@ -781,7 +781,15 @@ impl<'a> Checker<'a> {
                 let mut users = Vec::new();
                 if let Some(list) = &s.users {
                     for u in list.get_ref() {
-                        users.push(user(self, Some(u), "users")?);
+                        let name = user(self, Some(u), "users")?;
+                        if name == by {
+                            return self.ctx.error(
+                                u.span(),
+                                &f("users"),
+                                format!("`{by}` cannot invite itself"),
+                            );
+                        }
+                        users.push(name);
                     }
                 }
                 if let Some(prefix) = &s.user_prefix {
@@ -790,7 +798,8 @@ impl<'a> Checker<'a> {
                         self.users
                             .keys()
                             .filter(|u| {
-                                u.starts_with(p.as_str())
+                                **u != by
+                                    && u.starts_with(p.as_str())
                                     && u[p.len()..].chars().all(|c| c.is_ascii_digit())
                                     && u.len() > p.len()
                             })

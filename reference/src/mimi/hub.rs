@@ -449,6 +449,15 @@ fn update_room(
                     Vec::new(),
                 );
             }
+            // Profile: one client per user, so an identity holds at most one leaf.
+            let members = next.members();
+            let distinct: BTreeSet<&String> = members.iter().collect();
+            if distinct.len() != members.len() {
+                return (
+                    not_allowed("two leaves with the same identity (one client per user)"),
+                    Vec::new(),
+                );
+            }
             // Participant List: no client of a user who is not a participant.
             if let Some(stranger) = next
                 .members()

@@ -19,7 +19,8 @@
 //!
 //! 1. **Identities.** A client's credential identity is its participant URI, written
 //!    `user@provider` (the draft uses `mimi://` URIs); one client per user. The provider of
-//!    a client is the text after the last `@`.
+//!    a client is the text after the last `@`. A commit leaving two leaves with one
+//!    identity is `notAllowed`.
 //! 2. **Participant list changes** travel next to the handshake message in the update
 //!    request ([`ParticipantChange`]), not as an `AppSync` proposal: clients under test speak
 //!    the MLSClient interface, which cannot build AppSync proposals (section "Update Room
