@@ -44,25 +44,28 @@ impl Group {
         {
             return self.open_past_application(private);
         }
-        let mut next = self.state.clone();
-        let content = next.open(message)?;
-        let received = match &content.content.body {
-            ContentBody::Application {
-                application_data: data,
-            } => {
-                let Sender::Member { leaf_index } = content.content.sender else {
-                    return Err(GroupError::WrongMessage("member application message"));
-                };
-                if content.wire_format != crate::messages::WireFormat::MLS_PRIVATE_MESSAGE {
-                    return Err(GroupError::PublicApplication);
-                }
-                Received::Application {
-                    sender: leaf_index,
-                    epoch: content.content.epoch,
-                    authenticated_data: content.content.authenticated_data.as_slice().to_vec(),
-                    data: data.as_slice().to_vec(),
-                }
+        // Opening a message changes the secret tree alone (section 9: a PrivateMessage
+        // consumes its key; a PublicMessage changes nothing), so only that is saved and
+        // the rest of the state is copied only for handshake messages, which change it.
+        let saved = self.state.secret_tree.clone();
+        let content = match self.state.open(message) {
+            Ok(content) => content,
+            Err(e) => {
+                self.state.secret_tree = saved;
+                return Err(e.into());
             }
+        };
+        if matches!(content.content.body, ContentBody::Application { .. }) {
+            let received = application(&content);
+            if received.is_err() {
+                self.state.secret_tree = saved;
+            }
+            return received;
+        }
+        let mut next = self.state.clone();
+        self.state.secret_tree = saved;
+        let received = match &content.content.body {
+            ContentBody::Application { .. } => application(&content)?,
             ContentBody::Proposal(_) => Received::Proposal(next.cache_proposal(&content)?),
             ContentBody::Commit(_) => {
                 let lookup = |psk: &crate::messages::Psk| self.lookup_psk(psk);
@@ -103,6 +106,28 @@ impl Group {
             _ => Err(GroupError::WrongMessage("proposal")),
         }
     }
+}
+
+/// The application data of an opened message, from a member, in a PrivateMessage.
+fn application(content: &crate::messages::AuthenticatedContent) -> Result<Received, GroupError> {
+    let ContentBody::Application {
+        application_data: data,
+    } = &content.content.body
+    else {
+        return Err(GroupError::WrongMessage("application message"));
+    };
+    let Sender::Member { leaf_index } = content.content.sender else {
+        return Err(GroupError::WrongMessage("member application message"));
+    };
+    if content.wire_format != crate::messages::WireFormat::MLS_PRIVATE_MESSAGE {
+        return Err(GroupError::PublicApplication);
+    }
+    Ok(Received::Application {
+        sender: leaf_index,
+        epoch: content.content.epoch,
+        authenticated_data: content.content.authenticated_data.as_slice().to_vec(),
+        data: data.as_slice().to_vec(),
+    })
 }
 
 /// `Bytes` of a slice, for callers building messages.
