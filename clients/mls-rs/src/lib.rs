@@ -40,11 +40,13 @@
 
 #![forbid(unsafe_code)]
 
+mod commit;
 mod external;
 mod rules;
 mod subgroup;
 #[cfg(test)]
 mod tests;
+mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,20 +58,22 @@ use mls_rs::client_builder::{
 };
 use mls_rs::crypto::{SignaturePublicKey, SignatureSecretKey};
 use mls_rs::error::MlsError;
-use mls_rs::group::{ExportedTree, ReceivedMessage};
+use mls_rs::group::ReceivedMessage;
 use mls_rs::identity::SigningIdentity;
 use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
 use mls_rs::psk::{ExternalPskId, PreSharedKey};
 use mls_rs::storage_provider::in_memory::{
     InMemoryGroupStateStorage, InMemoryKeyPackageStorage, InMemoryPreSharedKeyStorage,
 };
-use mls_rs::{
-    CipherSuite, CipherSuiteProvider, Client, CryptoProvider, Extension, ExtensionList, Group,
-    MlsMessage,
-};
+use mls_rs::{CipherSuite, CipherSuiteProvider, Client, CryptoProvider, ExtensionList, MlsMessage};
 use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 
+pub(crate) use commit::Member;
 use rules::Rules;
+pub(crate) use wire::{
+    cipher_suite, decode_message, decode_tree, encode, encode_tree, extension_list, refused,
+    unsupported,
+};
 
 /// The mls-rs configuration of every member: basic credentials, the RustCrypto backend,
 /// in-memory storage, and this adapter's rules.
@@ -86,162 +90,6 @@ pub(crate) type MlsConfig = WithIdentityProvider<
         >,
     >,
 >;
-
-/// A refusal by mls-rs (or of a malformed request): the message says why.
-pub(crate) fn refused(method: &'static str, error: impl std::fmt::Display) -> ClientError {
-    ClientError::Refused {
-        method,
-        code: "InvalidArgument".into(),
-        message: error.to_string(),
-    }
-}
-
-/// An operation mls-rs does not offer.
-pub(crate) fn unsupported(method: &'static str) -> ClientError {
-    ClientError::Unsupported { method }
-}
-
-pub(crate) fn decode_message(
-    method: &'static str,
-    bytes: &[u8],
-) -> Result<MlsMessage, ClientError> {
-    MlsMessage::from_bytes(bytes).map_err(|e| refused(method, format!("not an MLSMessage: {e}")))
-}
-
-/// An out-of-band ratchet tree: empty bytes mean "none given".
-pub(crate) fn decode_tree(
-    method: &'static str,
-    bytes: &[u8],
-) -> Result<Option<ExportedTree<'static>>, ClientError> {
-    if bytes.is_empty() {
-        return Ok(None);
-    }
-    ExportedTree::from_bytes(bytes)
-        .map(Some)
-        .map_err(|e| refused(method, format!("ratchet tree: {e}")))
-}
-
-pub(crate) fn encode(method: &'static str, message: &MlsMessage) -> Result<Vec<u8>, ClientError> {
-    message.to_bytes().map_err(|e| refused(method, e))
-}
-
-pub(crate) fn encode_tree(
-    method: &'static str,
-    tree: &ExportedTree<'_>,
-) -> Result<Vec<u8>, ClientError> {
-    tree.to_bytes().map_err(|e| refused(method, e))
-}
-
-pub(crate) fn cipher_suite(method: &'static str, value: u32) -> Result<CipherSuite, ClientError> {
-    let id = u16::try_from(value).map_err(|_| refused(method, format!("cipher suite {value}")))?;
-    let suite = CipherSuite::new(id);
-    if !RustCryptoProvider::all_supported_cipher_suites().contains(&suite) {
-        return Err(refused(
-            method,
-            MlsError::UnsupportedCipherSuite(suite).to_string(),
-        ));
-    }
-    Ok(suite)
-}
-
-/// The interface's extensions as an mls-rs list (a repeated type is refused).
-pub(crate) fn extension_list(
-    method: &'static str,
-    extensions: &[concord_client::proto::Extension],
-) -> Result<ExtensionList, ClientError> {
-    let mut list = ExtensionList::new();
-    for e in extensions {
-        let extension_type = u16::try_from(e.extension_type)
-            .map_err(|_| refused(method, format!("extension type {}", e.extension_type)))?;
-        let extension = Extension::new(extension_type.into(), e.extension_data.clone());
-        if list.has_extension(extension.extension_type) {
-            return Err(refused(
-                method,
-                format!("extension type {extension_type} given twice"),
-            ));
-        }
-        list.set(extension);
-    }
-    Ok(list)
-}
-
-/// What a proposal mls-rs left out of a commit was, with the expiry of an Add's key package
-/// (the usual reason: RFC9420-7.3-10 has the committer check it at its current time).
-fn left_out(proposal: &mls_rs::group::proposal::Proposal) -> String {
-    match proposal {
-        mls_rs::group::proposal::Proposal::Add(add) => match add.key_package().expiration() {
-            Ok(expiry) => format!(
-                "Add of a key package expiring at {} (mls-rs's clock: {})",
-                expiry.seconds_since_epoch(),
-                mls_rs::time::MlsTime::now().seconds_since_epoch()
-            ),
-            Err(e) => format!("Add ({e})"),
-        },
-        other => format!("{:?}", other.proposal_type()),
-    }
-}
-
-/// One member's state in one group.
-pub(crate) struct Member {
-    pub(crate) group: Group<MlsConfig>,
-    pub(crate) rules: Rules,
-    /// Proposal messages this member sent or already processed: handed back by reference
-    /// (HandleCommit takes every proposal, the member's own included), they are not
-    /// processed again.
-    pub(crate) known_proposals: BTreeSet<Vec<u8>>,
-}
-
-impl Member {
-    pub(crate) fn new(group: Group<MlsConfig>, rules: Rules) -> Self {
-        Member {
-            group,
-            rules,
-            known_proposals: BTreeSet::new(),
-        }
-    }
-
-    /// Processes a proposal handed over by reference, unless this member already knows it.
-    pub(crate) fn receive_proposal(
-        &mut self,
-        method: &'static str,
-        bytes: &[u8],
-    ) -> Result<(), ClientError> {
-        if self.known_proposals.contains(bytes) {
-            return Ok(());
-        }
-        let message = decode_message(method, bytes)?;
-        match self
-            .group
-            .process_incoming_message(message)
-            .map_err(|e| refused(method, e))?
-        {
-            ReceivedMessage::Proposal(_) => {
-                self.known_proposals.insert(bytes.to_vec());
-                Ok(())
-            }
-            _ => Err(refused(method, "a proposal by reference is not a proposal")),
-        }
-    }
-
-    pub(crate) fn epoch_authenticator(&self, method: &'static str) -> Result<Vec<u8>, ClientError> {
-        self.group
-            .epoch_authenticator()
-            .map(|secret| secret.as_bytes().to_vec())
-            .map_err(|e| refused(method, e))
-    }
-
-    /// Answers a proposal this member just sent.
-    fn sent(
-        &mut self,
-        method: &'static str,
-        result: Result<MlsMessage, MlsError>,
-    ) -> Result<ProposalResponse, ClientError> {
-        let message = result.map_err(|e| refused(method, e))?;
-        let proposal = encode(method, &message)?;
-        self.known_proposals.insert(proposal.clone());
-        Ok(ProposalResponse { proposal })
-    }
-}
 
 /// A key package made for a later join: the client holding its private keys.
 pub(crate) struct Transaction {
@@ -408,113 +256,6 @@ impl MlsRsClient {
             .next()
             .ok_or_else(|| refused(method, "mls-rs stored no key package"))?;
         Ok((message, data.init_key.to_vec(), data.leaf_node_key.to_vec()))
-    }
-
-    /// Commits, keeping the commit pending (shared by Commit and ReInitCommit).
-    fn commit_request(
-        &mut self,
-        method: &'static str,
-        request: CommitRequest,
-    ) -> Result<CommitResponse, ClientError> {
-        let member = self.member(method, request.state_id)?;
-        for bytes in &request.by_reference {
-            member.receive_proposal(method, bytes)?;
-        }
-        member
-            .rules
-            .set_commit(request.force_path, request.external_tree);
-        let described = request
-            .by_value
-            .iter()
-            .map(|description| external::describe(method, member.group.roster(), description))
-            .collect::<Result<Vec<_>, _>>()?;
-        let version = member.group.protocol_version();
-        let mut builder = member.group.commit_builder();
-        for proposal in described {
-            builder = external::into_commit(method, builder, proposal, version)?;
-        }
-        let output = builder.build().map_err(|e| refused(method, e))?;
-        if !output.unused_proposals.is_empty() {
-            // A committer leaves invalid proposals out (RFC9420-12.4-3; an Add whose key
-            // package fails validation is invalid, RFC9420-12.1.1-2). The interface asked
-            // for these ones, so a commit without them is not the one requested.
-            let left_out: Vec<String> = output
-                .unused_proposals
-                .iter()
-                .map(|info| left_out(&info.proposal))
-                .collect();
-            member.group.clear_pending_commit();
-            return Err(refused(
-                method,
-                format!(
-                    "mls-rs left proposals handed by reference out of the commit as invalid: {}",
-                    left_out.join(", ")
-                ),
-            ));
-        }
-        let welcome = match output.welcome_messages.first() {
-            Some(welcome) => encode(method, welcome)?,
-            None => Vec::new(),
-        };
-        let ratchet_tree = match (&output.ratchet_tree, request.external_tree) {
-            (Some(tree), true) => encode_tree(method, tree)?,
-            _ => Vec::new(),
-        };
-        Ok(CommitResponse {
-            commit: encode(method, &output.commit_message)?,
-            welcome,
-            ratchet_tree,
-        })
-    }
-
-    /// Handles the proposals, then the commit, from another member.
-    fn handle_commit_request(
-        &mut self,
-        method: &'static str,
-        request: &HandleCommitRequest,
-    ) -> Result<mls_rs::group::CommitMessageDescription, ClientError> {
-        let member = self.member(method, request.state_id)?;
-        for proposal in &request.proposal {
-            member.receive_proposal(method, proposal)?;
-        }
-        let commit = decode_message(method, &request.commit)?;
-        match member
-            .group
-            .process_incoming_message(commit)
-            .map_err(|e| refused(method, e))?
-        {
-            ReceivedMessage::Commit(description) => {
-                member.known_proposals.clear();
-                Ok(description)
-            }
-            _ => Err(refused(method, "`commit` is not a commit")),
-        }
-    }
-
-    /// The committer merges its pending commit.
-    fn merge_pending(
-        &mut self,
-        method: &'static str,
-        state_id: u32,
-    ) -> Result<mls_rs::group::CommitMessageDescription, ClientError> {
-        let member = self.member(method, state_id)?;
-        let description = member
-            .group
-            .apply_pending_commit()
-            .map_err(|e| refused(method, e))?;
-        member.known_proposals.clear();
-        Ok(description)
-    }
-
-    fn propose(
-        &mut self,
-        method: &'static str,
-        state_id: u32,
-        make: impl FnOnce(&mut Group<MlsConfig>) -> Result<MlsMessage, MlsError>,
-    ) -> Result<ProposalResponse, ClientError> {
-        let member = self.member(method, state_id)?;
-        let result = make(&mut member.group);
-        member.sent(method, result)
     }
 }
 
