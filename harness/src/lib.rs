@@ -12,6 +12,7 @@
 
 pub mod adversary;
 pub mod bench;
+pub mod catalog;
 pub mod client;
 pub mod generate;
 pub mod interop;
