@@ -22,6 +22,7 @@
 
 pub mod case;
 pub mod class;
+pub mod client;
 mod families;
 pub mod forge;
 pub mod generate;

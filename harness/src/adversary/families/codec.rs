@@ -22,6 +22,13 @@ pub const FAMILY: Family = Family {
 
 const RECIPES: &[Recipe] = &[
     recipe(
+        "control",
+        "carol's PublicMessage proposal, unmodified (the input every public case mutates)",
+        &["RFC9420-6.2-2"],
+        Expect::Accept,
+        control,
+    ),
+    recipe(
         "public-truncated",
         "carol's PublicMessage proposal without its last byte",
         &["RFC9420-6.2-2"],
@@ -139,6 +146,10 @@ fn private(world: &World, rng: &mut ChaCha20Rng) -> Result<Vec<u8>, GenError> {
 
 fn mutated(bytes: &[u8], mutation: ByteMutation) -> Result<Draft, GenError> {
     Ok(Draft::message(Level::Bytes, mutation.apply(bytes)?))
+}
+
+fn control(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    Ok(Draft::message(Level::None, wire(&proposal(world, rng)?)))
 }
 
 fn public_truncated(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {

@@ -40,6 +40,13 @@ const RECIPES: &[Recipe] = &[
         control_resigned,
     ),
     recipe(
+        "unknown-extension-ignored",
+        "an extension of an unknown type in GroupInfo.extensions (re-signed): a joiner ignores it",
+        &["RFC9420-12.4.3-1"],
+        Expect::Accept,
+        unknown_extension,
+    ),
+    recipe(
         "signature-flipped",
         "one bit of the GroupInfo signature flipped",
         &["RFC9420-12.4.3-5"],
@@ -118,6 +125,16 @@ fn control(world: &World, _: &mut ChaCha20Rng) -> Result<Draft, GenError> {
 
 fn control_resigned(world: &World, _: &mut ChaCha20Rng) -> Result<Draft, GenError> {
     signed(world, group_info(world)?, Level::None)
+}
+
+fn unknown_extension(world: &World, _: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let mut info = group_info(world)?;
+    info.extensions
+        .push(concord_reference::messages::Extension::new(
+            ExtensionType(0xff02),
+            b"unknown to every client".to_vec(),
+        ));
+    signed(world, info, Level::Structure)
 }
 
 fn signature_flipped(world: &World, _: &mut ChaCha20Rng) -> Result<Draft, GenError> {

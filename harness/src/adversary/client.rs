@@ -1,0 +1,340 @@
+//! The negative recipes against any [`ClientUnderTest`], over what the MLSClient
+//! interface can express.
+//!
+//! ```text
+//! CreateKeyPackage ──> World::build(receiver = the client's KeyPackage) ──> recipe
+//!   welcome input     JoinGroup(input)
+//!   group-info input  ExternalJoin(input)
+//!   message input     JoinGroup(world's Welcome), then each message in order:
+//!                       proposals are held and handed with the next commit
+//!                       (HandleCommit), application messages go to Unprotect; an input
+//!                       proposal is handed with an honest commit of alice's
+//! ```
+//!
+//! A vector file fixes the receiver's keys, which the interface cannot import, so the
+//! recipes are run again with the client's own KeyPackage, one KeyPackage per case. A
+//! client's refusal is free text: it is judged as reject versus accept; the expected
+//! class is reported beside its message.
+
+use concord_client::proto::{
+    CreateKeyPackageRequest, ExternalJoinRequest, FreeRequest, HandleCommitRequest,
+    JoinGroupRequest, StorePskRequest, UnprotectRequest,
+};
+use concord_client::{ClientError, ClientUnderTest};
+use concord_reference::codec::Codec;
+use concord_reference::crypto::{CipherSuite, Suite};
+use concord_reference::group::{CommitOptions, KeyPackageSecrets};
+use concord_reference::messages::{ContentType, MlsMessage, MlsMessageBody};
+
+use super::case::EXTERNAL_JOINER;
+use super::world::{ALICE, ReceiverKeys, World, wire};
+use super::{Expect, FAMILIES, Family, GenError, InputKind, Recipe, case_rng};
+
+/// How one recipe ended against the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientVerdict {
+    Passed,
+    /// The client accepted what it must reject, or refused what it must accept.
+    Failed {
+        detail: String,
+    },
+    /// The client does not support an operation the case needs, or the case cannot be
+    /// built with this client's KeyPackage.
+    Skipped {
+        reason: String,
+    },
+}
+
+/// One recipe's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCase {
+    pub family: &'static str,
+    pub recipe: &'static str,
+    pub requirements: &'static [&'static str],
+    pub expect: Expect,
+    pub verdict: ClientVerdict,
+}
+
+/// What the client did with the input.
+enum Answer {
+    Accepted,
+    Refused(String),
+}
+
+/// A call failed in a way that ends the case (not an answer about the input).
+enum Abort {
+    Unsupported(String),
+    /// Before the input: the setup itself was refused or the client failed.
+    Setup(String),
+}
+
+fn call<T>(result: Result<T, ClientError>) -> Result<Result<T, String>, Abort> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(ClientError::Unsupported { method }) => Err(Abort::Unsupported(format!(
+            "{method} is not supported by the client"
+        ))),
+        Err(ClientError::Refused { message, .. }) => Ok(Err(message)),
+        Err(e) => Err(Abort::Setup(e.to_string())),
+    }
+}
+
+fn setup<T>(step: &str, result: Result<T, ClientError>) -> Result<T, Abort> {
+    call(result)?.map_err(|refusal| Abort::Setup(format!("{step} was refused: {refusal}")))
+}
+
+/// Runs every recipe of every family (or of `only`) against `client` for `suite`.
+pub fn run_client(
+    client: &mut dyn ClientUnderTest,
+    suite: CipherSuite,
+    seed: u64,
+    only: Option<&[&str]>,
+) -> Result<Vec<ClientCase>, GenError> {
+    let suite = Suite::new(suite).map_err(|e| GenError::new("suite", e))?;
+    let mut results = Vec::new();
+    for family in FAMILIES {
+        if only.is_some_and(|names| !names.contains(&family.name)) {
+            continue;
+        }
+        for recipe in family.recipes {
+            let verdict = match run_recipe(client, family, recipe, &suite, seed) {
+                Ok(verdict) => verdict,
+                Err(Abort::Unsupported(reason)) => ClientVerdict::Skipped { reason },
+                Err(Abort::Setup(detail)) => ClientVerdict::Failed {
+                    detail: format!("setup: {detail}"),
+                },
+            };
+            results.push(ClientCase {
+                family: family.name,
+                recipe: recipe.name,
+                requirements: recipe.requirements,
+                expect: recipe.expect,
+                verdict,
+            });
+        }
+    }
+    Ok(results)
+}
+
+fn run_recipe(
+    client: &mut dyn ClientUnderTest,
+    family: &Family,
+    recipe: &Recipe,
+    suite: &Suite,
+    seed: u64,
+) -> Result<ClientVerdict, Abort> {
+    let label = format!("client/{}/{}", family.name, recipe.name);
+    let mut rng = case_rng(seed, suite.id().0, &label);
+    let package = setup(
+        "CreateKeyPackage",
+        client.create_key_package(CreateKeyPackageRequest {
+            cipher_suite: u32::from(suite.id().0),
+            identity: b"receiver".to_vec(),
+        }),
+    )?;
+    let key_package = match MlsMessage::from_bytes(&package.key_package).map(|m| m.body) {
+        Ok(MlsMessageBody::KeyPackage(kp)) => kp,
+        _ => {
+            return Ok(ClientVerdict::Failed {
+                detail: "CreateKeyPackage returned no MLSMessage carrying a KeyPackage".to_string(),
+            });
+        }
+    };
+    let receiver = ReceiverKeys {
+        key_package,
+        secrets: KeyPackageSecrets {
+            init_private: package.init_priv,
+            encryption_private: package.encryption_priv,
+            signature_private: package.signature_priv,
+        },
+    };
+    let world = match World::build(suite, Some(receiver), &mut rng) {
+        Ok(world) => world,
+        Err(e) => {
+            return Ok(ClientVerdict::Skipped {
+                reason: format!("the group cannot be built with this KeyPackage: {e}"),
+            });
+        }
+    };
+    let draft = match (recipe.build)(&world, &mut rng) {
+        Ok(draft) => draft,
+        Err(e) => {
+            return Ok(ClientVerdict::Skipped {
+                reason: format!("the case cannot be built for this client: {e}"),
+            });
+        }
+    };
+    setup(
+        "StorePSK",
+        client.store_psk(StorePskRequest {
+            state_or_transaction_id: package.transaction_id,
+            psk_id: world.psk_id.clone(),
+            psk_secret: world.psk.clone(),
+        }),
+    )?;
+    let mut states = Vec::new();
+    let answer = match draft.input_kind {
+        InputKind::Welcome => settle(
+            client.join_group(JoinGroupRequest {
+                transaction_id: package.transaction_id,
+                welcome: draft.input.clone(),
+                encrypt_handshake: false,
+                identity: b"receiver".to_vec(),
+                ratchet_tree: Vec::new(),
+            }),
+            |r| states.push(r.state_id),
+        )?,
+        InputKind::GroupInfo => settle(
+            client.external_join(ExternalJoinRequest {
+                group_info: draft.input.clone(),
+                ratchet_tree: Vec::new(),
+                encrypt_handshake: false,
+                identity: EXTERNAL_JOINER.to_vec(),
+                remove_prior: false,
+                psks: Vec::new(),
+            }),
+            |r| states.push(r.state_id),
+        )?,
+        InputKind::Message => {
+            let joined = setup(
+                "JoinGroup",
+                client.join_group(JoinGroupRequest {
+                    transaction_id: package.transaction_id,
+                    welcome: wire(&MlsMessage::new(MlsMessageBody::Welcome(
+                        world.welcome.clone(),
+                    ))),
+                    encrypt_handshake: false,
+                    identity: b"receiver".to_vec(),
+                    ratchet_tree: Vec::new(),
+                }),
+            )?;
+            states.push(joined.state_id);
+            deliver(
+                client,
+                &world,
+                &draft.prior,
+                &draft.input,
+                &mut states,
+                &mut rng,
+            )?
+        }
+    };
+    for state_id in states {
+        let _ = client.free(FreeRequest { state_id });
+    }
+    Ok(judge(recipe, answer))
+}
+
+/// The client's answer about the input; `keep` sees an accepted response.
+fn settle<T>(result: Result<T, ClientError>, keep: impl FnOnce(T)) -> Result<Answer, Abort> {
+    Ok(match call(result)? {
+        Ok(value) => {
+            keep(value);
+            Answer::Accepted
+        }
+        Err(refusal) => Answer::Refused(refusal),
+    })
+}
+
+/// What kind of handshake or application message `bytes` is, if it decodes.
+fn content_type(bytes: &[u8]) -> Option<ContentType> {
+    match MlsMessage::from_bytes(bytes).ok()?.body {
+        MlsMessageBody::PublicMessage(public) => Some(public.content.body.content_type()),
+        MlsMessageBody::PrivateMessage(private) => Some(private.content_type),
+        _ => None,
+    }
+}
+
+/// Hands the prior messages (each must be accepted) and then the input to the client.
+fn deliver(
+    client: &mut dyn ClientUnderTest,
+    world: &World,
+    prior: &[Vec<u8>],
+    input: &[u8],
+    states: &mut Vec<u32>,
+    rng: &mut rand_chacha::ChaCha20Rng,
+) -> Result<Answer, Abort> {
+    let mut held = Vec::new();
+    for message in prior {
+        let state_id = states.last().copied().unwrap_or_default();
+        match content_type(message) {
+            Some(ContentType::Proposal) => held.push(message.clone()),
+            Some(ContentType::Application) => {
+                setup(
+                    "Unprotect (prior)",
+                    client.unprotect(UnprotectRequest {
+                        state_id,
+                        ciphertext: message.clone(),
+                    }),
+                )?;
+            }
+            _ => {
+                let handled = setup(
+                    "HandleCommit (prior)",
+                    client.handle_commit(HandleCommitRequest {
+                        state_id,
+                        proposal: std::mem::take(&mut held),
+                        commit: message.clone(),
+                    }),
+                )?;
+                states.push(handled.state_id);
+            }
+        }
+    }
+    let state_id = states.last().copied().unwrap_or_default();
+    match content_type(input) {
+        Some(ContentType::Application) => settle(
+            client.unprotect(UnprotectRequest {
+                state_id,
+                ciphertext: input.to_vec(),
+            }),
+            |_| (),
+        ),
+        Some(ContentType::Proposal) => {
+            // The interface hands proposals only with a commit: an honest one of alice's
+            // that does not cover it.
+            held.push(input.to_vec());
+            let mut alice = world
+                .sender(ALICE)
+                .map_err(|e| Abort::Setup(e.to_string()))?;
+            let commit = alice
+                .group
+                .commit(&CommitOptions::default(), rng)
+                .map_err(|e| Abort::Setup(format!("alice's commit: {e}")))?;
+            settle(
+                client.handle_commit(HandleCommitRequest {
+                    state_id,
+                    proposal: held,
+                    commit: wire(&commit.commit),
+                }),
+                |r| states.push(r.state_id),
+            )
+        }
+        // Commits, and bytes that do not decode at all.
+        _ => settle(
+            client.handle_commit(HandleCommitRequest {
+                state_id,
+                proposal: held,
+                commit: input.to_vec(),
+            }),
+            |r| states.push(r.state_id),
+        ),
+    }
+}
+
+fn judge(recipe: &Recipe, answer: Answer) -> ClientVerdict {
+    match (recipe.expect, answer) {
+        (Expect::Acceptable, _)
+        | (Expect::Accept, Answer::Accepted)
+        | (Expect::Reject(_), Answer::Refused(_)) => ClientVerdict::Passed,
+        (Expect::Accept, Answer::Refused(refusal)) => ClientVerdict::Failed {
+            detail: format!("refused a valid input: {refusal}"),
+        },
+        (Expect::Reject(class), Answer::Accepted) => ClientVerdict::Failed {
+            detail: format!(
+                "accepted; a conformant client rejects it ({class}, {})",
+                recipe.requirements.join(", ")
+            ),
+        },
+    }
+}
