@@ -118,6 +118,15 @@ fn run_writes_four_formats_and_report_renders_them_again() {
         assert!(sources.contains(&source), "no {source} result");
     }
 
+    // The JUnit file of a real run validates against the common JUnit schema.
+    let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/../reports/schema/junit.xsd");
+    let lint = Command::new("xmllint")
+        .args(["--noout", "--schema", xsd, "out/junit.xml"])
+        .current_dir(&dir)
+        .output()
+        .expect("xmllint runs (install libxml2-utils)");
+    assert!(lint.status.success(), "{}", text(&lint));
+
     let again = concord(
         &dir,
         &["report", "--from", "out/report.json", "--out", "again"],

@@ -316,7 +316,8 @@ fn coverage_tables(h: &mut String, report: &Report, catalog: &Catalog) {
     let coverage = coverage::compute(catalog, &report.results);
     let (tested, failing, untested) = coverage.totals();
     h.push_str(&format!(
-        "<section id=\"coverage\">\n<h2>Coverage by RFC section</h2>\n<p><span class=\"tested\">{tested} tested</span>, <span class=\"failing\">{failing} failing</span>, <span class=\"untested\">{untested} untested</span> requirements of the catalog.</p>\n"
+        "<section id=\"coverage\">\n<h2>Coverage by RFC section</h2>\n<p><span class=\"tested\">{tested} tested</span>, <span class=\"{}\">{failing} failing</span>, <span class=\"untested\">{untested} untested</span> requirements of the catalog.</p>\n",
+        if failing > 0 { "failing" } else { "none-failing" }
     ));
     h.push_str("<table>\n<tr><th>section</th><th>title</th><th>tested</th><th>failing</th><th>untested</th></tr>\n");
     for section in &coverage.sections {
