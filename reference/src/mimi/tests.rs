@@ -166,3 +166,17 @@ fn key_packages_are_claimed_once() {
         Err(_) | Ok(MlsMessageBody::KeyPackage(_))
     ));
 }
+
+#[test]
+fn a_second_leaf_for_one_identity_is_not_allowed() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let (mut hub, mut alice) = hub_with_alice(&mut rng)?;
+    let commit = add(&mut alice, "alice@a", &mut rng)?;
+    let (answer, fanout) = hub.update("r", "alice@a", 1, &bundle(commit, Vec::new()), 1)?;
+    assert!(
+        matches!(&answer, UpdateResponse::NotAllowed { reason } if reason.contains("same identity")),
+        "{answer:?}"
+    );
+    assert!(fanout.is_empty());
+    Ok(())
+}
