@@ -495,18 +495,52 @@ pub fn markdown(detail: &Detail) -> String {
         .filter(|r| r.implementation.contains('@'))
         .collect();
     if !others.is_empty() {
-        out.push_str("\n## The reference in its other ciphersuites\n\n");
-        out.push_str("| suite | operation | tree | members | median | spread |\n|---|---|---|---:|---:|---:|\n");
-        for r in others {
+        let mut suites: Vec<&str> = others
+            .iter()
+            .map(|r| r.implementation.trim_start_matches("reference@"))
+            .collect();
+        suites.sort_unstable();
+        suites.dedup();
+        out.push_str("\n## The reference in its other ciphersuites (median ± spread)\n\n");
+        let _ = writeln!(
+            out,
+            "| operation | tree | members | {} |",
+            suites.join(" | ")
+        );
+        let _ = writeln!(out, "|---|---|---:|{}", "---:|".repeat(suites.len()));
+        let mut lines: Vec<(&str, Option<&str>, u64)> = Vec::new();
+        for r in &others {
+            let key = (r.operation.as_str(), r.shape.as_deref(), r.group_size);
+            if !lines.contains(&key) {
+                lines.push(key);
+            }
+        }
+        for (operation, shape, size) in lines {
+            let cells: Vec<String> = suites
+                .iter()
+                .map(|suite| {
+                    others
+                        .iter()
+                        .find(|r| {
+                            r.implementation.trim_start_matches("reference@") == *suite
+                                && r.operation == operation
+                                && r.shape.as_deref() == shape
+                                && r.group_size == size
+                        })
+                        .map_or("-".into(), |r| {
+                            format!(
+                                "{} ±{:.0}%",
+                                time(r.median_ns),
+                                100.0 * r.spread_ns / r.median_ns.max(f64::MIN_POSITIVE)
+                            )
+                        })
+                })
+                .collect();
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | ±{:.0}% |",
-                r.implementation.trim_start_matches("reference@"),
-                r.operation,
-                r.shape.as_deref().unwrap_or("-"),
-                r.group_size,
-                time(r.median_ns),
-                100.0 * r.spread_ns / r.median_ns.max(f64::MIN_POSITIVE)
+                "| {operation} | {} | {size} | {} |",
+                shape.unwrap_or("-"),
+                cells.join(" | ")
             );
         }
     }
@@ -732,6 +766,31 @@ mod tests {
                 .unwrap();
         assert_eq!(plot.results[0].benchmark, "commit (full tree)");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn other_suites_get_a_table_of_their_own_one_column_per_suite() {
+        let ms = vec![
+            measurement("commit/full", "reference", Some("2"), 1000.0),
+            measurement("commit/full", "reference@suite-2", Some("2"), 2000.0),
+            measurement("commit/full", "reference@suite-3", Some("2"), 3000.0),
+        ];
+        let (primitives, results) = rows(&ms);
+        let table = markdown(&Detail {
+            schema_version: 1,
+            quick: false,
+            settings: vec![],
+            primitives,
+            results,
+        });
+        assert!(
+            table.contains("| operation | tree | members | suite-2 | suite-3 |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| commit | full | 2 | 2.0 µs ±10% | 3.0 µs ±10% |"),
+            "{table}"
+        );
     }
 
     #[test]
