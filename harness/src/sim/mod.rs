@@ -182,13 +182,18 @@ pub fn run(
         let (verdicts, fault, bench) =
             run_one(scenario, options, factory, stopwatch, &mut transcript);
         for v in &verdicts {
+            let room = if v.room.is_empty() {
+                String::new()
+            } else {
+                format!(" in {}", v.room)
+            };
             let _ = writeln!(
                 out,
-                "{:<14} {} [{}] {}: {}",
+                "{:<11} {}: {}{room} ({}): {}",
                 format!("{:?}", v.verdict).to_lowercase(),
                 v.scenario,
-                v.room,
                 v.assertion,
+                v.requirements.join(", "),
                 v.detail
             );
             match v.verdict {
