@@ -100,6 +100,10 @@ struct InteropArgs {
     /// lane n mod jobs, so the same command with the same --jobs gives the same transcript.
     #[arg(long)]
     jobs: Option<usize>,
+    /// Expectations file (TOML, as for `concord run`): failures it lists as known are
+    /// explained in the matrix and do not fail the run; a listed failure that passes does.
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -376,6 +380,16 @@ fn run_interop(args: InteropArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    let expectations = match &args.expect {
+        Some(path) => match concord_reports::Expectations::load(path) {
+            Ok(expectations) => Some(expectations),
+            Err(e) => {
+                eprintln!("concord interop: {e}");
+                return exit::BAD_INPUT;
+            }
+        },
+        None => None,
+    };
     // Group ids and PSKs come from the seed: the same command gives the same transcript.
     let nonce = args.seed.rotate_left(32) ^ 0x636f_6e63_6f72_6400;
     let options = interop::Options {
@@ -393,7 +407,36 @@ fn run_interop(args: InteropArgs) -> u8 {
     };
     let mut stdout = std::io::stdout();
     match interop::run_lanes(&options, lanes, &mut stdout) {
-        Ok(summary) => summary.exit_code(),
+        Ok(mut summary) => {
+            let Some(expectations) = expectations else {
+                return summary.exit_code();
+            };
+            match interop::apply_expectations(
+                &mut summary,
+                &expectations,
+                &options.client_specs,
+                options.out.as_deref(),
+            ) {
+                Ok(findings) => {
+                    for pass in &findings.unexpected_passes {
+                        println!("UNEXPECTED PASS {pass}");
+                    }
+                    for stale in &findings.stale {
+                        println!(
+                            "stale expectation {}:{} ({}): {}",
+                            stale.file, stale.line, stale.selector, stale.why
+                        );
+                    }
+                    println!(
+                        "{} failure(s) expected by {}",
+                        summary.expected_failures, expectations.file
+                    );
+                }
+                Err(e) => eprintln!("concord interop: cannot rewrite the matrix: {e}"),
+            }
+            println!("{}", summary.closing_line());
+            summary.exit_code()
+        }
         Err(e) => {
             eprintln!("concord interop: {e}");
             exit::BAD_INPUT

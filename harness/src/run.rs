@@ -593,7 +593,7 @@ fn script_features(script: &Script) -> Vec<String> {
     out.into_iter().map(str::to_string).collect()
 }
 
-fn interop_result(record: &CaseRecord, specs: &[String], lines: &[String]) -> CaseResult {
+pub(crate) fn interop_result(record: &CaseRecord, specs: &[String], lines: &[String]) -> CaseResult {
     let result = &record.result;
     let id = format!("interop/{}", result.id);
     let names: Vec<String> = record

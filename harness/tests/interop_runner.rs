@@ -938,3 +938,46 @@ fn a_server_with_one_instance_per_connection_serves_parallel_lanes() {
     assert_eq!((summary.failed, summary.client_faults), (0, 0), "{text}");
     assert!(summary.passed > 3, "{text}");
 }
+
+#[test]
+fn an_expectations_file_explains_known_failures_and_flags_a_listed_pass() {
+    let canned = canned();
+    let dir = scratch("expect");
+    let out = dir.join("out");
+    let config = write_config(&dir, "pair.json", with_bob());
+    let good = Behaviour::new("good").with_messages(&canned);
+    let mut bad = good.clone();
+    bad.name = "bad";
+    bad.epoch_authenticator = vec![0xbb; 32];
+    let mut opts = options(vec![config], 2, Some(out.clone()));
+    opts.handshake = Handshake::Public;
+    let (mut summary, _) = run(&opts, vec![Fake::boxed(good), Fake::boxed(bad)]);
+    assert_eq!((summary.passed, summary.failed), (2, 2));
+    let file = r#"
+[[known_failure]]
+client = "grpc://fake:1"
+detail = "*disagree on the epoch authenticator*"
+reason = "bad derives another epoch authenticator"
+
+[[known_failure]]
+client = "grpc://fake:0"
+case = "interop/pair/pair/1/public/0-0"
+reason = "listed, but it passes"
+"#;
+    let expectations = concord_reports::Expectations::parse(file, "peers.toml").unwrap();
+    let findings =
+        session::apply_expectations(&mut summary, &expectations, &opts.client_specs, Some(&out))
+            .unwrap();
+    // Both mixed cases are explained; the listed pass is an unexpected pass (a failure).
+    assert_eq!(summary.expected_failures, 2);
+    assert_eq!((summary.passed, summary.failed), (1, 1));
+    assert_eq!(summary.exit_code(), 1);
+    assert_eq!(findings.unexpected_passes.len(), 1, "{findings:?}");
+    assert!(findings.unexpected_passes[0].contains("0-0"));
+    let markdown = std::fs::read_to_string(out.join("matrix.md")).unwrap();
+    assert!(
+        markdown.contains("known failure: bad derives another epoch authenticator"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("1 failed (1 known)"), "{markdown}");
+}

@@ -8,6 +8,7 @@
 //! requirement = "RFC9420-12.1.8-*"           # optional: glob over the cited requirement IDs
 //! suite = 3                                  # optional: the case's cipher suite
 //! source = "interop"                         # optional: vectors, interop, scenario, ...
+//! detail = "*confirmation tag*"              # optional: glob over the failure's detail
 //! reason = "external senders not implemented (tracking issue 42)"
 //!
 //! [[unsupported]]
@@ -16,7 +17,9 @@
 //! reason = "no Ed448 in our build"
 //! ```
 //!
-//! An entry matches a case when every field it gives matches. The first matching entry
+//! An entry matches a case when every field it gives matches. An entry with `detail` only
+//! matches a case that has a detail (a failure, mostly): it explains a failure by what went
+//! wrong, and so never turns a pass into an unexpected pass. The first matching entry
 //! decides (known failures before unsupported features, each in file order):
 //!
 //! ```text
@@ -58,6 +61,8 @@ pub struct Expectation {
     pub requirement: Option<String>,
     pub suite: Option<u16>,
     pub source: Option<String>,
+    /// Glob over the case's detail (what failed, and how).
+    pub detail: Option<String>,
     pub reason: String,
     /// Line of the entry in its file.
     pub line: usize,
@@ -73,6 +78,10 @@ impl Expectation {
                 .is_none_or(|p| result.requirements.iter().any(|r| glob_match(p, r)))
             && self.suite.is_none_or(|s| result.suite == Some(s))
             && self.source.as_ref().is_none_or(|s| *s == result.source)
+            && self
+                .detail
+                .as_ref()
+                .is_none_or(|p| result.detail.as_ref().is_some_and(|d| glob_match(p, d)))
     }
 
     /// `client=openmls case=interop/* suite=3`: what the entry selects.
@@ -89,6 +98,9 @@ impl Expectation {
         }
         if let Some(source) = &self.source {
             parts.push(format!("source={source}"));
+        }
+        if let Some(detail) = &self.detail {
+            parts.push(format!("detail={detail}"));
         }
         parts.join(" ")
     }
@@ -131,6 +143,7 @@ struct EntryIn {
     requirement: Option<NonEmpty>,
     suite: Option<u16>,
     source: Option<NonEmpty>,
+    detail: Option<NonEmpty>,
     reason: NonEmpty,
 }
 
@@ -159,6 +172,7 @@ impl Expectations {
                     requirement: entry.requirement.map(|r| r.0),
                     suite: entry.suite,
                     source: entry.source.map(|s| s.0),
+                    detail: entry.detail.map(|d| d.0),
                     reason: entry.reason.0,
                     line,
                 });
@@ -323,5 +337,32 @@ reason = "left over"
         let error = Expectations::parse(text, "e.toml").unwrap_err();
         assert_eq!(error.line, 1);
         assert_eq!(error.to_string().split(':').next(), Some("e.toml"));
+    }
+
+    #[test]
+    fn a_detail_entry_explains_matching_failures_and_never_flags_a_pass() {
+        let file = r#"
+[[known_failure]]
+client = "peer"
+detail = "*confirmation tag*"
+reason = "orders PSKs differently"
+"#;
+        let expectations = Expectations::parse(file, "peers.toml").unwrap();
+        let mut results = vec![
+            case("interop/x", "peer", Verdict::Fail)
+                .detail("HandleCommit: invalid confirmation tag"),
+            case("interop/y", "peer", Verdict::Fail).detail("JoinGroup: refused"),
+            case("interop/z", "peer", Verdict::Pass),
+        ];
+        let stale = expectations.apply(&mut results);
+        assert!(stale.is_empty(), "{stale:?}");
+        assert_eq!(results[0].verdict, Verdict::ExpectedFail);
+        assert_eq!(results[1].verdict, Verdict::Fail);
+        assert_eq!(results[2].verdict, Verdict::Pass);
+        assert!(
+            expectations.entries[0]
+                .selector()
+                .contains("detail=*confirmation tag*")
+        );
     }
 }

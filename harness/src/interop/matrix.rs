@@ -34,6 +34,8 @@ pub struct CaseRecord {
     pub reproduce: String,
     /// The requirements the case exercises (its actions' and every case's checks).
     pub requirements: Vec<&'static str>,
+    /// The reason an expectations file gives for this case's failure (`--expect`).
+    pub expectation: Option<String>,
 }
 
 /// Counts of one cell.
@@ -46,6 +48,8 @@ pub struct Cell {
     pub failed: usize,
     pub unsupported: usize,
     pub client_fault: usize,
+    /// Of the failures, those an expectations file explains (`--expect`).
+    pub expected: usize,
     /// Why cases were unsupported, with how many.
     pub unsupported_reasons: BTreeMap<String, usize>,
     /// Failures and client faults, each with its lines and reproducer.
@@ -71,6 +75,9 @@ pub struct FailureEntry {
     pub reproduce: String,
     /// The requirements the failed check (or the refused action) names.
     pub requirements: Vec<&'static str>,
+    /// A known failure, as the expectations file explains it (`--expect`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
 }
 
 /// The whole matrix.
@@ -149,6 +156,25 @@ impl Matrix {
                 }
                 md.push('\n');
             }
+            // Why the unsupported cases of this config were unsupported: the client that
+            // answered so, and the RPC it does not implement.
+            let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+            for cell in self.cells.iter().filter(|c| &c.config == config) {
+                for (reason, count) in &cell.unsupported_reasons {
+                    *reasons.entry(reason.as_str()).or_default() += count;
+                }
+            }
+            if !reasons.is_empty() {
+                md.push_str(
+                    "
+Unsupported, by reason:
+
+",
+                );
+                for (reason, count) in reasons {
+                    md.push_str(&format!("- {count} × {}\n", reason.replace('\n', " ")));
+                }
+            }
         }
         let failures: Vec<&FailureEntry> =
             self.cells.iter().flat_map(|c| c.failures.iter()).collect();
@@ -186,6 +212,9 @@ impl Matrix {
                     f.check,
                     f.detail.replace('\n', " ")
                 ));
+                if let Some(expected) = &f.expected {
+                    md.push_str(&format!("- known failure: {expected}\n"));
+                }
                 for id in &f.requirements {
                     let summary = concord_spec::requirement(id)
                         .map(|r| format!(" {} ({}): {}", r.level.as_str(), r.section, r.summary))
@@ -228,6 +257,9 @@ fn add(cell: &mut Cell, record: &CaseRecord, name: &dyn Fn(usize) -> String) {
         Verdict::Failed | Verdict::ClientFault => {
             if result.verdict == Verdict::Failed {
                 cell.failed += 1;
+                if record.expectation.is_some() {
+                    cell.expected += 1;
+                }
             } else {
                 cell.client_fault += 1;
             }
@@ -261,15 +293,21 @@ fn add(cell: &mut Cell, record: &CaseRecord, name: &dyn Fn(usize) -> String) {
                     .as_ref()
                     .map(|p| super::requirements::for_failure(&p.check, p.action.as_deref()))
                     .unwrap_or_default(),
+                expected: record.expectation.clone(),
             });
         }
     }
 }
 
 fn cell_text(cell: &Cell) -> String {
+    let failed = if cell.expected > 0 {
+        format!("{} failed ({} known)", cell.failed, cell.expected)
+    } else {
+        format!("{} failed", cell.failed)
+    };
     let mut text = format!(
-        "{} passed, {} failed, {} unsupported",
-        cell.passed, cell.failed, cell.unsupported
+        "{} passed, {failed}, {} unsupported",
+        cell.passed, cell.unsupported
     );
     if cell.client_fault > 0 {
         text.push_str(&format!(", {} client fault", cell.client_fault));

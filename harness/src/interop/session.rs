@@ -77,10 +77,15 @@ pub enum SessionError {
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
     pub passed: usize,
+    /// Failures not explained by an expectations file.
     pub failed: usize,
     pub unsupported: usize,
     pub client_faults: usize,
+    /// Failures an expectations file lists as known (`--expect`).
+    pub expected_failures: usize,
     pub records: Vec<CaseRecord>,
+    /// The clients' display names, in `--client` order.
+    pub names: Vec<String>,
 }
 
 impl Summary {
@@ -354,6 +359,7 @@ pub fn run_lanes(
                     requirements: super::requirements::for_case(
                         case.script.steps.iter().map(|s| s.action_name.as_str()),
                     ),
+                    expectation: None,
                     result,
                 };
                 if record.result.verdict != Verdict::Passed {
@@ -396,8 +402,67 @@ pub fn run_lanes(
         )
         .ok();
     }
+    summary.names = names;
     writeln!(out, "{}", summary.closing_line()).ok();
     Ok(summary)
+}
+
+/// What `--expect` found beyond the verdicts: listed failures that passed, and entries
+/// that match nothing.
+#[derive(Debug, Clone, Default)]
+pub struct ExpectationFindings {
+    /// `case: FILE:LINE reason` for each known failure that passed.
+    pub unexpected_passes: Vec<String>,
+    pub stale: Vec<concord_reports::StaleExpectation>,
+}
+
+/// Applies an expectations file to a finished run: a failure that a `known_failure` entry
+/// matches becomes an expected failure (explained in the matrix, not counted as failed); a
+/// listed failure that passed is an unexpected pass and counts as failed. Client faults are
+/// never expected. Cases are matched as `concord run` reports them
+/// (`interop/<case id>`, clients by their `--client` names). Rewrites the matrix into `dir`.
+pub fn apply_expectations(
+    summary: &mut Summary,
+    expectations: &concord_reports::Expectations,
+    specs: &[String],
+    dir: Option<&std::path::Path>,
+) -> std::io::Result<ExpectationFindings> {
+    let mut converted: Vec<concord_reports::CaseResult> = summary
+        .records
+        .iter()
+        .map(|record| crate::run::interop_result(record, specs, &[]))
+        .collect();
+    let before: Vec<concord_reports::Verdict> = converted.iter().map(|c| c.verdict).collect();
+    let stale = expectations.apply(&mut converted);
+    let mut findings = ExpectationFindings {
+        stale,
+        ..ExpectationFindings::default()
+    };
+    for ((record, case), was) in summary.records.iter_mut().zip(&converted).zip(before) {
+        match (was, case.verdict) {
+            (concord_reports::Verdict::Fail, concord_reports::Verdict::ExpectedFail)
+                if record.result.verdict == Verdict::Failed =>
+            {
+                record.expectation = case.expectation.clone();
+                summary.failed -= 1;
+                summary.expected_failures += 1;
+            }
+            (concord_reports::Verdict::Pass, concord_reports::Verdict::UnexpectedPass) => {
+                findings.unexpected_passes.push(format!(
+                    "{}: {}",
+                    record.result.id,
+                    case.expectation.clone().unwrap_or_default()
+                ));
+                summary.passed -= 1;
+                summary.failed += 1;
+            }
+            _ => {}
+        }
+    }
+    if let Some(dir) = dir {
+        Matrix::build(&summary.names, &summary.records).write(dir)?;
+    }
+    Ok(findings)
 }
 
 /// Runs one planned case on a lane's pool, or marks it with its clients' setup failure.
