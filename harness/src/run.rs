@@ -383,11 +383,15 @@ fn step_negative(dir: &Path, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
             let each = started.elapsed() / summary.files.len().max(1) as u32;
             for file in &summary.files {
                 let id = format!("negative/{}", file.family);
-                results.push(file_result("negative", id, file, each).reproducer(format!(
-                    "concord vectors verify {} --only {}",
-                    dir.display(),
-                    file.family
-                )));
+                results.push(
+                    file_result("negative", id, file, each)
+                        .requirements(negative_requirements(&file.path))
+                        .reproducer(format!(
+                            "concord vectors verify {} --only {}",
+                            dir.display(),
+                            file.family
+                        )),
+                );
                 if let Some(error) = &file.input_error {
                     run.input_errors.push(error.clone());
                 }
@@ -395,6 +399,30 @@ fn step_negative(dir: &Path, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
         }
         Err(e) => run.input_errors.push(format!("negative vectors: {e}")),
     }
+}
+
+/// The requirement IDs a negative vector file's cases cite, in order of first appearance.
+fn negative_requirements(path: &Path) -> Vec<String> {
+    let value: serde_json::Value = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    let mut ids: Vec<String> = Vec::new();
+    let cases = value["cases"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    for case in cases {
+        for id in case["requirements"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            if let Some(id) = id.as_str()
+                && !ids.iter().any(|known| known == id)
+            {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    ids
 }
 
 /// One result for a vector file: fail if any case failed, pass if any passed, else skipped.
@@ -593,7 +621,11 @@ fn script_features(script: &Script) -> Vec<String> {
     out.into_iter().map(str::to_string).collect()
 }
 
-pub(crate) fn interop_result(record: &CaseRecord, specs: &[String], lines: &[String]) -> CaseResult {
+pub(crate) fn interop_result(
+    record: &CaseRecord,
+    specs: &[String],
+    lines: &[String],
+) -> CaseResult {
     let result = &record.result;
     let id = format!("interop/{}", result.id);
     let names: Vec<String> = record
