@@ -98,7 +98,9 @@ fn the_same_seed_gives_the_same_transcript_and_another_seed_another_interleaving
         .into_iter()
         .filter(|p| {
             let name = p.to_string_lossy();
-            name.contains("03-concurrent") || name.contains("11-lossy") || name.contains("04-partition")
+            name.contains("03-concurrent")
+                || name.contains("11-lossy")
+                || name.contains("04-partition")
         })
         .collect();
     assert_eq!(files.len(), 3, "{files:?}");
