@@ -18,7 +18,7 @@ fn report(spec: &str) {
             return;
         }
     };
-    let results = run_client(client.as_mut(), CipherSuite(1), 0, None).unwrap();
+    let results = run_client(client.as_mut(), CipherSuite(1), 0, now(), None).unwrap();
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut refused_controls = Vec::new();
     for result in &results {
@@ -62,4 +62,12 @@ fn openmls_against_the_negative_recipes() {
 #[ignore = "a findings report over the peer adapters; run with --ignored --nocapture"]
 fn mls_rs_against_the_negative_recipes() {
     report("mls-rs");
+}
+
+/// The wall clock: the clients under test check leaf lifetimes against it.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }

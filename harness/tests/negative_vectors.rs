@@ -178,7 +178,7 @@ fn every_validation_list_is_covered() {
 #[test]
 fn the_reference_client_passes_the_client_runner() {
     let mut client = ReferenceClient::new(7);
-    let results = run_client(&mut client, CipherSuite(1), 0, None).unwrap();
+    let results = run_client(&mut client, CipherSuite(1), 0, now(), None).unwrap();
     let failed: Vec<_> = results
         .iter()
         .filter(|r| matches!(r.verdict, ClientVerdict::Failed { .. }))
@@ -231,7 +231,14 @@ impl ClientUnderTest for Lax {
 #[test]
 fn a_lax_client_is_caught() {
     let mut client = Lax(ReferenceClient::new(7));
-    let results = run_client(&mut client, CipherSuite(1), 0, Some(&["welcome", "commit"])).unwrap();
+    let results = run_client(
+        &mut client,
+        CipherSuite(1),
+        0,
+        now(),
+        Some(&["welcome", "commit"]),
+    )
+    .unwrap();
     for result in &results {
         match (result.expect, &result.verdict) {
             (Expect::Reject(_), verdict) => assert!(
@@ -244,4 +251,12 @@ fn a_lax_client_is_caught() {
         }
     }
     assert!(results.len() >= 20);
+}
+
+/// The wall clock: the clients under test check leaf lifetimes against it.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }

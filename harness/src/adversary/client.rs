@@ -84,10 +84,13 @@ fn setup<T>(step: &str, result: Result<T, ClientError>) -> Result<T, Abort> {
 }
 
 /// Runs every recipe of every family (or of `only`) against `client` for `suite`.
+/// `now` (seconds since the epoch) is when the group's leaves become valid: the
+/// client's own idea of the time, since a client may check lifetimes (7.3).
 pub fn run_client(
     client: &mut dyn ClientUnderTest,
     suite: CipherSuite,
     seed: u64,
+    now: u64,
     only: Option<&[&str]>,
 ) -> Result<Vec<ClientCase>, GenError> {
     let suite = Suite::new(suite).map_err(|e| GenError::new("suite", e))?;
@@ -97,7 +100,7 @@ pub fn run_client(
             continue;
         }
         for recipe in family.recipes {
-            let verdict = match run_recipe(client, family, recipe, &suite, seed) {
+            let verdict = match run_recipe(client, family, recipe, &suite, seed, now) {
                 Ok(verdict) => verdict,
                 Err(Abort::Unsupported(reason)) => ClientVerdict::Skipped { reason },
                 Err(Abort::Setup(detail)) => ClientVerdict::Failed {
@@ -122,6 +125,7 @@ fn run_recipe(
     recipe: &Recipe,
     suite: &Suite,
     seed: u64,
+    now: u64,
 ) -> Result<ClientVerdict, Abort> {
     let label = format!("client/{}/{}", family.name, recipe.name);
     let mut rng = case_rng(seed, suite.id().0, &label);
@@ -148,7 +152,7 @@ fn run_recipe(
             signature_private: package.signature_priv,
         },
     };
-    let world = match World::build(suite, Some(receiver), &mut rng) {
+    let world = match World::build(suite, Some(receiver), now, &mut rng) {
         Ok(world) => world,
         Err(e) => {
             return Ok(ClientVerdict::Skipped {
@@ -172,6 +176,13 @@ fn run_recipe(
             psk_secret: world.psk.clone(),
         }),
     )?;
+    // A client may refuse handshake messages in the framing its group does not use
+    // (a local policy): join in the framing of the case's handshake messages.
+    let encrypt_handshake = draft
+        .prior
+        .iter()
+        .chain(std::iter::once(&draft.input))
+        .any(|m| is_private_handshake(m));
     let mut states = Vec::new();
     let answer = match draft.input_kind {
         InputKind::Welcome => settle(
@@ -203,7 +214,7 @@ fn run_recipe(
                     welcome: wire(&MlsMessage::new(MlsMessageBody::Welcome(
                         world.welcome.clone(),
                     ))),
-                    encrypt_handshake: false,
+                    encrypt_handshake,
                     identity: b"receiver".to_vec(),
                     ratchet_tree: Vec::new(),
                 }),
@@ -234,6 +245,14 @@ fn settle<T>(result: Result<T, ClientError>, keep: impl FnOnce(T)) -> Result<Ans
         }
         Err(refusal) => Answer::Refused(refusal),
     })
+}
+
+/// Whether `bytes` is a PrivateMessage carrying a proposal or commit.
+fn is_private_handshake(bytes: &[u8]) -> bool {
+    matches!(
+        MlsMessage::from_bytes(bytes).map(|m| m.body),
+        Ok(MlsMessageBody::PrivateMessage(private)) if private.content_type != ContentType::Application
+    )
 }
 
 /// What kind of handshake or application message `bytes` is, if it decodes.

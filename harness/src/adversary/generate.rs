@@ -25,7 +25,7 @@ pub struct WrittenFile {
 /// The world of one suite for `seed`.
 pub fn world(suite: &Suite, seed: u64) -> Result<World, GenError> {
     let mut rng = case_rng(seed, suite.id().0, "world");
-    World::build(suite, None, &mut rng)
+    World::build(suite, None, super::world::NOW, &mut rng)
 }
 
 /// Builds one case of `recipe` in `world` and checks the reference judges it as meant.

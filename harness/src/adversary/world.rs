@@ -27,7 +27,8 @@ use super::GenError;
 use super::case::{ExternalPsk, Receiver};
 use crate::vectors::HexBytes;
 
-/// The time every client believes it is (lifetimes start there).
+/// The time the vectors' clients believe it is (lifetimes start there). A client under
+/// test is run with its own clock's time instead ([`World::build`]'s `now`).
 pub const NOW: u64 = 1_700_000_000;
 
 pub const ALICE: usize = 0;
@@ -57,6 +58,8 @@ pub struct ReceiverKeys {
 #[derive(Debug, Clone)]
 pub struct World {
     pub suite: Suite,
+    /// The moment leaf lifetimes start (seconds since the epoch).
+    pub now: u64,
     /// alice, carol, dave, erin (leaves 0 to 3).
     pub members: Vec<Member>,
     pub receiver: ReceiverKeys,
@@ -80,11 +83,12 @@ fn random(rng: &mut ChaCha20Rng, length: usize) -> Vec<u8> {
 }
 
 impl World {
-    /// Builds the world; `receiver` is the receiving client's KeyPackage (a fresh one
-    /// when `None`).
+    /// Builds the world at `now`; `receiver` is the receiving client's KeyPackage (a
+    /// fresh one when `None`).
     pub fn build(
         suite: &Suite,
         receiver: Option<ReceiverKeys>,
+        now: u64,
         rng: &mut ChaCha20Rng,
     ) -> Result<World, GenError> {
         let config = GroupConfig::default();
@@ -99,7 +103,7 @@ impl World {
                 Some(&alice_key),
                 Vec::new(),
                 config,
-                NOW,
+                now,
                 rng,
             ),
         )?;
@@ -119,7 +123,7 @@ impl World {
         for name in ["carol", "dave", "erin"] {
             joining.push(at(
                 "key package",
-                create_key_package(suite, name.as_bytes(), None, NOW, rng),
+                create_key_package(suite, name.as_bytes(), None, now, rng),
             )?);
         }
         let options = CommitOptions {
@@ -155,7 +159,7 @@ impl World {
             None => {
                 let (key_package, secrets) = at(
                     "receiver key package",
-                    create_key_package(suite, b"receiver", None, NOW, rng),
+                    create_key_package(suite, b"receiver", None, now, rng),
                 )?;
                 ReceiverKeys {
                     key_package,
@@ -178,6 +182,7 @@ impl World {
         };
         Ok(World {
             suite: *suite,
+            now,
             members,
             receiver,
             welcome,
@@ -251,7 +256,7 @@ impl World {
     ) -> Result<(KeyPackage, KeyPackageSecrets), GenError> {
         at(
             "outsider key package",
-            create_key_package(&self.suite, identity, None, NOW, rng),
+            create_key_package(&self.suite, identity, None, self.now, rng),
         )
     }
 }

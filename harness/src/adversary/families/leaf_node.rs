@@ -11,7 +11,7 @@ use rand_chacha::ChaCha20Rng;
 
 use super::recipe;
 use crate::adversary::forge::{content, public, sign_leaf};
-use crate::adversary::world::{DAVE, NOW, World, wire};
+use crate::adversary::world::{DAVE, World, wire};
 use crate::adversary::{Draft, ErrorClass as C, Expect, Family, GenError, Level, Recipe, at};
 
 pub const FAMILY: Family = Family {
@@ -123,6 +123,7 @@ fn signature_flipped(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenE
 
 fn source_key_package(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
     let (group_id, leaf) = own(world)?;
+    let now = world.now;
     update_with(
         world,
         rng,
@@ -130,8 +131,8 @@ fn source_key_package(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, Gen
         |node| {
             node.leaf_node_source = LeafNodeSource::KeyPackage {
                 lifetime: Lifetime {
-                    not_before: NOW,
-                    not_after: NOW + 3600,
+                    not_before: now,
+                    not_after: now + 3600,
                 },
             }
         },

@@ -14,7 +14,7 @@ use rand_chacha::ChaCha20Rng;
 
 use super::commit::{by_value, forged};
 use super::recipe;
-use crate::adversary::world::{ALICE, BLANK_LEAF, DAVE, ERIN, NOW, World};
+use crate::adversary::world::{ALICE, BLANK_LEAF, DAVE, ERIN, World};
 use crate::adversary::{Draft, ErrorClass as C, Expect, Family, GenError, Recipe, at};
 
 pub const FAMILY: Family = Family {
@@ -239,7 +239,7 @@ fn add_existing_member(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, Ge
             &world.suite,
             b"dave again",
             Some(&dave.signature_private),
-            NOW,
+            world.now,
             rng,
         ),
     )?;
@@ -356,7 +356,7 @@ fn add_other_suite(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenErr
     let suite = at("suite", concord_reference::crypto::Suite::new(other))?;
     let (key_package, _) = at(
         "foreign key package",
-        concord_reference::group::create_key_package(&suite, b"foreigner", None, NOW, rng),
+        concord_reference::group::create_key_package(&suite, b"foreigner", None, world.now, rng),
     )?;
     forged(
         world,
