@@ -225,6 +225,7 @@ fn run_recipe(
                 &world,
                 &draft.prior,
                 &draft.input,
+                encrypt_handshake,
                 &mut states,
                 &mut rng,
             )?
@@ -270,6 +271,7 @@ fn deliver(
     world: &World,
     prior: &[Vec<u8>],
     input: &[u8],
+    encrypt_handshake: bool,
     states: &mut Vec<u32>,
     rng: &mut rand_chacha::ChaCha20Rng,
 ) -> Result<Answer, Abort> {
@@ -313,9 +315,12 @@ fn deliver(
             // The interface hands proposals only with a commit: an honest one of alice's
             // that does not cover it.
             held.push(input.to_vec());
-            let mut alice = world
-                .sender(ALICE)
-                .map_err(|e| Abort::Setup(e.to_string()))?;
+            let alice = if encrypt_handshake {
+                world.private_sender(ALICE)
+            } else {
+                world.sender(ALICE)
+            };
+            let mut alice = alice.map_err(|e| Abort::Setup(e.to_string()))?;
             let commit = alice
                 .group
                 .commit(&CommitOptions::default(), rng)
