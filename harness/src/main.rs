@@ -194,7 +194,7 @@ fn serve_client(listen: std::net::SocketAddr, spec: &str, seed: u64) -> u8 {
     }));
     let ready = |address| {
         eprintln!(
-            "concord serve-client: {spec} serves MLSClient on {address}, one instance per connection (SIGINT or SIGTERM stops it)"
+            "concord serve-client: {spec} serves MLSClient on {address} (one instance per connection; SIGINT or SIGTERM stops it)"
         )
     };
     match concord_harness::client::serve::serve_until_signal(served, listen, ready) {
