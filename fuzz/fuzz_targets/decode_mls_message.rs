@@ -8,6 +8,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(message) = MlsMessage::from_bytes(data) {
-        assert_eq!(message.to_bytes(), data, "a decoded MLSMessage re-encodes differently");
+        assert_eq!(
+            message.to_bytes(),
+            data,
+            "a decoded MLSMessage re-encodes differently"
+        );
     }
 });

@@ -4,19 +4,26 @@
 
 use concord_reference::codec::Codec;
 use concord_reference::messages::{
-    Commit, ContentType, GroupInfo, GroupSecrets, KeyPackage, LeafNode, PrivateMessageContent, Proposal,
-    RatchetTree, UpdatePath, Welcome,
+    Commit, ContentType, GroupInfo, GroupSecrets, KeyPackage, LeafNode, PrivateMessageContent,
+    Proposal, RatchetTree, UpdatePath, Welcome,
 };
 use libfuzzer_sys::fuzz_target;
 
 fn round_trip<T: Codec>(data: &[u8]) {
     if let Ok(value) = T::from_bytes(data) {
-        assert_eq!(value.to_bytes(), data, "{} re-encodes differently", std::any::type_name::<T>());
+        assert_eq!(
+            value.to_bytes(),
+            data,
+            "{} re-encodes differently",
+            std::any::type_name::<T>()
+        );
     }
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     match selector % 12 {
         0 => round_trip::<KeyPackage>(rest),
         1 => round_trip::<Welcome>(rest),
@@ -34,7 +41,11 @@ fuzz_target!(|data: &[u8]| {
                 _ => ContentType::Commit,
             };
             if let Ok(content) = PrivateMessageContent::from_bytes(content_type, rest) {
-                assert_eq!(content.to_bytes(), rest, "PrivateMessageContent re-encodes differently");
+                assert_eq!(
+                    content.to_bytes(),
+                    rest,
+                    "PrivateMessageContent re-encodes differently"
+                );
             }
         }
     }
