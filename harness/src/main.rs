@@ -409,6 +409,7 @@ fn run_interop(args: InteropArgs) -> u8 {
     match interop::run_lanes(&options, lanes, &mut stdout) {
         Ok(mut summary) => {
             let Some(expectations) = expectations else {
+                println!("{}", summary.closing_line());
                 return summary.exit_code();
             };
             match interop::apply_expectations(

@@ -229,8 +229,9 @@ pub fn run(
     run_lanes(options, vec![clients], out)
 }
 
-/// Runs everything `options` asks for, printing one line per case that did not pass, a line
-/// per config file and the closing line.
+/// Runs everything `options` asks for, printing one line per case that did not pass and a
+/// line per config file; the caller prints the closing line ([`Summary::closing_line`]), once
+/// any expectations file has been applied.
 ///
 /// Each lane is one instance of every client (`lanes[k][i]` is client `i` on lane `k`), with
 /// its own worker threads; case `n` of the plan runs on lane `n % lanes`, so each instance
@@ -403,7 +404,6 @@ pub fn run_lanes(
         .ok();
     }
     summary.names = names;
-    writeln!(out, "{}", summary.closing_line()).ok();
     Ok(summary)
 }
 
