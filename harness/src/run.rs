@@ -515,16 +515,15 @@ fn step_interop(
             }
         }
     }
-    let mut opened = Vec::new();
-    for spec in clients {
-        match interop::open_client(spec, timeout, args.seed) {
-            Ok(client) => opened.push(client),
-            Err(e) => {
-                run.input_errors.push(format!("--client {spec}: {e}"));
-                return;
-            }
+    // One lane per CPU, as `concord interop` runs by default.
+    let jobs = std::thread::available_parallelism().map_or(1, usize::from);
+    let opened = match interop::open_lanes(clients, jobs, timeout, args.seed) {
+        Ok(lanes) => lanes,
+        Err(e) => {
+            run.input_errors.push(format!("--client: {e}"));
+            return;
         }
-    }
+    };
     let mode = if clients.len() > 1 && args.profile == Profile::Quick {
         Mode::Random
     } else {
@@ -546,7 +545,7 @@ fn step_interop(
         nonce: args.seed.rotate_left(32) ^ 0x636f_6e63_6f72_6400,
     };
     let mut log: Vec<u8> = Vec::new();
-    let summary = match interop::run(&options, opened, &mut log) {
+    let summary = match interop::run_lanes(&options, opened, &mut log) {
         Ok(summary) => summary,
         Err(e) => {
             run.input_errors.push(format!("interop: {e}"));
