@@ -441,10 +441,10 @@ fn write_coverage(
     writeln!(out, "  per level: {}", levels.join(", "))?;
     writeln!(
         out,
-        "  MUST/MUST NOT covered: {}/{} ({:.1}%)",
+        "  MUST/MUST NOT covered: {:.1}% ({}/{})",
+        c.absolute.percent(),
         c.absolute.covered,
-        c.absolute.total,
-        c.absolute.percent()
+        c.absolute.total
     )?;
     writeln!(
         out,
@@ -736,7 +736,7 @@ mod tests {
         let (code, out, err) = run_check(&catalog, &checks, (true, false));
         assert_eq!(code, exit::OK, "{err}");
         assert!(out.contains("requirements: 5 (3 covered"), "{out}");
-        assert!(out.contains("MUST/MUST NOT covered: 1/3 (33.3%)"), "{out}");
+        assert!(out.contains("MUST/MUST NOT covered: 33.3% (1/3)"), "{out}");
         assert!(out.contains("uncovered (2):"), "{out}");
         assert!(out.contains("RFC9420-8.2-1"), "{out}");
     }
