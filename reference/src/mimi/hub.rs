@@ -25,6 +25,70 @@ pub enum HubError {
     Creator(String),
 }
 
+/// Misbehaviours a hub can be told to show, for Concord's malicious and faulty provider
+/// scenarios and for a provider server under test conditions. The honest hub has every
+/// one off (the default); [`Hub::set_faults`] switches them for every room of the hub.
+/// What each misbehaviour does is recorded per room ([`Room::injections`]) so that a
+/// harness can tell which deliveries were adversarial.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HubFaults {
+    /// `ghost-member`: a commit that leaves a client of a user who is not a participant in
+    /// the group is accepted (the participant list check of MIMI-PROTOCOL-5.3-17 is skipped).
+    pub accept_non_participants: bool,
+    /// `fork`: every commit is fanned out only to the members on its committer's provider,
+    /// and a commit of the epoch just closed is accepted as well, once per (epoch, provider):
+    /// the members of different providers are shown different commits for one epoch.
+    pub fork: bool,
+    /// `replay`: every application message is fanned out a second time right after the
+    /// first, and when a commit closes an epoch, every handshake message of that epoch (the
+    /// commit included) is fanned out again after it. Replays carry fresh fanout sequence
+    /// numbers, so providers cannot drop them as duplicates.
+    pub replay: bool,
+    /// `delay`: the first commit of this client is held: the hub answers it `wrongEpoch`
+    /// (so its sender retries) and fans it out to the other members once the room has moved
+    /// [`HubFaults::delay_epochs`] epochs past the commit's epoch.
+    pub delay_commits_of: Option<String>,
+    /// How many epochs a delayed commit is held past its own (at least 1).
+    pub delay_epochs: u64,
+    /// `reorder-epochs`: to this client, the first commit it should receive is held back
+    /// and delivered after the next commit (epoch n+1 before epoch n).
+    pub reorder_epochs_for: Option<String>,
+    /// `truncated-tree`: the GroupInfo the hub serves to external joiners carries a
+    /// ratchet tree with its last leaf cut off (the signature is left as it was).
+    pub truncate_ratchet_tree: bool,
+}
+
+impl HubFaults {
+    /// Whether every misbehaviour is off.
+    pub fn is_honest(&self) -> bool {
+        *self == HubFaults::default()
+    }
+}
+
+/// One adversarial fanout a faulty hub made: which misbehaviour, the message, for whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Injection {
+    /// `fork`, `replay`, `delay` or `reorder-epochs`.
+    pub behaviour: &'static str,
+    /// The epoch the message belongs to.
+    pub epoch: u64,
+    /// The encoded MLSMessage.
+    pub message: Vec<u8>,
+    /// The clients it was fanned out to.
+    pub recipients: Vec<String>,
+    /// Whether the recipients had been sent the same message before (a replay).
+    pub repeated: bool,
+}
+
+/// A commit the `delay` misbehaviour holds.
+#[derive(Debug, Clone)]
+struct HeldCommit {
+    client: String,
+    epoch: u64,
+    message: Vec<u8>,
+    release_at: u64,
+}
+
 /// What the hub keeps per epoch, for checks: who was a member, who a participant.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RoomHistory {
@@ -55,6 +119,19 @@ pub struct Room {
     /// Next fanout sequence number per provider.
     next_seq: BTreeMap<String, u64>,
     history: RoomHistory,
+    faults: HubFaults,
+    /// The served GroupInfo when `truncate_ratchet_tree` is on.
+    served_group_info: Option<Vec<u8>>,
+    /// Handshake events of the current epoch and their recipients (`replay`).
+    epoch_log: Vec<(RoomEvent, BTreeSet<String>)>,
+    /// (epoch, provider) pairs that had a commit fanned out (`fork`).
+    forked: BTreeSet<(u64, String)>,
+    held: Option<HeldCommit>,
+    delay_used: bool,
+    /// The commit held back from the `reorder_epochs_for` client.
+    reorder_held: Option<RoomEvent>,
+    reorder_done: bool,
+    injections: Vec<Injection>,
 }
 
 impl Room {
@@ -74,12 +151,59 @@ impl Room {
         &self.history
     }
 
-    /// The newest GroupInfo of the current epoch, if the committer published it.
+    /// The newest GroupInfo of the current epoch, if the committer published it (with
+    /// `truncate_ratchet_tree`, the altered copy the hub serves).
     pub fn group_info(&self) -> Option<&[u8]> {
         match &self.group_info {
-            Some((epoch, bytes)) if *epoch == self.epoch() => Some(bytes),
+            Some((epoch, bytes)) if *epoch == self.epoch() => {
+                Some(self.served_group_info.as_deref().unwrap_or(bytes))
+            }
             _ => None,
         }
+    }
+
+    /// The misbehaviours this room's hub shows.
+    pub fn faults(&self) -> &HubFaults {
+        &self.faults
+    }
+
+    /// The adversarial fanouts made so far, in order.
+    pub fn injections(&self) -> &[Injection] {
+        &self.injections
+    }
+
+    fn set_faults(&mut self, faults: HubFaults) {
+        self.faults = faults;
+        self.refresh_served_group_info();
+    }
+
+    fn refresh_served_group_info(&mut self) {
+        self.served_group_info = match (&self.group_info, self.faults.truncate_ratchet_tree) {
+            (Some((_, bytes)), true) => truncate_tree(bytes),
+            _ => None,
+        };
+    }
+
+    fn inject(
+        &mut self,
+        behaviour: &'static str,
+        epoch: u64,
+        event: &RoomEvent,
+        recipients: &BTreeSet<String>,
+        repeated: bool,
+        now: u64,
+    ) -> Vec<(String, Fanout)> {
+        if recipients.is_empty() {
+            return Vec::new();
+        }
+        self.injections.push(Injection {
+            behaviour,
+            epoch,
+            message: event.message().to_vec(),
+            recipients: recipients.iter().cloned().collect(),
+            repeated,
+        });
+        self.fan_out(recipients, event, now)
     }
 
     fn record_epoch(&mut self) {
@@ -126,10 +250,37 @@ impl Room {
     }
 }
 
+/// A GroupInfo (an encoded MLSMessage) whose ratchet_tree extension lost its last leaf,
+/// everything else (the signature included) unchanged; `None` when it has no tree to cut.
+fn truncate_tree(group_info: &[u8]) -> Option<Vec<u8>> {
+    use crate::codec::Bytes;
+    use crate::messages::{ExtensionType, RatchetTree};
+    let mut message = MlsMessage::from_bytes(group_info).ok()?;
+    let MlsMessageBody::GroupInfo(info) = &mut message.body else {
+        return None;
+    };
+    let extension = info
+        .extensions
+        .iter_mut()
+        .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)?;
+    let mut tree = RatchetTree::from_bytes(extension.extension_data.as_slice()).ok()?;
+    if tree.0.len() < 3 {
+        return None;
+    }
+    // The last leaf and the parent node before it: a well-formed tree of one leaf less.
+    tree.0.truncate(tree.0.len() - 2);
+    while tree.0.len() > 1 && tree.0.last().is_some_and(Option::is_none) {
+        tree.0.truncate(tree.0.len() - 2);
+    }
+    extension.extension_data = Bytes(tree.to_bytes());
+    Some(message.to_bytes())
+}
+
 /// The hub role of one provider: its rooms.
 #[derive(Debug, Clone, Default)]
 pub struct Hub {
     rooms: BTreeMap<String, Room>,
+    faults: HubFaults,
 }
 
 fn not_allowed(reason: impl Into<String>) -> UpdateResponse {
@@ -145,6 +296,20 @@ impl Hub {
 
     pub fn rooms(&self) -> impl Iterator<Item = &Room> {
         self.rooms.values()
+    }
+
+    /// Switches the hub's misbehaviours, for its rooms and the rooms it creates later.
+    /// `HubFaults::default()` makes it honest again (what was already held stays held).
+    pub fn set_faults(&mut self, faults: HubFaults) {
+        for room in self.rooms.values_mut() {
+            room.set_faults(faults.clone());
+        }
+        self.faults = faults;
+    }
+
+    /// The misbehaviours the hub shows.
+    pub fn faults(&self) -> &HubFaults {
+        &self.faults
     }
 
     /// Creates a room from its creator's GroupInfo (with the ratchet tree inside): the
@@ -181,7 +346,17 @@ impl Hub {
             submits: BTreeMap::new(),
             next_seq: BTreeMap::new(),
             history: RoomHistory::default(),
+            faults: HubFaults::default(),
+            served_group_info: None,
+            epoch_log: Vec::new(),
+            forked: BTreeSet::new(),
+            held: None,
+            delay_used: false,
+            reorder_held: None,
+            reorder_done: false,
+            injections: Vec::new(),
         };
+        room.set_faults(self.faults.clone());
         room.record_epoch();
         self.rooms.insert(id.to_string(), room);
         Ok(())
@@ -192,6 +367,7 @@ impl Hub {
         match self.rooms.get_mut(room) {
             Some(r) if r.epoch() == epoch => {
                 r.group_info = Some((epoch, group_info));
+                r.refresh_served_group_info();
                 true
             }
             _ => false,
@@ -295,7 +471,10 @@ fn submit_message(
         epoch: current,
         message: bytes.to_vec(),
     };
-    let fanout = room.fan_out(&recipients, &event, now);
+    let mut fanout = room.fan_out(&recipients, &event, now);
+    if room.faults.replay {
+        fanout.extend(room.inject("replay", current, &event, &recipients, true, now));
+    }
     (SubmitResponse::Accepted { accepted_at: now }, fanout)
 }
 
@@ -318,7 +497,16 @@ fn update_room(
         return (not_allowed("another group"), Vec::new());
     }
     let current = room.epoch();
-    if public.content.epoch != current {
+    let is_commit = matches!(public.content.body, ContentBody::Commit(_));
+    // `delay`: the first commit of the target client is held, its sender told wrongEpoch.
+    if is_commit && !room.delay_used && room.faults.delay_commits_of.as_deref() == Some(client) {
+        room.delay_used = true;
+        room.held = Some(HeldCommit {
+            client: client.to_string(),
+            epoch: public.content.epoch,
+            message: bundle.message.clone(),
+            release_at: public.content.epoch + room.faults.delay_epochs.max(1),
+        });
         return (
             UpdateResponse::WrongEpoch {
                 current_epoch: current,
@@ -330,6 +518,42 @@ fn update_room(
         Sender::Member { leaf_index } => room.roster.member_at(leaf_index),
         _ => None,
     };
+    if public.content.epoch != current {
+        // `fork`: a commit of the epoch just closed, from a provider that has not had one
+        // of that epoch, is accepted too and shown to that provider's members.
+        let epoch = public.content.epoch;
+        let provider = provider_of(client).unwrap_or_default().to_string();
+        if room.faults.fork
+            && is_commit
+            && epoch + 1 == current
+            && !room.forked.contains(&(epoch, provider.clone()))
+        {
+            let old: BTreeSet<String> = room
+                .history
+                .members
+                .get(&epoch)
+                .into_iter()
+                .flatten()
+                .filter(|m| provider_of(m) == Some(provider.as_str()))
+                .cloned()
+                .collect();
+            if old.contains(client) {
+                room.forked.insert((epoch, provider));
+                let event = RoomEvent::Handshake {
+                    epoch,
+                    message: bundle.message.clone(),
+                };
+                let fanout = room.inject("fork", epoch, &event, &old, false, now);
+                return (UpdateResponse::Success { accepted_at: now }, fanout);
+            }
+        }
+        return (
+            UpdateResponse::WrongEpoch {
+                current_epoch: current,
+            },
+            Vec::new(),
+        );
+    }
     match &public.content.body {
         ContentBody::Proposal(proposal) => {
             if sender_identity.as_deref() != Some(client) {
@@ -381,6 +605,9 @@ fn update_room(
                 message: bundle.message.clone(),
             };
             let fanout = room.fan_out(&recipients, &event, now);
+            if room.faults.replay {
+                room.epoch_log.push((event, recipients));
+            }
             (UpdateResponse::Success { accepted_at: now }, fanout)
         }
         ContentBody::Commit(commit) => {
@@ -458,11 +685,13 @@ fn update_room(
                     Vec::new(),
                 );
             }
-            // Participant List: no client of a user who is not a participant.
-            if let Some(stranger) = next
-                .members()
-                .into_iter()
-                .find(|m| !participants.contains(m))
+            // Participant List: no client of a user who is not a participant (skipped by
+            // the `ghost-member` misbehaviour).
+            if !room.faults.accept_non_participants
+                && let Some(stranger) = next
+                    .members()
+                    .into_iter()
+                    .find(|m| !participants.contains(m))
             {
                 return (
                     not_allowed(format!(
@@ -471,7 +700,7 @@ fn update_room(
                     Vec::new(),
                 );
             }
-            let old_members: BTreeSet<String> = room.roster.members().into_iter().collect();
+            let mut old_members: BTreeSet<String> = room.roster.members().into_iter().collect();
             let joiners: BTreeSet<String> = change
                 .added
                 .iter()
@@ -487,7 +716,72 @@ fn update_room(
                 epoch: current,
                 message: bundle.message.clone(),
             };
-            let mut fanout = room.fan_out(&old_members, &commit_event, now);
+            if room.faults.fork {
+                // Only the committer's provider sees this commit.
+                let provider = provider_of(client).unwrap_or_default().to_string();
+                old_members.retain(|m| provider_of(m) == Some(provider.as_str()));
+                room.forked.insert((current, provider));
+            }
+            let mut fanout = Vec::new();
+            // `reorder-epochs`: the target's first commit is held back until the next.
+            let target = room.faults.reorder_epochs_for.clone();
+            let mut reorder_release = None;
+            if let Some(target) = target
+                .filter(|t| !room.reorder_done && t.as_str() != client && old_members.contains(t))
+            {
+                match room.reorder_held.take() {
+                    None => {
+                        old_members.remove(&target);
+                        room.reorder_held = Some(commit_event.clone());
+                    }
+                    Some(held) => {
+                        room.reorder_done = true;
+                        old_members.remove(&target);
+                        reorder_release = Some((target, held));
+                    }
+                }
+            }
+            fanout.extend(room.fan_out(&old_members, &commit_event, now));
+            if let Some((target, held)) = reorder_release {
+                let to = BTreeSet::from([target]);
+                fanout.extend(room.inject(
+                    "reorder-epochs",
+                    current,
+                    &commit_event,
+                    &to,
+                    false,
+                    now,
+                ));
+                fanout.extend(room.fan_out(&to, &held, now));
+            }
+            if room.faults.replay {
+                let mut log = std::mem::take(&mut room.epoch_log);
+                log.push((commit_event.clone(), old_members.clone()));
+                for (event, recipients) in log {
+                    let epoch = match &event {
+                        RoomEvent::Handshake { epoch, .. }
+                        | RoomEvent::Application { epoch, .. }
+                        | RoomEvent::Welcome { epoch, .. } => *epoch,
+                    };
+                    fanout.extend(room.inject("replay", epoch, &event, &recipients, true, now));
+                }
+            }
+            // `delay`: a held commit goes out once the room is far enough past its epoch.
+            if room.held.as_ref().is_some_and(|h| epoch >= h.release_at)
+                && let Some(held) = room.held.take()
+            {
+                let recipients: BTreeSet<String> = room
+                    .roster
+                    .members()
+                    .into_iter()
+                    .filter(|m| *m != held.client)
+                    .collect();
+                let event = RoomEvent::Handshake {
+                    epoch: held.epoch,
+                    message: held.message,
+                };
+                fanout.extend(room.inject("delay", held.epoch, &event, &recipients, false, now));
+            }
             if let Some(welcome) = &bundle.welcome
                 && !joiners.is_empty()
             {

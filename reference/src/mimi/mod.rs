@@ -68,7 +68,7 @@ mod hub;
 mod provider;
 mod roster;
 
-pub use hub::{Hub, HubError, Room, RoomHistory};
+pub use hub::{Hub, HubError, HubFaults, Injection, Room, RoomHistory};
 pub use provider::{Delivery, Provider};
 pub use roster::{Roster, RosterError};
 

@@ -29,6 +29,9 @@ pub struct Provider {
     inbound: BTreeMap<String, Inbound>,
     next_delivery: BTreeMap<(String, String), u64>,
     duplicates: u64,
+    reuse_key_packages: bool,
+    handed_out: BTreeMap<Vec<u8>, u64>,
+    handed_out_again: u64,
 }
 
 impl Provider {
@@ -40,9 +43,37 @@ impl Provider {
             .push_back(key_package);
     }
 
-    /// Fetch Key Material: hands out one key package of `client`, never twice.
+    /// Fetch Key Material: hands out one key package of `client`, never twice (unless
+    /// the `reused-key-package` misbehaviour is on: then the oldest one, again and again).
     pub fn claim_key_package(&mut self, client: &str) -> Option<Vec<u8>> {
-        self.key_packages.get_mut(client)?.pop_front()
+        let stored = self.key_packages.get_mut(client)?;
+        let key_package = if self.reuse_key_packages {
+            stored.front().cloned()?
+        } else {
+            stored.pop_front()?
+        };
+        let count = self.handed_out.entry(key_package.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            self.handed_out_again += 1;
+        }
+        Some(key_package)
+    }
+
+    /// The `reused-key-package` misbehaviour: key packages are handed out without being
+    /// used up (MIMI-PROTOCOL-5.2-12 and RFC9420-10-1 broken on purpose). Off by default.
+    pub fn set_reuse_key_packages(&mut self, on: bool) {
+        self.reuse_key_packages = on;
+    }
+
+    /// Whether the provider hands out used key packages.
+    pub fn reuses_key_packages(&self) -> bool {
+        self.reuse_key_packages
+    }
+
+    /// How many times a key package already handed out was handed out again.
+    pub fn key_packages_handed_out_again(&self) -> u64 {
+        self.handed_out_again
     }
 
     /// How many key packages of `client` are stored.
