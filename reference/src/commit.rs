@@ -164,6 +164,21 @@ pub enum CommitError {
     /// Section 6: commit content carries a confirmation tag.
     #[error("commit content lacks its confirmation tag")]
     MissingConfirmationTag,
+    /// Sections 11.1 and 12.1.7: a GroupContextExtensions proposal requires a capability
+    /// (an extension, proposal or credential type) that a member staying in the group
+    /// does not list.
+    #[error("leaf {leaf} does not support the required {what} {code} (sections 11.1, 12.1.7)")]
+    RequiredCapabilityUnsupported {
+        leaf: u32,
+        what: &'static str,
+        code: u16,
+    },
+    /// Section 12.1.4: a PreSharedKey proposal's `psk_nonce` is not KDF.Nh bytes long.
+    #[error("a psk_nonce of {actual} bytes, not KDF.Nh = {expected} (section 12.1.4)")]
+    PskNonceLength { expected: usize, actual: usize },
+    /// Section 12.1.5: a ReInit proposal to a protocol version below the group's.
+    #[error("a ReInit to protocol version {proposed}, below the group's {current} (section 12.1.5)")]
+    ReInitVersionDowngrade { proposed: u16, current: u16 },
 }
 
 /// What a processed commit did to this member.
@@ -181,9 +196,12 @@ pub enum CommitOutcome {
 mod apply;
 mod rules;
 
+pub use rules::leaf_reason;
+
 pub(crate) use apply::{apply_proposals, retain_current_keys};
 pub(crate) use rules::{
-    check_external_removes, check_proposal, check_received_psk_usage, validate_proposals,
+    check_against_group, check_external_removes, check_proposal, check_received_psk_usage,
+    validate_proposals,
 };
 
 /// A member's state across epochs: the joined state, the epoch's secret tree and
@@ -439,6 +457,13 @@ impl GroupState {
         for (proposal, _) in &proposals {
             check_received_psk_usage(proposal)?;
         }
+        check_against_group(
+            &self.group.group_context,
+            &self.group.tree,
+            &proposals,
+            sender,
+            commit.path.as_ref().map(|path| &path.leaf_node),
+        )?;
         if sender == Sender::NewMemberCommit {
             check_external_removes(&self.group.tree, &proposals, commit)?;
         }

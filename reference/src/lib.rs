@@ -25,6 +25,7 @@ pub mod messages;
 pub mod mimi;
 pub mod psk;
 pub mod ratchet_tree;
+pub mod requirement;
 pub mod secret_tree;
 pub mod transcript;
 pub mod tree_math;

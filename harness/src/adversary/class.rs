@@ -193,7 +193,9 @@ fn commit(error: &CommitError) -> ErrorClass {
         | E::InvalidExternalInit
         | E::DuplicateAdd
         | E::ReservedPskUsage
-        | E::OwnLeafChanged(_) => C::ProposalList,
+        | E::OwnLeafChanged(_)
+        | E::RequiredCapabilityUnsupported { .. }
+        | E::ReInitVersionDowngrade { .. } => C::ProposalList,
         E::AddCipherSuite(_)
         | E::KeyPackageSignature
         | E::KeyPackageLeaf(_)
@@ -205,7 +207,7 @@ fn commit(error: &CommitError) -> ErrorClass {
         | E::ExternalCommitRemoves(_)
         | E::ExternalRemoveIdentity(_) => C::ExternalCommit,
         E::MissingPath => C::UpdatePath,
-        E::UnknownPsk(_) => C::Psk,
+        E::UnknownPsk(_) | E::PskNonceLength { .. } => C::Psk,
         E::ConfirmationTag | E::MissingConfirmationTag => C::ConfirmationTag,
     }
 }

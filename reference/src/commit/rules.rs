@@ -1,12 +1,36 @@
-//! The validity rules of proposal lists (RFC 9420 sections 10.1, 11.2, 11.3, 12.1 and
-//! 12.2), each failure its own [`CommitError`].
+//! The validity rules of proposal lists (RFC 9420 sections 10.1, 11.1, 11.2, 11.3, 12.1
+//! and 12.2), each failure its own [`CommitError`].
 
 use crate::crypto::Suite;
-use crate::messages::{Commit, KeyPackage, PreSharedKeyId, Proposal, ProposalType, Psk, Sender};
+use crate::framing::FramingError;
+use crate::messages::{
+    Capabilities, Commit, Extension, GroupContext, KeyPackage, LeafNode, PreSharedKeyId, Proposal,
+    ProposalType, Psk, RequiredCapabilities, Sender,
+};
 use crate::ratchet_tree::RatchetTree;
 use crate::tree_math::LeafIndex;
 
 use super::CommitError;
+
+/// Why a KeyPackage's or an Update's leaf node is refused: the `reason` of
+/// [`CommitError::KeyPackageLeaf`] and [`CommitError::UpdateLeaf`], one per rule of
+/// section 7.3 (`crate::requirement` maps each to its requirement IDs).
+pub mod leaf_reason {
+    /// RFC9420-7.3-13 (KeyPackage) and RFC9420-7.3-14 (Update): the wrong `leaf_node_source`.
+    pub const KEY_PACKAGE_SOURCE: &str = "source is not key_package";
+    pub const UPDATE_SOURCE: &str = "source is not update";
+    /// RFC9420-7.3-7: the LeafNode signature does not verify with its own signature_key.
+    pub const SIGNATURE: &str = "signature does not verify";
+    /// RFC9420-7.3-12: an extension of the leaf is not in its `capabilities.extensions`.
+    pub const EXTENSION_NOT_IN_CAPABILITIES: &str =
+        "carries an extension its capabilities do not list";
+    /// RFC9420-7.3-8 and RFC9420-11.1-1: the leaf lacks a capability the group's
+    /// `required_capabilities` names.
+    pub const REQUIRED_CAPABILITY: &str =
+        "lacks a capability the group's required_capabilities names";
+    /// RFC9420-7.3-14: an Update keeps the `encryption_key` of the leaf it replaces.
+    pub const ENCRYPTION_KEY_UNCHANGED: &str = "keeps the encryption_key of the leaf it replaces";
+}
 
 /// Sections 11.2 and 11.3: members never accept a PreSharedKey proposal for a reinit
 /// or branch PSK (only a new group's creator uses one, in a commit nobody receives).
@@ -83,7 +107,7 @@ pub(crate) fn check_proposal(
                 kp.leaf_node.leaf_node_source,
                 crate::messages::LeafNodeSource::KeyPackage { .. }
             ) {
-                return Err(CommitError::KeyPackageLeaf("source is not key_package"));
+                return Err(CommitError::KeyPackageLeaf(leaf_reason::KEY_PACKAGE_SOURCE));
             }
             crate::ratchet_tree::verify_leaf_signature(
                 suite,
@@ -91,9 +115,14 @@ pub(crate) fn check_proposal(
                 group_id,
                 LeafIndex(0),
             )
-            .map_err(|_| CommitError::KeyPackageLeaf("signature does not verify"))?;
+            .map_err(|_| CommitError::KeyPackageLeaf(leaf_reason::SIGNATURE))?;
             if kp.init_key.as_slice() == kp.leaf_node.encryption_key.as_slice() {
                 return Err(CommitError::KeyPackageInitKeyReused);
+            }
+            if !extensions_in_capabilities(&kp.leaf_node) {
+                return Err(CommitError::KeyPackageLeaf(
+                    leaf_reason::EXTENSION_NOT_IN_CAPABILITIES,
+                ));
             }
         }
         Proposal::Update(update) => {
@@ -101,20 +130,169 @@ pub(crate) fn check_proposal(
                 return Err(CommitError::UnsupportedSender(proposer));
             };
             let leaf = &update.leaf_node;
+            let refuse = |reason| CommitError::UpdateLeaf {
+                leaf: leaf_index.0,
+                reason,
+            };
             if leaf.leaf_node_source != crate::messages::LeafNodeSource::Update {
-                return Err(CommitError::UpdateLeaf {
-                    leaf: leaf_index.0,
-                    reason: "source is not update",
-                });
+                return Err(refuse(leaf_reason::UPDATE_SOURCE));
             }
-            crate::ratchet_tree::verify_leaf_signature(suite, leaf, group_id, leaf_index).map_err(
-                |_| CommitError::UpdateLeaf {
-                    leaf: leaf_index.0,
-                    reason: "signature does not verify",
-                },
-            )?;
+            crate::ratchet_tree::verify_leaf_signature(suite, leaf, group_id, leaf_index)
+                .map_err(|_| refuse(leaf_reason::SIGNATURE))?;
+            // RFC9420-7.3-12: every extension of the new leaf is one it declares.
+            if !extensions_in_capabilities(leaf) {
+                return Err(refuse(leaf_reason::EXTENSION_NOT_IN_CAPABILITIES));
+            }
+        }
+        // RFC9420-12.1.4-3: "psk_nonce MUST be of length KDF.Nh".
+        Proposal::PreSharedKey(psk) => {
+            let (expected, actual) = (suite.hash_length(), psk.psk.psk_nonce.len());
+            if actual != expected {
+                return Err(CommitError::PskNonceLength { expected, actual });
+            }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Section 7.3: "Verify that the extensions in the LeafNode are supported by checking
+/// that the ID for each extension in the `extensions` field is listed in the
+/// `capabilities.extensions` field of the LeafNode" (default types are implied).
+fn extensions_in_capabilities(leaf: &LeafNode) -> bool {
+    leaf.extensions.iter().all(|extension| {
+        extension.extension_type.is_default()
+            || leaf
+                .capabilities
+                .extensions
+                .contains(&extension.extension_type)
+    })
+}
+
+/// The first capability of `required` that `capabilities` lacks, as (kind, code point).
+/// Default extension and proposal types are supported by every client (section 7.2).
+fn missing_capability(
+    capabilities: &Capabilities,
+    required: &RequiredCapabilities,
+) -> Option<(&'static str, u16)> {
+    let extension = required
+        .extension_types
+        .iter()
+        .find(|t| !t.is_default() && !capabilities.extensions.contains(t))
+        .map(|t| ("extension type", t.0));
+    let proposal = || {
+        required
+            .proposal_types
+            .iter()
+            .find(|t| !t.is_default() && !capabilities.proposals.contains(t))
+            .map(|t| ("proposal type", t.0))
+    };
+    let credential = || {
+        required
+            .credential_types
+            .iter()
+            .find(|t| !capabilities.credentials.contains(t))
+            .map(|t| ("credential type", t.0))
+    };
+    extension.or_else(proposal).or_else(credential)
+}
+
+/// The checks of a commit's proposal list that need the group it applies to (its
+/// GroupContext and tree), on top of [`validate_proposals`]:
+///
+/// - RFC9420-12.1.5-1: a ReInit may not lower the protocol version;
+/// - RFC9420-7.3-14: an Update changes the leaf's `encryption_key`;
+/// - RFC9420-11.1-1, RFC9420-7.3-8: every added KeyPackage, Update leaf and the
+///   committer's new path leaf support the `required_capabilities` in force, which are
+///   those of the list's GroupContextExtensions proposal if it has one (RFC9420-12.3-2);
+/// - RFC9420-12.1.7-1, RFC9420-11.1-2: a GroupContextExtensions proposal is invalid if
+///   a member staying in the group lacks one of its required capabilities.
+pub(crate) fn check_against_group(
+    context: &GroupContext,
+    tree: &RatchetTree,
+    proposals: &[(Proposal, Sender)],
+    committer: Sender,
+    path_leaf: Option<&LeafNode>,
+) -> Result<(), CommitError> {
+    let mut new_extensions = None;
+    let mut replaced: Vec<LeafIndex> = Vec::new();
+    for (proposal, proposer) in proposals {
+        match proposal {
+            Proposal::ReInit(reinit) if reinit.version.0 < context.version.0 => {
+                return Err(CommitError::ReInitVersionDowngrade {
+                    proposed: reinit.version.0,
+                    current: context.version.0,
+                });
+            }
+            Proposal::GroupContextExtensions(gce) => new_extensions = Some(&gce.extensions),
+            Proposal::Remove(remove) => replaced.push(remove.removed),
+            Proposal::Update(update) => {
+                if let Sender::Member { leaf_index } = proposer
+                    && let Some(current) = tree.leaf(*leaf_index)
+                    && current.encryption_key == update.leaf_node.encryption_key
+                {
+                    return Err(CommitError::UpdateLeaf {
+                        leaf: leaf_index.0,
+                        reason: leaf_reason::ENCRYPTION_KEY_UNCHANGED,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    let extensions = new_extensions.map_or(context.extensions.as_slice(), Vec::as_slice);
+    let Some(required) = Extension::find::<RequiredCapabilities>(extensions)
+        .map_err(|e| CommitError::Framing(FramingError::Decode(e)))?
+    else {
+        return Ok(());
+    };
+    for (proposal, proposer) in proposals {
+        match (proposal, proposer) {
+            (Proposal::Add(add), _)
+                if missing_capability(&add.key_package.leaf_node.capabilities, &required)
+                    .is_some() =>
+            {
+                return Err(CommitError::KeyPackageLeaf(
+                    leaf_reason::REQUIRED_CAPABILITY,
+                ));
+            }
+            (Proposal::Update(update), Sender::Member { leaf_index }) => {
+                replaced.push(*leaf_index);
+                if missing_capability(&update.leaf_node.capabilities, &required).is_some() {
+                    return Err(CommitError::UpdateLeaf {
+                        leaf: leaf_index.0,
+                        reason: leaf_reason::REQUIRED_CAPABILITY,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    if let (Sender::Member { leaf_index }, Some(leaf)) = (committer, path_leaf) {
+        replaced.push(leaf_index);
+        if let Some((what, code)) = missing_capability(&leaf.capabilities, &required) {
+            return Err(CommitError::RequiredCapabilityUnsupported {
+                leaf: leaf_index.0,
+                what,
+                code,
+            });
+        }
+    }
+    // Only a new GroupContextExtensions proposal puts members that stay unchanged to the
+    // test: under unchanged extensions they were checked when they joined or updated.
+    if new_extensions.is_some() {
+        for (leaf, node) in tree.leaves() {
+            if replaced.contains(&leaf) {
+                continue;
+            }
+            if let Some((what, code)) = missing_capability(&node.capabilities, &required) {
+                return Err(CommitError::RequiredCapabilityUnsupported {
+                    leaf: leaf.0,
+                    what,
+                    code,
+                });
+            }
+        }
     }
     Ok(())
 }
@@ -227,3 +405,7 @@ pub(crate) fn validate_proposals(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "rules_tests.rs"]
+mod tests;

@@ -96,13 +96,40 @@ impl Group {
         Ok((message, reference))
     }
 
-    /// Section 12.1.1: Add `key_package`.
+    /// Section 12.1.1: Add `key_package`, once it passes the checks every receiver makes
+    /// (section 10.1, and the group's `required_capabilities`, section 11.1).
     pub fn propose_add(
         &mut self,
         key_package: KeyPackage,
         rng: &mut dyn rand_core::CryptoRng,
     ) -> Result<(MlsMessage, ProposalRef), GroupError> {
-        self.propose(Proposal::Add(Add { key_package }), rng)
+        let proposal = Proposal::Add(Add { key_package });
+        self.check_own_proposal(&proposal)?;
+        self.propose(proposal, rng)
+    }
+
+    /// The receiver's checks of one proposal (sections 10.1, 11.1, 12.1), run by its
+    /// sender so that it never sends what every member must refuse. [`Self::propose`]
+    /// itself checks nothing: tests and the adversary send invalid proposals with it.
+    pub(crate) fn check_own_proposal(&self, proposal: &Proposal) -> Result<(), GroupError> {
+        let group = &self.state.group;
+        let own = Sender::Member {
+            leaf_index: group.own_leaf,
+        };
+        crate::commit::check_proposal(
+            &group.suite,
+            group.group_context.group_id.as_slice(),
+            proposal,
+            own,
+        )?;
+        crate::commit::check_against_group(
+            &group.group_context,
+            &group.tree,
+            &[(proposal.clone(), own)],
+            own,
+            None,
+        )?;
+        Ok(())
     }
 
     /// Section 12.1.2: Update this member's leaf with a fresh encryption key (source
@@ -177,13 +204,16 @@ impl Group {
         self.propose(Proposal::PreSharedKey(PreSharedKey { psk: id }), rng)
     }
 
-    /// Section 12.1.7: replace the GroupContext extensions.
+    /// Section 12.1.7: replace the GroupContext extensions. Refused when a member lacks
+    /// a capability the new `required_capabilities` names (RFC9420-12.1.7-1): a commit
+    /// removing that member in the same list may still carry such a proposal by value.
     pub fn propose_group_context_extensions(
         &mut self,
         extensions: Vec<Extension>,
         rng: &mut dyn rand_core::CryptoRng,
     ) -> Result<(MlsMessage, ProposalRef), GroupError> {
         let proposal = Proposal::GroupContextExtensions(GroupContextExtensions { extensions });
+        self.check_own_proposal(&proposal)?;
         self.propose(proposal, rng)
     }
 
