@@ -51,6 +51,7 @@ pub fn requirements(check: Check) -> Vec<String> {
         ],
         Check::ParticipantsOnly => &[mimi::PARTICIPANTS],
         Check::RemovedCannotRead => &[mimi::REMOVED, "RFC9420-12.1.3-1"],
+        Check::Misbehaviour(behaviour) => behaviour.requirements(),
     };
     ids.iter().map(|s| s.to_string()).collect()
 }
@@ -78,6 +79,7 @@ pub fn judge(world: &mut World<'_>, check: Check, room: &str) -> (Verdict, Strin
             Ok(p) => p,
             Err(skip) => return (Verdict::Skipped, skip),
         },
+        Check::Misbehaviour(behaviour) => super::adversary::judge(world, behaviour, room),
     };
     match problems {
         Ok(summary) => (Verdict::Pass, summary),

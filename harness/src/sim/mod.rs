@@ -10,6 +10,7 @@
 //!
 //! The transcript holds virtual time only; the same seed and inputs give the same bytes.
 
+pub mod adversary;
 pub mod checks;
 pub mod cli;
 pub mod client;

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::adversary::{Behaviour, Expect};
+
 /// A mistake in a scenario file (exit code 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}:{line}: {field}: {message}", file.display())]
@@ -141,6 +143,20 @@ pub enum Action {
         link: LinkSpec,
     },
     Wait(u64),
+    /// `provider` shows exactly `behaviours` from now on (none: honest again);
+    /// `target` is the user `delay` and `reorder-epochs` aim at.
+    Misbehave {
+        provider: String,
+        behaviours: Vec<Behaviour>,
+        target: Option<String>,
+        epochs: u64,
+    },
+    /// A colluding member `by` adds `users` without the participant list change.
+    GhostInvite {
+        room: String,
+        by: String,
+        users: Vec<String>,
+    },
 }
 
 /// One step, with where it is written.
@@ -166,11 +182,14 @@ pub enum Check {
     DeliveredOnce,
     ParticipantsOnly,
     RemovedCannotRead,
+    /// What conformant clients make of a misbehaving provider (detect or reject).
+    Misbehaviour(Behaviour),
 }
 
 impl Check {
     pub fn name(self) -> &'static str {
         match self {
+            Check::Misbehaviour(b) => b.assertion_name(),
             Check::Converged => "converged",
             Check::DeliveredOnce => "delivered_once",
             Check::ParticipantsOnly => "participants_only",
@@ -288,6 +307,7 @@ struct RawStep {
     reorder: Option<Spanned<f64>>,
     bandwidth: Option<Spanned<i64>>,
     steps: Option<Vec<Spanned<RawStep>>>,
+    behaviours: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize)]
@@ -295,6 +315,8 @@ struct RawStep {
 struct RawAssert {
     check: Spanned<String>,
     room: Spanned<String>,
+    behaviour: Option<Spanned<String>>,
+    expect: Option<Spanned<String>>,
 }
 
 /// Parses a duration: an integer with a unit, `us`, `ms`, `s` or `m` (e.g. `250ms`).
@@ -520,12 +542,22 @@ impl<'a> Checker<'a> {
                 "delivered_once" => Check::DeliveredOnce,
                 "participants_only" => Check::ParticipantsOnly,
                 "removed_cannot_read" => Check::RemovedCannotRead,
+                "misbehaviour" => self.misbehaviour_check(a, &steps)?,
                 other => {
                     return self.ctx.error(a.check.span(), "assert.check", format!(
-                        "unknown check `{other}`: expected converged, delivered_once, participants_only or removed_cannot_read"
+                        "unknown check `{other}`: expected converged, delivered_once, participants_only, removed_cannot_read or misbehaviour"
                     ));
                 }
             };
+            if !matches!(check, Check::Misbehaviour(_))
+                && let Some(extra) = a.behaviour.as_ref().or(a.expect.as_ref())
+            {
+                return self.ctx.error(
+                    extra.span(),
+                    "assert.behaviour",
+                    "behaviour and expect belong to check = \"misbehaviour\" only",
+                );
+            }
             let room = self.room(Some(&a.room), 0..0, "assert.room")?;
             assertions.push(Assertion {
                 check,
@@ -1011,9 +1043,34 @@ impl<'a> Checker<'a> {
                 };
                 Action::Wait(self.duration(d, &f("duration"))?)
             }
+            "misbehave" => self.misbehave_step(s, at.clone(), &f)?,
+            "ghost_invite" => {
+                let room = room(self)?;
+                let by = user(self, s.by.as_ref(), "by")?;
+                let mut users = Vec::new();
+                for u in s.users.iter().flat_map(|l| l.get_ref()) {
+                    let name = user(self, Some(u), "users")?;
+                    if name == by {
+                        return self.ctx.error(
+                            u.span(),
+                            &f("users"),
+                            format!("`{by}` cannot add itself"),
+                        );
+                    }
+                    users.push(name);
+                }
+                if users.is_empty() {
+                    return self.ctx.error(
+                        at,
+                        &f("users"),
+                        "missing: expected `users = [...]`, the ghosts to add",
+                    );
+                }
+                Action::GhostInvite { room, by, users }
+            }
             other => {
                 return self.ctx.error(s.action.span(), &format!("step {index}.action"), format!(
-                    "unknown action `{other}`: expected create, invite, join_external, send, update, remove, leave, switch_provider, concurrent, partition, heal, hold, release, crash, restart, offline, set_link or wait"
+                    "unknown action `{other}`: expected create, invite, join_external, send, update, remove, leave, switch_provider, concurrent, partition, heal, hold, release, crash, restart, offline, set_link, wait, misbehave or ghost_invite"
                 ));
             }
         };
@@ -1022,5 +1079,162 @@ impl<'a> Checker<'a> {
             line,
             action,
         })
+    }
+
+    /// `action = "misbehave"`: provider, behaviours (known names), user for the targeted
+    /// ones, epochs for `delay`.
+    fn misbehave_step(
+        &self,
+        s: &RawStep,
+        at: std::ops::Range<usize>,
+        f: &dyn Fn(&str) -> String,
+    ) -> Result<Action, ScenarioError> {
+        let Some(p) = &s.provider else {
+            return self.ctx.error(
+                at,
+                &f("provider"),
+                "missing: expected the provider that misbehaves",
+            );
+        };
+        let provider = self.provider(p, &f("provider"))?;
+        let Some(list) = &s.behaviours else {
+            return self.ctx.error(
+                at,
+                &f("behaviours"),
+                format!(
+                    "missing: expected behaviours = [...] from {} ([] makes the provider honest again)",
+                    Behaviour::known()
+                ),
+            );
+        };
+        let mut behaviours = Vec::new();
+        for b in list.get_ref() {
+            let Some(behaviour) = Behaviour::parse(b.get_ref()) else {
+                return self.ctx.error(
+                    b.span(),
+                    &f("behaviours"),
+                    format!(
+                        "unknown behaviour `{}`: expected one of {}",
+                        b.get_ref(),
+                        Behaviour::known()
+                    ),
+                );
+            };
+            if behaviours.contains(&behaviour) {
+                return self.ctx.error(
+                    b.span(),
+                    &f("behaviours"),
+                    format!("`{}` listed twice", b.get_ref()),
+                );
+            }
+            behaviours.push(behaviour);
+        }
+        let targeted = behaviours.iter().any(|b| b.needs_target());
+        let target = match (&s.user, targeted) {
+            (Some(u), true) => Some(self.user(Some(u), at.clone(), &f("user"))?),
+            (None, true) => {
+                return self.ctx.error(
+                    at,
+                    &f("user"),
+                    "missing: delay and reorder-epochs need the user they aim at",
+                );
+            }
+            (Some(u), false) => {
+                return self.ctx.error(
+                    u.span(),
+                    &f("user"),
+                    "only delay and reorder-epochs aim at a user",
+                );
+            }
+            (None, false) => None,
+        };
+        let epochs = match &s.epochs {
+            Some(e) if !behaviours.contains(&Behaviour::Delay) => {
+                return self.ctx.error(
+                    e.span(),
+                    &f("epochs"),
+                    "epochs is how long delay holds a commit: only with delay",
+                );
+            }
+            Some(e) if *e.get_ref() == 0 => {
+                return self
+                    .ctx
+                    .error(e.span(), &f("epochs"), "expected at least 1");
+            }
+            Some(e) => *e.get_ref(),
+            None => 2,
+        };
+        Ok(Action::Misbehave {
+            provider,
+            behaviours,
+            target,
+            epochs,
+        })
+    }
+
+    /// `check = "misbehaviour"`: a known behaviour that a step switches on, and the
+    /// expectation conformant clients meet for it.
+    fn misbehaviour_check(&self, a: &RawAssert, steps: &[Step]) -> Result<Check, ScenarioError> {
+        let Some(b) = &a.behaviour else {
+            return self.ctx.error(
+                a.check.span(),
+                "assert.behaviour",
+                format!("missing: expected one of {}", Behaviour::known()),
+            );
+        };
+        let Some(behaviour) = Behaviour::parse(b.get_ref()) else {
+            return self.ctx.error(
+                b.span(),
+                "assert.behaviour",
+                format!(
+                    "unknown behaviour `{}`: expected one of {}",
+                    b.get_ref(),
+                    Behaviour::known()
+                ),
+            );
+        };
+        let wanted = behaviour.expect();
+        match &a.expect {
+            None => {
+                return self.ctx.error(
+                    a.check.span(),
+                    "assert.expect",
+                    format!("missing: expected expect = \"{}\"", wanted.name()),
+                );
+            }
+            Some(e) => match Expect::parse(e.get_ref()) {
+                Some(x) if x == wanted => {}
+                Some(_) => {
+                    return self.ctx.error(
+                        e.span(),
+                        "assert.expect",
+                        format!(
+                            "what conformant clients do about {} is `{}`: expected expect = \"{}\"",
+                            behaviour.name(),
+                            wanted.name(),
+                            wanted.name()
+                        ),
+                    );
+                }
+                None => {
+                    return self.ctx.error(
+                        e.span(),
+                        "assert.expect",
+                        format!("`{}`: expected detected or rejected", e.get_ref()),
+                    );
+                }
+            },
+        }
+        let switched = steps.iter().any(|s| {
+            matches!(&s.action, Action::Misbehave { behaviours, .. } if behaviours.contains(&behaviour))
+        });
+        if !switched {
+            return self.ctx.error(
+                b.span(),
+                "assert.behaviour",
+                format!("no misbehave step switches `{}` on", behaviour.name()),
+            );
+        }
+        Ok(Check::Misbehaviour(behaviour))
     }
 }

@@ -16,6 +16,7 @@ use concord_reference::mimi::{
 };
 use serde_json::json;
 
+use super::adversary::{self, Adversary, Behaviour};
 use super::client::{ClientActor, Op};
 use super::net::{Happening, NetNote, Network};
 use super::scenario::{Action, Detail, Scenario, Senders, Step};
@@ -234,6 +235,8 @@ pub struct World<'a> {
     pub stopwatch: Option<&'a dyn Fn() -> Duration>,
     pub meter: Meter,
     step_label: String,
+    /// Misbehaving providers and what they caused (`misbehave` steps).
+    pub adversary: Adversary,
 }
 
 fn stable_hash(text: &str) -> u64 {
@@ -290,6 +293,7 @@ impl<'a> World<'a> {
             stopwatch: None,
             meter: Meter::default(),
             step_label: "setup".into(),
+            adversary: Adversary::default(),
         }
     }
 
@@ -402,6 +406,13 @@ impl<'a> World<'a> {
             .cloned()
     }
 
+    /// The follower and hub roles of a provider (for `misbehave` steps).
+    pub(super) fn provider_roles(&mut self, name: &str) -> Option<(&mut Provider, &mut Hub)> {
+        self.providers
+            .get_mut(name)
+            .map(|p| (&mut p.provider, &mut p.hub))
+    }
+
     pub fn hub_room(&self, room: &str) -> Option<&concord_reference::mimi::Room> {
         let hub = self.room_hub.get(room)?;
         self.providers.get(hub)?.hub.room(room)
@@ -415,6 +426,9 @@ impl<'a> World<'a> {
 
     pub(super) fn op_done(&mut self, op: u64, error: Option<String>) {
         if let Some((client, what)) = self.outstanding.remove(&op) {
+            if adversary::absorb(self, &client, &what, error.as_deref()) {
+                return;
+            }
             match error {
                 None => {
                     if self.detail() >= Detail::Events {
@@ -446,10 +460,17 @@ impl<'a> World<'a> {
             } => {
                 let target_provider = provider_of(&target).unwrap_or_default().to_string();
                 if target_provider == provider {
-                    let key_package = self
-                        .providers
-                        .get_mut(provider)
-                        .and_then(|p| p.provider.claim_key_package(&target));
+                    let (key_package, reused) = match self.providers.get_mut(provider) {
+                        Some(p) => {
+                            let before = p.provider.key_packages_handed_out_again();
+                            let kp = p.provider.claim_key_package(&target);
+                            (kp, p.provider.key_packages_handed_out_again() > before)
+                        }
+                        None => (None, false),
+                    };
+                    if reused {
+                        adversary::expose(self, &requester, Behaviour::ReusedKeyPackage);
+                    }
                     let answer = Payload::ClaimAnswer {
                         claim,
                         requester,
@@ -626,6 +647,13 @@ impl<'a> World<'a> {
                     .get(&hub)
                     .and_then(|p| p.hub.room(&room))
                     .and_then(|r| r.group_info().map(|g| (r.epoch(), g.to_vec())));
+                if group_info.is_some()
+                    && self
+                        .hub_room(&room)
+                        .is_some_and(|r| r.faults().truncate_ratchet_tree)
+                {
+                    adversary::expose(self, &client, Behaviour::TruncatedTree);
+                }
                 self.answer(
                     &hub,
                     &client,
@@ -712,7 +740,11 @@ impl<'a> World<'a> {
                 if self.providers.contains_key(&to) {
                     self.on_provider(&to, &from, payload);
                 } else {
+                    let watch = adversary::watch(self, &to, &payload);
                     self.with_client(&to, |actor, world| actor.on_payload(world, payload));
+                    if let Some(watch) = watch {
+                        adversary::judge_delivery(self, watch);
+                    }
                     self.after_client_event();
                 }
             }
@@ -1119,6 +1151,40 @@ impl<'a> World<'a> {
                 let (a, b) = (self.host(from), self.host(to));
                 self.net.set_link(&a, &b, *link);
                 Vec::new()
+            }
+            Action::Misbehave {
+                provider,
+                behaviours,
+                target,
+                epochs,
+            } => {
+                adversary::misbehave(self, provider, behaviours, target.as_deref(), *epochs)?;
+                Vec::new()
+            }
+            Action::GhostInvite { room, by, users } => {
+                let by = id(self, by)?;
+                let add: Vec<String> = users
+                    .iter()
+                    .map(|u| id(self, u))
+                    .collect::<Result<_, _>>()?;
+                self.log(
+                    "ghost_invite",
+                    json!({"room": room, "by": by, "ghosts": add}),
+                );
+                self.adversary.ghost_adds.push(adversary::GhostAdd {
+                    room: room.clone(),
+                    by: by.clone(),
+                    ghosts: add.clone(),
+                });
+                vec![vec![(
+                    by,
+                    Op::Commit {
+                        room: room.clone(),
+                        add,
+                        remove: Vec::new(),
+                        changes: Vec::new(),
+                    },
+                )]]
             }
             Action::Wait(duration) => {
                 let until = self.net.now() + duration;

@@ -45,8 +45,9 @@ pub struct HubFaults {
     /// numbers, so providers cannot drop them as duplicates.
     pub replay: bool,
     /// `delay`: the first commit of this client is held: the hub answers it `wrongEpoch`
-    /// (so its sender retries) and fans it out to the other members once the room has moved
-    /// [`HubFaults::delay_epochs`] epochs past the commit's epoch.
+    /// as if another commit of its epoch had won (the sender waits for the next epoch and
+    /// retries then, so another member must commit) and fans it out to the other members
+    /// once the room has moved [`HubFaults::delay_epochs`] epochs past the commit's epoch.
     pub delay_commits_of: Option<String>,
     /// How many epochs a delayed commit is held past its own (at least 1).
     pub delay_epochs: u64,
@@ -501,15 +502,17 @@ fn update_room(
     // `delay`: the first commit of the target client is held, its sender told wrongEpoch.
     if is_commit && !room.delay_used && room.faults.delay_commits_of.as_deref() == Some(client) {
         room.delay_used = true;
+        let epoch = public.content.epoch;
         room.held = Some(HeldCommit {
             client: client.to_string(),
-            epoch: public.content.epoch,
+            epoch,
             message: bundle.message.clone(),
-            release_at: public.content.epoch + room.faults.delay_epochs.max(1),
+            release_at: epoch + room.faults.delay_epochs.max(1),
         });
+        // As if another commit of the same epoch had won: the sender waits for it.
         return (
             UpdateResponse::WrongEpoch {
-                current_epoch: current,
+                current_epoch: current.max(epoch + 1),
             },
             Vec::new(),
         );
