@@ -48,6 +48,7 @@ pub static REGISTRY: &[fn() -> Vec<CheckCitation>] = &[
     negative_vectors,
     interop_runner,
     simulator_assertions,
+    reference_validation,
 ];
 
 /// Every check of every registered subsystem.
@@ -113,6 +114,40 @@ fn simulator_assertions() -> Vec<CheckCitation> {
         requirements: crate::sim::checks::requirements(check),
     })
     .collect()
+}
+
+/// The reference's validation checks: one per variant of its typed errors that a peer's
+/// input can raise (`concord_reference::requirement`), named after the variant, e.g.
+/// `reference/CommitError::DuplicatePsk`. Variants only API misuse raises cite nothing
+/// and are left out.
+fn reference_validation() -> Vec<CheckCitation> {
+    concord_reference::requirement::citations()
+        .into_iter()
+        .flat_map(|(_, table)| table.iter())
+        .filter(|citation| !citation.requirements.is_empty())
+        .map(|citation| CheckCitation {
+            check: format!("reference/{}", variant_name(citation.error)),
+            source: "reference/src/requirement.rs",
+            requirements: ids(citation.requirements),
+        })
+        .collect()
+}
+
+/// A match pattern as a check name: `CommitError::WrongEpoch { .. }` becomes
+/// `CommitError::WrongEpoch`, `CommitError::UpdateLeaf { reason: leaf_reason::SIGNATURE, .. }`
+/// becomes `CommitError::UpdateLeaf(SIGNATURE)`.
+fn variant_name(pattern: &str) -> String {
+    let compact: String = pattern.split_whitespace().collect::<Vec<_>>().join(" ");
+    let end = compact.find([' ', '(', '{']).unwrap_or(compact.len());
+    let (variant, rest) = compact.split_at(end);
+    let reason = rest
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .filter_map(|word| word.rsplit("::").next())
+        .find(|word| word.len() > 1 && word.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+    match reason {
+        Some(reason) => format!("{variant}({reason})"),
+        None => variant.to_string(),
+    }
 }
 
 fn ids(cited: &[&str]) -> Vec<String> {
@@ -794,6 +829,50 @@ mod tests {
         let (code, out, err) = run_check(catalog, &checks, (false, false));
         assert_eq!(code, exit::OK, "{err}");
         assert!(out.contains("RFC9420"), "{out}");
+    }
+
+    #[test]
+    fn the_reference_validation_checks_are_registered_under_their_variants() {
+        let catalog = concord_spec::catalog().unwrap_or_else(|e| panic!("{e}"));
+        let checks = reference_validation();
+        assert!(checks.len() > 100, "{} checks", checks.len());
+        for check in &checks {
+            for id in &check.requirements {
+                assert!(
+                    catalog.get(id).is_some(),
+                    "{} cites {id}, which the catalog does not have",
+                    check.check
+                );
+            }
+        }
+        let named = |name: &str| {
+            checks
+                .iter()
+                .find(|c| c.check == name)
+                .map(|c| c.requirements.clone())
+                .unwrap_or_else(|| panic!("no check {name}"))
+        };
+        assert_eq!(
+            named("reference/CommitError::PskNonceLength"),
+            ["RFC9420-12.1.4-3"]
+        );
+        assert_eq!(
+            named("reference/CommitError::UpdateLeaf(ENCRYPTION_KEY_UNCHANGED)"),
+            ["RFC9420-7.3-14"]
+        );
+        assert_eq!(
+            named("reference/CommitError::RequiredCapabilityUnsupported"),
+            ["RFC9420-12.1.7-1", "RFC9420-11.1-2"]
+        );
+        assert!(
+            !checks
+                .iter()
+                .any(|c| c.check == "reference/GroupError::Inactive"),
+            "API misuse is not a validation check"
+        );
+        // The registry counts them: 12.1.4-3 is covered.
+        let coverage = coverage(&catalog.documents()[0], &self::checks());
+        assert!(!coverage.uncovered.iter().any(|id| id == "RFC9420-12.1.4-3"));
     }
 
     #[test]

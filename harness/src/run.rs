@@ -3,8 +3,8 @@
 //! ```text
 //! inputs first (--expect, --claims, --bench, --client, catalog): bad ones exit 2, nothing runs
 //!   │
-//!   ├─ official vectors ──verify_file per family──────> CaseResult per file   (source vectors)
-//!   ├─ negative vectors (vectors/negative, if present)─> CaseResult per file   (source negative)
+//!   ├─ official vectors ──verify_file per family──────> CaseResult per case   (source vectors)
+//!   ├─ negative vectors (vectors/negative, if present)─> CaseResult per case   (source negative)
 //!   ├─ interop scripts ──session::run, every client──> CaseResult per case   (source interop)
 //!   └─ scenarios ──sim::run, users alternate clients─> CaseResult per assertion (source scenario)
 //!   │
@@ -32,7 +32,7 @@ use crate::interop::matrix::CaseRecord;
 use crate::interop::runner::Verdict as InteropVerdict;
 use crate::interop::session::{self as interop, Handshake, Mode};
 use crate::sim;
-use crate::vectors::{self, FileReport};
+use crate::vectors::{self, CaseReport, CaseVerdict, FileReport};
 
 /// How much to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -327,6 +327,8 @@ fn command_line() -> String {
 
 // ---- vectors ------------------------------------------------------------------------
 
+/// Every case of every official vector file, one result each: the family's requirement
+/// IDs, the case's verdict and time, and the command that checks that case alone.
 fn step_vectors(dir: &Path, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
     println!("vectors: {}", dir.display());
     if !dir.is_dir() {
@@ -339,25 +341,22 @@ fn step_vectors(dir: &Path, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
     let mut absent = Vec::new();
     for family in vectors::FAMILIES {
         let path = dir.join(format!("{}.json", family.name));
-        let id = format!("vectors/{}", family.name);
         if !path.is_file() {
             // Not checked and not counted, as `concord vectors verify` does.
             absent.push(family.name);
             continue;
         }
-        let started = Instant::now();
         let file = vectors::verify_file(family, &path);
-        let result = file_result("vectors", id, &file, started.elapsed())
-            .requirements(family.requirements.iter().copied())
-            .reproducer(format!(
-                "concord vectors verify {} --only {}",
-                dir.display(),
-                family.name
-            ));
+        let requirements = family.requirements.iter().copied();
         if let Some(error) = &file.input_error {
             run.input_errors.push(error.clone());
+            results.push(unreadable_file("vectors", dir, &file, error).requirements(requirements));
+            continue;
         }
-        results.push(result);
+        for case in &file.case_reports {
+            results
+                .push(case_result("vectors", dir, &file, case).requirements(requirements.clone()));
+        }
     }
     if !absent.is_empty() {
         run.notes.push(format!(
@@ -368,6 +367,8 @@ fn step_vectors(dir: &Path, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
     }
 }
 
+/// Every case of every negative vector file, one result each, citing the case's
+/// requirements and those of the error the reference refused the input with.
 fn step_negative(dir: &Path, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
     if !dir.is_dir() || !crate::adversary::verify::is_negative_directory(dir) {
         run.notes.push(format!(
@@ -377,23 +378,16 @@ fn step_negative(dir: &Path, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
         return;
     }
     println!("negative vectors: {}", dir.display());
-    let started = Instant::now();
     match crate::adversary::verify::verify_directory(dir, None) {
         Ok(summary) => {
-            let each = started.elapsed() / summary.files.len().max(1) as u32;
             for file in &summary.files {
-                let id = format!("negative/{}", file.family);
-                results.push(
-                    file_result("negative", id, file, each)
-                        .requirements(negative_requirements(&file.path))
-                        .reproducer(format!(
-                            "concord vectors verify {} --only {}",
-                            dir.display(),
-                            file.family
-                        )),
-                );
                 if let Some(error) = &file.input_error {
                     run.input_errors.push(error.clone());
+                    results.push(unreadable_file("negative", dir, file, error));
+                    continue;
+                }
+                for case in &file.case_reports {
+                    results.push(case_result("negative", dir, file, case));
                 }
             }
         }
@@ -401,66 +395,51 @@ fn step_negative(dir: &Path, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
     }
 }
 
-/// The requirement IDs a negative vector file's cases cite, in order of first appearance.
-fn negative_requirements(path: &Path) -> Vec<String> {
-    let value: serde_json::Value = std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default();
-    let mut ids: Vec<String> = Vec::new();
-    let cases = value["cases"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-    for case in cases {
-        for id in case["requirements"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
-            if let Some(id) = id.as_str()
-                && !ids.iter().any(|known| known == id)
-            {
-                ids.push(id.to_string());
-            }
+/// One case of a vector file. Its ID is `SOURCE/FAMILY/INDEX[/suite-N]` (official
+/// vectors) or `SOURCE/FAMILY/NAME` (negative vectors, whose names hold the suite).
+fn case_result(source: &str, dir: &Path, file: &FileReport, case: &CaseReport) -> CaseResult {
+    let id = match (&case.name, case.cipher_suite) {
+        (Some(name), _) => format!("{source}/{}/{name}", file.family),
+        (None, Some(suite)) => format!("{source}/{}/{}/suite-{suite}", file.family, case.index),
+        (None, None) => format!("{source}/{}/{}", file.family, case.index),
+    };
+    let result = match &case.verdict {
+        CaseVerdict::Passed => CaseResult::pass(source, id),
+        CaseVerdict::Failed { field, detail } => {
+            CaseResult::fail(source, id, format!("field `{field}`: {detail}"))
         }
+        CaseVerdict::Skipped { reason } => CaseResult::skipped(source, id, reason.clone()),
+    };
+    let mut result = result
+        .client("reference")
+        .duration(case.duration)
+        .requirements(case.requirements.iter().cloned())
+        .reproducer(format!(
+            "concord vectors verify {} --only {}:{}",
+            dir.display(),
+            file.family,
+            case.index
+        ));
+    if let Some(suite) = case.cipher_suite.and_then(|s| u16::try_from(s).ok()) {
+        result = result.suite(suite).feature(format!("ciphersuite:{suite}"));
     }
-    ids
+    result
 }
 
-/// One result for a vector file: fail if any case failed, pass if any passed, else skipped.
-fn file_result(source: &str, id: String, file: &FileReport, took: Duration) -> CaseResult {
-    let mut counts = format!("{} cases: {} passed", file.cases, file.passed);
-    if file.skipped > 0 {
-        counts.push_str(&format!(
-            ", {} skipped ({})",
-            file.skipped,
-            file.skip_reason.as_deref().unwrap_or("no reason given")
-        ));
-    }
-    let result = if let Some(error) = &file.input_error {
-        CaseResult::skipped(source, id, format!("not checked: {error}"))
-    } else if let Some(first) = &file.first_failure {
-        let suite = first
-            .cipher_suite
-            .map(|s| format!(", suite {s}"))
-            .unwrap_or_default();
-        CaseResult::fail(
-            source,
-            id,
-            format!(
-                "{} of {} cases failed; first: case {}{suite}, field `{}`: {}",
-                file.failed, file.cases, first.case_index, first.field, first.detail
-            ),
-        )
-    } else if file.passed > 0 {
-        CaseResult::pass(source, id).detail(counts)
-    } else {
-        CaseResult::skipped(source, id, counts)
-    };
-    let suites = file
-        .cipher_suites
-        .iter()
-        .filter_map(|s| u16::try_from(*s).ok())
-        .map(|s| format!("ciphersuite:{s}"));
-    result.client("reference").features(suites).duration(took)
+/// A vector file none of whose cases was checked (it does not parse, or a case is
+/// malformed): one skipped result naming why.
+fn unreadable_file(source: &str, dir: &Path, file: &FileReport, error: &str) -> CaseResult {
+    CaseResult::skipped(
+        source,
+        format!("{source}/{}", file.family),
+        format!("not checked: {error}"),
+    )
+    .client("reference")
+    .reproducer(format!(
+        "concord vectors verify {} --only {}",
+        dir.display(),
+        file.family
+    ))
 }
 
 // ---- interop ------------------------------------------------------------------------
@@ -671,12 +650,20 @@ pub(crate) fn interop_result(
             p.action.as_deref(),
         ));
     }
+    // A client that names the requirement it enforced when refusing (the reference's
+    // errors can) has it cited too.
+    if let Some(p) = problem
+        && result.verdict != InteropVerdict::Passed
+    {
+        out = out.requirements(cited_ids(&p.detail));
+    }
     out = out
         .clients(names)
         .suite(record.suite)
         .feature(format!("ciphersuite:{}", record.suite))
         .requirements(record.requirements.iter().copied())
-        .reproducer(record.reproduce.clone());
+        .reproducer(record.reproduce.clone())
+        .duration(record.duration);
     if let Some((first, last)) = problem.and_then(|p| p.lines).or(result.lines) {
         let excerpt = (result.verdict != InteropVerdict::Passed)
             .then(|| excerpt(lines, first, last))
@@ -689,6 +676,22 @@ pub(crate) fn interop_result(
         });
     }
     out
+}
+
+/// The catalog IDs (`RFC9420-...`, `MIMI-PROTOCOL-...`) that `text` mentions, in order,
+/// each once; only IDs the catalog has.
+fn cited_ids(text: &str) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.')) {
+        let word = word.trim_end_matches(['.', '-']);
+        if (word.starts_with("RFC9420-") || word.starts_with("MIMI-PROTOCOL-"))
+            && concord_spec::requirement(word).is_some()
+            && !ids.iter().any(|known| known == word)
+        {
+            ids.push(word.to_string());
+        }
+    }
+    ids
 }
 
 /// Every line of a transcript (empty if it cannot be read: the reference stays, the
@@ -919,4 +922,79 @@ pub fn report_main(args: ReportArgs) -> u8 {
         args.strict_expect,
         "concord report",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(
+        index: usize,
+        name: Option<&str>,
+        suite: Option<u64>,
+        verdict: CaseVerdict,
+    ) -> CaseReport {
+        CaseReport {
+            index,
+            name: name.map(str::to_string),
+            cipher_suite: suite,
+            verdict,
+            duration: Duration::from_millis(7),
+            requirements: vec!["RFC9420-12.2-5".to_string()],
+        }
+    }
+
+    #[test]
+    fn a_vector_case_is_one_result_with_its_reproducer() {
+        let dir = Path::new("vectors");
+        let file = FileReport::new("crypto-basics", &dir.join("crypto-basics.json"));
+        let failed = CaseVerdict::Failed {
+            field: "derive_secret.out".into(),
+            detail: "computed 00, vector has 01".into(),
+        };
+        let result = case_result("vectors", dir, &file, &case(4, None, Some(3), failed));
+        assert_eq!(result.id, "vectors/crypto-basics/4/suite-3");
+        assert_eq!(result.verdict, Verdict::Fail);
+        assert_eq!(result.suite, Some(3));
+        assert_eq!(result.duration_seconds, Some(0.007));
+        assert_eq!(result.requirements, ["RFC9420-12.2-5"]);
+        assert_eq!(
+            result.detail.as_deref(),
+            Some("field `derive_secret.out`: computed 00, vector has 01")
+        );
+        assert_eq!(
+            result.reproducer.as_deref(),
+            Some("concord vectors verify vectors --only crypto-basics:4")
+        );
+        let plain = case_result(
+            "vectors",
+            dir,
+            &file,
+            &case(0, None, None, CaseVerdict::Passed),
+        );
+        assert_eq!(plain.id, "vectors/crypto-basics/0");
+        let named = case_result(
+            "negative",
+            dir,
+            &file,
+            &case(9, Some("flip-tag/suite-1"), Some(1), CaseVerdict::Passed),
+        );
+        assert_eq!(named.id, "negative/crypto-basics/flip-tag/suite-1");
+        assert_eq!(
+            named.reproducer.as_deref(),
+            Some("concord vectors verify vectors --only crypto-basics:9")
+        );
+    }
+
+    #[test]
+    fn a_failure_detail_cites_the_catalog_ids_it_names() {
+        assert_eq!(
+            cited_ids(
+                "Commit: refused [RFC9420-12.2-5, RFC9420-12.1.4-3]; again RFC9420-12.2-5. \
+                 RFC9420-99.9-9 is no requirement, MIMI-PROTOCOL-5.3-11 is"
+            ),
+            ["RFC9420-12.2-5", "RFC9420-12.1.4-3", "MIMI-PROTOCOL-5.3-11"]
+        );
+        assert!(cited_ids("nothing cited").is_empty());
+    }
 }

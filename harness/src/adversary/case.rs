@@ -19,6 +19,7 @@ use concord_reference::codec::Codec;
 use concord_reference::crypto::Suite;
 use concord_reference::group::{Group, GroupConfig, GroupError, KeyPackageSecrets, PskStore};
 use concord_reference::messages::{MlsMessage, MlsMessageBody, RatchetTree};
+use concord_reference::requirement::Requirement;
 use serde::{Deserialize, Serialize};
 
 use super::class::{ErrorClass, classify};
@@ -125,7 +126,13 @@ pub struct Case {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Accepted,
-    Rejected { class: ErrorClass, detail: String },
+    Rejected {
+        class: ErrorClass,
+        detail: String,
+        /// The requirement IDs of the check that refused it (`Requirement` of the
+        /// reference's typed error).
+        requirements: &'static [&'static str],
+    },
 }
 
 /// The case's state could not be rebuilt: the vector is at fault (or the reference
@@ -148,6 +155,7 @@ fn rejected(error: &GroupError) -> Outcome {
     Outcome::Rejected {
         class: classify(error),
         detail: error.to_string(),
+        requirements: error.requirements(),
     }
 }
 
@@ -272,7 +280,7 @@ fn external_join(suite: &Suite, case: &Case) -> Outcome {
 pub fn judge(case: &Case, outcome: &Outcome) -> Result<(), String> {
     match (case.expected, outcome) {
         (Expected::Acceptable, _) | (Expected::Accept, Outcome::Accepted) => Ok(()),
-        (Expected::Accept, Outcome::Rejected { class, detail }) => {
+        (Expected::Accept, Outcome::Rejected { class, detail, .. }) => {
             Err(format!("expected accept, rejected ({class}): {detail}"))
         }
         (Expected::Reject, Outcome::Accepted) => Err(format!(
@@ -281,7 +289,7 @@ pub fn judge(case: &Case, outcome: &Outcome) -> Result<(), String> {
                 .map(ErrorClass::as_str)
                 .unwrap_or("no class given")
         )),
-        (Expected::Reject, Outcome::Rejected { class, detail }) => match case.error_class {
+        (Expected::Reject, Outcome::Rejected { class, detail, .. }) => match case.error_class {
             Some(expected) if expected == *class => Ok(()),
             Some(expected) => Err(format!(
                 "expected reject ({expected}), rejected as {class}: {detail}"

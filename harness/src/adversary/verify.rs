@@ -5,8 +5,12 @@
 
 use std::path::Path;
 
-use super::case::{NegativeFile, judge, run_on_reference};
-use crate::vectors::{CaseVerdict, FileReport, FirstFailure, Summary, VerifyUsageError};
+use std::time::Instant;
+
+use super::case::{NegativeFile, Outcome, judge, run_on_reference};
+use crate::vectors::{
+    CaseReport, CaseVerdict, FileReport, Summary, VerifyUsageError, parse_selectors, select_cases,
+};
 
 /// Whether `directory` holds negative vector files (a top-level object with `family`
 /// and `cases`) rather than official ones (a top-level array).
@@ -32,11 +36,13 @@ fn negative_files(directory: &Path) -> impl Iterator<Item = std::path::PathBuf> 
     paths.into_iter()
 }
 
-/// Verifies every negative file in `directory` (or only the families in `only`).
+/// Verifies every negative file in `directory` (or only the families, or `FAMILY:CASE`
+/// cases, in `only`).
 pub fn verify_directory(
     directory: &Path,
     only: Option<&[String]>,
 ) -> Result<Summary, VerifyUsageError> {
+    let selectors = only.map(parse_selectors).transpose()?;
     let mut files = Vec::new();
     let mut unrecognised_files = Vec::new();
     for path in negative_files(directory) {
@@ -44,24 +50,25 @@ pub fn verify_directory(
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if let Some(only) = only
-            && !only.contains(&stem)
-        {
-            continue;
-        }
+        let cases = match &selectors {
+            None => None,
+            Some(selectors) => match selectors.iter().find(|s| s.family == stem) {
+                Some(selector) => selector.cases.as_deref(),
+                None => continue,
+            },
+        };
         if !super::FAMILIES.iter().any(|f| f.name == stem) {
             unrecognised_files.push(format!("{stem}.json"));
         }
-        files.push(verify_file(&path));
+        files.push(verify_file_cases(&path, cases));
     }
-    if let Some(only) = only {
-        for name in only {
-            if !files.iter().any(|f: &FileReport| &f.family == name) {
-                return Err(VerifyUsageError::MissingFile {
-                    family: name.clone(),
-                    path: directory.join(format!("{name}.json")),
-                });
-            }
+    for selector in selectors.iter().flatten() {
+        let name = &selector.family;
+        if !files.iter().any(|f: &FileReport| &f.family == name) {
+            return Err(VerifyUsageError::MissingFile {
+                family: name.clone(),
+                path: directory.join(format!("{name}.json")),
+            });
         }
     }
     if files.is_empty() {
@@ -85,22 +92,18 @@ pub fn verify_directory(
 
 /// Checks one negative file against the reference.
 pub fn verify_file(path: &Path) -> FileReport {
+    verify_file_cases(path, None)
+}
+
+/// Checks the cases of one negative file that `cases` selects (all when `None`). Each
+/// case's report cites the case's requirements and, when the reference refused the
+/// input, those of the error it refused it with.
+pub fn verify_file_cases(path: &Path, cases: Option<&[usize]>) -> FileReport {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut report = FileReport {
-        family: stem,
-        path: path.to_path_buf(),
-        cases: 0,
-        passed: 0,
-        failed: 0,
-        skipped: 0,
-        cipher_suites: Vec::new(),
-        first_failure: None,
-        skip_reason: None,
-        input_error: None,
-    };
+    let mut report = FileReport::new(&stem, path);
     let file = match read(path) {
         Ok(file) => file,
         Err(e) => {
@@ -109,12 +112,17 @@ pub fn verify_file(path: &Path) -> FileReport {
         }
     };
     report.family = file.family.clone();
-    report.cases = file.cases.len();
-    for (case_index, case) in file.cases.iter().enumerate() {
-        let suite = u64::from(case.cipher_suite);
-        if !report.cipher_suites.contains(&suite) {
-            report.cipher_suites.push(suite);
+    let selected = match select_cases(&file.cases, cases, path) {
+        Ok(selected) => selected,
+        Err(e) => {
+            report.input_error = Some(e);
+            return report;
         }
+    };
+    report.cases = selected.len();
+    for (case_index, case) in selected {
+        let started = Instant::now();
+        let mut requirements = case.requirements.clone();
         let verdict = match crate::vectors::suite_or_skip(case.cipher_suite) {
             Err(skip) => skip,
             Ok(_) => match run_on_reference(case) {
@@ -122,33 +130,49 @@ pub fn verify_file(path: &Path) -> FileReport {
                     field: format!("{} ({})", case.name, e.step),
                     detail: e.detail,
                 },
-                Ok(outcome) => match judge(case, &outcome) {
-                    Ok(()) => CaseVerdict::Passed,
-                    Err(detail) => CaseVerdict::Failed {
-                        field: case.name.clone(),
-                        detail,
-                    },
-                },
+                Ok(outcome) => {
+                    if let Outcome::Rejected {
+                        requirements: refused_by,
+                        ..
+                    } = &outcome
+                    {
+                        for id in refused_by.iter() {
+                            if !requirements.iter().any(|known| known == id) {
+                                requirements.push(id.to_string());
+                            }
+                        }
+                    }
+                    match judge(case, &outcome) {
+                        Ok(()) => CaseVerdict::Passed,
+                        Err(detail) => CaseVerdict::Failed {
+                            field: case.name.clone(),
+                            detail: cite(detail, &outcome),
+                        },
+                    }
+                }
             },
         };
-        match verdict {
-            CaseVerdict::Passed => report.passed += 1,
-            CaseVerdict::Failed { field, detail } => {
-                report.failed += 1;
-                report.first_failure.get_or_insert(FirstFailure {
-                    case_index,
-                    cipher_suite: Some(suite),
-                    field,
-                    detail,
-                });
-            }
-            CaseVerdict::Skipped { reason } => {
-                report.skipped += 1;
-                report.skip_reason.get_or_insert(reason);
-            }
-        }
+        report.record(CaseReport {
+            index: case_index,
+            name: Some(case.name.clone()),
+            cipher_suite: Some(u64::from(case.cipher_suite)),
+            verdict,
+            duration: started.elapsed(),
+            requirements,
+        });
     }
     report
+}
+
+/// A failure's detail, followed by the requirements of the reference's error if it
+/// refused the input with one.
+fn cite(detail: String, outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Rejected { requirements, .. } if !requirements.is_empty() => {
+            format!("{detail} [refused under {}]", requirements.join(", "))
+        }
+        _ => detail,
+    }
 }
 
 fn read(path: &Path) -> Result<NegativeFile, String> {

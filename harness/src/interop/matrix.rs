@@ -36,6 +36,10 @@ pub struct CaseRecord {
     pub requirements: Vec<&'static str>,
     /// The reason an expectations file gives for this case's failure (`--expect`).
     pub expectation: Option<String>,
+    /// Wall time of the case on its lane (left out of matrix.json, which stays the same
+    /// run after run).
+    #[serde(skip)]
+    pub duration: std::time::Duration,
 }
 
 /// Counts of one cell.

@@ -302,7 +302,8 @@ pub fn run_lanes(
     let mut per_file: BTreeMap<String, [usize; 3]> = BTreeMap::new();
     let lane_count = lane_workers.len();
     std::thread::scope(|scope| {
-        let (done, results) = std::sync::mpsc::channel::<(usize, CaseResult, Transcript)>();
+        let (done, results) =
+            std::sync::mpsc::channel::<(usize, CaseResult, Transcript, std::time::Duration)>();
         for (lane, workers) in lane_workers.into_iter().enumerate() {
             let done = done.clone();
             let (plan, setups, names) = (&plan, &setups, &names);
@@ -313,19 +314,22 @@ pub fn run_lanes(
                 };
                 for (index, case) in plan.iter().enumerate().skip(lane).step_by(lane_count) {
                     let mut lines = Transcript::memory();
+                    let started = std::time::Instant::now();
                     let result = execute(options, &pool, setups, case, &mut lines);
-                    if done.send((index, result, lines)).is_err() {
+                    let took = started.elapsed();
+                    if done.send((index, result, lines, took)).is_err() {
                         return;
                     }
                 }
             });
         }
         drop(done);
-        let mut waiting: BTreeMap<usize, (CaseResult, Transcript)> = BTreeMap::new();
+        let mut waiting: BTreeMap<usize, (CaseResult, Transcript, std::time::Duration)> =
+            BTreeMap::new();
         let mut next = 0;
-        for (index, result, lines) in results {
-            waiting.insert(index, (result, lines));
-            while let Some((mut result, lines)) = waiting.remove(&next) {
+        for (index, result, lines, took) in results {
+            waiting.insert(index, (result, lines, took));
+            while let Some((mut result, lines, took)) = waiting.remove(&next) {
                 let case = &plan[next];
                 next += 1;
                 let offset = transcript.append(lines);
@@ -361,6 +365,7 @@ pub fn run_lanes(
                         case.script.steps.iter().map(|s| s.action_name.as_str()),
                     ),
                     expectation: None,
+                    duration: took,
                     result,
                 };
                 if record.result.verdict != Verdict::Passed {

@@ -13,6 +13,7 @@
 //! case missing a field, is bad input: reported with file, case index and field.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -362,6 +363,21 @@ pub struct FirstFailure {
     pub detail: String,
 }
 
+/// One case of a file, as a report shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseReport {
+    /// Its index in the file (from 0), as `--only FAMILY:INDEX` selects it.
+    pub index: usize,
+    /// The case's own name, when the format gives one (negative vectors).
+    pub name: Option<String>,
+    pub cipher_suite: Option<u64>,
+    pub verdict: CaseVerdict,
+    pub duration: Duration,
+    /// Requirement IDs beyond the family's: the case's own (negative vectors) and those
+    /// of the error the reference returned (`concord_reference::requirement`).
+    pub requirements: Vec<String>,
+}
+
 /// What happened to one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileReport {
@@ -378,6 +394,132 @@ pub struct FileReport {
     pub skip_reason: Option<String>,
     /// The file could not be read or parsed: nothing in it was checked.
     pub input_error: Option<String>,
+    /// Every case checked, in file order (only the selected ones under a case filter).
+    #[serde(skip)]
+    pub case_reports: Vec<CaseReport>,
+}
+
+impl FileReport {
+    /// An empty report for `path`, before any case is read.
+    pub fn new(family: &str, path: &Path) -> Self {
+        FileReport {
+            family: family.to_string(),
+            path: path.to_path_buf(),
+            cases: 0,
+            passed: 0,
+            failed: 0,
+            skipped: 0,
+            cipher_suites: Vec::new(),
+            first_failure: None,
+            skip_reason: None,
+            input_error: None,
+            case_reports: Vec::new(),
+        }
+    }
+
+    /// Counts `case` (its verdict, suite, first failure, skip reason) and keeps it.
+    pub fn record(&mut self, case: CaseReport) {
+        if let Some(s) = case.cipher_suite
+            && !self.cipher_suites.contains(&s)
+        {
+            self.cipher_suites.push(s);
+        }
+        match &case.verdict {
+            CaseVerdict::Passed => self.passed += 1,
+            CaseVerdict::Failed { field, detail } => {
+                self.failed += 1;
+                self.first_failure.get_or_insert(FirstFailure {
+                    case_index: case.index,
+                    cipher_suite: case.cipher_suite,
+                    field: field.clone(),
+                    detail: detail.clone(),
+                });
+            }
+            CaseVerdict::Skipped { reason } => {
+                self.skipped += 1;
+                self.skip_reason.get_or_insert(reason.clone());
+            }
+        }
+        self.case_reports.push(case);
+    }
+
+    /// Nothing of the file counts: it could not be read, or a case is malformed.
+    pub fn refuse(&mut self, error: String) {
+        self.input_error = Some(error);
+        self.passed = 0;
+        self.failed = 0;
+        self.skipped = 0;
+        self.first_failure = None;
+        self.case_reports.clear();
+    }
+}
+
+/// A `--only` entry: a family, or one case of it (`tree-math:3`, the index from 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector {
+    pub family: String,
+    /// `None` for every case.
+    pub cases: Option<Vec<usize>>,
+}
+
+/// Reads `--only` entries, merging those of one family: a family named without a case
+/// means all of its cases.
+pub fn parse_selectors(only: &[String]) -> Result<Vec<Selector>, VerifyUsageError> {
+    let mut selectors: Vec<Selector> = Vec::new();
+    for entry in only {
+        let (family, case) = match entry.split_once(':') {
+            None => (entry.as_str(), None),
+            Some((family, index)) => {
+                let index = index
+                    .parse::<usize>()
+                    .map_err(|_| VerifyUsageError::BadSelector {
+                        entry: entry.clone(),
+                    })?;
+                (family, Some(index))
+            }
+        };
+        if family.is_empty() {
+            return Err(VerifyUsageError::BadSelector {
+                entry: entry.clone(),
+            });
+        }
+        match selectors.iter_mut().find(|s| s.family == family) {
+            Some(known) => match (&mut known.cases, case) {
+                (Some(cases), Some(index)) if !cases.contains(&index) => cases.push(index),
+                (Some(_), Some(_)) | (None, _) => {}
+                (cases @ Some(_), None) => *cases = None,
+            },
+            None => selectors.push(Selector {
+                family: family.to_string(),
+                cases: case.map(|index| vec![index]),
+            }),
+        }
+    }
+    Ok(selectors)
+}
+
+/// The file's cases that `cases` selects (all when `None`), or why the selection does
+/// not fit the file.
+pub fn select_cases<'a, T>(
+    all: &'a [T],
+    cases: Option<&[usize]>,
+    path: &Path,
+) -> Result<Vec<(usize, &'a T)>, String> {
+    match cases {
+        None => Ok(all.iter().enumerate().collect()),
+        Some(cases) => cases
+            .iter()
+            .map(|&index| {
+                all.get(index).map(|case| (index, case)).ok_or_else(|| {
+                    format!(
+                        "{}: case {index} was asked for, but the file has {} cases (numbered from 0)",
+                        path.display(),
+                        all.len()
+                    )
+                })
+            })
+            .collect(),
+    }
 }
 
 /// The whole run.
@@ -421,6 +563,8 @@ pub enum VerifyUsageError {
     NoVectorFiles(PathBuf),
     #[error("family `{family}` was asked for but {path} does not exist")]
     MissingFile { family: String, path: PathBuf },
+    #[error("`--only {entry}`: expected FAMILY or FAMILY:CASE, the case an index from 0")]
+    BadSelector { entry: String },
 }
 
 /// The directory `concord vectors verify` reads when none is given.
@@ -432,63 +576,50 @@ pub fn default_directory() -> PathBuf {
 
 /// Checks one file of a family.
 pub fn verify_file(family: &Family, path: &Path) -> FileReport {
-    let mut report = FileReport {
-        family: family.name.to_string(),
-        path: path.to_path_buf(),
-        cases: 0,
-        passed: 0,
-        failed: 0,
-        skipped: 0,
-        cipher_suites: Vec::new(),
-        first_failure: None,
-        skip_reason: None,
-        input_error: None,
-    };
-    let cases = match read_cases(path) {
-        Ok(cases) => cases,
+    verify_file_cases(family, path, None)
+}
+
+/// Checks the cases of one file that `cases` selects (every case when `None`).
+pub fn verify_file_cases(family: &Family, path: &Path, cases: Option<&[usize]>) -> FileReport {
+    let mut report = FileReport::new(family.name, path);
+    let all = match read_cases(path) {
+        Ok(all) => all,
         Err(e) => {
             report.input_error = Some(e);
             return report;
         }
     };
-    report.cases = cases.len();
-    for (case_index, case) in cases.iter().enumerate() {
-        let suite = case.get("cipher_suite").and_then(|v| v.as_u64());
-        if let Some(s) = suite
-            && !report.cipher_suites.contains(&s)
-        {
-            report.cipher_suites.push(s);
+    let selected = match select_cases(&all, cases, path) {
+        Ok(selected) => selected,
+        Err(e) => {
+            report.input_error = Some(e);
+            return report;
         }
+    };
+    report.cases = selected.len();
+    for (case_index, case) in selected {
+        let cipher_suite = case.get("cipher_suite").and_then(|v| v.as_u64());
+        let started = Instant::now();
         let verdict = match family.check {
-            None => Ok(CaseVerdict::Skipped {
+            None => CaseVerdict::Skipped {
                 reason: "family not yet supported by the reference".to_string(),
-            }),
-            Some(check) => check(case_index, case),
+            },
+            Some(check) => match check(case_index, case) {
+                Ok(verdict) => verdict,
+                Err(malformed) => {
+                    report.refuse(format!("{}: {malformed}", path.display()));
+                    return report;
+                }
+            },
         };
-        match verdict {
-            Ok(CaseVerdict::Passed) => report.passed += 1,
-            Ok(CaseVerdict::Failed { field, detail }) => {
-                report.failed += 1;
-                report.first_failure.get_or_insert(FirstFailure {
-                    case_index,
-                    cipher_suite: suite,
-                    field,
-                    detail,
-                });
-            }
-            Ok(CaseVerdict::Skipped { reason }) => {
-                report.skipped += 1;
-                report.skip_reason.get_or_insert(reason);
-            }
-            Err(malformed) => {
-                report.input_error = Some(format!("{}: {malformed}", path.display()));
-                report.passed = 0;
-                report.failed = 0;
-                report.skipped = 0;
-                report.first_failure = None;
-                return report;
-            }
-        }
+        report.record(CaseReport {
+            index: case_index,
+            name: None,
+            cipher_suite,
+            verdict,
+            duration: started.elapsed(),
+            requirements: Vec::new(),
+        });
     }
     report
 }
@@ -526,10 +657,39 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
 }
 
 /// Verifies every recognised file in `directory`, or only the families in `only`.
+///
+/// `only` entries are family names (file stems) or `FAMILY:CASE` for one case (its
+/// index from 0, as reports name it). `directory` may also be one vector file: its
+/// stem is then the family (`concord vectors verify DIR/tree-math.json --only tree-math:3`
+/// and `... DIR/tree-math.json` alone both work).
 pub fn verify_directory(
     directory: &Path,
     only: Option<&[String]>,
 ) -> Result<Summary, VerifyUsageError> {
+    if directory.is_file()
+        && let (Some(parent), Some(stem)) = (directory.parent(), directory.file_stem())
+    {
+        let stem = stem.to_string_lossy().into_owned();
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        let only: Vec<String> = match only {
+            None => vec![stem.clone()],
+            Some(entries) => entries
+                .iter()
+                .filter(|e| e.split(':').next() == Some(stem.as_str()))
+                .cloned()
+                .collect(),
+        };
+        if only.is_empty() {
+            return Err(VerifyUsageError::BadSelector {
+                entry: format!("(none of them names {stem}, the file given)"),
+            });
+        }
+        return verify_directory(parent, Some(&only));
+    }
     if !directory.is_dir() {
         return Err(VerifyUsageError::NoDirectory(directory.to_path_buf()));
     }
@@ -537,33 +697,27 @@ pub fn verify_directory(
     if crate::adversary::verify::is_negative_directory(directory) {
         return crate::adversary::verify::verify_directory(directory, only);
     }
-    let selected: Vec<&Family> = match only {
-        None => FAMILIES.iter().collect(),
-        Some(names) => names
-            .iter()
-            .map(|name| {
-                family(name).ok_or_else(|| VerifyUsageError::UnknownFamily {
-                    name: name.clone(),
-                    known: FAMILIES
-                        .iter()
-                        .map(|f| f.name)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?
+    let selected: Vec<(&Family, Option<Vec<usize>>)> = match only {
+        None => FAMILIES.iter().map(|f| (f, None)).collect(),
+        Some(entries) => parse_selectors(entries)?
             .into_iter()
-            .fold(Vec::new(), |mut unique, family| {
-                // A family named twice is checked once.
-                if !unique.iter().any(|f: &&Family| f.name == family.name) {
-                    unique.push(family);
-                }
-                unique
-            }),
+            .map(|selector| {
+                family(&selector.family)
+                    .map(|family| (family, selector.cases))
+                    .ok_or_else(|| VerifyUsageError::UnknownFamily {
+                        name: selector.family.clone(),
+                        known: FAMILIES
+                            .iter()
+                            .map(|f| f.name)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
     };
     let mut files = Vec::new();
     let mut absent_families = Vec::new();
-    for family in &selected {
+    for (family, cases) in &selected {
         let path = directory.join(format!("{}.json", family.name));
         if !path.is_file() {
             if only.is_some() {
@@ -575,7 +729,7 @@ pub fn verify_directory(
             absent_families.push(family.name.to_string());
             continue;
         }
-        files.push(verify_file(family, &path));
+        files.push(verify_file_cases(family, &path, cases.as_deref()));
     }
     let mut unrecognised_files = Vec::new();
     if only.is_none()
@@ -648,7 +802,124 @@ pub fn format_closing_line(summary: &Summary) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::FAMILIES;
+    use super::*;
+
+    fn official_dir() -> PathBuf {
+        std::env::var_os("CONCORD_VECTORS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../shared/mls-vectors"
+                ))
+            })
+    }
+
+    fn strings(entries: &[&str]) -> Vec<String> {
+        entries.iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn selectors_name_families_or_single_cases() {
+        let parsed = parse_selectors(&strings(&[
+            "tree-math:3",
+            "welcome",
+            "tree-math:1",
+            "tree-math:3",
+            "treekem:0",
+            "treekem",
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            parsed,
+            vec![
+                Selector {
+                    family: "tree-math".into(),
+                    cases: Some(vec![3, 1])
+                },
+                Selector {
+                    family: "welcome".into(),
+                    cases: None
+                },
+                Selector {
+                    family: "treekem".into(),
+                    cases: None
+                },
+            ]
+        );
+        for bad in ["tree-math:x", "tree-math:-1", ":3", "tree-math:"] {
+            assert_eq!(
+                parse_selectors(&strings(&[bad])),
+                Err(VerifyUsageError::BadSelector { entry: bad.into() })
+            );
+        }
+    }
+
+    #[test]
+    fn one_case_of_a_file_is_checked_alone_by_directory_or_by_file() {
+        let dir = official_dir();
+        assert!(dir.is_dir(), "{} does not exist", dir.display());
+        let by_dir = verify_directory(&dir, Some(&strings(&["tree-math:3"])))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let by_file = verify_directory(
+            &dir.join("tree-math.json"),
+            Some(&strings(&["tree-math:3"])),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        for summary in [&by_dir, &by_file] {
+            assert_eq!(summary.files.len(), 1);
+            let file = &summary.files[0];
+            assert_eq!((file.cases, file.passed, file.failed), (1, 1, 0));
+            assert_eq!(file.case_reports.len(), 1);
+            assert_eq!(file.case_reports[0].index, 3);
+            assert_eq!(file.case_reports[0].verdict, CaseVerdict::Passed);
+        }
+        // The file alone means all of its cases.
+        let whole =
+            verify_directory(&dir.join("tree-math.json"), None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(whole.files.len(), 1);
+        assert_eq!(whole.files[0].case_reports.len(), whole.files[0].cases);
+        assert!(whole.files[0].cases > 3);
+        // A case the file does not have is bad input, named with the file's size.
+        let beyond = verify_directory(&dir, Some(&strings(&["tree-math:100000"])))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let error = beyond.files[0].input_error.clone().unwrap_or_default();
+        assert!(
+            error.contains("case 100000") && error.contains("cases"),
+            "{error}"
+        );
+        assert!(beyond.has_input_errors());
+    }
+
+    #[test]
+    fn each_case_has_its_own_verdict() {
+        let source = official_dir().join("tree-math.json");
+        let text = std::fs::read_to_string(&source).unwrap_or_else(|e| panic!("{e}"));
+        let mut cases: Vec<serde_json::Value> =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        cases[2]["root"] = serde_json::json!(999);
+        let dir = std::env::temp_dir().join(format!("concord-cases-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join("tree-math.json");
+        std::fs::write(&path, serde_json::to_string(&cases).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let family = family("tree-math").unwrap_or_else(|| panic!("no tree-math"));
+        let report = verify_file(family, &path);
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(report.case_reports.len(), cases.len());
+        assert_eq!(report.failed, 1);
+        for case in &report.case_reports {
+            match case.index {
+                2 => assert!(
+                    matches!(&case.verdict, CaseVerdict::Failed { field, .. } if field == "root"),
+                    "{:?}",
+                    case.verdict
+                ),
+                _ => assert_eq!(case.verdict, CaseVerdict::Passed),
+            }
+        }
+        assert_eq!(report.first_failure.map(|f| f.case_index), Some(2));
+    }
 
     #[test]
     fn every_cited_requirement_is_in_the_catalog() {
