@@ -1,0 +1,20 @@
+//! MIMI over HTTPS: the reference provider as a real server, and any provider server under test.
+//!
+//! ```text
+//!  concord certs ──> TLS folder: ca.pem, DOMAIN.pem, DOMAIN.key.pem (loopback only), peers.toml
+//!  concord serve-provider ──> server: hyper + rustls (mutual TLS) ──> ProviderService (reference)
+//!  concord provider-test  ──> checks: reference clients + Concord's follower servers (f1, f2)
+//!                              ──HTTPS──> provider under test ──> verdicts, reports, exit code
+//! ```
+//!
+//! Wire formats and the provider logic live in the reference (`concord_reference::mimi::wire`,
+//! `concord_reference::mimi::service`, sans-IO); this module adds only I/O: TLS, HTTP, clocks,
+//! peer resolution.
+
+pub mod certs;
+pub mod https;
+pub mod resolve;
+pub mod tls;
+
+/// Content type of MIMI protocol bodies.
+pub const CONTENT_TYPE: &str = "application/mimi-protocol";
