@@ -12,8 +12,10 @@
 //! peer resolution.
 
 pub mod certs;
+// pub mod cli;
 pub mod https;
 pub mod resolve;
+pub mod server;
 pub mod tls;
 
 /// Content type of MIMI protocol bodies.

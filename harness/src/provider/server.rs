@@ -1,4 +1,5 @@
-//! `concord serve-provider`: a reference MIMI provider ([`ProviderService`], sans-IO) served
+//! `concord serve-provider`: a sans-IO MIMI provider ([`Service`]: the reference's
+//! `ProviderService`) served
 //! over HTTPS with mutual TLS.
 //!
 //! ```text
@@ -19,9 +20,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use concord_reference::mimi::service::{
-    Outbound, ProviderService, Request, Response, Role, ServiceFaults,
-};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
@@ -50,20 +48,108 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
 /// The well-known path of the directory document.
 pub const DIRECTORY_PATH: &str = "/.well-known/mimi-protocol-directory";
 
-/// Everything a provider server needs.
+/// An HTTP request as the sans-IO provider sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    /// The path, e.g. `/v1/update/r1` (no query).
+    pub path: String,
+    /// The domain the client certificate proves (`None`: no certificate).
+    pub peer: Option<String>,
+    /// Lower-case header names.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// A request the provider must send to another provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    pub id: u64,
+    pub to_domain: String,
+    pub request: Request,
+}
+
+/// The sans-IO provider a server serves (the reference's `ProviderService`).
+pub trait Service: Send + 'static {
+    /// Answers one request; `now_ms` is milliseconds since the Unix epoch.
+    fn handle(&mut self, request: &Request, now_ms: u64) -> Response;
+    /// What the provider must send to other providers now.
+    fn take_outbound(&mut self) -> Vec<Outbound>;
+    /// How an outbound request ended: its HTTP status, or `None` when unreachable.
+    fn outbound_done(&mut self, id: u64, status: Option<u16>, now_ms: u64);
+    /// The directory document for a server reachable at `base_url`.
+    fn directory(&self, base_url: &str) -> Vec<u8>;
+}
+
+/// Everything a provider server needs besides its service.
 #[derive(Debug)]
 pub struct ServerOptions {
     pub listen: SocketAddr,
     pub domain: String,
-    pub role: Role,
     pub tls_dir: PathBuf,
-    pub users: Vec<String>,
     /// `--resolve DOMAIN=URL` flags.
     pub resolve: Vec<String>,
-    pub faults: ServiceFaults,
-    pub seed: u64,
     pub body_limit: usize,
     pub request_timeout: Duration,
+    /// Test instrumentation (Concord's own followers in `concord provider-test`): a record of
+    /// every request and an injected 503; `None` for `concord serve-provider`.
+    pub instrument: Option<Arc<Instrument>>,
+}
+
+/// One request a server answered, as its instrumentation saw it.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub method: String,
+    pub path: String,
+    pub peer: Option<String>,
+    pub body: Vec<u8>,
+    pub status: u16,
+    pub at_ms: u64,
+}
+
+/// What `concord provider-test` sees of its own followers, and the failures it injects.
+#[derive(Debug, Default)]
+pub struct Instrument {
+    log: Mutex<Vec<Observed>>,
+    /// `/v1/notify/...` requests still to be answered 503 before the service sees them.
+    fail_notifies: std::sync::atomic::AtomicU32,
+}
+
+impl Instrument {
+    /// Every request answered so far.
+    pub fn log(&self) -> Vec<Observed> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Answers the next `n` notify requests 503 (Service Unavailable), unseen by the service.
+    pub fn fail_next_notifies(&self, n: u32) {
+        self.fail_notifies
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn take_notify_failure(&self) -> bool {
+        self.fail_notifies
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            )
+            .is_ok()
+    }
+
+    fn record(&self, observed: Observed) {
+        if let Ok(mut log) = self.log.lock() {
+            log.push(observed);
+        }
+    }
 }
 
 /// Why a server could not start.
@@ -88,11 +174,12 @@ pub fn now_ms() -> u64 {
 }
 
 struct Shared {
-    service: Mutex<ProviderService>,
+    service: Mutex<Box<dyn Service>>,
     outbound_ready: Notify,
     body_limit: usize,
     request_timeout: Duration,
     base_url: String,
+    instrument: Option<Arc<Instrument>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -131,7 +218,10 @@ impl RunningServer {
 
 /// Builds the service and the TLS configurations, binds, and starts serving on the current
 /// runtime.
-pub async fn start(options: ServerOptions) -> Result<RunningServer, ServerError> {
+pub async fn start(
+    options: ServerOptions,
+    service: Box<dyn Service>,
+) -> Result<RunningServer, ServerError> {
     let server_tls = tls::server_config(&options.tls_dir, &options.domain)?;
     let client_tls = tls::client_config(&options.tls_dir, Some(&options.domain))?;
     let resolver =
@@ -142,20 +232,13 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, ServerError>
     let addr = listener
         .local_addr()
         .map_err(|e| ServerError::Listen(options.listen, e))?;
-    let users: Vec<&str> = options.users.iter().map(String::as_str).collect();
-    let service = ProviderService::new(
-        &options.domain,
-        options.role,
-        &users,
-        options.seed,
-        options.faults,
-    );
     let shared = Arc::new(Shared {
         service: Mutex::new(service),
         outbound_ready: Notify::new(),
         body_limit: options.body_limit,
         request_timeout: options.request_timeout,
         base_url: format!("https://{addr}"),
+        instrument: options.instrument,
     });
     let (shutdown, shutdown_rx) = watch::channel(false);
     tokio::spawn(outbound_loop(
@@ -315,9 +398,28 @@ async fn answer(
         headers,
         body,
     };
-    // Not caught: with the panic fault on, a panic here must bring the server down.
-    let response = service.handle(&request, now_ms());
+    let injected = shared.instrument.as_ref().is_some_and(|i| {
+        request.method == "POST"
+            && request.path.starts_with("/v1/notify/")
+            && i.take_notify_failure()
+    });
+    let response = if injected {
+        text(503, "injected failure (concord provider-test): retry later")
+    } else {
+        // Not caught: with the panic fault on, a panic here must bring the server down.
+        service.handle(&request, now_ms())
+    };
     drop(service);
+    if let Some(instrument) = &shared.instrument {
+        instrument.record(Observed {
+            method: request.method,
+            path: request.path,
+            peer: request.peer,
+            body: request.body,
+            status: response.status,
+            at_ms: now_ms(),
+        });
+    }
     shared.outbound_ready.notify_one();
     response
 }
@@ -379,52 +481,10 @@ async fn send(
     .map(|response| response.status)
 }
 
-/// `--fault NAME` names (the kebab-case of [`ServiceFaults`]'s fields), in field order.
-pub const FAULT_NAMES: &[&str] = &[
-    "accept-ghost-member",
-    "accept-two-commits-per-epoch",
-    "panic-on-malformed",
-    "reuse-key-material",
-    "no-fanout-retry",
-    "accept-stale-application",
-    "skip-authentication",
-];
-
-/// The faults named by `--fault` flags.
-pub fn faults_from_names(names: &[String]) -> Result<ServiceFaults, String> {
-    let mut faults = ServiceFaults::default();
-    for name in names {
-        match name.as_str() {
-            "accept-ghost-member" => faults.accept_ghost_member = true,
-            "accept-two-commits-per-epoch" => faults.accept_two_commits_per_epoch = true,
-            "panic-on-malformed" => faults.panic_on_malformed = true,
-            "reuse-key-material" => faults.reuse_key_material = true,
-            "no-fanout-retry" => faults.no_fanout_retry = true,
-            "accept-stale-application" => faults.accept_stale_application = true,
-            "skip-authentication" => faults.skip_authentication = true,
-            other => {
-                return Err(format!(
-                    "--fault `{other}`: unknown; expected one of {}",
-                    FAULT_NAMES.join(", ")
-                ));
-            }
-        }
-    }
-    Ok(faults)
-}
-
-/// Parses `--role`.
-pub fn parse_role(role: &str) -> Result<Role, String> {
-    match role {
-        "hub" => Ok(Role::Hub),
-        "follower" => Ok(Role::Follower),
-        other => Err(format!("--role `{other}`: expected hub or follower")),
-    }
-}
-
 /// `concord serve-provider`: serve until SIGINT or SIGTERM. `ready` gets the bound address.
 pub fn serve_until_signal(
     options: ServerOptions,
+    make_service: impl FnOnce() -> Box<dyn Service>,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServerError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -432,7 +492,7 @@ pub fn serve_until_signal(
         .build()
         .map_err(ServerError::Runtime)?;
     runtime.block_on(async move {
-        let server = start(options).await?;
+        let server = start(options, make_service()).await?;
         ready(server.addr());
         wait_for_signal().await;
         server.shutdown().await;
@@ -453,4 +513,220 @@ async fn wait_for_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{certs, https};
+
+    /// Answers with the peer it saw; on `/send`, queues one outbound POST to f1.example.
+    #[derive(Default)]
+    struct Echo {
+        next: u64,
+        queued: Vec<Outbound>,
+        done: Arc<Mutex<Vec<(u64, Option<u16>)>>>,
+    }
+
+    impl Service for Echo {
+        fn handle(&mut self, request: &Request, _now_ms: u64) -> Response {
+            if request.path == "/send" {
+                self.next += 1;
+                self.queued.push(Outbound {
+                    id: self.next,
+                    to_domain: "f1.example".into(),
+                    request: Request {
+                        method: "POST".into(),
+                        path: "/v1/notify/r1".into(),
+                        peer: None,
+                        headers: vec![("idempotency-key".into(), "7".into())],
+                        body: b"fanout".to_vec(),
+                    },
+                });
+            }
+            Response {
+                status: 200,
+                content_type: "text/plain".into(),
+                body: format!(
+                    "{} {} {:?} {}",
+                    request.method,
+                    request.path,
+                    request.peer,
+                    request.body.len()
+                )
+                .into_bytes(),
+            }
+        }
+        fn take_outbound(&mut self) -> Vec<Outbound> {
+            std::mem::take(&mut self.queued)
+        }
+        fn outbound_done(&mut self, id: u64, status: Option<u16>, _now_ms: u64) {
+            self.done.lock().unwrap().push((id, status));
+        }
+        fn directory(&self, base_url: &str) -> Vec<u8> {
+            format!("{{\"base\":\"{base_url}\"}}").into_bytes()
+        }
+    }
+
+    fn options(dir: &std::path::Path, domain: &str, resolve: Vec<String>) -> ServerOptions {
+        ServerOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            domain: domain.into(),
+            tls_dir: dir.to_path_buf(),
+            resolve,
+            body_limit: 64,
+            request_timeout: Duration::from_secs(5),
+            instrument: Some(Arc::new(Instrument::default())),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn mutual_tls_peer_limits_outbound_and_shutdown() {
+        let dir = std::env::temp_dir().join(format!("concord-server-{}", std::process::id()));
+        certs::generate(
+            &dir,
+            &[
+                "hub.example".into(),
+                "f1.example".into(),
+                "f2.example".into(),
+            ],
+        )
+        .unwrap();
+        let follower_options = options(&dir, "f1.example", vec![]);
+        let follower_log = follower_options.instrument.clone().unwrap();
+        follower_log.fail_next_notifies(1);
+        let follower = start(follower_options, Box::new(Echo::default()))
+            .await
+            .unwrap();
+        let done = Arc::new(Mutex::new(Vec::new()));
+        let hub_service = Echo {
+            done: done.clone(),
+            ..Echo::default()
+        };
+        let hub = start(
+            options(
+                &dir,
+                "hub.example",
+                vec![format!("f1.example={}", follower.url())],
+            ),
+            Box::new(hub_service),
+        )
+        .await
+        .unwrap();
+        let base = https::BaseUrl::parse(&hub.url()).unwrap();
+        let timeout = Duration::from_secs(5);
+        let as_f2 = tls::client_config(&dir, Some("f2.example")).unwrap();
+        let anonymous = tls::client_config(&dir, None).unwrap();
+
+        let r = https::call(
+            as_f2.clone(),
+            &base,
+            "POST",
+            "/x",
+            &[],
+            b"abc".to_vec(),
+            timeout,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            String::from_utf8(r.body).unwrap(),
+            "POST /x Some(\"f2.example\") 3"
+        );
+        let r = https::call(anonymous.clone(), &base, "POST", "/x", &[], vec![], timeout)
+            .await
+            .unwrap();
+        assert_eq!(String::from_utf8(r.body).unwrap(), "POST /x None 0");
+        let r = https::call(
+            anonymous.clone(),
+            &base,
+            "GET",
+            DIRECTORY_PATH,
+            &[],
+            vec![],
+            timeout,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.content_type, "application/json");
+        assert!(String::from_utf8(r.body).unwrap().contains(&hub.url()));
+        let r = https::call(
+            as_f2.clone(),
+            &base,
+            "POST",
+            "/x",
+            &[],
+            vec![0; 65],
+            timeout,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status, 413);
+
+        // The outbound task delivers to f1 (resolved by --resolve) with the hub's certificate;
+        // the injected 503 is reported to the service.
+        https::call(as_f2.clone(), &base, "POST", "/send", &[], vec![], timeout)
+            .await
+            .unwrap();
+        https::call(as_f2.clone(), &base, "POST", "/send", &[], vec![], timeout)
+            .await
+            .unwrap();
+        for _ in 0..100 {
+            if done.lock().unwrap().len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let mut statuses: Vec<Option<u16>> = done.lock().unwrap().iter().map(|d| d.1).collect();
+        statuses.sort();
+        assert_eq!(statuses, vec![Some(200), Some(503)]);
+        let seen = follower_log.log();
+        assert_eq!(seen.len(), 2);
+        assert!(seen.iter().all(|o| o.peer.as_deref() == Some("hub.example")
+            && o.path == "/v1/notify/r1"
+            && o.body == b"fanout"));
+
+        hub.shutdown().await;
+        follower.shutdown().await;
+        assert!(
+            https::call(as_f2, &base, "POST", "/x", &[], vec![], timeout)
+                .await
+                .is_err()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_untrusted_client_certificate_is_refused_in_the_handshake() {
+        let dir = std::env::temp_dir().join(format!("concord-server-ca-{}", std::process::id()));
+        let other = std::env::temp_dir().join(format!("concord-server-ca2-{}", std::process::id()));
+        certs::generate(&dir, &["hub.example".into()]).unwrap();
+        certs::generate(&other, &["f1.example".into()]).unwrap();
+        // Trusts the hub's CA but presents a certificate of another CA.
+        std::fs::copy(dir.join(certs::CA_CERT), other.join(certs::CA_CERT)).unwrap();
+        let hub = start(
+            options(&dir, "hub.example", vec![]),
+            Box::new(Echo::default()),
+        )
+        .await
+        .unwrap();
+        let base = https::BaseUrl::parse(&hub.url()).unwrap();
+        let forged = tls::client_config(&other, Some("f1.example")).unwrap();
+        let r = https::call(
+            forged,
+            &base,
+            "POST",
+            "/x",
+            &[],
+            vec![],
+            Duration::from_secs(5),
+        )
+        .await;
+        assert!(r.is_err(), "{r:?}");
+        hub.shutdown().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&other).unwrap();
+    }
 }
