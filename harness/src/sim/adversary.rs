@@ -548,8 +548,10 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
-    use crate::client::ClientUnderTest;
+    use crate::client::proto::*;
     use crate::client::reference::ReferenceClient;
+    use crate::client::{ClientError, ClientUnderTest};
+    use crate::sim::ClientFactory;
     use crate::sim::scenario::{Action, Check, load};
     use crate::sim::transcript::Transcript;
     use crate::sim::{Options, Verdict, run_one};
@@ -648,6 +650,109 @@ mod tests {
     #[test]
     fn a_reused_key_package_is_rejected_and_not_without_the_reuse() {
         detected_and_not_vacuous(Behaviour::ReusedKeyPackage);
+    }
+
+    /// A lax client: the reference, except that it answers a replayed application
+    /// message with the plaintext it read the first time, and takes a commit it cannot
+    /// process as processed (staying where it was). Accepting silently must fail.
+    struct Lax {
+        inner: ReferenceClient,
+        read: BTreeMap<Vec<u8>, UnprotectResponse>,
+    }
+
+    macro_rules! delegate {
+        ($(($method:ident, $request:ident, $response:ident)),* $(,)?) => {
+            $(fn $method(&mut self, request: $request) -> Result<$response, ClientError> {
+                self.inner.$method(request)
+            })*
+        };
+    }
+
+    impl ClientUnderTest for Lax {
+        delegate! {
+            (create_group, CreateGroupRequest, CreateGroupResponse),
+            (create_key_package, CreateKeyPackageRequest, CreateKeyPackageResponse),
+            (join_group, JoinGroupRequest, JoinGroupResponse),
+            (external_join, ExternalJoinRequest, ExternalJoinResponse),
+            (group_info, GroupInfoRequest, GroupInfoResponse),
+            (state_auth, StateAuthRequest, StateAuthResponse),
+            (protect, ProtectRequest, ProtectResponse),
+            (remove_proposal, RemoveProposalRequest, ProposalResponse),
+            (commit, CommitRequest, CommitResponse),
+            (handle_pending_commit, HandlePendingCommitRequest, HandleCommitResponse),
+            (free, FreeRequest, FreeResponse),
+        }
+
+        fn unprotect(
+            &mut self,
+            request: UnprotectRequest,
+        ) -> Result<UnprotectResponse, ClientError> {
+            let ciphertext = request.ciphertext.clone();
+            match self.inner.unprotect(request) {
+                Ok(answer) => {
+                    self.read.insert(ciphertext, answer.clone());
+                    Ok(answer)
+                }
+                Err(e) => self.read.get(&ciphertext).cloned().ok_or(e),
+            }
+        }
+
+        fn handle_commit(
+            &mut self,
+            request: HandleCommitRequest,
+        ) -> Result<HandleCommitResponse, ClientError> {
+            let state_id = request.state_id;
+            match self.inner.handle_commit(request) {
+                Ok(answer) => Ok(answer),
+                Err(_) => {
+                    let auth = self.inner.state_auth(StateAuthRequest { state_id })?;
+                    Ok(HandleCommitResponse {
+                        state_id,
+                        epoch_authenticator: auth.state_auth_secret,
+                    })
+                }
+            }
+        }
+    }
+
+    fn lax(_: &str, seed: u64) -> Result<Box<dyn ClientUnderTest>, String> {
+        Ok(Box::new(Lax {
+            inner: ReferenceClient::new(seed),
+            read: BTreeMap::new(),
+        }))
+    }
+
+    fn verdict_with(behaviour: Behaviour, factory: ClientFactory<'_>) -> (Verdict, String) {
+        let scenario = load(&file(behaviour)).unwrap_or_else(|e| panic!("{e}"));
+        let options = Options {
+            seed: 42,
+            ..Options::default()
+        };
+        let mut transcript = Transcript::new(None);
+        let (verdicts, _, _) = run_one(&scenario, &options, factory, None, &mut transcript);
+        let name = Check::Misbehaviour(behaviour).name();
+        verdicts
+            .iter()
+            .find(|v| v.assertion == name)
+            .map(|v| (v.verdict, v.detail.clone()))
+            .unwrap_or_else(|| panic!("no {name} assertion"))
+    }
+
+    #[test]
+    fn a_client_that_accepts_silently_fails_the_assertion() {
+        for behaviour in [
+            Behaviour::Replay,
+            Behaviour::Delay,
+            Behaviour::ReorderEpochs,
+        ] {
+            let (verdict, detail) = verdict_with(behaviour, &lax);
+            assert_eq!(verdict, Verdict::Fail, "{}: {detail}", behaviour.name());
+            assert!(
+                detail.contains("accepted it"),
+                "{}: {detail}",
+                behaviour.name()
+            );
+        }
     }
 
     #[test]

@@ -180,3 +180,292 @@ fn a_second_leaf_for_one_identity_is_not_allowed() -> TestResult {
     assert!(fanout.is_empty());
     Ok(())
 }
+
+// ---- misbehaviours (HubFaults, reused key packages): honest by default ----
+
+/// alice's room with bob@b and carol@c added (epoch 1), and alice's group merged.
+fn room_of_three(
+    rng: &mut ChaCha20Rng,
+    faults: HubFaults,
+) -> Result<(Hub, Group), Box<dyn std::error::Error>> {
+    let (mut hub, mut alice) = hub_with_alice(rng)?;
+    let suite = Suite::new(CipherSuite(1))?;
+    let mut by_value = Vec::new();
+    for who in ["bob@b", "carol@c"] {
+        let (key_package, _) = create_key_package(&suite, who.as_bytes(), None, NOW, rng)?;
+        by_value.push(Proposal::Add(crate::messages::Add { key_package }));
+    }
+    let options = CommitOptions {
+        by_value,
+        ..CommitOptions::default()
+    };
+    let commit = alice.commit(&options, rng)?.commit.to_bytes();
+    let changes = vec![
+        ParticipantChange::Add("bob@b".into()),
+        ParticipantChange::Add("carol@c".into()),
+    ];
+    let (answer, _) = hub.update("r", "alice@a", 1, &bundle(commit, changes), 1)?;
+    assert_eq!(answer, UpdateResponse::Success { accepted_at: 1 });
+    alice.merge_pending_commit()?;
+    hub.set_faults(faults);
+    Ok((hub, alice))
+}
+
+fn update(alice: &mut Group, rng: &mut ChaCha20Rng) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let options = CommitOptions {
+        force_path: true,
+        ..CommitOptions::default()
+    };
+    Ok(alice.commit(&options, rng)?.commit.to_bytes())
+}
+
+#[test]
+fn the_honest_hub_has_no_faults() {
+    assert!(HubFaults::default().is_honest());
+    assert!(Hub::default().faults().is_honest());
+    assert!(!Provider::default().reuses_key_packages());
+}
+
+#[test]
+fn ghost_member_fault_accepts_a_client_of_a_non_participant() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(10);
+    let (mut hub, mut alice) = hub_with_alice(&mut rng)?;
+    hub.set_faults(HubFaults {
+        accept_non_participants: true,
+        ..HubFaults::default()
+    });
+    let commit = add(&mut alice, "mallory@m", &mut rng)?;
+    let (answer, fanout) = hub.update("r", "alice@a", 1, &bundle(commit, Vec::new()), 1)?;
+    assert_eq!(answer, UpdateResponse::Success { accepted_at: 1 });
+    assert!(!fanout.is_empty());
+    let room = hub.room("r").ok_or("room")?;
+    assert!(room.members().contains(&"mallory@m".to_string()));
+    assert!(!room.participants().contains("mallory@m"));
+    Ok(())
+}
+
+#[test]
+fn fork_fault_shows_each_provider_its_own_commit_of_one_epoch() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let (mut hub, mut alice) = room_of_three(
+        &mut rng,
+        HubFaults {
+            fork: true,
+            ..HubFaults::default()
+        },
+    )?;
+    let first = update(&mut alice, &mut rng)?;
+    alice.discard_pending_commit();
+    let second = update(&mut alice, &mut rng)?;
+    let (answer, fanout) = hub.update("r", "alice@a", 2, &bundle(first, Vec::new()), 2)?;
+    assert_eq!(answer, UpdateResponse::Success { accepted_at: 2 });
+    let to: Vec<&str> = fanout.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        to,
+        vec!["a"],
+        "only the committer's provider sees the commit"
+    );
+    // The hub does not check signatures: a second commit of epoch 1 from b's member.
+    let (answer, fanout) = hub.update("r", "bob@b", 1, &bundle(second, Vec::new()), 3)?;
+    assert_eq!(answer, UpdateResponse::Success { accepted_at: 3 });
+    let to: Vec<&str> = fanout.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(to, vec!["b"]);
+    let room = hub.room("r").ok_or("room")?;
+    assert_eq!(room.epoch(), 2);
+    assert_eq!(room.injections().len(), 1);
+    assert_eq!(room.injections()[0].behaviour, "fork");
+    Ok(())
+}
+
+#[test]
+fn without_the_fork_fault_the_second_commit_is_wrong_epoch() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let (mut hub, mut alice) = room_of_three(&mut rng, HubFaults::default())?;
+    let first = update(&mut alice, &mut rng)?;
+    alice.discard_pending_commit();
+    let second = update(&mut alice, &mut rng)?;
+    let (_, fanout) = hub.update("r", "alice@a", 2, &bundle(first, Vec::new()), 2)?;
+    assert_eq!(fanout.len(), 3, "every provider sees the commit");
+    let (answer, _) = hub.update("r", "bob@b", 1, &bundle(second, Vec::new()), 3)?;
+    assert_eq!(answer, UpdateResponse::WrongEpoch { current_epoch: 2 });
+    assert!(hub.room("r").ok_or("room")?.injections().is_empty());
+    Ok(())
+}
+
+#[test]
+fn replay_fault_sends_application_messages_twice_and_an_epoch_again() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let (mut hub, mut alice) = room_of_three(
+        &mut rng,
+        HubFaults {
+            replay: true,
+            ..HubFaults::default()
+        },
+    )?;
+    let message = alice.protect(b"", b"hello", &mut rng)?.to_bytes();
+    let (_, fanout) = hub.submit("r", "alice@a", 2, &message, 2)?;
+    let to_b: Vec<u64> = fanout
+        .iter()
+        .filter(|(p, _)| p == "b")
+        .map(|(_, f)| f.seq)
+        .collect();
+    assert_eq!(
+        to_b.len(),
+        2,
+        "original and replay, with their own sequence numbers"
+    );
+    assert_ne!(to_b[0], to_b[1]);
+    let commit = update(&mut alice, &mut rng)?;
+    let (_, fanout) = hub.update("r", "alice@a", 3, &bundle(commit.clone(), Vec::new()), 3)?;
+    let commits_to_b = fanout
+        .iter()
+        .filter(|(p, f)| p == "b" && f.event.message() == commit.as_slice())
+        .count();
+    assert_eq!(commits_to_b, 2, "the commit, then its replay");
+    let room = hub.room("r").ok_or("room")?;
+    assert!(
+        room.injections()
+            .iter()
+            .all(|i| i.behaviour == "replay" && i.repeated)
+    );
+    assert_eq!(room.injections().len(), 2);
+    Ok(())
+}
+
+#[test]
+fn delay_fault_holds_a_commit_and_delivers_it_epochs_later() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(13);
+    let (mut hub, mut alice) = room_of_three(
+        &mut rng,
+        HubFaults {
+            delay_commits_of: Some("alice@a".into()),
+            delay_epochs: 1,
+            ..HubFaults::default()
+        },
+    )?;
+    let held = update(&mut alice, &mut rng)?;
+    let (answer, fanout) = hub.update("r", "alice@a", 2, &bundle(held.clone(), Vec::new()), 2)?;
+    assert_eq!(answer, UpdateResponse::WrongEpoch { current_epoch: 2 });
+    assert!(fanout.is_empty());
+    alice.discard_pending_commit();
+    let retry = update(&mut alice, &mut rng)?;
+    let (answer, fanout) = hub.update("r", "alice@a", 3, &bundle(retry, Vec::new()), 3)?;
+    assert_eq!(answer, UpdateResponse::Success { accepted_at: 3 });
+    let stale: Vec<&Fanout> = fanout
+        .iter()
+        .map(|(_, f)| f)
+        .filter(|f| f.event.message() == held.as_slice())
+        .collect();
+    assert_eq!(stale.len(), 2, "to b and c, not back to alice");
+    assert!(
+        stale
+            .iter()
+            .all(|f| !f.recipients.contains(&"alice@a".into()))
+    );
+    assert_eq!(
+        hub.room("r").ok_or("room")?.injections()[0].behaviour,
+        "delay"
+    );
+    Ok(())
+}
+
+#[test]
+fn reorder_fault_sends_the_later_commit_first_to_its_target() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(14);
+    let (mut hub, mut alice) = room_of_three(
+        &mut rng,
+        HubFaults {
+            reorder_epochs_for: Some("bob@b".into()),
+            ..HubFaults::default()
+        },
+    )?;
+    let first = update(&mut alice, &mut rng)?;
+    let (_, fanout) = hub.update("r", "alice@a", 2, &bundle(first.clone(), Vec::new()), 2)?;
+    assert!(fanout.iter().all(|(p, _)| p != "b"), "held back from bob");
+    alice.merge_pending_commit()?;
+    let second = update(&mut alice, &mut rng)?;
+    let (_, fanout) = hub.update("r", "alice@a", 3, &bundle(second.clone(), Vec::new()), 3)?;
+    let to_b: Vec<&[u8]> = fanout
+        .iter()
+        .filter(|(p, _)| p == "b")
+        .map(|(_, f)| f.event.message())
+        .collect();
+    assert_eq!(to_b, vec![second.as_slice(), first.as_slice()]);
+    Ok(())
+}
+
+#[test]
+fn truncated_tree_fault_serves_a_group_info_with_a_leaf_less() -> TestResult {
+    use crate::messages::{ExtensionType, RatchetTree};
+    let mut rng = ChaCha20Rng::seed_from_u64(15);
+    let (mut hub, alice) = room_of_three(&mut rng, HubFaults::default())?;
+    let (info, _) = alice.group_info(false)?;
+    assert!(hub.publish_group_info("r", 1, info.to_bytes()));
+    let honest = hub
+        .room("r")
+        .ok_or("room")?
+        .group_info()
+        .ok_or("gi")?
+        .to_vec();
+    assert_eq!(honest, info.to_bytes());
+    hub.set_faults(HubFaults {
+        truncate_ratchet_tree: true,
+        ..HubFaults::default()
+    });
+    let served = hub
+        .room("r")
+        .ok_or("room")?
+        .group_info()
+        .ok_or("gi")?
+        .to_vec();
+    let tree_len = |bytes: &[u8]| -> Result<usize, Box<dyn std::error::Error>> {
+        let MlsMessageBody::GroupInfo(info) = MlsMessage::from_bytes(bytes)?.body else {
+            return Err("not a GroupInfo".into());
+        };
+        let ext = info
+            .extensions
+            .iter()
+            .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)
+            .ok_or("no tree")?;
+        Ok(RatchetTree::from_bytes(ext.extension_data.as_slice())?
+            .0
+            .len())
+    };
+    assert_eq!(tree_len(&honest)?, 5);
+    assert_eq!(tree_len(&served)?, 3);
+    let MlsMessageBody::GroupInfo(altered) = MlsMessage::from_bytes(&served)?.body else {
+        return Err("not a GroupInfo".into());
+    };
+    let joined = Group::join_external(
+        &altered,
+        None,
+        b"dave@d",
+        None,
+        false,
+        &[],
+        GroupConfig::default(),
+        &mut rng,
+    );
+    assert!(joined.is_err(), "a joiner must refuse the truncated tree");
+    hub.set_faults(HubFaults::default());
+    assert_eq!(
+        hub.room("r").ok_or("room")?.group_info(),
+        Some(honest.as_slice())
+    );
+    Ok(())
+}
+
+#[test]
+fn reuse_fault_hands_out_the_same_key_package_again() {
+    let mut provider = Provider::default();
+    provider.publish_key_package("bob@b", vec![1]);
+    provider.publish_key_package("bob@b", vec![2]);
+    provider.set_reuse_key_packages(true);
+    assert_eq!(provider.claim_key_package("bob@b"), Some(vec![1]));
+    assert_eq!(provider.claim_key_package("bob@b"), Some(vec![1]));
+    assert_eq!(provider.key_packages_handed_out_again(), 1);
+    provider.set_reuse_key_packages(false);
+    assert_eq!(provider.claim_key_package("bob@b"), Some(vec![1]));
+    assert_eq!(provider.claim_key_package("bob@b"), Some(vec![2]));
+    assert_eq!(provider.claim_key_package("bob@b"), None);
+}
