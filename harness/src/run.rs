@@ -987,6 +987,64 @@ mod tests {
     }
 
     #[test]
+    fn an_interop_failure_cites_the_reference_error_it_ended_with() {
+        use crate::client::ClientUnderTest;
+        use crate::client::proto::CreateGroupRequest;
+        use crate::interop::runner::{CaseResult as Case, Problem};
+
+        let mut client = crate::client::reference::ReferenceClient::new(0);
+        let refusal = client
+            .create_group(CreateGroupRequest {
+                cipher_suite: 99,
+                ..Default::default()
+            })
+            .map(|_| ())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            refusal.contains("[RFC9420-12.4.3.1-8, RFC9420-10.1-3]"),
+            "{refusal}"
+        );
+        let record = CaseRecord {
+            config: "commit.json".into(),
+            script: "add".into(),
+            suite: 1,
+            handshake: "public",
+            assignment: vec![("alice".into(), 0)],
+            result: Case {
+                id: "commit.json/add/1/public/0".into(),
+                verdict: InteropVerdict::Failed,
+                problem: Some(Problem {
+                    step: Some(0),
+                    action: Some("createGroup".into()),
+                    check: "refused".into(),
+                    actor: Some("alice".into()),
+                    client: Some("reference".into()),
+                    detail: refusal,
+                    lines: None,
+                }),
+                notes: Vec::new(),
+                lines: None,
+            },
+            reproduce: "concord interop ...".into(),
+            requirements: vec!["RFC9420-11-5"],
+            expectation: None,
+            duration: Duration::from_millis(12),
+        };
+        let result = interop_result(&record, &["reference".to_string()], &[]);
+        assert_eq!(result.verdict, Verdict::Fail);
+        assert_eq!(result.duration_seconds, Some(0.012));
+        for id in ["RFC9420-12.4.3.1-8", "RFC9420-10.1-3", "RFC9420-11-5"] {
+            assert!(
+                result.requirements.iter().any(|r| r == id),
+                "{id} not in {:?}",
+                result.requirements
+            );
+        }
+    }
+
+    #[test]
     fn a_failure_detail_cites_the_catalog_ids_it_names() {
         assert_eq!(
             cited_ids(

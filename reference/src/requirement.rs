@@ -348,6 +348,27 @@ pub fn citations() -> Vec<(&'static str, &'static [ErrorCitation])> {
     ]
 }
 
+/// The requirements of `error` if it is one of the typed errors above (by value), else
+/// none: for code that holds an error only as `dyn Any` or behind a generic parameter.
+pub fn requirements_of(error: &dyn std::any::Any) -> &'static [&'static str] {
+    fn of<E: Requirement + 'static>(error: &dyn std::any::Any) -> Option<&'static [&'static str]> {
+        error.downcast_ref::<E>().map(Requirement::requirements)
+    }
+    of::<GroupError>(error)
+        .or_else(|| of::<CommitError>(error))
+        .or_else(|| of::<JoinError>(error))
+        .or_else(|| of::<WelcomeError>(error))
+        .or_else(|| of::<FramingError>(error))
+        .or_else(|| of::<TreeKemError>(error))
+        .or_else(|| of::<TreeValidationError>(error))
+        .or_else(|| of::<ParentHashError>(error))
+        .or_else(|| of::<TreeError>(error))
+        .or_else(|| of::<SecretTreeError>(error))
+        .or_else(|| of::<CryptoError>(error))
+        .or_else(|| of::<DecodeError>(error))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +424,12 @@ mod tests {
         });
         assert_eq!(varint.requirements(), ["RFC9420-2.1.2-1"]);
         assert!(GroupError::Inactive.requirements().is_empty());
+        assert_eq!(
+            requirements_of(&CryptoError::InvalidSignatureEncoding),
+            ["RFC9420-5.1.2-3"]
+        );
+        assert_eq!(requirements_of(&signature), ["RFC9420-6.1-1"]);
+        assert!(requirements_of(&"not a typed error").is_empty());
     }
 
     #[test]

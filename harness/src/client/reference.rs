@@ -94,11 +94,19 @@ impl std::fmt::Debug for ReferenceClient {
 }
 
 /// A refusal by the reference: the request was not acceptable (the message says why).
-fn refused(method: &'static str, error: impl std::fmt::Display) -> ClientError {
+/// A typed reference error also names the requirements of the check that raised it
+/// (`[RFC9420-...]`, see `concord_reference::requirement`), so a failure can cite them.
+fn refused<E: std::fmt::Display + 'static>(method: &'static str, error: E) -> ClientError {
+    let cited = concord_reference::requirement::requirements_of(&error);
+    let message = if cited.is_empty() {
+        error.to_string()
+    } else {
+        format!("{error} [{}]", cited.join(", "))
+    };
     ClientError::Refused {
         method,
         code: "InvalidArgument".into(),
-        message: error.to_string(),
+        message,
     }
 }
 
