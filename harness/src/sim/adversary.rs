@@ -543,6 +543,19 @@ fn rejected(world: &World<'_>, behaviour: Behaviour, room: &str) -> Result<Strin
     ))
 }
 
+/// The `misbehaviour` assertions and the requirement IDs each cites, for the
+/// traceability registry (`harness/src/catalog.rs`).
+pub fn citations() -> Vec<crate::catalog::CheckCitation> {
+    Behaviour::ALL
+        .into_iter()
+        .map(|b| crate::catalog::CheckCitation {
+            check: format!("sim/{}", b.assertion_name()),
+            source: "harness/src/sim/adversary.rs",
+            requirements: b.requirements().iter().map(|id| id.to_string()).collect(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -755,6 +768,90 @@ mod tests {
         }
     }
 
+    const BASE: &str = r#"
+name = "s"
+[[provider]]
+name = "a.example"
+[[user]]
+name = "alice"
+provider = "a.example"
+[[user]]
+name = "bob"
+provider = "a.example"
+[[step]]
+action = "create"
+room = "r"
+by = "alice"
+"#;
+
+    fn mistake(extra: &str) -> crate::sim::ScenarioError {
+        let text = format!("{BASE}{extra}");
+        match crate::sim::scenario::parse(Path::new("x.toml"), &text) {
+            Ok(_) => panic!("accepted: {extra}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn scenario_mistakes_name_file_line_and_field() {
+        let e = mistake(
+            "[[step]]\naction = \"misbehave\"\nprovider = \"a.example\"\nbehaviours = [\"ghost\"]\n",
+        );
+        assert_eq!(e.line, 18, "{e}");
+        assert_eq!(e.field, "step 2 (misbehave).behaviours");
+        assert!(e.message.contains("unknown behaviour `ghost`"), "{e}");
+        assert!(e.message.contains("ghost-member"), "{e}");
+        assert!(e.to_string().starts_with("x.toml:18: "), "{e}");
+
+        let e = mistake(
+            "[[step]]\naction = \"misbehave\"\nprovider = \"a.example\"\nbehaviours = [\"delay\"]\n",
+        );
+        assert_eq!(e.field, "step 2 (misbehave).user", "{e}");
+        let e = mistake(
+            "[[step]]\naction = \"misbehave\"\nprovider = \"b.example\"\nbehaviours = []\n",
+        );
+        assert_eq!(e.field, "step 2 (misbehave).provider", "{e}");
+        let e = mistake(
+            "[[step]]\naction = \"misbehave\"\nprovider = \"a.example\"\nbehaviours = [\"fork\"]\nepochs = 2\n",
+        );
+        assert_eq!(e.field, "step 2 (misbehave).epochs", "{e}");
+        let e = mistake("[[step]]\naction = \"misbehave\"\nprovider = \"a.example\"\n");
+        assert_eq!(e.field, "step 2 (misbehave).behaviours", "{e}");
+        let e = mistake("[[step]]\naction = \"ghost_invite\"\nroom = \"r\"\nby = \"alice\"\n");
+        assert_eq!(e.field, "step 2 (ghost_invite).users", "{e}");
+
+        let switch = "[[step]]\naction = \"misbehave\"\nprovider = \"a.example\"\nbehaviours = [\"replay\"]\n";
+        let e = mistake(&format!(
+            "{switch}[[assert]]\ncheck = \"misbehaviour\"\nroom = \"r\"\nbehaviour = \"replay\"\nexpect = \"detected\"\n"
+        ));
+        assert_eq!((e.field.as_str(), e.line), ("assert.expect", 23), "{e}");
+        assert!(e.message.contains("expect = \"rejected\""), "{e}");
+        let e = mistake(&format!(
+            "{switch}[[assert]]\ncheck = \"misbehaviour\"\nroom = \"r\"\nbehaviour = \"fork\"\nexpect = \"detected\"\n"
+        ));
+        assert_eq!(e.field, "assert.behaviour", "{e}");
+        assert!(
+            e.message.contains("no misbehave step switches `fork` on"),
+            "{e}"
+        );
+        let e = mistake(&format!(
+            "{switch}[[assert]]\ncheck = \"misbehaviour\"\nroom = \"r\"\nbehaviour = \"replays\"\nexpect = \"rejected\"\n"
+        ));
+        assert_eq!(e.field, "assert.behaviour", "{e}");
+        let e = mistake("[[assert]]\ncheck = \"converged\"\nroom = \"r\"\nexpect = \"rejected\"\n");
+        assert_eq!(e.field, "assert.behaviour", "{e}");
+
+        let ok = format!(
+            "{BASE}{switch}[[assert]]\ncheck = \"misbehaviour\"\nroom = \"r\"\nbehaviour = \"replay\"\nexpect = \"rejected\"\n"
+        );
+        let scenario =
+            crate::sim::scenario::parse(Path::new("x.toml"), &ok).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            scenario.assertions[0].check,
+            Check::Misbehaviour(Behaviour::Replay)
+        );
+    }
+
     #[test]
     fn every_behaviour_round_trips_its_name_and_cites_requirements() {
         for b in Behaviour::ALL {
@@ -763,6 +860,7 @@ mod tests {
             assert!(b.assertion_name().ends_with(b.name()));
         }
         assert_eq!(Behaviour::parse("ghost"), None);
+        assert_eq!(citations().len(), Behaviour::ALL.len());
         assert_eq!(
             Expect::parse(Expect::Rejected.name()),
             Some(Expect::Rejected)
