@@ -110,9 +110,11 @@ struct InteropArgs {
 enum VectorsCommand {
     /// Check official vector files (one file per family) against the reference.
     Verify {
-        /// Folder holding the vector files (default: $CONCORD_VECTORS, else ../shared/mls-vectors).
+        /// Folder holding the vector files (default: $CONCORD_VECTORS, else ../shared/mls-vectors),
+        /// or one vector file.
         dir: Option<PathBuf>,
-        /// Only these families (file stems, comma-separated), e.g. crypto-basics,tree-math.
+        /// Only these families (file stems, comma-separated), e.g. crypto-basics,tree-math;
+        /// FAMILY:CASE checks one case (its index from 0), as the report's reproducers do.
         #[arg(long, value_delimiter = ',')]
         only: Option<Vec<String>>,
         /// Print a machine-readable JSON summary instead of lines.
