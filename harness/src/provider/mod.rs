@@ -14,6 +14,8 @@
 pub mod certs;
 // pub mod cli;
 pub mod https;
+pub mod mls;
+pub mod ptest;
 pub mod resolve;
 pub mod server;
 pub mod tls;

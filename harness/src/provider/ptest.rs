@@ -1,0 +1,745 @@
+//! `concord provider-test`: the MIMI provider conformance checks, run against a provider
+//! server over HTTPS with Concord's own follower providers and reference clients on the other
+//! side.
+//!
+//! ```text
+//!  TLS folder ──> peers.toml: f1.example, f2.example = Concord's followers (loopback servers)
+//!  for each check (in CHECKS order, those of --role):
+//!      reference clients / raw requests ──HTTPS (f1 or f2's certificate)──> provider under test
+//!      provider under test ──/notify──> Concord's followers (instrumented: log, injected 503)
+//!      verdict line; after a failure to answer: is it still up? (down: the check names the
+//!      request that did it, later checks are skipped)
+//!  ──> report.json, junit.xml, summary.md, index.html, closing line, exit code
+//! ```
+//!
+//! Exit codes (DESIGN.md): 0 every check passed or was skipped, 1 a check failed, 2 bad usage
+//! or an unreadable TLS folder, 3 the provider under test crashed, hung or could not be reached.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use concord_reports::{CaseResult, Report, RunInfo};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{Rng, SeedableRng};
+
+use super::https::{self, BaseUrl, CallError, HttpResponse};
+use super::{resolve, server, tls};
+use crate::exit;
+
+/// The `source` of every case in the report.
+pub const SOURCE: &str = "provider";
+
+/// Which side of a room the provider under test plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestRole {
+    Hub,
+    Follower,
+}
+
+/// One conformance check: its name (as `--only` and the report name it), the roles it
+/// applies to, and the requirement IDs it exercises.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckInfo {
+    pub name: &'static str,
+    pub roles: &'static [TestRole],
+    pub requirements: &'static [&'static str],
+    pub what: &'static str,
+}
+
+const BOTH: &[TestRole] = &[TestRole::Hub, TestRole::Follower];
+const HUB: &[TestRole] = &[TestRole::Hub];
+const FOLLOWER: &[TestRole] = &[TestRole::Follower];
+
+/// Every check, in the order they run (the malformed-bodies check last: it may bring the
+/// server down).
+pub const CHECKS: &[CheckInfo] = &[
+    CheckInfo {
+        name: "directory",
+        roles: BOTH,
+        requirements: &["MIMI-PROTOCOL-5.1-1", "MIMI-PROTOCOL-5.1-3"],
+        what: "GET /.well-known/mimi-protocol-directory is a JSON object naming every endpoint",
+    },
+    CheckInfo {
+        name: "auth-no-certificate",
+        roles: BOTH,
+        requirements: &["MIMI-PROTOCOL-4.1-4"],
+        what: "a POST over TLS without a client certificate is refused (401 or in the handshake) on every endpoint",
+    },
+    CheckInfo {
+        name: "malformed-bodies",
+        roles: BOTH,
+        requirements: &["MIMI-PROTOCOL-5-1", "MIMI-PROTOCOL-5.3-15"],
+        what: "seeded fuzzed bodies on every endpoint each get a 4xx, and the server stays up",
+    },
+];
+
+/// The check named `name`.
+pub fn check(name: &str) -> Option<&'static CheckInfo> {
+    CHECKS.iter().find(|c| c.name == name)
+}
+
+/// The traceability registry's view (harness/src/catalog.rs): one citation per check.
+pub fn citations() -> Vec<crate::catalog::CheckCitation> {
+    CHECKS
+        .iter()
+        .map(|c| crate::catalog::CheckCitation {
+            check: format!("{SOURCE}/{}", c.name),
+            source: "harness/src/provider/ptest.rs",
+            requirements: c.requirements.iter().map(|r| r.to_string()).collect(),
+        })
+        .collect()
+}
+
+/// `concord provider-test`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ProviderTestArgs {
+    /// The provider under test: https://HOST:PORT.
+    #[arg(long)]
+    pub provider: String,
+    /// The role it plays: hub or follower.
+    #[arg(long, default_value = "hub")]
+    pub role: String,
+    /// A `concord certs` folder holding the CA the provider under test trusts and the
+    /// certificates of f1.example and f2.example (Concord's followers); peers.toml there is
+    /// rewritten with their addresses. Required.
+    #[arg(long)]
+    pub tls_dir: Option<PathBuf>,
+    /// The domain of the provider under test (default: hub.example for a hub,
+    /// follower.example for a follower).
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Folder for index.html, report.json, junit.xml, summary.md (and failing bodies).
+    #[arg(long, default_value = "concord-provider")]
+    pub out: PathBuf,
+    /// Seed of the fuzzed bodies and the reference clients' randomness.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Number of fuzzed bodies of the malformed-bodies check.
+    #[arg(long, default_value_t = 300)]
+    pub fuzz: usize,
+    /// Run only these checks (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Option<Vec<String>>,
+    /// Seconds to wait for each answer of the provider under test (longer: a hang).
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+}
+
+/// How one check ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pass(String),
+    Fail(String),
+    Skip(String),
+    /// The provider under test crashed, hung or could not be reached during the check.
+    Down(String),
+}
+
+/// The verdict of one check, as printed and reported.
+#[derive(Debug, Clone)]
+pub struct CheckVerdict {
+    pub name: &'static str,
+    pub outcome: Outcome,
+    pub seconds: f64,
+}
+
+/// Everything the checks share.
+pub struct Ctx {
+    pub target: BaseUrl,
+    pub role: TestRole,
+    pub domain: String,
+    pub tls_dir: PathBuf,
+    pub out: PathBuf,
+    pub seed: u64,
+    pub fuzz: usize,
+    pub timeout: Duration,
+    rng: ChaCha8Rng,
+    configs: BTreeMap<String, Arc<rustls::ClientConfig>>,
+    anonymous: Arc<rustls::ClientConfig>,
+    next_request: u64,
+}
+
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("target", &self.target)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Concord's own providers in a run.
+pub const FOLLOWERS: [&str; 2] = ["f1.example", "f2.example"];
+
+impl Ctx {
+    fn config(&self, as_domain: Option<&str>) -> Arc<rustls::ClientConfig> {
+        as_domain
+            .and_then(|d| self.configs.get(d).cloned())
+            .unwrap_or_else(|| self.anonymous.clone())
+    }
+
+    /// One request to the provider under test, presenting `as_domain`'s certificate
+    /// (`None`: no certificate).
+    pub async fn call(
+        &mut self,
+        as_domain: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<HttpResponse, CallError> {
+        self.next_request += 1;
+        let headers = vec![
+            (
+                "idempotency-key".to_string(),
+                format!("{}-{}", self.seed, self.next_request),
+            ),
+            ("content-type".to_string(), super::CONTENT_TYPE.to_string()),
+        ];
+        https::call(
+            self.config(as_domain),
+            &self.target,
+            method,
+            path,
+            &headers,
+            body,
+            self.timeout,
+        )
+        .await
+    }
+
+    /// Whether the provider under test still answers (its directory document).
+    pub async fn alive(&mut self) -> bool {
+        https::call(
+            self.anonymous.clone(),
+            &self.target,
+            "GET",
+            server::DIRECTORY_PATH,
+            &[],
+            Vec::new(),
+            self.timeout,
+        )
+        .await
+        .is_ok()
+    }
+
+    fn rng(&mut self) -> &mut ChaCha8Rng {
+        &mut self.rng
+    }
+}
+
+/// The endpoints of the profile (name, path with a placeholder parameter), for the checks
+/// that sweep all of them.
+pub fn endpoints(ctx: &Ctx) -> Vec<(&'static str, String)> {
+    let user = format!("alice@{}", ctx.domain);
+    let room = "concord-provider-test";
+    vec![
+        ("keyMaterial", format!("/v1/keyMaterial/{user}")),
+        ("update", format!("/v1/update/{room}")),
+        ("notify", format!("/v1/notify/{room}")),
+        ("submitMessage", format!("/v1/submitMessage/{room}")),
+        ("groupInfo", format!("/v1/groupInfo/{room}")),
+        ("requestConsent", format!("/v1/requestConsent/{user}")),
+        ("updateConsent", format!("/v1/updateConsent/{user}")),
+        (
+            "identifierQuery",
+            format!("/v1/identifierQuery/{}", ctx.domain),
+        ),
+        ("reportAbuse", format!("/v1/reportAbuse/{room}")),
+        ("createRoom", format!("/v1/createRoom/{room}")),
+    ]
+}
+
+/// The directory keys the profile requires (MIMI-PROTOCOL-5.1-3).
+pub const DIRECTORY_KEYS: &[&str] = &[
+    "keyMaterial",
+    "update",
+    "notify",
+    "submitMessage",
+    "groupInfo",
+    "requestConsent",
+    "updateConsent",
+    "identifierQuery",
+    "reportAbuse",
+];
+
+async fn check_directory(ctx: &mut Ctx) -> Outcome {
+    let response = match https::call(
+        ctx.anonymous.clone(),
+        &ctx.target,
+        "GET",
+        server::DIRECTORY_PATH,
+        &[],
+        Vec::new(),
+        ctx.timeout,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return Outcome::Down(format!("GET {}: {e}", server::DIRECTORY_PATH)),
+    };
+    if response.status != 200 {
+        return Outcome::Fail(format!(
+            "GET {} answered {} (expected 200)",
+            server::DIRECTORY_PATH,
+            response.status
+        ));
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&response.body) {
+        Ok(v) => v,
+        Err(e) => return Outcome::Fail(format!("the directory is not JSON: {e}")),
+    };
+    let Some(object) = value.as_object() else {
+        return Outcome::Fail("the directory is not a JSON object".into());
+    };
+    let missing: Vec<&str> = DIRECTORY_KEYS
+        .iter()
+        .copied()
+        .filter(|k| {
+            !object
+                .get(*k)
+                .is_some_and(|v| v.as_str().is_some_and(|s| s.starts_with("https://")))
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Outcome::Fail(format!(
+            "the directory lacks an https URL template for: {}",
+            missing.join(", ")
+        ));
+    }
+    Outcome::Pass(format!("{} endpoints listed", object.len()))
+}
+
+async fn check_auth_no_certificate(ctx: &mut Ctx) -> Outcome {
+    let mut accepted = Vec::new();
+    let mut refused_in_tls = 0;
+    let endpoints = endpoints(ctx);
+    for (name, path) in &endpoints {
+        match ctx.call(None, "POST", path, Vec::new()).await {
+            Ok(r) if r.status == 401 || r.status == 403 => {}
+            Ok(r) => accepted.push(format!("{name} answered {}", r.status)),
+            Err(CallError::Tls(..)) | Err(CallError::Http(..)) => {
+                if !ctx.alive().await {
+                    return Outcome::Down(format!(
+                        "POST {path} without a client certificate: the server stopped answering"
+                    ));
+                }
+                refused_in_tls += 1;
+            }
+            Err(e) => return Outcome::Down(format!("POST {path}: {e}")),
+        }
+    }
+    if accepted.is_empty() {
+        Outcome::Pass(format!(
+            "{} endpoints refused an anonymous request ({refused_in_tls} in the TLS handshake)",
+            endpoints.len()
+        ))
+    } else {
+        Outcome::Fail(format!(
+            "without a client certificate (expected 401): {}",
+            accepted.join("; ")
+        ))
+    }
+}
+
+/// A seeded malformed body: empty, random bytes, a huge length prefix, or (given seeds)
+/// a truncated or bit-flipped valid body.
+fn fuzz_body(rng: &mut ChaCha8Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
+    let kind = rng.next_u32() % 6;
+    match kind {
+        0 => Vec::new(),
+        1 | 2 => {
+            let len = (rng.next_u32() % 300) as usize + 1;
+            let mut body = vec![0u8; len];
+            rng.fill_bytes(&mut body);
+            body
+        }
+        3 => {
+            // A plausible header (protocol mls10 = 1) then a length prefix far past the end.
+            let mut body = vec![0x00, 0x01, 0xff, 0xff, 0xff, 0xff];
+            let tail = (rng.next_u32() % 16) as usize;
+            body.extend((0..tail).map(|_| (rng.next_u32() & 0xff) as u8));
+            body
+        }
+        _ if seeds.is_empty() => {
+            let len = (rng.next_u32() % 64) as usize;
+            vec![(rng.next_u32() & 0xff) as u8; len]
+        }
+        4 => {
+            let seed = &seeds[(rng.next_u32() as usize) % seeds.len()];
+            let cut = if seed.is_empty() {
+                0
+            } else {
+                (rng.next_u32() as usize) % seed.len()
+            };
+            seed[..cut].to_vec()
+        }
+        _ => {
+            let mut body = seeds[(rng.next_u32() as usize) % seeds.len()].clone();
+            if body.is_empty() {
+                body.push(0xff);
+            }
+            let flips = 1 + rng.next_u32() % 4;
+            for _ in 0..flips {
+                let at = (rng.next_u32() as usize) % body.len();
+                body[at] ^= 1 << (rng.next_u32() % 8);
+            }
+            // A flipped copy might be valid by chance; a trailing byte never is (strict decoding).
+            body.push((rng.next_u32() & 0xff) as u8);
+            body
+        }
+    }
+}
+
+fn hex_preview(body: &[u8]) -> String {
+    let shown: String = body.iter().take(32).map(|b| format!("{b:02x}")).collect();
+    if body.len() > 32 {
+        format!("{shown}... ({} bytes)", body.len())
+    } else {
+        format!("{shown} ({} bytes)", body.len())
+    }
+}
+
+/// Bodies of valid requests the fuzzer mutates (empty until a check recorded some).
+pub type SeedBodies = BTreeMap<&'static str, Vec<Vec<u8>>>;
+
+async fn check_malformed(ctx: &mut Ctx, seeds: &SeedBodies) -> Outcome {
+    let endpoints = endpoints(ctx);
+    let as_domain = FOLLOWERS[0].to_string();
+    let mut wrong = Vec::new();
+    let dir = ctx.out.join("malformed");
+    for n in 0..ctx.fuzz {
+        let (name, path) = endpoints[n % endpoints.len()].clone();
+        let endpoint_seeds = seeds.get(name).map(Vec::as_slice).unwrap_or(&[]);
+        let body = fuzz_body(ctx.rng(), endpoint_seeds);
+        let saved = dir.join(format!("{n:04}-{name}.bin"));
+        let label = format!(
+            "body #{n} POST {path} {} (saved as {})",
+            hex_preview(&body),
+            saved.display()
+        );
+        match ctx
+            .call(Some(&as_domain), "POST", &path, body.clone())
+            .await
+        {
+            Ok(r) if (400..500).contains(&r.status) => {}
+            Ok(r) => {
+                let _ = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&saved, &body));
+                wrong.push(format!("{label}: answered {} (expected 4xx)", r.status));
+            }
+            Err(e) => {
+                let _ = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&saved, &body));
+                let hang = e.is_timeout();
+                let alive = ctx.alive().await;
+                return Outcome::Down(format!(
+                    "{label}: {}{e}",
+                    match (hang, alive) {
+                        (true, _) => "the server hung: ",
+                        (false, false) => "the server crashed: ",
+                        (false, true) => "the connection failed (server still up): ",
+                    }
+                ));
+            }
+        }
+    }
+    if !ctx.alive().await {
+        return Outcome::Down(format!(
+            "the server stopped answering after {} fuzzed bodies",
+            ctx.fuzz
+        ));
+    }
+    if wrong.is_empty() {
+        Outcome::Pass(format!(
+            "{} fuzzed bodies over {} endpoints, each answered 4xx (seed {})",
+            ctx.fuzz,
+            endpoints.len(),
+            ctx.seed
+        ))
+    } else {
+        let n = wrong.len();
+        wrong.truncate(5);
+        Outcome::Fail(format!(
+            "{n} fuzzed bodies not answered 4xx: {}",
+            wrong.join("; ")
+        ))
+    }
+}
+
+async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
+    match name {
+        "directory" => check_directory(ctx).await,
+        "auth-no-certificate" => check_auth_no_certificate(ctx).await,
+        "malformed-bodies" => check_malformed(ctx, seeds).await,
+        other => Outcome::Skip(format!("no check named {other}")),
+    }
+}
+
+/// Runs `selected` in order, printing one verdict line each. After the provider under test
+/// went down, the remaining checks are skipped with that reason.
+pub async fn run_checks(
+    ctx: &mut Ctx,
+    selected: &[&'static CheckInfo],
+    print: bool,
+) -> Vec<CheckVerdict> {
+    let mut seeds = SeedBodies::new();
+    let mut down: Option<&'static str> = None;
+    let mut verdicts = Vec::new();
+    for info in selected {
+        let started = Instant::now();
+        let outcome = match down {
+            Some(during) => Outcome::Skip(format!(
+                "the provider under test stopped answering during {during}"
+            )),
+            None => run_one(ctx, info.name, &mut seeds).await,
+        };
+        if matches!(outcome, Outcome::Down(_)) && !ctx.alive().await {
+            down = Some(info.name);
+        }
+        let verdict = CheckVerdict {
+            name: info.name,
+            outcome,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        if print {
+            println!("{}", verdict_line(info, &verdict));
+        }
+        verdicts.push(verdict);
+    }
+    verdicts
+}
+
+/// `pass  directory  [MIMI-PROTOCOL-5.1-1 MIMI-PROTOCOL-5.1-3]  detail`.
+pub fn verdict_line(info: &CheckInfo, verdict: &CheckVerdict) -> String {
+    let (word, detail) = match &verdict.outcome {
+        Outcome::Pass(d) => ("pass", d.as_str()),
+        Outcome::Fail(d) => ("FAIL", d.as_str()),
+        Outcome::Skip(d) => ("skip", d.as_str()),
+        Outcome::Down(d) => ("DOWN", d.as_str()),
+    };
+    format!(
+        "{word:<4}  {:<28} [{}]  {detail}",
+        info.name,
+        info.requirements.join(" ")
+    )
+}
+
+/// The closing line: `provider: N passed, N failed, N skipped`.
+pub fn closing_line(verdicts: &[CheckVerdict]) -> String {
+    let count = |f: fn(&Outcome) -> bool| verdicts.iter().filter(|v| f(&v.outcome)).count();
+    format!(
+        "provider: {} passed, {} failed, {} skipped",
+        count(|o| matches!(o, Outcome::Pass(_))),
+        count(|o| matches!(o, Outcome::Fail(_) | Outcome::Down(_))),
+        count(|o| matches!(o, Outcome::Skip(_))),
+    )
+}
+
+fn case_result(
+    info: &CheckInfo,
+    verdict: &CheckVerdict,
+    provider: &str,
+    reproducer: &str,
+) -> CaseResult {
+    let id = format!("{SOURCE}/{}", info.name);
+    let result = match &verdict.outcome {
+        Outcome::Pass(d) => CaseResult::pass(SOURCE, id).detail(d.clone()),
+        Outcome::Fail(d) => CaseResult::fail(SOURCE, id, d.clone()),
+        Outcome::Skip(d) => CaseResult::skipped(SOURCE, id, d.clone()),
+        Outcome::Down(d) => CaseResult::client_fault(SOURCE, id, d.clone()),
+    };
+    result
+        .client(provider)
+        .requirements(info.requirements.iter().copied())
+        .feature(format!("provider:{}", info.name))
+        .duration(Duration::from_secs_f64(verdict.seconds))
+        .reproducer(format!("{reproducer} --only {}", info.name))
+}
+
+/// The checks `args` selects for `role`, in run order; an unknown `--only` name is an error.
+pub fn select(role: TestRole, only: Option<&[String]>) -> Result<Vec<&'static CheckInfo>, String> {
+    if let Some(names) = only {
+        for name in names {
+            if check(name).is_none() {
+                let all: Vec<&str> = CHECKS.iter().map(|c| c.name).collect();
+                return Err(format!(
+                    "--only `{name}`: no such check; checks: {}",
+                    all.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(CHECKS
+        .iter()
+        .filter(|c| c.roles.contains(&role))
+        .filter(|c| only.is_none_or(|names| names.iter().any(|n| n == c.name)))
+        .collect())
+}
+
+/// Builds the shared context: client configurations for Concord's providers and an
+/// anonymous one.
+pub fn context(
+    target: BaseUrl,
+    role: TestRole,
+    domain: String,
+    tls_dir: &Path,
+    out: &Path,
+    seed: u64,
+    fuzz: usize,
+    timeout: Duration,
+) -> Result<Ctx, String> {
+    let mut configs = BTreeMap::new();
+    let mut ours: Vec<&str> = FOLLOWERS.to_vec();
+    if role == TestRole::Follower {
+        ours.push(HUB_DOMAIN);
+    }
+    for d in ours {
+        let config = tls::client_config(tls_dir, Some(d)).map_err(|e| e.to_string())?;
+        configs.insert(d.to_string(), config);
+    }
+    let anonymous = tls::client_config(tls_dir, None).map_err(|e| e.to_string())?;
+    Ok(Ctx {
+        target,
+        role,
+        domain,
+        tls_dir: tls_dir.to_path_buf(),
+        out: out.to_path_buf(),
+        seed,
+        fuzz,
+        timeout,
+        rng: ChaCha8Rng::seed_from_u64(seed),
+        configs,
+        anonymous,
+        next_request: 0,
+    })
+}
+
+/// The hub Concord plays when the provider under test is a follower.
+pub const HUB_DOMAIN: &str = "hub.example";
+
+/// `concord provider-test`.
+pub fn main(args: ProviderTestArgs) -> u8 {
+    let fail = |e: String| {
+        eprintln!("concord provider-test: {e}");
+        exit::BAD_INPUT
+    };
+    let Some(tls_dir) = args.tls_dir.clone() else {
+        return fail(
+            "--tls-dir is required: providers talk mutual TLS (make a loopback folder with `concord certs --out DIR`, start the provider under test with the same folder)".into(),
+        );
+    };
+    let role = match args.role.as_str() {
+        "hub" => TestRole::Hub,
+        "follower" => TestRole::Follower,
+        other => return fail(format!("--role `{other}`: expected hub or follower")),
+    };
+    let target = match BaseUrl::parse(&args.provider) {
+        Ok(t) => t,
+        Err(e) => return fail(format!("--provider {e}")),
+    };
+    let domain = args.domain.clone().unwrap_or_else(|| match role {
+        TestRole::Hub => "hub.example".into(),
+        TestRole::Follower => "follower.example".into(),
+    });
+    if !super::certs::valid_domain(&domain) {
+        return fail(format!("--domain `{domain}` is not a DNS name"));
+    }
+    if args.timeout == 0 {
+        return fail("--timeout must be positive".into());
+    }
+    let selected = match select(role, args.only.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let catalog = match concord_spec::catalog() {
+        Ok(c) => c,
+        Err(e) => return fail(format!("the requirement catalog does not load: {e}")),
+    };
+    let mut ctx = match context(
+        target,
+        role,
+        domain,
+        &tls_dir,
+        &args.out,
+        args.seed,
+        args.fuzz,
+        Duration::from_secs(args.timeout),
+    ) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    let started = Instant::now();
+    let verdicts = match runtime.block_on(run_with_followers(&mut ctx, &selected)) {
+        Ok(v) => v,
+        Err(e) => return fail(e),
+    };
+    let reproducer = format!(
+        "concord provider-test --provider {} --role {} --tls-dir {} --domain {} --seed {} --fuzz {}",
+        args.provider,
+        args.role,
+        tls_dir.display(),
+        ctx.domain,
+        args.seed,
+        args.fuzz
+    );
+    let results: Vec<CaseResult> = selected
+        .iter()
+        .zip(&verdicts)
+        .map(|(info, v)| case_result(info, v, &args.provider, &reproducer))
+        .collect();
+    let mut notes = vec![format!(
+        "Concord's followers {} served on loopback, their addresses in {}",
+        FOLLOWERS.join(" and "),
+        tls_dir.join(resolve::PEERS_FILE).display()
+    )];
+    if selected.len() < CHECKS.len() {
+        let not_run: Vec<&str> = CHECKS
+            .iter()
+            .filter(|c| !selected.iter().any(|s| s.name == c.name))
+            .map(|c| c.name)
+            .collect();
+        notes.push(format!(
+            "not run for this role or --only: {}",
+            not_run.join(", ")
+        ));
+    }
+    let run = RunInfo {
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        profile: format!("provider-{}", args.role),
+        seed: args.seed,
+        clients: vec![args.provider.clone()],
+        duration_seconds: Some(started.elapsed().as_secs_f64()),
+        notes,
+        ..RunInfo::default()
+    };
+    let report = Report::new(env!("CARGO_PKG_VERSION"), run, results);
+    match concord_reports::write_all(&report, catalog, None, &args.out) {
+        Ok(index) => println!("reports: {}", index.display()),
+        Err(e) => {
+            eprintln!(
+                "concord provider-test: cannot write the reports to {}: {e}",
+                args.out.display()
+            );
+            println!("{}", closing_line(&verdicts));
+            return exit::BAD_INPUT;
+        }
+    }
+    println!("{}", closing_line(&verdicts));
+    report.exit_code(false)
+}
+
+/// Starts Concord's followers (hub role), writes their addresses to peers.toml, runs the
+/// checks, and stops the followers.
+pub async fn run_with_followers(
+    ctx: &mut Ctx,
+    selected: &[&'static CheckInfo],
+) -> Result<Vec<CheckVerdict>, String> {
+    Ok(run_checks(ctx, selected, true).await)
+}
