@@ -49,6 +49,12 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Write a test CA and one certificate per MIMI provider domain (PEM), for mutual TLS
+    /// between providers on loopback only.
+    Certs(concord_harness::provider::cli::CertsArgs),
+    /// Run the MIMI provider conformance checks against a provider server over HTTPS, with
+    /// Concord's followers and reference clients on the other side; write the reports.
+    ProviderTest(concord_harness::provider::ptest::ProviderTestArgs),
     /// Work with MLS test vectors.
     Vectors {
         #[command(subcommand)]
@@ -169,6 +175,8 @@ fn main() -> ExitCode {
         Command::Interop(args) => run_interop(args),
         Command::Sim(args) => concord_harness::sim::cli::main(args),
         Command::Bench(args) => concord_harness::bench::main(args),
+        Command::Certs(args) => concord_harness::provider::cli::certs_main(args),
+        Command::ProviderTest(args) => concord_harness::provider::ptest::main(args),
         Command::ServeClient {
             listen,
             client,

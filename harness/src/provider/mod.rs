@@ -12,7 +12,7 @@
 //! peer resolution.
 
 pub mod certs;
-// pub mod cli;
+pub mod cli;
 pub mod https;
 pub mod mls;
 pub mod ptest;

@@ -489,7 +489,7 @@ pub async fn run_checks(
         let started = Instant::now();
         let outcome = match down {
             Some(during) => Outcome::Skip(format!(
-                "the provider under test stopped answering during {during}"
+                "the provider under test stopped answering (in check {during})"
             )),
             None => run_one(ctx, info.name, &mut seeds).await,
         };
