@@ -130,12 +130,18 @@ impl Behaviour {
                 "RFC9420-12.1-2",
                 "RFC9420-9.2-5",
                 "RFC9420-9.2-6",
+                "MIMI-PROTOCOL-5.5-15",
             ],
             Behaviour::Delay => &["RFC9420-12.4.2-2", "MIMI-PROTOCOL-5.3-11"],
-            Behaviour::ReorderEpochs => &["RFC9420-12.4.2-2", "RFC9420-8.1-2"],
-            Behaviour::TruncatedTree => {
-                &["RFC9420-12.4.3-5", "RFC9420-12.4.3.1-4", "RFC9420-7.9.2-1"]
+            Behaviour::ReorderEpochs => {
+                &["RFC9420-12.4.2-2", "RFC9420-8.1-2", "MIMI-PROTOCOL-5.5-16"]
             }
+            Behaviour::TruncatedTree => &[
+                "RFC9420-12.4.3-5",
+                "RFC9420-12.4.3.1-4",
+                "RFC9420-7.9.2-1",
+                "MIMI-PROTOCOL-5.6-4",
+            ],
             Behaviour::ReusedKeyPackage => &[
                 "RFC9420-10-1",
                 "RFC9420-12.2-9",
@@ -854,9 +860,17 @@ by = "alice"
 
     #[test]
     fn every_behaviour_round_trips_its_name_and_cites_requirements() {
+        let catalog = concord_spec::catalog().unwrap_or_else(|e| panic!("{e}"));
         for b in Behaviour::ALL {
             assert_eq!(Behaviour::parse(b.name()), Some(b));
-            assert!(!b.requirements().is_empty());
+            assert!(
+                b.requirements()
+                    .iter()
+                    .any(|r| r.starts_with("MIMI-PROTOCOL-"))
+            );
+            for id in b.requirements() {
+                assert!(catalog.get(id).is_some(), "{id} is not in the catalog");
+            }
             assert!(b.assertion_name().ends_with(b.name()));
         }
         assert_eq!(Behaviour::parse("ghost"), None);
