@@ -743,3 +743,133 @@ pub async fn run_with_followers(
 ) -> Result<Vec<CheckVerdict>, String> {
     Ok(run_checks(ctx, selected, true).await)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::server::{Outbound, Request, Response, Service};
+    use crate::provider::{certs, server};
+
+    /// Directory, 401 without a certificate, 400 for every body; `lenient` answers 200.
+    struct Strict {
+        lenient: bool,
+    }
+
+    impl Service for Strict {
+        fn handle(&mut self, request: &Request, _now_ms: u64) -> Response {
+            let status = if request.peer.is_none() {
+                401
+            } else if self.lenient {
+                200
+            } else {
+                400
+            };
+            Response {
+                status,
+                content_type: "text/plain".into(),
+                body: b"no".to_vec(),
+            }
+        }
+        fn take_outbound(&mut self) -> Vec<Outbound> {
+            Vec::new()
+        }
+        fn outbound_done(&mut self, _id: u64, _status: Option<u16>, _now_ms: u64) {}
+        fn directory(&self, base_url: &str) -> Vec<u8> {
+            let map: serde_json::Map<String, serde_json::Value> = DIRECTORY_KEYS
+                .iter()
+                .map(|k| (k.to_string(), format!("{base_url}/v1/{k}/{{x}}").into()))
+                .collect();
+            serde_json::to_vec(&map).unwrap()
+        }
+    }
+
+    async fn verdicts(dir: &Path, lenient: bool, names: &[&str]) -> Vec<(String, Outcome)> {
+        let server = server::start(
+            server::ServerOptions {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                domain: "hub.example".into(),
+                tls_dir: dir.to_path_buf(),
+                resolve: vec![],
+                body_limit: 1 << 16,
+                request_timeout: Duration::from_secs(5),
+                instrument: None,
+            },
+            Box::new(Strict { lenient }),
+        )
+        .await
+        .unwrap();
+        let mut ctx = context(
+            BaseUrl::parse(&server.url()).unwrap(),
+            TestRole::Hub,
+            "hub.example".into(),
+            dir,
+            &dir.join("out"),
+            7,
+            40,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let only: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let selected = select(TestRole::Hub, Some(&only)).unwrap();
+        let v = run_checks(&mut ctx, &selected, false).await;
+        server.shutdown().await;
+        v.into_iter()
+            .map(|v| (v.name.to_string(), v.outcome))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn framework_checks_pass_a_strict_server_and_catch_a_lenient_one() {
+        let dir = std::env::temp_dir().join(format!("concord-ptest-{}", std::process::id()));
+        certs::generate(
+            &dir,
+            &[
+                "hub.example".into(),
+                "f1.example".into(),
+                "f2.example".into(),
+            ],
+        )
+        .unwrap();
+        let names = ["directory", "auth-no-certificate", "malformed-bodies"];
+        for (name, outcome) in verdicts(&dir, false, &names).await {
+            assert!(matches!(outcome, Outcome::Pass(_)), "{name}: {outcome:?}");
+        }
+        let lenient = verdicts(&dir, true, &names).await;
+        assert!(matches!(lenient[0].1, Outcome::Pass(_)));
+        assert!(matches!(lenient[1].1, Outcome::Pass(_)));
+        let Outcome::Fail(detail) = &lenient[2].1 else {
+            panic!("{:?}", lenient[2]);
+        };
+        assert!(
+            detail.contains("body #0") && detail.contains("answered 200"),
+            "{detail}"
+        );
+        assert!(dir.join("out/malformed/0000-keyMaterial.bin").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn selection_and_closing_line() {
+        assert!(select(TestRole::Hub, Some(&["nope".to_string()])).is_err());
+        let all = select(TestRole::Hub, None).unwrap();
+        assert!(all.iter().all(|c| c.roles.contains(&TestRole::Hub)));
+        let v = vec![
+            CheckVerdict {
+                name: "a",
+                outcome: Outcome::Pass(String::new()),
+                seconds: 0.0,
+            },
+            CheckVerdict {
+                name: "b",
+                outcome: Outcome::Down(String::new()),
+                seconds: 0.0,
+            },
+            CheckVerdict {
+                name: "c",
+                outcome: Outcome::Skip(String::new()),
+                seconds: 0.0,
+            },
+        ];
+        assert_eq!(closing_line(&v), "provider: 1 passed, 1 failed, 1 skipped");
+    }
+}
