@@ -19,7 +19,9 @@ use crate::messages::{
     AuthenticatedContent, ContentType, FramedContent, FramedContentAuthData, GroupContext,
     PrivateMessage, PrivateMessageContent, PublicMessage, Sender, SenderData, WireFormat,
 };
-use crate::secret_tree::{RatchetKind, SecretTree, SecretTreeError, sender_data_key_nonce};
+use crate::secret_tree::{
+    RatchetKind, RatchetUndo, SecretTree, SecretTreeError, sender_data_key_nonce,
+};
 use crate::tree_math::LeafIndex;
 
 /// Why a message could not be protected or unprotected. Each peer-caused variant names
@@ -234,6 +236,21 @@ pub fn unprotect_private(
     sender_data_secret: &[u8],
     is_member: impl Fn(LeafIndex) -> bool,
 ) -> Result<(AuthenticatedContent, SenderData), FramingError> {
+    let (content, sender_data, _) =
+        unprotect_private_undoable(suite, message, secret_tree, sender_data_secret, is_member)?;
+    Ok((content, sender_data))
+}
+
+/// [`unprotect_private`], also returning what [`SecretTree::undo`] needs to reject the
+/// message after all (its signature does not verify, say) without consuming its key.
+/// A message that fails here has consumed nothing.
+pub fn unprotect_private_undoable(
+    suite: &Suite,
+    message: &PrivateMessage,
+    secret_tree: &mut SecretTree,
+    sender_data_secret: &[u8],
+    is_member: impl Fn(LeafIndex) -> bool,
+) -> Result<(AuthenticatedContent, SenderData, RatchetUndo), FramingError> {
     let (sd_key, sd_nonce) = sender_data_key_nonce(suite, sender_data_secret, &message.ciphertext)?;
     let sender_data_bytes = suite
         .aead_open(
@@ -251,29 +268,38 @@ pub fn unprotect_private(
     }
 
     let kind = ratchet_kind(message.content_type);
-    let key = secret_tree.receiving_key(sender_data.leaf_index, kind, sender_data.generation)?;
+    let (key, undo) =
+        secret_tree.receiving_key_undoable(sender_data.leaf_index, kind, sender_data.generation)?;
     let nonce = guarded_nonce(&key.nonce, sender_data.reuse_guard);
-    let plaintext = match suite.aead_open(
-        &key.key,
-        &nonce,
-        &message.content_aad().to_bytes(),
-        &message.ciphertext,
-    ) {
-        Ok(plaintext) => plaintext,
-        Err(_) => {
+    let opened = suite
+        .aead_open(
+            &key.key,
+            &nonce,
+            &message.content_aad().to_bytes(),
+            &message.ciphertext,
+        )
+        .map_err(|_| FramingError::ContentDecryption {
+            leaf: sender_data.leaf_index.0,
+            generation: sender_data.generation,
+        })
+        .and_then(|plaintext| {
+            Ok(PrivateMessageContent::from_bytes(
+                message.content_type,
+                &plaintext,
+            )?)
+        });
+    match opened {
+        Ok(content) => Ok((
+            content.authenticated_content(message, sender_data.leaf_index),
+            sender_data,
+            undo,
+        )),
+        Err(e) => {
             // A forged message must not burn the key of a genuine one still to come.
-            secret_tree.restore_receiving_key(sender_data.leaf_index, kind, key);
-            return Err(FramingError::ContentDecryption {
-                leaf: sender_data.leaf_index.0,
-                generation: sender_data.generation,
-            });
+            secret_tree.undo(undo);
+            Err(e)
         }
-    };
-    let content = PrivateMessageContent::from_bytes(message.content_type, &plaintext)?;
-    Ok((
-        content.authenticated_content(message, sender_data.leaf_index),
-        sender_data,
-    ))
+    }
 }
 
 fn ratchet_kind(content_type: ContentType) -> RatchetKind {

@@ -111,22 +111,60 @@ impl SenderRatchet {
         })
     }
 
-    /// Produces the key of the next generation and advances the ratchet past it.
-    fn advance(&mut self, suite: &Suite) -> Result<RatchetKey, SecretTreeError> {
+    /// Produces the key of the next generation and advances the ratchet past it; returns
+    /// the key and the secret it replaced (which the caller deletes, or keeps to undo).
+    fn advance(&mut self, suite: &Suite) -> Result<(RatchetKey, Vec<u8>), SecretTreeError> {
         let generation = self.next_generation;
         let key = Self::key_at(suite, &self.next_secret, generation)?;
         let following = generation
             .checked_add(1)
             .ok_or(SecretTreeError::RatchetExhausted { generation })?;
-        self.next_secret = suite.derive_tree_secret(
+        let next = suite.derive_tree_secret(
             &self.next_secret,
             b"secret",
             generation,
             suite.hash_length() as u16,
         )?;
+        let previous = std::mem::replace(&mut self.next_secret, next);
         self.next_generation = following;
-        Ok(key)
+        Ok((key, previous))
     }
+
+    /// Back to `next_generation` and `next_secret`: drops the keys retained since and
+    /// takes back the ones evicted since.
+    fn rewind(&mut self, next_generation: u32, next_secret: Vec<u8>, evicted: Vec<RatchetKey>) {
+        self.skipped
+            .retain(|&generation, _| generation < next_generation);
+        for key in evicted {
+            self.skipped.insert(key.generation, key);
+        }
+        self.next_generation = next_generation;
+        self.next_secret = next_secret;
+    }
+}
+
+/// What taking one receiving key changed in one sender ratchet, so that a message which
+/// then fails a later check (decryption, signature) can be rejected without consuming
+/// anything: a forgery must not burn the key of a genuine message still to come. Its
+/// size is bounded by the ratchet's out-of-order tolerance, never by the group's size.
+#[derive(Debug)]
+pub struct RatchetUndo {
+    leaf: LeafIndex,
+    kind: RatchetKind,
+    change: RatchetChange,
+}
+
+#[derive(Debug)]
+enum RatchetChange {
+    /// A retained key of a skipped generation was taken.
+    TookSkipped(RatchetKey),
+    /// The ratchet advanced from `next_generation` (with `next_secret`), retaining the
+    /// keys of generations it skipped and dropping `evicted` beyond the tolerance.
+    Advanced {
+        next_generation: u32,
+        next_secret: Vec<u8>,
+        evicted: Vec<RatchetKey>,
+    },
 }
 
 /// The secret tree of one epoch.
@@ -248,7 +286,7 @@ impl SecretTree {
         kind: RatchetKind,
     ) -> Result<RatchetKey, SecretTreeError> {
         let suite = self.suite;
-        self.ratchet(leaf, kind)?.advance(&suite)
+        Ok(self.ratchet(leaf, kind)?.advance(&suite)?.0)
     }
 
     /// The key for a received message of `generation`, consumed by this call: asking
@@ -259,14 +297,27 @@ impl SecretTree {
         kind: RatchetKind,
         generation: u32,
     ) -> Result<RatchetKey, SecretTreeError> {
+        Ok(self.receiving_key_undoable(leaf, kind, generation)?.0)
+    }
+
+    /// [`receiving_key`](Self::receiving_key), also returning what [`undo`](Self::undo)
+    /// needs to put the ratchet back as it was.
+    pub fn receiving_key_undoable(
+        &mut self,
+        leaf: LeafIndex,
+        kind: RatchetKind,
+        generation: u32,
+    ) -> Result<(RatchetKey, RatchetUndo), SecretTreeError> {
         let suite = self.suite;
         let policy = self.policy;
         let ratchet = self.ratchet(leaf, kind)?;
         if generation < ratchet.next_generation {
-            return ratchet
+            let key = ratchet
                 .skipped
                 .remove(&generation)
-                .ok_or(SecretTreeError::GenerationConsumed { generation });
+                .ok_or(SecretTreeError::GenerationConsumed { generation })?;
+            let change = RatchetChange::TookSkipped(key.clone());
+            return Ok((key, RatchetUndo { leaf, kind, change }));
         }
         let distance = generation - ratchet.next_generation;
         if distance > policy.maximum_forward_distance {
@@ -276,25 +327,51 @@ impl SecretTree {
                 maximum: policy.maximum_forward_distance,
             });
         }
+        let start = ratchet.next_generation;
+        let mut start_secret = None;
+        let mut evicted = Vec::new();
         loop {
-            let key = ratchet.advance(&suite)?;
+            let (key, previous) = match ratchet.advance(&suite) {
+                Ok(advanced) => advanced,
+                Err(e) => {
+                    // Nothing is consumed by a failed request.
+                    if let Some(secret) = start_secret {
+                        ratchet.rewind(start, secret, evicted);
+                    }
+                    return Err(e);
+                }
+            };
+            start_secret.get_or_insert(previous);
             if key.generation == generation {
-                return Ok(key);
+                let change = RatchetChange::Advanced {
+                    next_generation: start,
+                    next_secret: start_secret.unwrap_or_default(),
+                    evicted,
+                };
+                return Ok((key, RatchetUndo { leaf, kind, change }));
             }
             ratchet.skipped.insert(key.generation, key);
             while ratchet.skipped.len() > policy.out_of_order_tolerance as usize {
-                ratchet.skipped.pop_first();
+                evicted.extend(ratchet.skipped.pop_first().map(|(_, key)| key));
             }
         }
     }
 
-    /// Puts back a key that [`receiving_key`](Self::receiving_key) handed out for a message
-    /// that then failed to decrypt, so a forgery cannot burn the key of a genuine message.
-    pub fn restore_receiving_key(&mut self, leaf: LeafIndex, kind: RatchetKind, key: RatchetKey) {
-        if let Some(ratchet) = self.ratchets.get_mut(&(leaf, kind))
-            && key.generation < ratchet.next_generation
-        {
-            ratchet.skipped.insert(key.generation, key);
+    /// Puts a ratchet back as it was before the request `undo` came from, as if the
+    /// message had never been opened. Requests on the same ratchet are undone in reverse.
+    pub fn undo(&mut self, undo: RatchetUndo) {
+        let Some(ratchet) = self.ratchets.get_mut(&(undo.leaf, undo.kind)) else {
+            return;
+        };
+        match undo.change {
+            RatchetChange::TookSkipped(key) => {
+                ratchet.skipped.insert(key.generation, key);
+            }
+            RatchetChange::Advanced {
+                next_generation,
+                next_secret,
+                evicted,
+            } => ratchet.rewind(next_generation, next_secret, evicted),
         }
     }
 

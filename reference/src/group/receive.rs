@@ -3,7 +3,7 @@
 
 use crate::codec::{Bytes, Codec};
 use crate::commit::CommitOutcome;
-use crate::messages::{ContentBody, MlsMessage, MlsMessageBody, ProposalRef, Sender};
+use crate::messages::{ContentBody, ContentType, MlsMessage, MlsMessageBody, ProposalRef, Sender};
 use crate::tree_math::LeafIndex;
 
 use super::{Group, GroupError, GroupStatus};
@@ -39,31 +39,19 @@ impl Group {
             return Err(GroupError::Inactive);
         }
         if let MlsMessageBody::PrivateMessage(private) = &message.body
-            && private.epoch != self.epoch()
             && private.group_id.as_slice() == self.group_id()
+            && (private.epoch != self.epoch() || private.content_type == ContentType::Application)
         {
-            return self.open_past_application(private);
+            return self.open_application(private);
         }
-        // Opening a message changes the secret tree alone (section 9: a PrivateMessage
-        // consumes its key; a PublicMessage changes nothing), so only that is saved and
-        // the rest of the state is copied only for handshake messages, which change it.
-        let saved = self.state.secret_tree.clone();
-        let content = match self.state.open(message) {
-            Ok(content) => content,
-            Err(e) => {
-                self.state.secret_tree = saved;
-                return Err(e.into());
-            }
-        };
-        if matches!(content.content.body, ContentBody::Application { .. }) {
-            let received = application(&content);
-            if received.is_err() {
-                self.state.secret_tree = saved;
-            }
-            return received;
-        }
+        // Handshake messages change the state (a PrivateMessage one consumes its key, a
+        // commit moves the epoch): they are processed on a copy, kept only on success.
         let mut next = self.state.clone();
-        self.state.secret_tree = saved;
+        let content = next.open(message)?;
+        if matches!(content.content.body, ContentBody::Application { .. }) {
+            // A PublicMessage carrying application data: refused, nothing kept.
+            return application(&content);
+        }
         let received = match &content.content.body {
             ContentBody::Application { .. } => application(&content)?,
             ContentBody::Proposal(_) => Received::Proposal(next.cache_proposal(&content)?),
@@ -109,7 +97,9 @@ impl Group {
 }
 
 /// The application data of an opened message, from a member, in a PrivateMessage.
-fn application(content: &crate::messages::AuthenticatedContent) -> Result<Received, GroupError> {
+pub(super) fn application(
+    content: &crate::messages::AuthenticatedContent,
+) -> Result<Received, GroupError> {
     let ContentBody::Application {
         application_data: data,
     } = &content.content.body
