@@ -429,3 +429,68 @@ pub fn sender_data_key_nonce(
     )?;
     Ok((key, nonce))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::CipherSuite;
+
+    fn tree(tolerance: u32) -> SecretTree {
+        let suite = Suite::new(CipherSuite(1)).unwrap();
+        let policy = RatchetPolicy {
+            maximum_forward_distance: 1000,
+            out_of_order_tolerance: tolerance,
+        };
+        SecretTree::new(suite, &[9; 32], 4, policy)
+    }
+
+    /// Every key of generations 0..10 of leaf 1's application ratchet that the tree can
+    /// still hand out, by consuming it from a copy.
+    fn available(tree: &SecretTree) -> Vec<(u32, RatchetKey)> {
+        (0..10)
+            .filter_map(|g| {
+                let mut copy = tree.clone();
+                copy.receiving_key(LeafIndex(1), RatchetKind::Application, g)
+                    .ok()
+                    .map(|k| (g, k))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn undo_of_an_advance_restores_the_ratchet_and_evicted_keys() {
+        let mut tree = tree(2);
+        let (kind, leaf) = (RatchetKind::Application, LeafIndex(1));
+        tree.receiving_key(leaf, kind, 3).unwrap(); // keeps 1 and 2 (0 evicted)
+        let before = available(&tree);
+        assert_eq!(
+            before.iter().map(|(g, _)| *g).collect::<Vec<_>>(),
+            vec![1, 2, 4, 5, 6, 7, 8, 9]
+        );
+        // Jumping to 7 retains 4..6 and evicts 1, 2 and 4 beyond the tolerance of 2.
+        let (key, undo) = tree.receiving_key_undoable(leaf, kind, 7).unwrap();
+        assert_eq!(key.generation, 7);
+        assert_ne!(available(&tree), before);
+        tree.undo(undo);
+        assert_eq!(available(&tree), before);
+    }
+
+    #[test]
+    fn undo_of_a_skipped_key_puts_it_back() {
+        let mut tree = tree(10);
+        let (kind, leaf) = (RatchetKind::Application, LeafIndex(1));
+        tree.receiving_key(leaf, kind, 4).unwrap();
+        let before = available(&tree);
+        let (key, undo) = tree.receiving_key_undoable(leaf, kind, 2).unwrap();
+        assert_eq!(key.generation, 2);
+        assert!(matches!(
+            tree.clone().receiving_key(leaf, kind, 2),
+            Err(SecretTreeError::GenerationConsumed { generation: 2 })
+        ));
+        tree.undo(undo);
+        assert_eq!(available(&tree), before);
+        // Consumed for good without an undo: a replay fails (section 9.2).
+        tree.receiving_key(leaf, kind, 2).unwrap();
+        assert!(tree.receiving_key(leaf, kind, 2).is_err());
+    }
+}
