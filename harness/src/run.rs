@@ -410,10 +410,16 @@ fn case_result(source: &str, dir: &Path, file: &FileReport, case: &CaseReport) -
         }
         CaseVerdict::Skipped { reason } => CaseResult::skipped(source, id, reason.clone()),
     };
+    // A failure the reference's typed error decided names that error's requirements.
+    let refused_under = match &case.verdict {
+        CaseVerdict::Failed { detail, .. } => cited_ids(detail),
+        _ => Vec::new(),
+    };
     let mut result = result
         .client("reference")
         .duration(case.duration)
         .requirements(case.requirements.iter().cloned())
+        .requirements(refused_under)
         .reproducer(format!(
             "concord vectors verify {} --only {}:{}",
             dir.display(),
@@ -950,17 +956,17 @@ mod tests {
         let file = FileReport::new("crypto-basics", &dir.join("crypto-basics.json"));
         let failed = CaseVerdict::Failed {
             field: "derive_secret.out".into(),
-            detail: "computed 00, vector has 01".into(),
+            detail: "computed 00, vector has 01 [RFC9420-8-1]".into(),
         };
         let result = case_result("vectors", dir, &file, &case(4, None, Some(3), failed));
         assert_eq!(result.id, "vectors/crypto-basics/4/suite-3");
         assert_eq!(result.verdict, Verdict::Fail);
         assert_eq!(result.suite, Some(3));
         assert_eq!(result.duration_seconds, Some(0.007));
-        assert_eq!(result.requirements, ["RFC9420-12.2-5"]);
+        assert_eq!(result.requirements, ["RFC9420-12.2-5", "RFC9420-8-1"]);
         assert_eq!(
             result.detail.as_deref(),
-            Some("field `derive_secret.out`: computed 00, vector has 01")
+            Some("field `derive_secret.out`: computed 00, vector has 01 [RFC9420-8-1]")
         );
         assert_eq!(
             result.reproducer.as_deref(),

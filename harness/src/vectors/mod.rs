@@ -109,14 +109,23 @@ pub fn expect_eq<T: PartialEq + std::fmt::Debug>(
     }
 }
 
-/// Turns any error into a mismatch at `field`.
+/// Turns any error into a mismatch at `field`. A typed reference error also names the
+/// requirements of the check that raised it (`[RFC9420-...]`, from
+/// `concord_reference::requirement`), so a failed case cites them.
 pub trait AtField<T> {
     fn at(self, field: &str) -> Result<T, Mismatch>;
 }
 
-impl<T, E: std::fmt::Display> AtField<T> for Result<T, E> {
+impl<T, E: std::fmt::Display + 'static> AtField<T> for Result<T, E> {
     fn at(self, field: &str) -> Result<T, Mismatch> {
-        self.map_err(|e| Mismatch::new(field, e))
+        self.map_err(|e| {
+            let cited = concord_reference::requirement::requirements_of(&e);
+            if cited.is_empty() {
+                Mismatch::new(field, e)
+            } else {
+                Mismatch::new(field, format!("{e} [{}]", cited.join(", ")))
+            }
+        })
     }
 }
 
@@ -817,6 +826,30 @@ mod tests {
 
     fn strings(entries: &[&str]) -> Vec<String> {
         entries.iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn a_mismatch_from_a_typed_reference_error_cites_its_requirements() {
+        use concord_reference::codec::DecodeError;
+        let typed: Result<(), DecodeError> = Err(DecodeError::VarintNotMinimal {
+            value: 5,
+            length: 2,
+        });
+        let mismatch = typed
+            .at("length")
+            .err()
+            .unwrap_or_else(|| panic!("no mismatch"));
+        assert_eq!(mismatch.field, "length");
+        assert!(
+            mismatch.detail.ends_with(" [RFC9420-2.1.2-1]"),
+            "{}",
+            mismatch.detail
+        );
+        let plain: Result<(), String> = Err("no such thing".into());
+        assert_eq!(
+            plain.at("x").err().map(|m| m.detail),
+            Some("no such thing".to_string())
+        );
     }
 
     #[test]
