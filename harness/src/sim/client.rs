@@ -974,13 +974,28 @@ impl ClientActor {
     }
 
     fn on_delivery(&mut self, world: &mut World<'_>, delivery: Delivery) {
-        let room = delivery.room.clone();
-        let r = self.rooms.entry(room.clone()).or_default();
+        if !self.rooms.contains_key(&delivery.room) {
+            self.rooms
+                .insert(delivery.room.clone(), ClientRoom::default());
+        }
+        let Some(r) = self.rooms.get_mut(&delivery.room) else {
+            return;
+        };
         if delivery.seq < r.next_seq || r.early.contains_key(&delivery.seq) {
             return; // a duplicate: already have it
         }
-        r.early.insert(delivery.seq, delivery);
-        self.drain(world, &room);
+        let is_welcome = matches!(delivery.event, RoomEvent::Welcome { .. });
+        if delivery.seq == r.next_seq && (r.joined || is_welcome) {
+            // The one due next (the common case): processed at once, not buffered.
+            r.next_seq += 1;
+            let Delivery { room, event, .. } = delivery;
+            self.process(world, &room, event);
+            self.drain(world, &room);
+        } else {
+            let room = delivery.room.clone();
+            r.early.insert(delivery.seq, delivery);
+            self.drain(world, &room);
+        }
     }
 
     /// Processes buffered deliveries in order, as far as this client can.

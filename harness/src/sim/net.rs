@@ -13,7 +13,8 @@
 //! Delivery is at least once: duplicates and reordering reach the hosts, which must be
 //! idempotent (the MIMI model numbers its messages for that).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
@@ -88,8 +89,14 @@ struct Packet<P> {
 #[derive(Debug)]
 enum Event<P> {
     Arrive(Packet<P>),
-    Retransmit { host: String, id: u64 },
-    Wake { host: String, token: u64 },
+    /// The sender is the unacknowledged packet's own.
+    Retransmit {
+        id: u64,
+    },
+    Wake {
+        host: String,
+        token: u64,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -98,6 +105,45 @@ struct LinkState<P> {
     cut: bool,
     held: Option<VecDeque<Packet<P>>>,
     busy_until: u64,
+}
+
+impl<P> LinkState<P> {
+    fn fresh() -> Self {
+        LinkState {
+            spec: None,
+            cut: false,
+            held: None,
+            busy_until: 0,
+        }
+    }
+}
+
+/// A scheduled event; ordered by time, then by scheduling order (unique), never by content.
+#[derive(Debug)]
+struct Queued<P> {
+    at: u64,
+    order: u64,
+    event: Box<Event<P>>,
+}
+
+impl<P> PartialEq for Queued<P> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.order) == (other.at, other.order)
+    }
+}
+
+impl<P> Eq for Queued<P> {}
+
+impl<P> PartialOrd for Queued<P> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<P> Ord for Queued<P> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.at, self.order).cmp(&(other.at, other.order))
+    }
 }
 
 struct Unacked<P> {
@@ -123,12 +169,15 @@ pub struct Network<P> {
     now: u64,
     order: u64,
     next_id: u64,
-    queue: BTreeMap<(u64, u64), Event<P>>,
+    /// Earliest (time, order) first; events are boxed so the heap moves 24-byte entries.
+    queue: BinaryHeap<Reverse<Queued<P>>>,
     rng: ChaCha8Rng,
     default_link: LinkSpec,
-    links: BTreeMap<(String, String), LinkState<P>>,
+    /// from -> to -> link: looked up by `&str` without allocating.
+    links: BTreeMap<String, BTreeMap<String, LinkState<P>>>,
     down: BTreeSet<String>,
-    unacked: BTreeMap<(String, u64), Unacked<P>>,
+    /// Packet id (unique in the run) -> what waits for its acknowledgement.
+    unacked: BTreeMap<u64, Box<Unacked<P>>>,
     in_flight: u64,
     record: bool,
     notes: Vec<(u64, NetNote)>,
@@ -152,7 +201,7 @@ impl<P: Clone> Network<P> {
             now: 0,
             order: 0,
             next_id: 1,
-            queue: BTreeMap::new(),
+            queue: BinaryHeap::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             default_link,
             links: BTreeMap::new(),
@@ -199,14 +248,17 @@ impl<P: Clone> Network<P> {
     }
 
     fn link(&mut self, from: &str, to: &str) -> &mut LinkState<P> {
-        self.links
-            .entry((from.to_string(), to.to_string()))
-            .or_insert_with(|| LinkState {
-                spec: None,
-                cut: false,
-                held: None,
-                busy_until: 0,
-            })
+        // Two lookups on the hot path rather than two allocations per packet.
+        if !self.links.get(from).is_some_and(|m| m.contains_key(to)) {
+            self.links
+                .entry(from.to_string())
+                .or_default()
+                .insert(to.to_string(), LinkState::fresh());
+        }
+        match self.links.get_mut(from).and_then(|m| m.get_mut(to)) {
+            Some(link) => link,
+            None => unreachable!("the link {from} -> {to} was just inserted"),
+        }
     }
 
     pub fn set_link(&mut self, from: &str, to: &str, spec: LinkSpec) {
@@ -218,7 +270,11 @@ impl<P: Clone> Network<P> {
         if matches!(event, Event::Arrive(_)) {
             self.in_flight += 1;
         }
-        self.queue.insert((at, self.order), event);
+        self.queue.push(Reverse(Queued {
+            at,
+            order: self.order,
+            event: Box::new(event),
+        }));
     }
 
     /// Sends `payload` reliably: kept and retransmitted until `to` acknowledges it.
@@ -235,19 +291,13 @@ impl<P: Clone> Network<P> {
         self.stats.data_sent += 1;
         self.transmit(packet.clone(), 0);
         self.unacked.insert(
-            (from.to_string(), id),
-            Unacked {
+            id,
+            Box::new(Unacked {
                 packet,
                 attempts: 0,
-            },
+            }),
         );
-        self.schedule(
-            self.now + RTO_US,
-            Event::Retransmit {
-                host: from.to_string(),
-                id,
-            },
-        );
+        self.schedule(self.now + RTO_US, Event::Retransmit { id });
     }
 
     /// A timer for `host`, `after` microseconds from now.
@@ -262,38 +312,45 @@ impl<P: Clone> Network<P> {
     }
 
     fn transmit(&mut self, packet: Packet<P>, attempt: u32) {
-        let (from, to, id, size) = (
-            packet.from.clone(),
-            packet.to.clone(),
-            packet.id,
-            packet.size,
-        );
+        // Names are copied only into notes, and notes are kept only when recording.
+        let (id, size) = (packet.id, packet.size);
+        let (from, to) = (packet.from.as_str(), packet.to.as_str());
         let is_data = matches!(packet.body, Body::Data(_));
         if is_data {
             self.note(|| NetNote::Sent {
                 id,
-                from: from.clone(),
-                to: to.clone(),
+                from: from.to_string(),
+                to: to.to_string(),
                 size,
                 attempt,
             });
             self.stats.bytes += size as u64;
         }
         let default = self.default_link;
-        let link = self.link(&from, &to);
+        let record = self.record;
+        let link = self.link(from, to);
         if link.cut {
             self.stats.cut += 1;
             self.note(|| NetNote::Dropped {
                 id,
-                from,
-                to,
+                from: from.to_string(),
+                to: to.to_string(),
                 why: "partition",
             });
             return;
         }
-        if let Some(held) = &mut link.held {
-            held.push_back(packet);
-            self.note(|| NetNote::Held { id, from, to });
+        if link.held.is_some() {
+            let note = record.then(|| NetNote::Held {
+                id,
+                from: from.to_string(),
+                to: to.to_string(),
+            });
+            if let Some(held) = &mut self.link(from, to).held {
+                held.push_back(packet);
+            }
+            if let Some(note) = note {
+                self.notes.push((self.now, note));
+            }
             return;
         }
         let spec = link.spec.unwrap_or(default);
@@ -301,8 +358,8 @@ impl<P: Clone> Network<P> {
             self.stats.lost += 1;
             self.note(|| NetNote::Dropped {
                 id,
-                from,
-                to,
+                from: from.to_string(),
+                to: to.to_string(),
                 why: "loss",
             });
             return;
@@ -311,14 +368,15 @@ impl<P: Clone> Network<P> {
             self.stats.duplicated += 1;
             self.note(|| NetNote::Duplicated {
                 id,
-                from: from.clone(),
-                to: to.clone(),
+                from: from.to_string(),
+                to: to.to_string(),
             });
             2
         } else {
             1
         };
-        for _ in 0..copies {
+        let mut arrivals = [0u64; 2];
+        for arrival in arrivals.iter_mut().take(copies) {
             let mut delay = spec.latency_us + self.below(spec.jitter_us);
             if self.chance(spec.reorder) {
                 // Held back long enough to arrive after later packets.
@@ -326,7 +384,7 @@ impl<P: Clone> Network<P> {
             }
             let start = if spec.bandwidth > 0 {
                 let now = self.now;
-                let link = self.link(&from, &to);
+                let link = self.link(from, to);
                 let begin = link.busy_until.max(now);
                 let wire = (size.max(ACK_SIZE) as u64)
                     .saturating_mul(1_000_000)
@@ -337,26 +395,31 @@ impl<P: Clone> Network<P> {
             } else {
                 self.now
             };
-            self.schedule(start + delay, Event::Arrive(packet.clone()));
+            *arrival = start + delay;
+        }
+        if copies == 2 {
+            self.schedule(arrivals[0], Event::Arrive(packet.clone()));
+            self.schedule(arrivals[1], Event::Arrive(packet));
+        } else {
+            self.schedule(arrivals[0], Event::Arrive(packet));
         }
     }
 
     /// The next event, advancing the clock; `None` when nothing is scheduled before
     /// `deadline`.
     pub fn next(&mut self, deadline: u64) -> Option<Happening<P>> {
-        let (&(at, order), _) = self.queue.iter().next()?;
-        if at > deadline {
+        if self.queue.peek()?.0.at > deadline {
             return None;
         }
-        let event = self.queue.remove(&(at, order))?;
+        let Reverse(Queued { at, event, .. }) = self.queue.pop()?;
         self.now = at;
-        Some(match event {
+        Some(match *event {
             Event::Arrive(packet) => {
                 self.in_flight -= 1;
                 self.arrive(packet)
             }
-            Event::Retransmit { host, id } => {
-                self.retransmit(host, id);
+            Event::Retransmit { id } => {
+                self.retransmit(id);
                 Happening::Internal
             }
             Event::Wake { host, token } => {
@@ -383,7 +446,7 @@ impl<P: Clone> Network<P> {
         }
         match packet.body {
             Body::Ack => {
-                self.unacked.remove(&(packet.to.clone(), packet.id));
+                self.unacked.remove(&packet.id);
                 Happening::Internal
             }
             Body::Data(payload) => {
@@ -406,15 +469,14 @@ impl<P: Clone> Network<P> {
         }
     }
 
-    fn retransmit(&mut self, host: String, id: u64) {
-        let key = (host.clone(), id);
-        if self.down.contains(&host) {
+    fn retransmit(&mut self, id: u64) {
+        let Some(entry) = self.unacked.get_mut(&id) else {
+            return;
+        };
+        if self.down.contains(&entry.packet.from) {
             // Resumed by restart.
             return;
         }
-        let Some(entry) = self.unacked.get_mut(&key) else {
-            return;
-        };
         entry.attempts += 1;
         let attempts = entry.attempts;
         let packet = entry.packet.clone();
@@ -423,7 +485,7 @@ impl<P: Clone> Network<P> {
         let backoff = RTO_US
             .saturating_mul(1u64 << attempts.min(16))
             .min(MAX_RTO_US);
-        self.schedule(self.now + backoff, Event::Retransmit { host, id });
+        self.schedule(self.now + backoff, Event::Retransmit { id });
     }
 
     /// Cuts `from -> to` (and back when `both`): packets on it are dropped.
@@ -441,7 +503,11 @@ impl<P: Clone> Network<P> {
                 self.link(a, b).cut = false;
                 self.link(b, a).cut = false;
             }
-            None => self.links.values_mut().for_each(|l| l.cut = false),
+            None => self
+                .links
+                .values_mut()
+                .flat_map(BTreeMap::values_mut)
+                .for_each(|l| l.cut = false),
         }
     }
 
@@ -463,7 +529,8 @@ impl<P: Clone> Network<P> {
 
     pub fn is_held(&self, from: &str, to: &str) -> bool {
         self.links
-            .get(&(from.to_string(), to.to_string()))
+            .get(from)
+            .and_then(|m| m.get(to))
             .is_some_and(|l| l.held.is_some())
     }
 
@@ -477,18 +544,12 @@ impl<P: Clone> Network<P> {
         if self.down.remove(host) {
             let ids: Vec<u64> = self
                 .unacked
-                .keys()
-                .filter(|(h, _)| h == host)
-                .map(|(_, id)| *id)
+                .iter()
+                .filter(|(_, u)| u.packet.from == host)
+                .map(|(id, _)| *id)
                 .collect();
             for id in ids {
-                self.schedule(
-                    self.now,
-                    Event::Retransmit {
-                        host: host.to_string(),
-                        id,
-                    },
-                );
+                self.schedule(self.now, Event::Retransmit { id });
             }
         }
     }

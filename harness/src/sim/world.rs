@@ -224,6 +224,8 @@ pub struct World<'a> {
     next_message: u64,
     /// Operations not finished: id -> (client, description).
     pub outstanding: BTreeMap<u64, (String, String)>,
+    /// Operations finished (removed from `outstanding`) since the plan last looked.
+    finished: Vec<u64>,
     /// Operations that failed: (step, text).
     pub failures: Vec<String>,
     /// A client under test crashed, hung or answered garbage.
@@ -285,6 +287,7 @@ impl<'a> World<'a> {
             next_op: 1,
             next_message: 1,
             outstanding: BTreeMap::new(),
+            finished: Vec::new(),
             failures: Vec::new(),
             client_fault: None,
             unsupported: None,
@@ -360,9 +363,10 @@ impl<'a> World<'a> {
         identity: &str,
         f: impl FnOnce(&mut ClientActor, &mut World<'a>) -> T,
     ) -> Option<T> {
-        let mut actor = self.clients.remove(identity)?;
+        // Out of the map while it works on the world, back under the same key (no copy).
+        let (key, mut actor) = self.clients.remove_entry(identity)?;
         let out = f(&mut actor, self);
-        self.clients.insert(identity.to_string(), actor);
+        self.clients.insert(key, actor);
         Some(out)
     }
 
@@ -426,6 +430,7 @@ impl<'a> World<'a> {
 
     pub(super) fn op_done(&mut self, op: u64, error: Option<String>) {
         if let Some((client, what)) = self.outstanding.remove(&op) {
+            self.finished.push(op);
             if adversary::absorb(self, &client, &what, error.as_deref()) {
                 return;
             }
@@ -829,15 +834,24 @@ impl<'a> World<'a> {
         self.outstanding.is_empty()
     }
 
+    /// Drops the operations finished since the last call from the plan (work per finished
+    /// operation, not per running one: a step may run ten thousand at once), and issues
+    /// the next phase once the running one is done.
     fn advance_plan(&mut self, plan: &mut Plan) {
-        plan.running.retain(|op| self.outstanding.contains_key(op));
+        for op in self.finished.drain(..) {
+            plan.running.remove(&op);
+        }
         while plan.running.is_empty() && !plan.phases.is_empty() {
             let phase = plan.phases.remove(0);
             for (client, op) in phase {
                 let id = self.enqueue(&client, op);
-                plan.running.insert(id);
+                if self.outstanding.contains_key(&id) {
+                    plan.running.insert(id);
+                }
             }
-            plan.running.retain(|op| self.outstanding.contains_key(op));
+            for op in self.finished.drain(..) {
+                plan.running.remove(&op);
+            }
         }
     }
 
