@@ -211,7 +211,8 @@ pub struct World<'a> {
     pub scenario: &'a Scenario,
     pub net: Network<Payload>,
     providers: BTreeMap<String, ProviderHost>,
-    pub(super) clients: BTreeMap<String, ClientActor>,
+    /// Boxed: taken out of the map and put back around every event a client handles.
+    pub(super) clients: BTreeMap<String, Box<ClientActor>>,
     /// User name -> current client identity.
     pub current: BTreeMap<String, String>,
     room_hub: BTreeMap<String, String>,
@@ -349,7 +350,7 @@ impl<'a> World<'a> {
             client,
             self.scenario.suite,
         );
-        self.clients.insert(identity.clone(), actor);
+        self.clients.insert(identity.clone(), Box::new(actor));
         self.current.insert(user.to_string(), identity.clone());
         self.with_client(&identity, |actor, world| {
             actor.publish_key_packages(world, 2)
