@@ -171,6 +171,10 @@ pub struct Network<P> {
     next_id: u64,
     /// Earliest (time, order) first; events are boxed so the heap moves 24-byte entries.
     queue: BinaryHeap<Reverse<Queued<P>>>,
+    /// First retransmission timers, `(time, order, packet id)`: each is set `RTO_US` after
+    /// its send and the clock never goes back, so they come due in the order they were set
+    /// and wait in a FIFO beside the heap (half the events, none of the heap's work).
+    timers: VecDeque<(u64, u64, u64)>,
     rng: ChaCha8Rng,
     default_link: LinkSpec,
     /// from -> to -> link: looked up by `&str` without allocating.
@@ -188,7 +192,7 @@ impl<P> std::fmt::Debug for Network<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Network")
             .field("now", &self.now)
-            .field("queued", &self.queue.len())
+            .field("queued", &(self.queue.len() + self.timers.len()))
             .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
@@ -202,6 +206,7 @@ impl<P: Clone> Network<P> {
             order: 0,
             next_id: 1,
             queue: BinaryHeap::new(),
+            timers: VecDeque::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             default_link,
             links: BTreeMap::new(),
@@ -297,7 +302,8 @@ impl<P: Clone> Network<P> {
                 attempts: 0,
             }),
         );
-        self.schedule(self.now + RTO_US, Event::Retransmit { id });
+        self.order += 1;
+        self.timers.push_back((self.now + RTO_US, self.order, id));
     }
 
     /// A timer for `host`, `after` microseconds from now.
@@ -408,7 +414,21 @@ impl<P: Clone> Network<P> {
     /// The next event, advancing the clock; `None` when nothing is scheduled before
     /// `deadline`.
     pub fn next(&mut self, deadline: u64) -> Option<Happening<P>> {
-        if self.queue.peek()?.0.at > deadline {
+        let first = self.queue.peek().map(|q| (q.0.at, q.0.order));
+        let timer = self.timers.front().map(|&(at, order, _)| (at, order));
+        // Earliest (time, order) of the two, as one queue would give it.
+        if let Some((at, order)) = timer
+            && first.is_none_or(|first| (at, order) < first)
+        {
+            if at > deadline {
+                return None;
+            }
+            let (at, _, id) = self.timers.pop_front()?;
+            self.now = at;
+            self.retransmit(id);
+            return Some(Happening::Internal);
+        }
+        if first?.0 > deadline {
             return None;
         }
         let Reverse(Queued { at, event, .. }) = self.queue.pop()?;
@@ -570,6 +590,6 @@ impl<P: Clone> Network<P> {
 
     /// Whether any event is scheduled at all.
     pub fn idle(&self) -> bool {
-        self.queue.is_empty()
+        self.queue.is_empty() && self.timers.is_empty()
     }
 }
