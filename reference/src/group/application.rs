@@ -108,3 +108,89 @@ impl Group {
         application(&content)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::lifecycle_tests::Net;
+    use super::super::*;
+    use crate::codec::Codec;
+    use crate::commit::CommitError;
+    use crate::crypto::CipherSuite;
+    use crate::framing::{self, FramingError};
+    use crate::messages::{MlsMessage, MlsMessageBody, WireFormat};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// Member 2's genuine message, and a forgery of it by member 1 (who holds the same
+    /// secret tree): the same content and generation of leaf 2's ratchet, encrypted with
+    /// the right key, but with a broken signature (sections 6.1 and 6.3).
+    fn genuine_and_forged(
+        past: bool,
+    ) -> Result<(Group, MlsMessage, MlsMessage), Box<dyn std::error::Error>> {
+        let mut net = Net::new(
+            CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+            5,
+            GroupConfig::default(),
+        )?;
+        net.add_by_value(0, 2, 2, false)?;
+        let genuine = net.with(2, |g, rng| g.protect(b"ad", b"data", rng))?;
+        let forger = net.get(1)?.clone();
+        let MlsMessageBody::PrivateMessage(private) = &genuine.body else {
+            return Err("not a PrivateMessage".into());
+        };
+        let suite = forger.suite();
+        let sender_data_secret = &forger.state.group.epoch_secrets.sender_data_secret;
+        let (mut content, sender) = framing::unprotect_private(
+            &suite,
+            private,
+            &mut forger.state.secret_tree.clone(),
+            sender_data_secret,
+            |_| true,
+        )?;
+        content.auth.signature.0[0] ^= 1;
+        assert_eq!(content.wire_format, WireFormat::MLS_PRIVATE_MESSAGE);
+        let forged = framing::protect_private(
+            &suite,
+            &content,
+            &mut forger.state.secret_tree.clone(),
+            sender_data_secret,
+            0,
+            sender.reuse_guard,
+        )?;
+        let forged = MlsMessage {
+            version: genuine.version,
+            body: MlsMessageBody::PrivateMessage(forged),
+        };
+        let mut receiver = net.get(1)?.clone();
+        if past {
+            // Past epochs keep their application keys (section 15.2): same checks there.
+            let commit = net.with(0, |g, rng| g.commit(&CommitOptions::default(), rng))?;
+            receiver.process_message(&commit.commit)?;
+        }
+        Ok((receiver, genuine, forged))
+    }
+
+    #[test]
+    fn a_forged_signature_is_refused_and_burns_no_key() -> TestResult {
+        for past in [false, true] {
+            let (mut receiver, genuine, forged) = genuine_and_forged(past)?;
+            let refused = receiver.process_message_bytes(&forged.to_bytes());
+            match (past, refused) {
+                (false, Err(GroupError::Commit(CommitError::Framing(e))))
+                | (true, Err(GroupError::Framing(e))) => {
+                    assert_eq!(e, FramingError::InvalidSignature)
+                }
+                (_, other) => return Err(format!("past {past}: {other:?}").into()),
+            }
+            let Received::Application { data, sender, .. } =
+                receiver.process_message_bytes(&genuine.to_bytes())?
+            else {
+                return Err("not application data".into());
+            };
+            assert_eq!((data.as_slice(), sender.0), (b"data".as_slice(), 2));
+            // The key is consumed now (section 9.2): the replay is refused.
+            assert!(receiver.process_message_bytes(&genuine.to_bytes()).is_err());
+        }
+        Ok(())
+    }
+}
