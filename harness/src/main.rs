@@ -33,6 +33,9 @@ enum Command {
     Interop(InteropArgs),
     /// Run multi-provider MIMI scenarios over the simulated network.
     Sim(concord_harness::sim::cli::SimArgs),
+    /// Play random operation sequences on the simulator and check the invariants after
+    /// each; a failure is shrunk and written out as a scenario `concord sim` replays.
+    Property(concord_harness::property::cli::PropertyArgs),
     /// Benchmark group operations of the reference, OpenMLS and mls-rs side by side
     /// (cargo bench in the workspace) and write bench.json, bench-detail.json, bench.md.
     Bench(concord_harness::bench::BenchArgs),
@@ -174,6 +177,7 @@ fn main() -> ExitCode {
         Command::Report(args) => concord_harness::run::report_main(args),
         Command::Interop(args) => run_interop(args),
         Command::Sim(args) => concord_harness::sim::cli::main(args),
+        Command::Property(args) => concord_harness::property::cli::main(args),
         Command::Bench(args) => concord_harness::bench::main(args),
         Command::Certs(args) => concord_harness::provider::cli::certs_main(args),
         Command::ProviderTest(args) => concord_harness::provider::ptest::main(args),

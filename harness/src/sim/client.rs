@@ -818,8 +818,16 @@ impl ClientActor {
                     if let Some(r) = self.rooms.get_mut(room) {
                         r.joined = true;
                     }
+                    // Back in by this external commit: a removal of this identity ends here.
+                    for removal in world.truth.removed.entry(room.to_string()).or_default() {
+                        if removal.client == self.identity && removal.until.is_none() {
+                            removal.until = Some(epoch);
+                        }
+                    }
                     self.reached_epoch(world, room, None);
-                    let _ = epoch;
+                    // The committer of the epoch publishes its GroupInfo (profile choice 9),
+                    // so the next external joiner finds one.
+                    self.publish_group_info(world, room);
                     self.finish(world, None);
                     self.drain(world, room);
                 }
