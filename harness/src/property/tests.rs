@@ -16,6 +16,7 @@ proptest! {
     }
 }
 
+#[cfg(not(feature = "injected-bug"))]
 #[test]
 fn a_removal_brings_the_removed_cannot_read_invariant() {
     let seq = Sequence {
@@ -108,6 +109,7 @@ fn the_injected_bug_is_found_and_shrunk_to_a_short_replayable_scenario() {
     let result = run(&settings);
     let c = result.counterexample.expect("the injected bug is found");
     assert!(c.steps < 10, "{} steps:\n{}", c.steps, c.scenario);
+    eprintln!("shrunk to {} steps: {}\n{}", c.steps, c.reason, c.scenario);
     let dir = std::env::temp_dir().join(format!("concord-property-{}", std::process::id()));
     let path = write_counterexample(&dir, &c).expect("written");
     let text = std::fs::read_to_string(&path).expect("read back");
