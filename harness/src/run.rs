@@ -219,9 +219,7 @@ pub fn main(args: RunArgs) -> u8 {
         &mut run,
     );
     step_scenarios(&args, &clients, timeout, &mut results, &mut run);
-    run.notes.push(
-        "property tests: not part of concord run yet (they run under cargo test)".to_string(),
-    );
+    step_property(&args, &mut results, &mut run);
     run.duration_seconds = Some(started.elapsed().as_secs_f64());
 
     let mut report = Report::new(env!("CARGO_PKG_VERSION"), run, results);
@@ -232,6 +230,24 @@ pub fn main(args: RunArgs) -> u8 {
         args.strict_expect,
         "concord run",
     )
+}
+
+/// Random operation sequences on the simulator with the reference (`concord property`):
+/// a short budget in the quick profile, a longer one in the full profile.
+fn step_property(args: &RunArgs, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
+    let cases = match args.profile {
+        Profile::Quick => 200,
+        Profile::Full => 2000,
+    };
+    println!(
+        "property: {cases} random sequences (concord property --cases {cases} --seed {})",
+        args.seed
+    );
+    let found = crate::property::run_for_report(args.seed, cases);
+    run.notes.push(format!(
+        "property tests: {cases} random operation sequences on the reference (the long run: concord property --cases 10000)"
+    ));
+    results.extend(found);
 }
 
 /// Applies expectations and claims, writes the four formats, prints the summary; returns
