@@ -242,7 +242,7 @@ pub fn misbehave(
     let names: Vec<&str> = behaviours.iter().map(|b| b.name()).collect();
     world.log(
         "misbehave",
-        json!({"provider": provider, "behaviours": names, "target": target, "epochs": epochs}),
+        json!({"provider": provider, "behaviours": names, "target": target, "epochs": on(Behaviour::Delay).then_some(epochs)}),
     );
     Ok(())
 }
