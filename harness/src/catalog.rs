@@ -49,6 +49,8 @@ pub static REGISTRY: &[fn() -> Vec<CheckCitation>] = &[
     interop_runner,
     simulator_assertions,
     reference_validation,
+    crate::sim::adversary::citations,
+    crate::property::citations,
 ];
 
 /// Every check of every registered subsystem.

@@ -530,5 +530,30 @@ pub fn run_for_report(seed: u64, cases: u32) -> Vec<concord_reports::CaseResult>
     }]
 }
 
+/// The requirements the property run checks on every sequence: those of the scenario
+/// assertions it adds (`converged`, `delivered_once`, `participants_only`,
+/// `removed_cannot_read`) and of the operations themselves.
+pub fn citations() -> Vec<crate::catalog::CheckCitation> {
+    vec![crate::catalog::CheckCitation {
+        check: "property/random-sequences".to_string(),
+        source: "harness/src/property/mod.rs",
+        requirements: [
+            "RFC9420-14-1",
+            "RFC9420-12.1.3-1",
+            "MIMI-PROTOCOL-5.3-4",
+            "MIMI-PROTOCOL-5.3-11",
+            "MIMI-PROTOCOL-5.3-14",
+            "MIMI-PROTOCOL-5.3-17",
+            "MIMI-PROTOCOL-5.4-6",
+            "MIMI-PROTOCOL-5.5-1",
+            "MIMI-PROTOCOL-5.5-7",
+            "MIMI-PROTOCOL-5.5-15",
+        ]
+        .iter()
+        .map(|id| id.to_string())
+        .collect(),
+    }]
+}
+
 #[cfg(test)]
 mod tests;
