@@ -173,6 +173,11 @@ impl Room {
         &self.injections
     }
 
+    /// Whether any client may join by external commit (created open).
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
     fn set_faults(&mut self, faults: HubFaults) {
         self.faults = faults;
         self.refresh_served_group_info();
@@ -418,6 +423,36 @@ impl Hub {
         let (answer, fanout) = submit_message(room, client, message, now);
         room.submits.insert(key, answer.clone());
         Ok((answer, fanout))
+    }
+
+    /// A misbehaving provider's extra fanout: `message` (a handshake message when
+    /// `handshake`, else an application message), which the honest hub refused, sent in
+    /// `epoch` to the current members except `sender` as if it had been accepted, and
+    /// recorded as an [`Injection`] named `behaviour`. `None` when there is no such room.
+    pub fn accept_refused(
+        &mut self,
+        room_id: &str,
+        behaviour: &'static str,
+        sender: &str,
+        epoch: u64,
+        handshake: bool,
+        message: &[u8],
+        now: u64,
+    ) -> Option<Vec<(String, Fanout)>> {
+        let room = self.rooms.get_mut(room_id)?;
+        let recipients: BTreeSet<String> = room
+            .roster
+            .members()
+            .into_iter()
+            .filter(|m| m != sender)
+            .collect();
+        let message = message.to_vec();
+        let event = if handshake {
+            RoomEvent::Handshake { epoch, message }
+        } else {
+            RoomEvent::Application { epoch, message }
+        };
+        Some(room.inject(behaviour, epoch, &event, &recipients, false, now))
     }
 }
 

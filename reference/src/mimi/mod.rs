@@ -67,6 +67,8 @@
 mod hub;
 mod provider;
 mod roster;
+pub mod service;
+pub mod wire;
 
 pub use hub::{Hub, HubError, HubFaults, Injection, Room, RoomHistory};
 pub use provider::{Delivery, Provider};

@@ -1,0 +1,946 @@
+//! A MIMI provider as a sans-IO service: HTTP requests in as values, answers and the
+//! requests it must make to other providers out as values, time as a parameter. The
+//! server in the harness adds TLS, HTTP and clocks.
+//!
+//! ```text
+//! Request{method, path, peer (domain of the client certificate), headers, body}
+//!   ──handle──> route (404/405) ──> authenticate (401) ──> decode (wire.rs, 400 naming the field)
+//!           ──> authorize (the peer is the provider of the user spoken for, else 403)
+//!           ──> Hub (createRoom, update, submitMessage, groupInfo) / Provider (keyMaterial, notify)
+//!           ──> Response{status, body}          fanout ──> take_outbound(): POST /v1/notify/{room}
+//!                                               outbound_done(id, status): 2xx done, else retried
+//! ```
+//!
+//! HTTP statuses are listed in the module docs of [`super`] (profile `concord-mimi-06`).
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+
+use sha2::{Digest, Sha256};
+
+use super::wire::{
+    self, BundleExtra, ClientKeyMaterial, CreateRoomCode, CreateRoomRequest, CreateRoomResponse,
+    FanoutMessage, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoResponse, GroupInfoStatus,
+    GroupInfoSuccess, KeyMaterialRequest, KeyMaterialResponse, KeyMaterialUserCode, NotifyBody,
+    SubmitMessageRequest, SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
+};
+use super::{
+    Delivery, Fanout, HandshakeBundle, Hub, HubError, HubFaults, Provider, SubmitResponse,
+    UpdateResponse, provider_of,
+};
+use crate::codec::{Bytes, Codec};
+use crate::crypto::{CipherSuite, Suite};
+use crate::messages::{
+    Credential, ExternalSender, HpkeCiphertext, MlsMessage, MlsMessageBody, SignaturePublicKey,
+};
+
+/// Which part a provider plays. A hub hosts rooms; both serve their local users' key
+/// material and accept fanout for rooms hosted elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Hub,
+    Follower,
+}
+
+/// One HTTP request, as the server saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Request {
+    pub method: String,
+    /// e.g. `/v1/update/r1`.
+    pub path: String,
+    /// The domain proven by the client certificate (`None`: no certificate).
+    pub peer: Option<String>,
+    /// Lower-case names; `idempotency-key` carries the request id.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// One HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// A request this provider must make to another provider (a fanout POST /v1/notify/{room}).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    pub id: u64,
+    pub to_domain: String,
+    pub request: Request,
+}
+
+/// Misbehaviours for testing the tests, named by `--fault NAME` (the kebab-case of the
+/// field). All off by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceFaults {
+    /// A commit that leaves a non-participant's client in the group is accepted.
+    pub accept_ghost_member: bool,
+    /// A commit that lost its epoch's race is accepted and fanned out too.
+    pub accept_two_commits_per_epoch: bool,
+    /// An undecodable body makes the service panic (so a crash can be caught).
+    pub panic_on_malformed: bool,
+    /// Key packages are handed out without being used up.
+    pub reuse_key_material: bool,
+    /// A fanout that failed is dropped instead of retried.
+    pub no_fanout_retry: bool,
+    /// An application message of a past epoch is accepted and fanned out.
+    pub accept_stale_application: bool,
+    /// Neither the certificate's presence nor its domain is checked.
+    pub skip_authentication: bool,
+}
+
+/// How many key packages each local user publishes at start.
+pub const KEY_PACKAGES_PER_USER: usize = 32;
+
+/// The cipher suite of the local users' key packages and of the hub's own signing key
+/// when a request names no other.
+pub const CIPHER_SUITE: CipherSuite = CipherSuite(1);
+
+/// Backoff of a failed fanout, counted in [`ProviderService::take_outbound`] polls:
+/// 1, 2, 4, ... up to this many.
+pub const MAX_BACKOFF_POLLS: u32 = 32;
+
+/// The HPKE label of `encrypted_groupinfo_and_tree`.
+pub const GROUP_INFO_LABEL: &[u8] = b"GroupInfo and ratchet_tree encryption";
+
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// The endpoints under `/v1/` (beyond the draft: `createRoom`).
+pub const ENDPOINTS: &[&str] = &[
+    "keyMaterial",
+    "update",
+    "notify",
+    "submitMessage",
+    "groupInfo",
+    "requestConsent",
+    "updateConsent",
+    "identifierQuery",
+    "reportAbuse",
+    "createRoom",
+];
+
+const DIRECTORY_PATH: &str = "/.well-known/mimi-protocol-directory";
+
+/// A deterministic generator for the keys the service makes (SHA-256 in counter mode
+/// over the seed and the domain): the same seed gives the same key packages.
+struct Drbg {
+    key: [u8; 32],
+    counter: u64,
+}
+
+impl std::fmt::Debug for Drbg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Drbg { .. }")
+    }
+}
+
+impl Drbg {
+    fn new(seed: u64, domain: &str) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(b"concord mimi provider service");
+        hash.update(seed.to_be_bytes());
+        hash.update(domain.as_bytes());
+        Drbg {
+            key: hash.finalize().into(),
+            counter: 0,
+        }
+    }
+}
+
+impl rand_core::TryRng for Drbg {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_be_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_be_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(32) {
+            let mut hash = Sha256::new();
+            hash.update(self.key);
+            hash.update(self.counter.to_be_bytes());
+            self.counter += 1;
+            let block: [u8; 32] = hash.finalize().into();
+            chunk.copy_from_slice(&block[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for Drbg {}
+
+/// A fanout waiting to be sent (or re-sent).
+#[derive(Debug, Clone)]
+struct Pending {
+    to_domain: String,
+    request: Request,
+    in_flight: bool,
+    failures: u32,
+    /// Polls to skip before the next attempt.
+    wait_polls: u32,
+}
+
+/// The reference MIMI provider behind an HTTPS server.
+#[derive(Debug)]
+pub struct ProviderService {
+    domain: String,
+    role: Role,
+    faults: ServiceFaults,
+    local_users: Vec<String>,
+    key_packages_ready: bool,
+    hub: Hub,
+    provider: Provider,
+    pending: BTreeMap<u64, Pending>,
+    next_outbound: u64,
+    /// Follower side: the hub each room's fanout came from first (trusted on first use).
+    room_hubs: BTreeMap<String, String>,
+    deliveries: Vec<Delivery>,
+    rng: Drbg,
+    /// The hub's signature key pair per cipher suite (GroupInfoResponse).
+    hub_keys: BTreeMap<u16, (Vec<u8>, Vec<u8>)>,
+    next_anonymous_request: u64,
+    dropped_outbound: u64,
+}
+
+/// A plain-text answer.
+fn text(status: u16, message: impl Into<String>) -> Response {
+    Response {
+        status,
+        content_type: TEXT.into(),
+        body: message.into().into_bytes(),
+    }
+}
+
+/// A MIMI body answer.
+fn mimi(status: u16, value: &impl Codec) -> Response {
+    Response {
+        status,
+        content_type: wire::CONTENT_TYPE.into(),
+        body: value.to_bytes(),
+    }
+}
+
+/// `%XX` escapes decoded; `None` if they are broken or the result is not UTF-8.
+fn percent_decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = segment.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Percent-encodes everything but unreserved characters and `@`.
+fn percent_encode(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The epoch of a PublicMessage or PrivateMessage.
+fn message_epoch(message: &[u8]) -> Option<u64> {
+    match MlsMessage::from_bytes(message).ok()?.body {
+        MlsMessageBody::PublicMessage(p) => Some(p.content.epoch),
+        MlsMessageBody::PrivateMessage(p) => Some(p.epoch),
+        _ => None,
+    }
+}
+
+impl ProviderService {
+    /// A provider for `domain`. Each of `local_users` (a user name, or `user@domain`)
+    /// publishes [`KEY_PACKAGES_PER_USER`] key packages generated from `seed` (made at the
+    /// first request, so that their lifetime starts at the clock of the first request).
+    pub fn new(
+        domain: &str,
+        role: Role,
+        local_users: &[&str],
+        seed: u64,
+        faults: ServiceFaults,
+    ) -> Self {
+        let mut hub = Hub::default();
+        hub.set_faults(HubFaults {
+            accept_non_participants: faults.accept_ghost_member,
+            ..HubFaults::default()
+        });
+        let mut provider = Provider::default();
+        provider.set_reuse_key_packages(faults.reuse_key_material);
+        let local_users = local_users
+            .iter()
+            .map(|u| {
+                if u.contains('@') {
+                    u.to_string()
+                } else {
+                    format!("{u}@{domain}")
+                }
+            })
+            .collect();
+        ProviderService {
+            domain: domain.to_string(),
+            role,
+            faults,
+            local_users,
+            key_packages_ready: false,
+            hub,
+            provider,
+            pending: BTreeMap::new(),
+            next_outbound: 0,
+            room_hubs: BTreeMap::new(),
+            deliveries: Vec::new(),
+            rng: Drbg::new(seed, domain),
+            hub_keys: BTreeMap::new(),
+            next_anonymous_request: 0,
+            dropped_outbound: 0,
+        }
+    }
+
+    /// This provider's domain.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The local users' identities (`user@domain`).
+    pub fn local_users(&self) -> &[String] {
+        &self.local_users
+    }
+
+    /// The hub state (rooms), for checks.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// The provider state (key packages, duplicates dropped), for checks.
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// Everything delivered to local clients so far, in order.
+    pub fn deliveries(&self) -> &[Delivery] {
+        &self.deliveries
+    }
+
+    /// Fanouts given up (after a failure, with the `no_fanout_retry` fault).
+    pub fn dropped_outbound(&self) -> u64 {
+        self.dropped_outbound
+    }
+
+    /// Fanouts not yet acknowledged.
+    pub fn outbound_pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The `/.well-known/mimi-protocol-directory` JSON: an URL template per endpoint.
+    pub fn directory(&self, base_url: &str) -> Vec<u8> {
+        let base = base_url.trim_end_matches('/');
+        let entries: Vec<String> = ENDPOINTS
+            .iter()
+            .map(|name| {
+                let parameter = match *name {
+                    "keyMaterial" | "requestConsent" => "targetUser",
+                    "updateConsent" => "requesterUser",
+                    "identifierQuery" => "domain",
+                    _ => "roomId",
+                };
+                format!("  \"{name}\": \"{base}/v1/{name}/{{{parameter}}}\"")
+            })
+            .collect();
+        format!("{{\n{}\n}}\n", entries.join(",\n")).into_bytes()
+    }
+
+    /// Answers one request. Never panics on input (unless `panic_on_malformed` is on).
+    pub fn handle(&mut self, req: &Request, now_ms: u64) -> Response {
+        self.ensure_key_packages(now_ms);
+        let path = req.path.split(['?', '#']).next().unwrap_or_default();
+        if path == DIRECTORY_PATH {
+            if req.method != "GET" {
+                return text(405, format!("{DIRECTORY_PATH}: use GET"));
+            }
+            return Response {
+                status: 200,
+                content_type: "application/json".into(),
+                body: self.directory(&format!("https://{}", self.domain)),
+            };
+        }
+        let Some(rest) = path.strip_prefix("/v1/") else {
+            return text(404, format!("{path}: no such endpoint"));
+        };
+        let (endpoint, argument) = rest.split_once('/').unwrap_or((rest, ""));
+        if !ENDPOINTS.contains(&endpoint) {
+            return text(404, format!("{path}: no such endpoint"));
+        }
+        let Some(argument) = percent_decode(argument).filter(|a| !a.is_empty()) else {
+            return text(
+                404,
+                format!("{path}: the path needs its parameter after /v1/{endpoint}/"),
+            );
+        };
+        if req.method != "POST" {
+            return text(405, format!("{path}: use POST"));
+        }
+        if req.peer.is_none() && !self.faults.skip_authentication {
+            return text(401, "a client certificate is required");
+        }
+        let request_id = self.request_id(req);
+        let outcome = match endpoint {
+            "keyMaterial" => self.key_material(req, &argument),
+            "update" => self.update(req, &argument, request_id, now_ms),
+            "notify" => self.notify(req, &argument),
+            "submitMessage" => self.submit(req, &argument, request_id, now_ms),
+            "groupInfo" => self.group_info(req, &argument),
+            "createRoom" => self.create_room(req, &argument),
+            other => Err(text(
+                501,
+                format!("/v1/{other}: not served by this provider (profile concord-mimi-06)"),
+            )),
+        };
+        outcome.unwrap_or_else(|answer| answer)
+    }
+
+    /// What this provider must POST to other providers now: new fanout, and failed
+    /// fanout whose backoff has run out. Each is reported back by [`Self::outbound_done`].
+    pub fn take_outbound(&mut self) -> Vec<Outbound> {
+        let mut out = Vec::new();
+        for (id, pending) in &mut self.pending {
+            if pending.in_flight {
+                continue;
+            }
+            if pending.wait_polls > 0 {
+                pending.wait_polls -= 1;
+                continue;
+            }
+            pending.in_flight = true;
+            out.push(Outbound {
+                id: *id,
+                to_domain: pending.to_domain.clone(),
+                request: pending.request.clone(),
+            });
+        }
+        out
+    }
+
+    /// The outcome of an outbound request: 2xx is done; anything else (or `None`,
+    /// unreachable) is retried after a backoff, unless the `no_fanout_retry` fault is on.
+    pub fn outbound_done(&mut self, id: u64, status: Option<u16>, _now_ms: u64) {
+        if status.is_some_and(|s| (200..300).contains(&s)) {
+            self.pending.remove(&id);
+            return;
+        }
+        if self.faults.no_fanout_retry {
+            if self.pending.remove(&id).is_some() {
+                self.dropped_outbound += 1;
+            }
+            return;
+        }
+        if let Some(pending) = self.pending.get_mut(&id) {
+            pending.in_flight = false;
+            pending.failures = pending.failures.saturating_add(1);
+            pending.wait_polls = 1u32
+                .checked_shl(pending.failures.min(6))
+                .unwrap_or(MAX_BACKOFF_POLLS)
+                .min(MAX_BACKOFF_POLLS);
+        }
+    }
+
+    fn ensure_key_packages(&mut self, now_ms: u64) {
+        if self.key_packages_ready {
+            return;
+        }
+        self.key_packages_ready = true;
+        let Ok(suite) = Suite::new(CIPHER_SUITE) else {
+            return;
+        };
+        // An hour back, for the clocks of the providers that check the lifetime.
+        let not_before = (now_ms / 1000).saturating_sub(3600);
+        for user in self.local_users.clone() {
+            for _ in 0..KEY_PACKAGES_PER_USER {
+                if let Ok((key_package, _)) = crate::group::create_key_package(
+                    &suite,
+                    user.as_bytes(),
+                    None,
+                    not_before,
+                    &mut self.rng,
+                ) {
+                    self.provider
+                        .publish_key_package(&user, key_package.to_bytes());
+                }
+            }
+        }
+    }
+
+    /// The `Idempotency-Key` header as a request id (hashed unless it is a number); a
+    /// request without one gets a fresh id (it is never taken for a repeat).
+    fn request_id(&mut self, req: &Request) -> u64 {
+        let key = req
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("idempotency-key"))
+            .map(|(_, value)| value.trim());
+        match key {
+            Some(value) => value.parse::<u64>().unwrap_or_else(|_| {
+                let digest = Sha256::digest(value.as_bytes());
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&digest[..8]);
+                u64::from_be_bytes(b) | (1 << 63)
+            }),
+            None => {
+                self.next_anonymous_request += 1;
+                (1 << 62) | self.next_anonymous_request
+            }
+        }
+    }
+
+    fn decode<T: Codec>(&self, body: &[u8], what: &str) -> Result<T, Response> {
+        T::from_bytes(body).map_err(|e| {
+            if self.faults.panic_on_malformed {
+                panic!("{what}: undecodable body: {e}");
+            }
+            text(400, format!("{what}: {e}"))
+        })
+    }
+
+    /// The peer must be the provider of `identity` (the user or client the request
+    /// speaks for).
+    fn authorize(&self, req: &Request, identity: &str, field: &str) -> Result<(), Response> {
+        if self.faults.skip_authentication {
+            return Ok(());
+        }
+        let Some(peer) = &req.peer else {
+            return Err(text(401, "a client certificate is required"));
+        };
+        match provider_of(identity) {
+            Some(provider) if provider == peer => Ok(()),
+            _ => Err(text(
+                403,
+                format!("{field} {identity} is not a user of {peer}, whose certificate was shown"),
+            )),
+        }
+    }
+
+    fn local_room(&self, room: &str) -> Result<(), Response> {
+        if self.role == Role::Hub && self.hub.room(room).is_some() {
+            Ok(())
+        } else {
+            Err(text(404, format!("no room {room} on {}", self.domain)))
+        }
+    }
+
+    fn key_material(&mut self, req: &Request, target: &str) -> Result<Response, Response> {
+        let request: KeyMaterialRequest = self.decode(&req.body, "KeyMaterialRequest")?;
+        self.authorize(req, &request.requesting_user, "requestingUser")?;
+        let target = self.identity(target);
+        if self.identity(&request.target_user) != target {
+            return Err(text(
+                400,
+                format!(
+                    "KeyMaterialRequest.targetUser {} differs from the path's {target}",
+                    request.target_user
+                ),
+            ));
+        }
+        if !self.local_users.contains(&target) {
+            return Ok(mimi(
+                404,
+                &KeyMaterialResponse {
+                    user_status: KeyMaterialUserCode::UserUnknown,
+                    user_uri: target,
+                    clients: Vec::new(),
+                },
+            ));
+        }
+        if !request.acceptable_ciphersuites.contains(&CIPHER_SUITE) {
+            let capabilities = crate::group::leaf_capabilities(CIPHER_SUITE);
+            return Ok(mimi(
+                409,
+                &KeyMaterialResponse {
+                    user_status: KeyMaterialUserCode::NoCompatibleMaterial,
+                    user_uri: target.clone(),
+                    clients: vec![ClientKeyMaterial::NothingCompatible {
+                        client_uri: target,
+                        capabilities: Some(capabilities),
+                    }],
+                },
+            ));
+        }
+        // One client per user (profile choice 1): the client URI is the user's.
+        Ok(match self.provider.claim_key_package(&target) {
+            Some(key_package) => mimi(
+                200,
+                &KeyMaterialResponse {
+                    user_status: KeyMaterialUserCode::Success,
+                    user_uri: target.clone(),
+                    clients: vec![ClientKeyMaterial::Success {
+                        client_uri: target,
+                        key_package,
+                    }],
+                },
+            ),
+            None => mimi(
+                409,
+                &KeyMaterialResponse {
+                    user_status: KeyMaterialUserCode::NoCompatibleMaterial,
+                    user_uri: target.clone(),
+                    clients: vec![ClientKeyMaterial::Exhausted { client_uri: target }],
+                },
+            ),
+        })
+    }
+
+    /// `user` or `user@domain` as an identity.
+    fn identity(&self, user: &str) -> String {
+        if user.contains('@') {
+            user.to_string()
+        } else {
+            format!("{user}@{}", self.domain)
+        }
+    }
+
+    fn create_room(&mut self, req: &Request, room: &str) -> Result<Response, Response> {
+        let request: CreateRoomRequest = self.decode(&req.body, "CreateRoomRequest")?;
+        self.authorize(req, &request.creator, "creator")?;
+        if self.role != Role::Hub {
+            return Err(text(
+                404,
+                format!("{} is a follower: it hosts no rooms", self.domain),
+            ));
+        }
+        let answer = |code, status, description: String| {
+            mimi(status, &CreateRoomResponse { code, description })
+        };
+        Ok(
+            match self
+                .hub
+                .create_room(room, &request.creator, &request.group_info, request.open)
+            {
+                Ok(()) => answer(CreateRoomCode::Created, 201, String::new()),
+                Err(e @ HubError::RoomExists(_)) => {
+                    answer(CreateRoomCode::RoomExists, 409, e.to_string())
+                }
+                Err(e @ HubError::Creator(_)) => {
+                    answer(CreateRoomCode::NotAllowed, 403, e.to_string())
+                }
+                Err(e) => answer(
+                    CreateRoomCode::InvalidGroupInfo,
+                    422,
+                    format!("CreateRoomRequest.groupInfo: {e}"),
+                ),
+            },
+        )
+    }
+
+    fn update(
+        &mut self,
+        req: &Request,
+        room: &str,
+        request_id: u64,
+        now_ms: u64,
+    ) -> Result<Response, Response> {
+        let request: UpdateRequest = self.decode(&req.body, "UpdateRequest")?;
+        self.authorize(req, &request.sending_uri, "sendingUri")?;
+        self.local_room(room)?;
+        let (welcome, group_info, is_commit) = match &request.extra {
+            BundleExtra::Commit {
+                welcome,
+                group_info,
+            } => (welcome.clone(), group_info.clone(), true),
+            BundleExtra::Proposal { .. } => (None, None, false),
+        };
+        let bundle = HandshakeBundle {
+            message: request.proposal_or_commit.clone(),
+            welcome,
+            participant_changes: request.participant_changes.clone(),
+        };
+        let client = request.sending_uri.as_str();
+        let (mut answer, mut fanout) = self
+            .hub
+            .update(room, client, request_id, &bundle, now_ms)
+            .map_err(|e| text(404, e.to_string()))?;
+        if let UpdateResponse::WrongEpoch { current_epoch } = answer
+            && is_commit
+            && self.faults.accept_two_commits_per_epoch
+            && let Some(epoch) = message_epoch(&bundle.message).filter(|e| *e < current_epoch)
+            && let Some(extra) = self.hub.accept_refused(
+                room,
+                "two-commits-per-epoch",
+                client,
+                epoch,
+                true,
+                &bundle.message,
+                now_ms,
+            )
+        {
+            answer = UpdateResponse::Success {
+                accepted_at: now_ms,
+            };
+            fanout.extend(extra);
+        }
+        if matches!(answer, UpdateResponse::Success { .. })
+            && let Some(group_info) = group_info
+            && let Some(epoch) = self.hub.room(room).map(|r| r.epoch())
+        {
+            self.hub.publish_group_info(room, epoch, group_info);
+        }
+        self.send_fanout(room, fanout);
+        let status = match answer {
+            UpdateResponse::Success { .. } => 200,
+            UpdateResponse::WrongEpoch { .. } => 409,
+            UpdateResponse::NotAllowed { .. } => 403,
+            UpdateResponse::InvalidProposal { .. } => 422,
+        };
+        Ok(mimi(status, &UpdateRoomResponse::from(&answer)))
+    }
+
+    fn submit(
+        &mut self,
+        req: &Request,
+        room: &str,
+        request_id: u64,
+        now_ms: u64,
+    ) -> Result<Response, Response> {
+        let request: SubmitMessageRequest = self.decode(&req.body, "SubmitMessageRequest")?;
+        self.authorize(req, &request.sending_uri, "sendingUri")?;
+        self.local_room(room)?;
+        let client = request.sending_uri.as_str();
+        let (mut answer, mut fanout) = self
+            .hub
+            .submit(room, client, request_id, &request.app_message, now_ms)
+            .map_err(|e| text(404, e.to_string()))?;
+        if let SubmitResponse::EpochTooOld { .. } = answer
+            && self.faults.accept_stale_application
+            && let Some(epoch) = message_epoch(&request.app_message)
+            && let Some(extra) = self.hub.accept_refused(
+                room,
+                "stale-application",
+                client,
+                epoch,
+                false,
+                &request.app_message,
+                now_ms,
+            )
+        {
+            answer = SubmitResponse::Accepted {
+                accepted_at: now_ms,
+            };
+            fanout.extend(extra);
+        }
+        self.send_fanout(room, fanout);
+        let status = match answer {
+            SubmitResponse::Accepted { .. } => 200,
+            SubmitResponse::NotAllowed { .. } => 403,
+            SubmitResponse::EpochTooOld { .. } => 409,
+        };
+        Ok(mimi(status, &SubmitMessageResponse::from(&answer)))
+    }
+
+    fn group_info(&mut self, req: &Request, room: &str) -> Result<Response, Response> {
+        let request: GroupInfoRequest = self.decode(&req.body, "GroupInfoRequest")?;
+        let identity = match &request.requesting_credential {
+            Credential::Basic { identity } => String::from_utf8(identity.0.clone()).ok(),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            text(
+                400,
+                "GroupInfoRequest.requestingCredential: expected a basic credential with a UTF-8 identity",
+            )
+        })?;
+        self.authorize(req, &identity, "requestingCredential")?;
+        let room_id = Bytes(room.as_bytes().to_vec());
+        let refuse = |status, code| {
+            mimi(
+                status,
+                &GroupInfoResponse {
+                    room_id: room_id.clone(),
+                    status: code,
+                },
+            )
+        };
+        let suite = Suite::new(request.cipher_suite).map_err(|e| {
+            text(
+                400,
+                format!(
+                    "GroupInfoRequest.cipher_suite {}: {e}",
+                    request.cipher_suite.0
+                ),
+            )
+        })?;
+        if suite
+            .verify_with_label(
+                &request.requesting_signature_key.0,
+                b"GroupInfoRequestTBS",
+                &request.tbs_bytes(),
+                &request.signature,
+            )
+            .is_err()
+        {
+            return Ok(refuse(403, GroupInfoStatus::NotAuthorized));
+        }
+        let Some(found) = self.hub.room(room).filter(|_| self.role == Role::Hub) else {
+            return Ok(refuse(404, GroupInfoStatus::NoSuchRoom));
+        };
+        if !found.participants().contains(&identity) && !found.is_open() {
+            return Ok(refuse(403, GroupInfoStatus::NotAuthorized));
+        }
+        let Some(group_info) = found.group_info().map(<[u8]>::to_vec) else {
+            return Err(text(
+                409,
+                format!(
+                    "room {room}: no GroupInfo of epoch {} has been published yet",
+                    found.epoch()
+                ),
+            ));
+        };
+        let group_info = match MlsMessage::from_bytes(&group_info).map(|m| m.body) {
+            Ok(MlsMessageBody::GroupInfo(info)) => info.to_bytes(),
+            _ => {
+                return Err(text(
+                    500,
+                    format!("room {room}: the stored GroupInfo does not decode"),
+                ));
+            }
+        };
+        let tbe = GroupInfoRatchetTreeTbe {
+            group_info,
+            pending_proposals: Vec::new(),
+        };
+        let (kem_output, ciphertext) = suite
+            .encrypt_with_label(
+                &request.group_info_public_key.0,
+                GROUP_INFO_LABEL,
+                room.as_bytes(),
+                &tbe.to_bytes(),
+                &mut self.rng,
+            )
+            .map_err(|e| text(400, format!("GroupInfoRequest.groupInfoPublicKey: {e}")))?;
+        let (private, public) = match self.hub_keys.get(&request.cipher_suite.0) {
+            Some(pair) => pair.clone(),
+            None => {
+                let pair = suite
+                    .signature_generate(&mut self.rng)
+                    .map_err(|e| text(500, format!("hub signature key: {e}")))?;
+                let pair = (pair.private, pair.public);
+                self.hub_keys.insert(request.cipher_suite.0, pair.clone());
+                pair
+            }
+        };
+        let mut success = GroupInfoSuccess {
+            cipher_suite: request.cipher_suite,
+            hub_sender: ExternalSender {
+                signature_key: SignaturePublicKey(Bytes(public)),
+                credential: Credential::basic(self.domain.as_bytes().to_vec()),
+            },
+            encrypted_groupinfo_and_tree: HpkeCiphertext {
+                kem_output: Bytes(kem_output),
+                ciphertext: Bytes(ciphertext),
+            },
+            signature: Bytes::default(),
+        };
+        let tbs = GroupInfoResponse::tbs_bytes(room.as_bytes(), &success);
+        success.signature = Bytes(
+            suite
+                .sign_with_label(&private, b"GroupInfoResponseTBS", &tbs)
+                .map_err(|e| text(500, format!("hub signature: {e}")))?,
+        );
+        Ok(refuse(200, GroupInfoStatus::Success(success)))
+    }
+
+    fn notify(&mut self, req: &Request, room: &str) -> Result<Response, Response> {
+        let body: NotifyBody = self.decode(&req.body, "FanoutMessage")?;
+        for message in &body.0 {
+            if let Some(stranger) = message
+                .recipients
+                .iter()
+                .find(|r| provider_of(r) != Some(self.domain.as_str()))
+            {
+                return Err(text(
+                    400,
+                    format!(
+                        "FanoutMessage.recipients: {stranger} is not a client of {}",
+                        self.domain
+                    ),
+                ));
+            }
+        }
+        if !self.faults.skip_authentication {
+            let Some(peer) = &req.peer else {
+                return Err(text(401, "a client certificate is required"));
+            };
+            let hub = self
+                .room_hubs
+                .entry(room.to_string())
+                .or_insert_with(|| peer.clone());
+            if hub != peer {
+                return Err(text(
+                    403,
+                    format!("room {room} is hosted by {hub}, not by {peer}"),
+                ));
+            }
+        }
+        for message in &body.0 {
+            let delivered = self.provider.receive_fanout(message.to_fanout(room));
+            self.deliveries.extend(delivered);
+        }
+        Ok(Response {
+            status: 201,
+            content_type: TEXT.into(),
+            body: Vec::new(),
+        })
+    }
+
+    /// Queues the hub's fanout: to this provider's own clients at once, to others as
+    /// POST /v1/notify/{room}.
+    fn send_fanout(&mut self, room: &str, fanout: Vec<(String, Fanout)>) {
+        for (domain, fanout) in fanout {
+            if domain == self.domain {
+                let delivered = self.provider.receive_fanout(fanout);
+                self.deliveries.extend(delivered);
+                continue;
+            }
+            let body = NotifyBody(vec![FanoutMessage::from_fanout(&fanout)]).to_bytes();
+            let id = self.next_outbound;
+            self.next_outbound += 1;
+            let request = Request {
+                method: "POST".into(),
+                path: format!("/v1/notify/{}", percent_encode(room)),
+                peer: Some(self.domain.clone()),
+                headers: vec![
+                    ("content-type".into(), wire::CONTENT_TYPE.into()),
+                    (
+                        "idempotency-key".into(),
+                        format!("{}-{}-{}", percent_encode(room), domain, fanout.seq),
+                    ),
+                ],
+                body,
+            };
+            self.pending.insert(
+                id,
+                Pending {
+                    to_domain: domain,
+                    request,
+                    in_flight: false,
+                    failures: 0,
+                    wait_polls: 0,
+                },
+            );
+        }
+    }
+}

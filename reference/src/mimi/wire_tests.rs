@@ -1,0 +1,1 @@
+//! Round trips and strict decoding of the MIMI bodies.
