@@ -425,18 +425,16 @@ impl Hub {
         Ok((answer, fanout))
     }
 
-    /// A misbehaving provider's extra fanout: `message` (a handshake message when
-    /// `handshake`, else an application message), which the honest hub refused, sent in
-    /// `epoch` to the current members except `sender` as if it had been accepted, and
-    /// recorded as an [`Injection`] named `behaviour`. `None` when there is no such room.
+    /// A misbehaving provider's extra fanout: `event` (a handshake or application
+    /// message the honest hub refused) sent to the current members except `sender` as if
+    /// it had been accepted, and recorded as an [`Injection`] named `behaviour`. `None`
+    /// when there is no such room.
     pub fn accept_refused(
         &mut self,
         room_id: &str,
         behaviour: &'static str,
         sender: &str,
-        epoch: u64,
-        handshake: bool,
-        message: &[u8],
+        event: &RoomEvent,
         now: u64,
     ) -> Option<Vec<(String, Fanout)>> {
         let room = self.rooms.get_mut(room_id)?;
@@ -446,13 +444,12 @@ impl Hub {
             .into_iter()
             .filter(|m| m != sender)
             .collect();
-        let message = message.to_vec();
-        let event = if handshake {
-            RoomEvent::Handshake { epoch, message }
-        } else {
-            RoomEvent::Application { epoch, message }
+        let epoch = match event {
+            RoomEvent::Handshake { epoch, .. }
+            | RoomEvent::Application { epoch, .. }
+            | RoomEvent::Welcome { epoch, .. } => *epoch,
         };
-        Some(room.inject(behaviour, epoch, &event, &recipients, false, now))
+        Some(room.inject(behaviour, epoch, event, &recipients, false, now))
     }
 }
 

@@ -25,8 +25,8 @@ use super::wire::{
     SubmitMessageRequest, SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
 };
 use super::{
-    Delivery, Fanout, HandshakeBundle, Hub, HubError, HubFaults, Provider, SubmitResponse,
-    UpdateResponse, provider_of,
+    Delivery, Fanout, HandshakeBundle, Hub, HubError, HubFaults, Provider, RoomEvent,
+    SubmitResponse, UpdateResponse, provider_of,
 };
 use crate::codec::{Bytes, Codec};
 use crate::crypto::{CipherSuite, Suite};
@@ -682,9 +682,10 @@ impl ProviderService {
                 room,
                 "two-commits-per-epoch",
                 client,
-                epoch,
-                true,
-                &bundle.message,
+                &RoomEvent::Handshake {
+                    epoch,
+                    message: bundle.message.clone(),
+                },
                 now_ms,
             )
         {
@@ -731,9 +732,10 @@ impl ProviderService {
                 room,
                 "stale-application",
                 client,
-                epoch,
-                false,
-                &request.app_message,
+                &RoomEvent::Application {
+                    epoch,
+                    message: request.app_message.clone(),
+                },
                 now_ms,
             )
         {
@@ -944,3 +946,7 @@ impl ProviderService {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

@@ -1,0 +1,923 @@
+//! The provider service end to end, sans IO: a hub and follower services exchanging
+//! their outbound requests in a loop, with real MLS messages from the group engine.
+
+use std::collections::BTreeMap;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+
+use super::*;
+use crate::group::{CommitOptions, Group, GroupConfig, KeyPackageSecrets, PskStore, Received};
+use crate::messages::{Add, KeyPackage, Proposal, RequiredCapabilities};
+use crate::mimi::wire::{UpdateCode, *};
+use crate::mimi::{ParticipantChange, RoomEvent};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const NOW_MS: u64 = 1_700_000_000_000;
+const NOW_S: u64 = NOW_MS / 1000;
+const HUB: &str = "hub.example";
+const F1: &str = "f1.example";
+const F2: &str = "f2.example";
+const ALICE: &str = "alice@f1.example";
+const BOB: &str = "bob@f2.example";
+
+fn post(path: &str, peer: Option<&str>, body: Vec<u8>, key: Option<&str>) -> Request {
+    Request {
+        method: "POST".into(),
+        path: path.into(),
+        peer: peer.map(str::to_string),
+        headers: key
+            .map(|k| vec![("idempotency-key".to_string(), k.to_string())])
+            .unwrap_or_default(),
+        body,
+    }
+}
+
+/// Delivers every outbound request to its target and reports the status back, until
+/// nothing is left to send. Returns how many requests were made.
+fn pump(net: &mut BTreeMap<String, ProviderService>) -> usize {
+    let mut total = 0;
+    loop {
+        let mut moved = 0;
+        let domains: Vec<String> = net.keys().cloned().collect();
+        for domain in domains {
+            let batch = net
+                .get_mut(&domain)
+                .map(|s| s.take_outbound())
+                .unwrap_or_default();
+            for outbound in batch {
+                let status = net
+                    .get_mut(&outbound.to_domain)
+                    .map(|target| target.handle(&outbound.request, NOW_MS).status);
+                if let Some(source) = net.get_mut(&domain) {
+                    source.outbound_done(outbound.id, status, NOW_MS);
+                }
+                moved += 1;
+            }
+        }
+        total += moved;
+        if moved == 0 {
+            return total;
+        }
+    }
+}
+
+fn network(hub_faults: ServiceFaults) -> BTreeMap<String, ProviderService> {
+    BTreeMap::from([
+        (
+            HUB.to_string(),
+            ProviderService::new(HUB, Role::Hub, &["carol"], 1, hub_faults),
+        ),
+        (
+            F1.to_string(),
+            ProviderService::new(F1, Role::Follower, &["alice"], 2, ServiceFaults::default()),
+        ),
+        (
+            F2.to_string(),
+            ProviderService::new(F2, Role::Follower, &["bob"], 3, ServiceFaults::default()),
+        ),
+    ])
+}
+
+fn hub(net: &mut BTreeMap<String, ProviderService>) -> &mut ProviderService {
+    net.get_mut(HUB).expect("the hub is in the network")
+}
+
+fn group(identity: &str, rng: &mut ChaCha20Rng) -> Result<Group, Box<dyn std::error::Error>> {
+    Ok(Group::create(
+        CipherSuite(1),
+        b"room-r1".to_vec(),
+        identity.as_bytes(),
+        None,
+        Vec::new(),
+        GroupConfig::default(),
+        NOW_S,
+        rng,
+    )?)
+}
+
+fn key_package(
+    identity: &str,
+    rng: &mut ChaCha20Rng,
+) -> Result<(KeyPackage, KeyPackageSecrets), Box<dyn std::error::Error>> {
+    let suite = Suite::new(CipherSuite(1))?;
+    Ok(crate::group::create_key_package(
+        &suite,
+        identity.as_bytes(),
+        None,
+        NOW_S,
+        rng,
+    )?)
+}
+
+/// alice@f1 creates room r1 on the hub.
+fn create_room(
+    net: &mut BTreeMap<String, ProviderService>,
+    rng: &mut ChaCha20Rng,
+) -> Result<Group, Box<dyn std::error::Error>> {
+    let alice = group(ALICE, rng)?;
+    let (info, _) = alice.group_info(false)?;
+    let body = CreateRoomRequest {
+        creator: ALICE.into(),
+        group_info: info.to_bytes(),
+        open: false,
+    }
+    .to_bytes();
+    let answer = hub(net).handle(&post("/v1/createRoom/r1", Some(F1), body, None), NOW_MS);
+    assert_eq!(
+        answer.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(
+        CreateRoomResponse::from_bytes(&answer.body)?.code,
+        CreateRoomCode::Created
+    );
+    Ok(alice)
+}
+
+fn update_body(
+    commit: &crate::group::CommitOutput,
+    sender: &str,
+    changes: Vec<ParticipantChange>,
+) -> Vec<u8> {
+    UpdateRequest {
+        proposal_or_commit: commit.commit.to_bytes(),
+        extra: BundleExtra::Commit {
+            welcome: commit.welcome.as_ref().map(Codec::to_bytes),
+            group_info: None,
+        },
+        sending_uri: sender.into(),
+        participant_changes: changes,
+    }
+    .to_bytes()
+}
+
+/// Room r1 with alice@f1 and bob@f2 (epoch 1), bob joined from the fanned-out Welcome.
+fn room_of_two(
+    net: &mut BTreeMap<String, ProviderService>,
+    rng: &mut ChaCha20Rng,
+) -> Result<(Group, Group), Box<dyn std::error::Error>> {
+    let mut alice = create_room(net, rng)?;
+    let (bob_kp, bob_secrets) = key_package(BOB, rng)?;
+    let options = CommitOptions {
+        by_value: vec![Proposal::Add(Add {
+            key_package: bob_kp.clone(),
+        })],
+        ..CommitOptions::default()
+    };
+    let commit = alice.commit(&options, rng)?;
+    let body = update_body(&commit, ALICE, vec![ParticipantChange::Add(BOB.into())]);
+    let answer = hub(net).handle(&post("/v1/update/r1", Some(F1), body, Some("1")), NOW_MS);
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert!(matches!(
+        UpdateRoomResponse::from_bytes(&answer.body)?.code,
+        UpdateCode::Success { .. }
+    ));
+    alice.merge_pending_commit()?;
+    assert!(pump(net) > 0);
+    let welcome = net[F2]
+        .deliveries()
+        .iter()
+        .find_map(|d| match &d.event {
+            RoomEvent::Welcome { welcome, .. } if d.client == BOB => Some(welcome.clone()),
+            _ => None,
+        })
+        .ok_or("bob's provider got no Welcome")?;
+    let MlsMessageBody::Welcome(welcome) = MlsMessage::from_bytes(&welcome)?.body else {
+        return Err("the Welcome delivery is not a Welcome".into());
+    };
+    let bob = Group::join(
+        &welcome,
+        &bob_kp,
+        &bob_secrets,
+        None,
+        &PskStore::default(),
+        GroupConfig::default(),
+    )?;
+    assert_eq!(bob.epoch(), 1);
+    Ok((alice, bob))
+}
+
+fn submit_body(message: &MlsMessage, sender: &str) -> Vec<u8> {
+    SubmitMessageRequest {
+        app_message: message.to_bytes(),
+        sending_uri: sender.into(),
+    }
+    .to_bytes()
+}
+
+fn applications_for(service: &ProviderService, client: &str) -> Vec<Vec<u8>> {
+    service
+        .deliveries()
+        .iter()
+        .filter(|d| d.client == client)
+        .filter_map(|d| match &d.event {
+            RoomEvent::Application { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn create_add_and_an_application_message_reach_the_follower() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let mut net = network(ServiceFaults::default());
+    let (mut alice, mut bob) = room_of_two(&mut net, &mut rng)?;
+    let hello = alice.protect(b"", b"hello", &mut rng)?;
+    let answer = hub(&mut net).handle(
+        &post(
+            "/v1/submitMessage/r1",
+            Some(F1),
+            submit_body(&hello, ALICE),
+            Some("2"),
+        ),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 200);
+    assert!(matches!(
+        SubmitMessageResponse::from_bytes(&answer.body)?,
+        SubmitMessageResponse::Accepted { .. }
+    ));
+    pump(&mut net);
+    let received = applications_for(&net[F2], BOB);
+    assert_eq!(received.len(), 1);
+    match bob.process_message_bytes(&received[0])? {
+        Received::Application { data, .. } => assert_eq!(data, b"hello"),
+        other => return Err(format!("expected application data, got {other:?}").into()),
+    }
+    // The sender's provider gets no copy of its own application message.
+    assert!(applications_for(&net[F1], ALICE).is_empty());
+    assert_eq!(net[HUB].outbound_pending(), 0);
+    Ok(())
+}
+
+#[test]
+fn a_commit_race_has_one_winner_and_the_loser_gets_wrong_epoch() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let mut net = network(ServiceFaults::default());
+    let (mut alice, mut bob) = room_of_two(&mut net, &mut rng)?;
+    let force = CommitOptions {
+        force_path: true,
+        ..CommitOptions::default()
+    };
+    let a = alice.commit(&force, &mut rng)?;
+    let b = bob.commit(&force, &mut rng)?;
+    let first = hub(&mut net).handle(
+        &post(
+            "/v1/update/r1",
+            Some(F1),
+            update_body(&a, ALICE, vec![]),
+            Some("a"),
+        ),
+        NOW_MS,
+    );
+    let second = hub(&mut net).handle(
+        &post(
+            "/v1/update/r1",
+            Some(F2),
+            update_body(&b, BOB, vec![]),
+            Some("b"),
+        ),
+        NOW_MS,
+    );
+    assert_eq!(first.status, 200);
+    assert_eq!(second.status, 409);
+    assert_eq!(
+        UpdateRoomResponse::from_bytes(&second.body)?.code,
+        UpdateCode::WrongEpoch { current_epoch: 2 }
+    );
+    // The same request again gets the same answer and no second fanout.
+    pump(&mut net);
+    let again = hub(&mut net).handle(
+        &post(
+            "/v1/update/r1",
+            Some(F1),
+            update_body(&a, ALICE, vec![]),
+            Some("a"),
+        ),
+        NOW_MS,
+    );
+    assert_eq!(again.status, 200);
+    assert!(hub(&mut net).take_outbound().is_empty());
+    let commits_to_alice = net[F1]
+        .deliveries()
+        .iter()
+        .filter(|d| d.client == ALICE && matches!(d.event, RoomEvent::Handshake { epoch: 1, .. }))
+        .count();
+    assert_eq!(commits_to_alice, 1, "only the winner is fanned out");
+
+    // With the fault, the loser is accepted and fanned out too.
+    let mut net = network(ServiceFaults {
+        accept_two_commits_per_epoch: true,
+        ..ServiceFaults::default()
+    });
+    let (mut alice, mut bob) = room_of_two(&mut net, &mut rng)?;
+    let a = alice.commit(&force, &mut rng)?;
+    let b = bob.commit(&force, &mut rng)?;
+    let first = hub(&mut net).handle(
+        &post(
+            "/v1/update/r1",
+            Some(F1),
+            update_body(&a, ALICE, vec![]),
+            Some("a"),
+        ),
+        NOW_MS,
+    );
+    let second = hub(&mut net).handle(
+        &post(
+            "/v1/update/r1",
+            Some(F2),
+            update_body(&b, BOB, vec![]),
+            Some("b"),
+        ),
+        NOW_MS,
+    );
+    assert_eq!((first.status, second.status), (200, 200));
+    pump(&mut net);
+    let commits_to_alice = net[F1]
+        .deliveries()
+        .iter()
+        .filter(|d| d.client == ALICE && matches!(d.event, RoomEvent::Handshake { epoch: 1, .. }))
+        .count();
+    // Her own winning commit and bob's losing one.
+    assert_eq!(commits_to_alice, 2, "bob's losing commit reached alice");
+    Ok(())
+}
+
+#[test]
+fn a_ghost_member_commit_is_refused_unless_the_fault_is_on() -> TestResult {
+    for (fault, expected) in [(false, 403), (true, 200)] {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let mut net = network(ServiceFaults {
+            accept_ghost_member: fault,
+            ..ServiceFaults::default()
+        });
+        let mut alice = create_room(&mut net, &mut rng)?;
+        let (mallory, _) = key_package("mallory@f2.example", &mut rng)?;
+        let options = CommitOptions {
+            by_value: vec![Proposal::Add(Add {
+                key_package: mallory,
+            })],
+            ..CommitOptions::default()
+        };
+        let commit = alice.commit(&options, &mut rng)?;
+        let answer = hub(&mut net).handle(
+            &post(
+                "/v1/update/r1",
+                Some(F1),
+                update_body(&commit, ALICE, vec![]),
+                None,
+            ),
+            NOW_MS,
+        );
+        assert_eq!(answer.status, expected, "fault {fault}");
+        let code = UpdateRoomResponse::from_bytes(&answer.body)?;
+        if fault {
+            assert!(matches!(code.code, UpdateCode::Success { .. }));
+        } else {
+            assert_eq!(code.code, UpdateCode::NotAllowed);
+            assert!(code.error_description.contains("participant"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_stale_application_message_is_epoch_too_old_unless_the_fault_is_on() -> TestResult {
+    for fault in [false, true] {
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let mut net = network(ServiceFaults {
+            accept_stale_application: fault,
+            ..ServiceFaults::default()
+        });
+        let (mut alice, _bob) = room_of_two(&mut net, &mut rng)?;
+        let stale = alice.protect(b"", b"old", &mut rng)?;
+        let commit = alice.commit(
+            &CommitOptions {
+                force_path: true,
+                ..CommitOptions::default()
+            },
+            &mut rng,
+        )?;
+        let answer = hub(&mut net).handle(
+            &post(
+                "/v1/update/r1",
+                Some(F1),
+                update_body(&commit, ALICE, vec![]),
+                None,
+            ),
+            NOW_MS,
+        );
+        assert_eq!(answer.status, 200);
+        pump(&mut net);
+        let answer = hub(&mut net).handle(
+            &post(
+                "/v1/submitMessage/r1",
+                Some(F1),
+                submit_body(&stale, ALICE),
+                None,
+            ),
+            NOW_MS,
+        );
+        pump(&mut net);
+        let delivered = applications_for(&net[F2], BOB).len();
+        if fault {
+            assert_eq!(answer.status, 200);
+            assert_eq!(delivered, 1);
+        } else {
+            assert_eq!(answer.status, 409);
+            assert_eq!(
+                SubmitMessageResponse::from_bytes(&answer.body)?,
+                SubmitMessageResponse::EpochTooOld { current_epoch: 2 }
+            );
+            assert_eq!(delivered, 0);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_duplicate_notify_is_accepted_and_dropped() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let mut net = network(ServiceFaults::default());
+    let (mut alice, _bob) = room_of_two(&mut net, &mut rng)?;
+    let hello = alice.protect(b"", b"hello", &mut rng)?;
+    hub(&mut net).handle(
+        &post(
+            "/v1/submitMessage/r1",
+            Some(F1),
+            submit_body(&hello, ALICE),
+            None,
+        ),
+        NOW_MS,
+    );
+    let batch = hub(&mut net).take_outbound();
+    let to_f2 = batch
+        .iter()
+        .find(|o| o.to_domain == F2)
+        .ok_or("no fanout to f2")?;
+    assert_eq!(to_f2.request.path, "/v1/notify/r1");
+    let f2 = net.get_mut(F2).ok_or("f2")?;
+    let before = f2.deliveries().len();
+    assert_eq!(f2.handle(&to_f2.request, NOW_MS).status, 201);
+    assert_eq!(f2.handle(&to_f2.request, NOW_MS).status, 201);
+    assert_eq!(f2.deliveries().len(), before + 1);
+    assert_eq!(f2.provider().duplicates(), 1);
+    // The same fanout from another provider than the room's hub is refused.
+    let mut forged = to_f2.request.clone();
+    forged.peer = Some(F1.into());
+    assert_eq!(f2.handle(&forged, NOW_MS).status, 403);
+    Ok(())
+}
+
+#[test]
+fn a_failed_fanout_is_retried_after_a_backoff_unless_the_fault_is_on() -> TestResult {
+    for fault in [false, true] {
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let mut net = network(ServiceFaults {
+            no_fanout_retry: fault,
+            ..ServiceFaults::default()
+        });
+        let (mut alice, _bob) = room_of_two(&mut net, &mut rng)?;
+        let hello = alice.protect(b"", b"hello", &mut rng)?;
+        hub(&mut net).handle(
+            &post(
+                "/v1/submitMessage/r1",
+                Some(F1),
+                submit_body(&hello, ALICE),
+                None,
+            ),
+            NOW_MS,
+        );
+        let batch = hub(&mut net).take_outbound();
+        assert_eq!(batch.len(), 1);
+        hub(&mut net).outbound_done(batch[0].id, None, NOW_MS);
+        // Backoff: the next poll sends nothing, a later one sends it again.
+        let mut polls = 0;
+        let retried = loop {
+            polls += 1;
+            let again = hub(&mut net).take_outbound();
+            if !again.is_empty() || polls > 100 {
+                break again;
+            }
+        };
+        if fault {
+            assert!(retried.is_empty());
+            assert_eq!(net[HUB].dropped_outbound(), 1);
+        } else {
+            assert!(polls > 1, "no backoff");
+            assert_eq!(retried.len(), 1);
+            assert_eq!(retried[0].request, batch[0].request);
+            hub(&mut net).outbound_done(retried[0].id, Some(201), NOW_MS);
+            assert_eq!(net[HUB].outbound_pending(), 0);
+        }
+    }
+    Ok(())
+}
+
+fn key_material_body(requester: &str, target: &str) -> Vec<u8> {
+    KeyMaterialRequest {
+        requesting_user: requester.into(),
+        target_user: target.into(),
+        room_id: "r1".into(),
+        acceptable_ciphersuites: vec![CipherSuite(1)],
+        required_capabilities: RequiredCapabilities::default(),
+        requester_signature_key: SignaturePublicKey(Bytes(vec![1; 32])),
+        requester_credential: Credential::basic(requester.as_bytes().to_vec()),
+        signature: Bytes(vec![2; 64]),
+    }
+    .to_bytes()
+}
+
+#[test]
+fn key_material_is_handed_out_once_then_exhausted_and_unknown_users_are_404() -> TestResult {
+    let mut net = network(ServiceFaults::default());
+    let path = "/v1/keyMaterial/carol@hub.example";
+    let mut seen = Vec::new();
+    for _ in 0..KEY_PACKAGES_PER_USER {
+        let answer = hub(&mut net).handle(
+            &post(
+                path,
+                Some(F1),
+                key_material_body(ALICE, "carol@hub.example"),
+                None,
+            ),
+            NOW_MS,
+        );
+        assert_eq!(answer.status, 200);
+        let response = KeyMaterialResponse::from_bytes(&answer.body)?;
+        assert_eq!(response.user_status, KeyMaterialUserCode::Success);
+        let [ClientKeyMaterial::Success { key_package, .. }] = response.clients.as_slice() else {
+            return Err("expected one client with key material".into());
+        };
+        let parsed = KeyPackage::from_bytes(key_package)?;
+        assert_eq!(
+            parsed.leaf_node.credential,
+            Credential::basic(b"carol@hub.example".to_vec())
+        );
+        assert!(
+            !seen.contains(key_package),
+            "a key package handed out twice"
+        );
+        seen.push(key_package.clone());
+    }
+    let answer = hub(&mut net).handle(
+        &post(
+            path,
+            Some(F1),
+            key_material_body(ALICE, "carol@hub.example"),
+            None,
+        ),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 409);
+    let response = KeyMaterialResponse::from_bytes(&answer.body)?;
+    assert!(matches!(
+        response.clients.as_slice(),
+        [ClientKeyMaterial::Exhausted { .. }]
+    ));
+    let answer = hub(&mut net).handle(
+        &post(
+            "/v1/keyMaterial/nobody@hub.example",
+            Some(F1),
+            key_material_body(ALICE, "nobody@hub.example"),
+            None,
+        ),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 404);
+    assert_eq!(
+        KeyMaterialResponse::from_bytes(&answer.body)?.user_status,
+        KeyMaterialUserCode::UserUnknown
+    );
+
+    // The reuse fault hands out the same key package again.
+    let mut net = network(ServiceFaults {
+        reuse_key_material: true,
+        ..ServiceFaults::default()
+    });
+    let claim = |net: &mut BTreeMap<String, ProviderService>| {
+        hub(net)
+            .handle(
+                &post(
+                    path,
+                    Some(F1),
+                    key_material_body(ALICE, "carol@hub.example"),
+                    None,
+                ),
+                NOW_MS,
+            )
+            .body
+    };
+    assert_eq!(claim(&mut net), claim(&mut net));
+    Ok(())
+}
+
+#[test]
+fn authentication_no_certificate_is_401_another_providers_user_is_403() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let mut net = network(ServiceFaults::default());
+    let (mut alice, _bob) = room_of_two(&mut net, &mut rng)?;
+    let hello = alice.protect(b"", b"hello", &mut rng)?;
+    let body = submit_body(&hello, ALICE);
+    let answer = hub(&mut net).handle(
+        &post("/v1/submitMessage/r1", None, body.clone(), None),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 401);
+    let answer = hub(&mut net).handle(
+        &post("/v1/submitMessage/r1", Some(F2), body.clone(), None),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 403);
+    let answer = hub(&mut net).handle(
+        &post(
+            "/v1/keyMaterial/carol@hub.example",
+            Some(F2),
+            key_material_body(ALICE, "carol@hub.example"),
+            None,
+        ),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 403);
+    // Nothing was accepted, so nothing goes out.
+    assert!(hub(&mut net).take_outbound().is_empty());
+    // With skip-authentication, f2 may speak for alice.
+    let mut net = network(ServiceFaults {
+        skip_authentication: true,
+        ..ServiceFaults::default()
+    });
+    let (mut alice, _bob) = room_of_two(&mut net, &mut rng)?;
+    let hello = alice.protect(b"", b"hello", &mut rng)?;
+    let answer = hub(&mut net).handle(
+        &post(
+            "/v1/submitMessage/r1",
+            Some(F2),
+            submit_body(&hello, ALICE),
+            None,
+        ),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 200);
+    Ok(())
+}
+
+#[test]
+fn routing_unknown_paths_rooms_and_methods() {
+    let mut net = network(ServiceFaults::default());
+    let service = hub(&mut net);
+    let get = |path: &str| Request {
+        method: "GET".into(),
+        path: path.into(),
+        peer: Some(F1.into()),
+        ..Request::default()
+    };
+    assert_eq!(service.handle(&get("/v1/nothing/x"), NOW_MS).status, 404);
+    assert_eq!(service.handle(&get("/v1/update/r1"), NOW_MS).status, 405);
+    let directory = service.handle(&get("/.well-known/mimi-protocol-directory"), NOW_MS);
+    assert_eq!(directory.status, 200);
+    let text = String::from_utf8_lossy(&directory.body).to_string();
+    for endpoint in ENDPOINTS {
+        assert!(
+            text.contains(&format!("\"{endpoint}\": \"https://")),
+            "{endpoint}"
+        );
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let alice = group(ALICE, &mut rng).expect("group");
+    let hello = {
+        let mut alice = alice;
+        alice.protect(b"", b"x", &mut rng).expect("protect")
+    };
+    let answer = service.handle(
+        &post(
+            "/v1/submitMessage/nope",
+            Some(F1),
+            submit_body(&hello, ALICE),
+            None,
+        ),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 404);
+}
+
+/// A path and a valid body for it.
+type SeedBody = (&'static str, Vec<u8>);
+
+/// Valid bodies for each endpoint, from a real room.
+fn seed_bodies(rng: &mut ChaCha20Rng) -> Result<Vec<SeedBody>, Box<dyn std::error::Error>> {
+    let mut net = network(ServiceFaults::default());
+    let (mut alice, _bob) = room_of_two(&mut net, rng)?;
+    let hello = alice.protect(b"", b"hello", rng)?;
+    let commit = alice.commit(
+        &CommitOptions {
+            force_path: true,
+            ..CommitOptions::default()
+        },
+        rng,
+    )?;
+    let (info, _) = alice.group_info(false)?;
+    hub(&mut net).handle(
+        &post(
+            "/v1/submitMessage/r1",
+            Some(F1),
+            submit_body(&hello, ALICE),
+            None,
+        ),
+        NOW_MS,
+    );
+    let notify = hub(&mut net)
+        .take_outbound()
+        .into_iter()
+        .next()
+        .ok_or("no fanout")?
+        .request
+        .body;
+    Ok(vec![
+        ("/v1/update/r1", update_body(&commit, ALICE, vec![])),
+        ("/v1/submitMessage/r1", submit_body(&hello, ALICE)),
+        (
+            "/v1/keyMaterial/carol@hub.example",
+            key_material_body(ALICE, "carol@hub.example"),
+        ),
+        ("/v1/notify/r1", notify),
+        (
+            "/v1/createRoom/r2",
+            CreateRoomRequest {
+                creator: ALICE.into(),
+                group_info: info.to_bytes(),
+                open: true,
+            }
+            .to_bytes(),
+        ),
+    ])
+}
+
+/// Whether `body` decodes as the request struct of `path`'s endpoint.
+fn decodes(path: &str, body: &[u8]) -> bool {
+    let endpoint = path.split('/').nth(2).unwrap_or_default();
+    match endpoint {
+        "update" => UpdateRequest::from_bytes(body).is_ok(),
+        "submitMessage" => SubmitMessageRequest::from_bytes(body).is_ok(),
+        "keyMaterial" => KeyMaterialRequest::from_bytes(body).is_ok(),
+        "notify" => NotifyBody::from_bytes(body).is_ok(),
+        "createRoom" => CreateRoomRequest::from_bytes(body).is_ok(),
+        "groupInfo" => GroupInfoRequest::from_bytes(body).is_ok(),
+        _ => false,
+    }
+}
+
+#[test]
+fn two_hundred_malformed_bodies_are_each_answered_4xx() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let seeds = seed_bodies(&mut rng)?;
+    let mut net = network(ServiceFaults::default());
+    let _ = room_of_two(&mut net, &mut rng)?;
+    let endpoints = [
+        "/v1/update/r1",
+        "/v1/submitMessage/r1",
+        "/v1/keyMaterial/carol@hub.example",
+        "/v1/notify/r1",
+        "/v1/createRoom/r2",
+        "/v1/groupInfo/r1",
+    ];
+    let mut malformed = 0;
+    let mut n = 0u32;
+    while malformed < 200 {
+        n += 1;
+        let (path, body) = if n.is_multiple_of(2) {
+            let (path, seed) = &seeds[(n as usize / 2) % seeds.len()];
+            let mut body = seed.clone();
+            match rng.next_u32() % 3 {
+                0 => body.truncate(rng.next_u32() as usize % body.len()),
+                1 => body.push(rng.next_u32() as u8),
+                _ => {
+                    // A change in the first bytes (protocol, lengths, wire format).
+                    let at = rng.next_u32() as usize % body.len().min(8);
+                    body[at] ^= 1 << (rng.next_u32() % 8);
+                }
+            }
+            (*path, body)
+        } else {
+            let mut body = vec![0u8; rng.next_u32() as usize % 300];
+            rng.fill_bytes(&mut body);
+            (endpoints[n as usize % endpoints.len()], body)
+        };
+        if decodes(path, &body) {
+            // A mutation that left a well-formed body is not a malformed one.
+            continue;
+        }
+        malformed += 1;
+        let answer = hub(&mut net).handle(&post(path, Some(F1), body.clone(), None), NOW_MS);
+        assert!(
+            (400..500).contains(&answer.status),
+            "body #{n} to {path} ({} bytes) answered {}",
+            body.len(),
+            answer.status
+        );
+        if answer.status == 400 {
+            assert!(
+                !answer.body.is_empty() && answer.content_type.starts_with("text/plain"),
+                "a 400 names its reason"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_panic_fault_panics_on_an_undecodable_body() {
+    let mut net = network(ServiceFaults {
+        panic_on_malformed: true,
+        ..ServiceFaults::default()
+    });
+    let service = hub(&mut net);
+    let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        service.handle(
+            &post("/v1/update/r1", Some(F1), vec![0xff; 5], None),
+            NOW_MS,
+        )
+    }));
+    assert!(crashed.is_err());
+}
+
+#[test]
+fn the_group_info_is_served_encrypted_to_a_participant_and_refused_to_others() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(10);
+    let mut net = network(ServiceFaults::default());
+    let (alice, _bob) = room_of_two(&mut net, &mut rng)?;
+    // The committer publishes the new epoch's GroupInfo with its next commit; here the
+    // creator's epoch-0 GroupInfo is outdated, so the hub has none: 409.
+    let suite = Suite::new(CipherSuite(1))?;
+    let request = |identity: &str,
+                   rng: &mut ChaCha20Rng|
+     -> Result<(Vec<u8>, Vec<u8>), Box<dyn std::error::Error>> {
+        let signer = suite.signature_generate(rng)?;
+        let hpke = suite.hpke_generate_key_pair(rng)?;
+        let mut request = GroupInfoRequest {
+            cipher_suite: CipherSuite(1),
+            requesting_signature_key: SignaturePublicKey(Bytes(signer.public.clone())),
+            requesting_credential: Credential::basic(identity.as_bytes().to_vec()),
+            group_info_public_key: crate::messages::HpkePublicKey(Bytes(hpke.public.clone())),
+            joining_code: Bytes::default(),
+            signature: Bytes::default(),
+        };
+        request.signature = Bytes(suite.sign_with_label(
+            &signer.private,
+            b"GroupInfoRequestTBS",
+            &request.tbs_bytes(),
+        )?);
+        Ok((request.to_bytes(), hpke.private))
+    };
+    let (body, _) = request(BOB, &mut rng)?;
+    let answer = hub(&mut net).handle(&post("/v1/groupInfo/r1", Some(F2), body, None), NOW_MS);
+    assert_eq!(answer.status, 409);
+    let (info, _) = alice.group_info(false)?;
+    assert!(
+        hub(&mut net)
+            .hub
+            .publish_group_info("r1", 1, info.to_bytes())
+    );
+    let (body, private) = request(BOB, &mut rng)?;
+    let answer = hub(&mut net).handle(&post("/v1/groupInfo/r1", Some(F2), body, None), NOW_MS);
+    assert_eq!(answer.status, 200);
+    let response = GroupInfoResponse::from_bytes(&answer.body)?;
+    let GroupInfoStatus::Success(success) = &response.status else {
+        return Err("expected success".into());
+    };
+    suite.verify_with_label(
+        &success.hub_sender.signature_key.0,
+        b"GroupInfoResponseTBS",
+        &GroupInfoResponse::tbs_bytes(b"r1", success),
+        &success.signature,
+    )?;
+    let plain = suite.decrypt_with_label(
+        &private,
+        GROUP_INFO_LABEL,
+        b"r1",
+        &success.encrypted_groupinfo_and_tree.kem_output,
+        &success.encrypted_groupinfo_and_tree.ciphertext,
+    )?;
+    let tbe = GroupInfoRatchetTreeTbe::from_bytes(&plain)?;
+    let MlsMessageBody::GroupInfo(expected) = info.body else {
+        return Err("not a GroupInfo".into());
+    };
+    assert_eq!(tbe.group_info, expected.to_bytes());
+    // Not a participant of a closed room: notAuthorized.
+    let (body, _) = request("mallory@f2.example", &mut rng)?;
+    let answer = hub(&mut net).handle(&post("/v1/groupInfo/r1", Some(F2), body, None), NOW_MS);
+    assert_eq!(answer.status, 403);
+    assert_eq!(
+        GroupInfoResponse::from_bytes(&answer.body)?.status,
+        GroupInfoStatus::NotAuthorized
+    );
+    Ok(())
+}
