@@ -13,7 +13,7 @@
 //!
 //! HTTP statuses are listed in the module docs of [`super`] (profile `concord-mimi-06`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 
 use sha2::{Digest, Sha256};
@@ -23,6 +23,9 @@ use super::wire::{
     FanoutMessage, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoResponse, GroupInfoStatus,
     GroupInfoSuccess, KeyMaterialRequest, KeyMaterialResponse, KeyMaterialUserCode, NotifyBody,
     SubmitMessageRequest, SubmitMessageResponse, UpdateRequest, UpdateRoomResponse,
+};
+use super::wire::{
+    AbuseReport, ConsentEntry, ConsentOperation, IdentifierRequest, IdentifierResponse,
 };
 use super::{
     Delivery, Fanout, HandshakeBundle, Hub, HubError, HubFaults, Provider, RoomEvent,
@@ -207,6 +210,11 @@ pub struct ProviderService {
     hub_keys: BTreeMap<u16, (Vec<u8>, Vec<u8>)>,
     next_anonymous_request: u64,
     dropped_outbound: u64,
+    /// Consent requests received for local users: (requester, target, room).
+    consent_requests: BTreeSet<(String, String, Option<String>)>,
+    /// Consent granted to local requesters: (requester, target, room) -> granted.
+    consents: BTreeMap<(String, String, Option<String>), bool>,
+    abuse_reports: Vec<(String, AbuseReport)>,
 }
 
 /// A plain-text answer.
@@ -311,6 +319,9 @@ impl ProviderService {
             hub_keys: BTreeMap::new(),
             next_anonymous_request: 0,
             dropped_outbound: 0,
+            consent_requests: BTreeSet::new(),
+            consents: BTreeMap::new(),
+            abuse_reports: Vec::new(),
         }
     }
 
@@ -342,6 +353,21 @@ impl ProviderService {
     /// Fanouts given up (after a failure, with the `no_fanout_retry` fault).
     pub fn dropped_outbound(&self) -> u64 {
         self.dropped_outbound
+    }
+
+    /// Abuse reports received, with their room.
+    pub fn abuse_reports(&self) -> &[(String, AbuseReport)] {
+        &self.abuse_reports
+    }
+
+    /// Pending consent requests for local users: (requester, target, room).
+    pub fn consent_requests(&self) -> &BTreeSet<(String, String, Option<String>)> {
+        &self.consent_requests
+    }
+
+    /// Consent decisions received for local requesters: granted (true) or revoked.
+    pub fn consents(&self) -> &BTreeMap<(String, String, Option<String>), bool> {
+        &self.consents
     }
 
     /// Fanouts not yet acknowledged.
@@ -408,10 +434,10 @@ impl ProviderService {
             "submitMessage" => self.submit(req, &argument, request_id, now_ms),
             "groupInfo" => self.group_info(req, &argument),
             "createRoom" => self.create_room(req, &argument),
-            other => Err(text(
-                501,
-                format!("/v1/{other}: not served by this provider (profile concord-mimi-06)"),
-            )),
+            "requestConsent" => self.request_consent(req, &argument),
+            "updateConsent" => self.update_consent(req, &argument),
+            "identifierQuery" => self.identifier_query(req, &argument),
+            _ => self.report_abuse(req, &argument),
         };
         outcome.unwrap_or_else(|answer| answer)
     }
@@ -906,6 +932,144 @@ impl ProviderService {
             content_type: TEXT.into(),
             body: Vec::new(),
         })
+    }
+
+    fn empty(status: u16) -> Response {
+        Response {
+            status,
+            content_type: TEXT.into(),
+            body: Vec::new(),
+        }
+    }
+
+    /// `requestConsent/{targetUser}`: a `request` or `cancel` from the requester's
+    /// provider for a local target: 201, or 404 for an unknown target.
+    fn request_consent(&mut self, req: &Request, target: &str) -> Result<Response, Response> {
+        let entry: ConsentEntry = self.decode(&req.body, "ConsentEntry")?;
+        if !matches!(
+            entry.operation,
+            ConsentOperation::Request | ConsentOperation::Cancel
+        ) {
+            return Err(text(
+                400,
+                "ConsentEntry.consentOperation: requestConsent takes request or cancel",
+            ));
+        }
+        let target = self.identity(target);
+        if self.identity(&entry.target_uri) != target {
+            return Err(text(
+                400,
+                format!(
+                    "ConsentEntry.targetUri {} differs from the path's {target}",
+                    entry.target_uri
+                ),
+            ));
+        }
+        self.authorize(req, &entry.requester_uri, "requesterUri")?;
+        if !self.local_users.contains(&target) {
+            return Err(text(404, format!("no user {target} on {}", self.domain)));
+        }
+        let key = (entry.requester_uri, target, entry.room_id);
+        if entry.operation == ConsentOperation::Request {
+            self.consent_requests.insert(key);
+        } else {
+            self.consent_requests.remove(&key);
+        }
+        Ok(Self::empty(201))
+    }
+
+    /// `updateConsent/{requesterUser}`: a `grant` or `revoke` from the target's provider
+    /// for a local requester: 201, or 404 for an unknown requester.
+    fn update_consent(&mut self, req: &Request, requester: &str) -> Result<Response, Response> {
+        let entry: ConsentEntry = self.decode(&req.body, "ConsentEntry")?;
+        if !matches!(
+            entry.operation,
+            ConsentOperation::Grant | ConsentOperation::Revoke
+        ) {
+            return Err(text(
+                400,
+                "ConsentEntry.consentOperation: updateConsent takes grant or revoke",
+            ));
+        }
+        let requester = self.identity(requester);
+        if self.identity(&entry.requester_uri) != requester {
+            return Err(text(
+                400,
+                format!(
+                    "ConsentEntry.requesterUri {} differs from the path's {requester}",
+                    entry.requester_uri
+                ),
+            ));
+        }
+        self.authorize(req, &entry.target_uri, "targetUri")?;
+        if !self.local_users.contains(&requester) {
+            return Err(text(404, format!("no user {requester} on {}", self.domain)));
+        }
+        self.consents.insert(
+            (requester, entry.target_uri, entry.room_id),
+            entry.operation == ConsentOperation::Grant,
+        );
+        Ok(Self::empty(201))
+    }
+
+    /// `identifierQuery/{domain}`: `handle` (the whole `user@domain`) and `nick` (the
+    /// user part) match local users exactly; other search types are `unsupportedField`.
+    fn identifier_query(&mut self, req: &Request, domain: &str) -> Result<Response, Response> {
+        let request: IdentifierRequest = self.decode(&req.body, "IdentifierRequest")?;
+        if domain != self.domain {
+            return Err(text(
+                404,
+                format!("{domain} is not a domain of {}", self.domain),
+            ));
+        }
+        if request.query_elements.is_empty() {
+            return Err(text(400, "IdentifierRequest.query_elements: empty"));
+        }
+        let answer = |status, response_code, uris| {
+            mimi(
+                status,
+                &IdentifierResponse {
+                    response_code,
+                    uris,
+                    id_response_extensions: wire::AppDataDictionary::default(),
+                },
+            )
+        };
+        if request
+            .query_elements
+            .iter()
+            .any(|q| !matches!(q.search_type, 1 | 2))
+        {
+            return Ok(answer(422, 4, Vec::new()));
+        }
+        let found: Vec<String> = self
+            .local_users
+            .iter()
+            .filter(|user| {
+                request.query_elements.iter().all(|q| match q.search_type {
+                    wire::SEARCH_HANDLE => **user == q.search_value,
+                    _ => user.split('@').next() == Some(q.search_value.as_str()),
+                })
+            })
+            .cloned()
+            .collect();
+        Ok(if found.is_empty() {
+            answer(404, 1, found)
+        } else {
+            answer(200, 0, found)
+        })
+    }
+
+    /// `reportAbuse/{roomId}`: kept for the room's hub; 201 (no body), 404 for a room
+    /// this hub does not host.
+    fn report_abuse(&mut self, req: &Request, room: &str) -> Result<Response, Response> {
+        let report: AbuseReport = self.decode(&req.body, "AbuseReport")?;
+        if !report.reporting_user.is_empty() {
+            self.authorize(req, &report.reporting_user, "reportingUser")?;
+        }
+        self.local_room(room)?;
+        self.abuse_reports.push((room.to_string(), report));
+        Ok(Self::empty(201))
     }
 
     /// Queues the hub's fanout: to this provider's own clients at once, to others as

@@ -771,6 +771,9 @@ fn decodes(path: &str, body: &[u8]) -> bool {
         "notify" => NotifyBody::from_bytes(body).is_ok(),
         "createRoom" => CreateRoomRequest::from_bytes(body).is_ok(),
         "groupInfo" => GroupInfoRequest::from_bytes(body).is_ok(),
+        "requestConsent" | "updateConsent" => ConsentEntry::from_bytes(body).is_ok(),
+        "identifierQuery" => IdentifierRequest::from_bytes(body).is_ok(),
+        "reportAbuse" => AbuseReport::from_bytes(body).is_ok(),
         _ => false,
     }
 }
@@ -788,6 +791,10 @@ fn two_hundred_malformed_bodies_are_each_answered_4xx() -> TestResult {
         "/v1/notify/r1",
         "/v1/createRoom/r2",
         "/v1/groupInfo/r1",
+        "/v1/requestConsent/carol@hub.example",
+        "/v1/updateConsent/carol@hub.example",
+        "/v1/identifierQuery/hub.example",
+        "/v1/reportAbuse/r1",
     ];
     let mut malformed = 0;
     let mut n = 0u32;
@@ -919,5 +926,186 @@ fn the_group_info_is_served_encrypted_to_a_participant_and_refused_to_others() -
         GroupInfoResponse::from_bytes(&answer.body)?.status,
         GroupInfoStatus::NotAuthorized
     );
+    Ok(())
+}
+
+fn consent(operation: ConsentOperation, requester: &str, target: &str) -> Vec<u8> {
+    ConsentEntry {
+        operation,
+        requester_uri: requester.into(),
+        target_uri: target.into(),
+        room_id: Some("r1".into()),
+        client_key_packages: Vec::new(),
+        consent_extensions: AppDataDictionary(vec![(7, Bytes(b"x".to_vec()))]),
+    }
+    .to_bytes()
+}
+
+#[test]
+fn consent_identifier_query_and_abuse_reports() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let mut net = network(ServiceFaults::default());
+    let _ = room_of_two(&mut net, &mut rng)?;
+    let hub = hub(&mut net);
+    let carol = "carol@hub.example";
+    let ask = |op| consent(op, ALICE, carol);
+    let path = "/v1/requestConsent/carol@hub.example";
+    assert_eq!(
+        hub.handle(
+            &post(path, Some(F1), ask(ConsentOperation::Request), None),
+            NOW_MS
+        )
+        .status,
+        201
+    );
+    assert!(
+        hub.consent_requests()
+            .contains(&(ALICE.into(), carol.into(), Some("r1".into())))
+    );
+    assert_eq!(
+        hub.handle(
+            &post(path, Some(F2), ask(ConsentOperation::Request), None),
+            NOW_MS
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        hub.handle(
+            &post(path, Some(F1), ask(ConsentOperation::Grant), None),
+            NOW_MS
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        hub.handle(
+            &post(path, Some(F1), ask(ConsentOperation::Cancel), None),
+            NOW_MS
+        )
+        .status,
+        201
+    );
+    assert!(hub.consent_requests().is_empty());
+    let unknown = consent(ConsentOperation::Request, ALICE, "zed@hub.example");
+    assert_eq!(
+        hub.handle(
+            &post(
+                "/v1/requestConsent/zed@hub.example",
+                Some(F1),
+                unknown,
+                None
+            ),
+            NOW_MS
+        )
+        .status,
+        404
+    );
+    // carol grants consent to... a remote requester is not ours: updateConsent goes to the
+    // requester's provider, so here bob@f2 grants carol (a local requester).
+    let grant = consent(ConsentOperation::Grant, carol, BOB);
+    assert_eq!(
+        hub.handle(
+            &post("/v1/updateConsent/carol@hub.example", Some(F2), grant, None),
+            NOW_MS
+        )
+        .status,
+        201
+    );
+    assert_eq!(
+        hub.consents()
+            .get(&(carol.into(), BOB.into(), Some("r1".into()))),
+        Some(&true)
+    );
+
+    let query = |search_type, value: &str| {
+        IdentifierRequest {
+            query_elements: vec![QueryElement {
+                search_type,
+                name: Vec::new(),
+                search_value: value.into(),
+            }],
+            id_request_extensions: AppDataDictionary::default(),
+        }
+        .to_bytes()
+    };
+    let answer = hub.handle(
+        &post(
+            "/v1/identifierQuery/hub.example",
+            Some(F1),
+            query(2, "carol"),
+            None,
+        ),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        IdentifierResponse::from_bytes(&answer.body)?.uris,
+        vec![carol.to_string()]
+    );
+    let answer = hub.handle(
+        &post(
+            "/v1/identifierQuery/hub.example",
+            Some(F1),
+            query(1, "nobody@hub.example"),
+            None,
+        ),
+        NOW_MS,
+    );
+    assert_eq!(
+        (
+            answer.status,
+            IdentifierResponse::from_bytes(&answer.body)?.response_code
+        ),
+        (404, 1)
+    );
+    let answer = hub.handle(
+        &post(
+            "/v1/identifierQuery/hub.example",
+            Some(F1),
+            query(5, "car"),
+            None,
+        ),
+        NOW_MS,
+    );
+    assert_eq!(
+        (
+            answer.status,
+            IdentifierResponse::from_bytes(&answer.body)?.response_code
+        ),
+        (422, 4)
+    );
+
+    let report = AbuseReport {
+        reporting_user: BOB.into(),
+        alleged_abuser_uri: ALICE.into(),
+        reason_code: 0,
+        note: "spam".into(),
+        messages: Vec::new(),
+        abuse_extensions: AppDataDictionary::default(),
+    }
+    .to_bytes();
+    assert_eq!(
+        hub.handle(
+            &post("/v1/reportAbuse/r1", Some(F2), report.clone(), None),
+            NOW_MS
+        )
+        .status,
+        201
+    );
+    assert_eq!(
+        hub.handle(
+            &post("/v1/reportAbuse/r1", Some(F1), report.clone(), None),
+            NOW_MS
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        hub.handle(&post("/v1/reportAbuse/zz", Some(F2), report, None), NOW_MS)
+            .status,
+        404
+    );
+    assert_eq!(hub.abuse_reports().len(), 1);
     Ok(())
 }

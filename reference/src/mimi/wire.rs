@@ -1171,6 +1171,269 @@ impl Codec for CreateRoomResponse {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Consent, identifier query, abuse reports
+
+/// `AppDataDictionary` (draft-ietf-mls-extensions): `ComponentData component_data<V>`
+/// with `struct { uint16 component_id; opaque data<V>; } ComponentData`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AppDataDictionary(pub Vec<(u16, Bytes)>);
+
+impl Codec for AppDataDictionary {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let mut inner = Vec::new();
+        for (id, data) in &self.0 {
+            id.encode(&mut inner);
+            data.encode(&mut inner);
+        }
+        write_opaque(out, &inner);
+    }
+    fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        const WHAT: &str = "AppDataDictionary.component_data";
+        let mut inner = reader.sub_reader(WHAT).map_err(field(WHAT))?;
+        let mut items = Vec::new();
+        while !inner.is_empty() {
+            let id = inner.u16(WHAT)?;
+            items.push((id, read(&mut inner, WHAT)?));
+        }
+        Ok(AppDataDictionary(items))
+    }
+}
+
+/// `ConsentOperation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentOperation {
+    Cancel = 0,
+    Request = 1,
+    Grant = 2,
+    Revoke = 3,
+}
+
+/// `ConsentEntry` (`RoomId`, which the draft leaves undefined, is an `IdentifierUri`
+/// in this profile; the KeyPackages of a grant are kept as their encodings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentEntry {
+    pub operation: ConsentOperation,
+    pub requester_uri: String,
+    pub target_uri: String,
+    pub room_id: Option<String>,
+    pub client_key_packages: Vec<Vec<u8>>,
+    pub consent_extensions: AppDataDictionary,
+}
+
+impl Codec for ConsentEntry {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.operation as u8);
+        write_uri(out, &self.requester_uri);
+        write_uri(out, &self.target_uri);
+        match &self.room_id {
+            None => out.push(0),
+            Some(room) => {
+                out.push(1);
+                write_uri(out, room);
+            }
+        }
+        if self.operation == ConsentOperation::Grant {
+            write_opaque(out, &self.client_key_packages.concat());
+        }
+        self.consent_extensions.encode(out);
+    }
+    fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let operation = match read_code(reader, "ConsentEntry.consentOperation", 3)? {
+            0 => ConsentOperation::Cancel,
+            1 => ConsentOperation::Request,
+            2 => ConsentOperation::Grant,
+            _ => ConsentOperation::Revoke,
+        };
+        let requester_uri = read_uri(reader, "ConsentEntry.requesterUri")?;
+        let target_uri = read_uri(reader, "ConsentEntry.targetUri")?;
+        let room_id = match reader.u8("ConsentEntry.roomId")? {
+            0 => None,
+            1 => Some(read_uri(reader, "ConsentEntry.roomId")?),
+            value => {
+                return Err(DecodeError::InvalidValue {
+                    what: "ConsentEntry.roomId",
+                    value: u64::from(value),
+                });
+            }
+        };
+        let mut client_key_packages = Vec::new();
+        if operation == ConsentOperation::Grant {
+            const WHAT: &str = "ConsentEntry.clientKeyPackages";
+            let mut inner = reader.sub_reader(WHAT).map_err(field(WHAT))?;
+            while !inner.is_empty() {
+                let start = inner.position();
+                KeyPackage::decode(&mut inner).map_err(field(WHAT))?;
+                client_key_packages.push(inner.input()[start..inner.position()].to_vec());
+            }
+        }
+        Ok(ConsentEntry {
+            operation,
+            requester_uri,
+            target_uri,
+            room_id,
+            client_key_packages,
+            consent_extensions: read(reader, "ConsentEntry.consent_extensions")?,
+        })
+    }
+}
+
+/// `QueryElement`: the search type (1 to 8), the claim or property name for types 7
+/// and 8 (empty otherwise), and the UTF-8 search value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryElement {
+    pub search_type: u8,
+    pub name: Vec<u8>,
+    pub search_value: String,
+}
+
+/// `SearchIdentifierType` `handle`.
+pub const SEARCH_HANDLE: u8 = 1;
+
+impl Codec for QueryElement {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.search_type);
+        if matches!(self.search_type, 7 | 8) {
+            write_opaque(out, &self.name);
+        }
+        write_opaque(out, self.search_value.as_bytes());
+    }
+    fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let search_type = read_code(reader, "QueryElement.searchType", 8)?;
+        if search_type == 0 {
+            return Err(DecodeError::InvalidValue {
+                what: "QueryElement.searchType",
+                value: 0,
+            });
+        }
+        let name = if matches!(search_type, 7 | 8) {
+            reader
+                .opaque("QueryElement.claimName")
+                .map_err(field("QueryElement.claimName"))?
+        } else {
+            Vec::new()
+        };
+        Ok(QueryElement {
+            search_type,
+            name,
+            search_value: read_string(reader, "QueryElement.searchValue")?,
+        })
+    }
+}
+
+/// `IdentifierRequest`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentifierRequest {
+    pub query_elements: Vec<QueryElement>,
+    pub id_request_extensions: AppDataDictionary,
+}
+
+impl Codec for IdentifierRequest {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.query_elements.encode(out);
+        self.id_request_extensions.encode(out);
+    }
+    fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(IdentifierRequest {
+            query_elements: read(reader, "IdentifierRequest.query_elements")?,
+            id_request_extensions: read(reader, "IdentifierRequest.id_request_extensions")?,
+        })
+    }
+}
+
+/// `IdentifierResponse` (profiles are not modelled: `foundProfiles` is empty when
+/// encoded and must be empty when decoded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentifierResponse {
+    /// `IdentifierQueryCode`: success(0), notFound(1), ambiguous(2), forbidden(3),
+    /// unsupportedField(4).
+    pub response_code: u8,
+    pub uris: Vec<String>,
+    pub id_response_extensions: AppDataDictionary,
+}
+
+impl Codec for IdentifierResponse {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.response_code);
+        write_uris(out, &self.uris);
+        write_opaque(out, &[]);
+        self.id_response_extensions.encode(out);
+    }
+    fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let response_code = read_code(reader, "IdentifierResponse.responseCode", 4)?;
+        let uris = read_uris(reader, "IdentifierResponse.uri")?;
+        let profiles = reader
+            .opaque("IdentifierResponse.foundProfiles")
+            .map_err(field("IdentifierResponse.foundProfiles"))?;
+        if !profiles.is_empty() {
+            return Err(DecodeError::Malformed {
+                what: "IdentifierResponse.foundProfiles",
+                detail: "user profiles are not modelled by this profile".into(),
+            });
+        }
+        Ok(IdentifierResponse {
+            response_code,
+            uris,
+            id_response_extensions: read(reader, "IdentifierResponse.id_response_extensions")?,
+        })
+    }
+}
+
+/// `AbusiveMessage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbusiveMessage {
+    pub message_content: Bytes,
+    pub frank: Frank,
+    pub accepted_timestamp: u64,
+}
+
+impl Codec for AbusiveMessage {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.message_content.encode(out);
+        self.frank.encode(out);
+        self.accepted_timestamp.encode(out);
+    }
+    fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(AbusiveMessage {
+            message_content: read(reader, "AbusiveMessage.message_content")?,
+            frank: read(reader, "AbusiveMessage.frank")?,
+            accepted_timestamp: reader.u64("AbusiveMessage.accepted_timestamp")?,
+        })
+    }
+}
+
+/// `AbuseReport` (`AbuseType` has only `reserved(0)` in the draft; any value is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbuseReport {
+    pub reporting_user: String,
+    pub alleged_abuser_uri: String,
+    pub reason_code: u8,
+    pub note: String,
+    pub messages: Vec<AbusiveMessage>,
+    pub abuse_extensions: AppDataDictionary,
+}
+
+impl Codec for AbuseReport {
+    fn encode(&self, out: &mut Vec<u8>) {
+        write_uri(out, &self.reporting_user);
+        write_uri(out, &self.alleged_abuser_uri);
+        out.push(self.reason_code);
+        write_opaque(out, self.note.as_bytes());
+        self.messages.encode(out);
+        self.abuse_extensions.encode(out);
+    }
+    fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(AbuseReport {
+            reporting_user: read_uri(reader, "AbuseReport.reportingUser")?,
+            alleged_abuser_uri: read_uri(reader, "AbuseReport.allegedAbuserUri")?,
+            reason_code: reader.u8("AbuseReport.reasonCode")?,
+            note: read_string(reader, "AbuseReport.note")?,
+            messages: read(reader, "AbuseReport.messages")?,
+            abuse_extensions: read(reader, "AbuseReport.abuse_extensions")?,
+        })
+    }
+}
+
 #[cfg(test)]
 #[path = "wire_tests.rs"]
 mod tests;

@@ -265,6 +265,40 @@ proptest! {
     }
 
     #[test]
+    fn consent_query_and_abuse_round_trip(op in 0u8..4, requester in uri(), target in uri(),
+                                          room in prop::option::of("[a-z0-9]{1,8}"), ids in prop::collection::vec(any::<u16>(), 0..3),
+                                          kind in 1u8..9, value in "[a-z@.]{0,12}", frank in frank(), ts in any::<u64>()) {
+        let operation = [ConsentOperation::Cancel, ConsentOperation::Request, ConsentOperation::Grant, ConsentOperation::Revoke][usize::from(op)];
+        let extensions = AppDataDictionary(ids.into_iter().map(|id| (id, Bytes(vec![1, 2]))).collect());
+        round_trip(&ConsentEntry {
+            operation,
+            requester_uri: requester.clone(),
+            target_uri: target.clone(),
+            room_id: room,
+            client_key_packages: if operation == ConsentOperation::Grant { vec![fixture().key_package.clone()] } else { vec![] },
+            consent_extensions: extensions.clone(),
+        })?;
+        round_trip(&IdentifierRequest {
+            query_elements: vec![QueryElement {
+                search_type: kind,
+                name: if matches!(kind, 7 | 8) { b"given_name".to_vec() } else { vec![] },
+                search_value: value,
+            }],
+            id_request_extensions: extensions.clone(),
+        })?;
+        round_trip(&IdentifierResponse { response_code: 0, uris: vec![target.clone()], id_response_extensions: extensions.clone() })?;
+        let messages = frank.map(|frank| AbusiveMessage { message_content: Bytes(b"bad".to_vec()), frank, accepted_timestamp: ts }).into_iter().collect();
+        round_trip(&AbuseReport {
+            reporting_user: requester,
+            alleged_abuser_uri: target,
+            reason_code: 0,
+            note: "note".into(),
+            messages,
+            abuse_extensions: extensions,
+        })?;
+    }
+
+    #[test]
     fn random_bytes_never_panic_and_errors_name_a_field(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         let _ = UpdateRequest::from_bytes(&bytes);
         let _ = SubmitMessageRequest::from_bytes(&bytes);
@@ -274,6 +308,9 @@ proptest! {
         let _ = CreateRoomRequest::from_bytes(&bytes);
         let _ = KeyMaterialResponse::from_bytes(&bytes);
         let _ = UpdateRoomResponse::from_bytes(&bytes);
+        let _ = ConsentEntry::from_bytes(&bytes);
+        let _ = IdentifierRequest::from_bytes(&bytes);
+        let _ = AbuseReport::from_bytes(&bytes);
     }
 }
 
