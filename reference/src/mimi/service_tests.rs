@@ -226,6 +226,7 @@ fn applications_for(service: &ProviderService, client: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// Cites MIMI-PROTOCOL-5.5-1, MIMI-PROTOCOL-5.5-7.
 #[test]
 fn create_add_and_an_application_message_reach_the_follower() -> TestResult {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
@@ -259,6 +260,7 @@ fn create_add_and_an_application_message_reach_the_follower() -> TestResult {
     Ok(())
 }
 
+/// Cites MIMI-PROTOCOL-5.3-11, MIMI-PROTOCOL-5.3-14, MIMI-PROTOCOL-5.3-18.
 #[test]
 fn a_commit_race_has_one_winner_and_the_loser_gets_wrong_epoch() -> TestResult {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
@@ -352,6 +354,7 @@ fn a_commit_race_has_one_winner_and_the_loser_gets_wrong_epoch() -> TestResult {
     Ok(())
 }
 
+/// Cites MIMI-PROTOCOL-5.3-17.
 #[test]
 fn a_ghost_member_commit_is_refused_unless_the_fault_is_on() -> TestResult {
     for (fault, expected) in [(false, 403), (true, 200)] {
@@ -390,6 +393,7 @@ fn a_ghost_member_commit_is_refused_unless_the_fault_is_on() -> TestResult {
     Ok(())
 }
 
+/// Cites MIMI-PROTOCOL-5.4-6.
 #[test]
 fn a_stale_application_message_is_epoch_too_old_unless_the_fault_is_on() -> TestResult {
     for fault in [false, true] {
@@ -444,6 +448,7 @@ fn a_stale_application_message_is_epoch_too_old_unless_the_fault_is_on() -> Test
     Ok(())
 }
 
+/// Cites MIMI-PROTOCOL-5.5-15.
 #[test]
 fn a_duplicate_notify_is_accepted_and_dropped() -> TestResult {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
@@ -478,6 +483,7 @@ fn a_duplicate_notify_is_accepted_and_dropped() -> TestResult {
     Ok(())
 }
 
+/// Cites MIMI-PROTOCOL-5.5-7.
 #[test]
 fn a_failed_fanout_is_retried_after_a_backoff_unless_the_fault_is_on() -> TestResult {
     for fault in [false, true] {
@@ -537,6 +543,7 @@ fn key_material_body(requester: &str, target: &str) -> Vec<u8> {
     .to_bytes()
 }
 
+/// Cites MIMI-PROTOCOL-5.2-12.
 #[test]
 fn key_material_is_handed_out_once_then_exhausted_and_unknown_users_are_404() -> TestResult {
     let mut net = network(ServiceFaults::default());
