@@ -177,7 +177,9 @@ pub enum CommitError {
     #[error("a psk_nonce of {actual} bytes, not KDF.Nh = {expected} (section 12.1.4)")]
     PskNonceLength { expected: usize, actual: usize },
     /// Section 12.1.5: a ReInit proposal to a protocol version below the group's.
-    #[error("a ReInit to protocol version {proposed}, below the group's {current} (section 12.1.5)")]
+    #[error(
+        "a ReInit to protocol version {proposed}, below the group's {current} (section 12.1.5)"
+    )]
     ReInitVersionDowngrade { proposed: u16, current: u16 },
 }
 

@@ -49,8 +49,6 @@ pub struct CheckInfo {
 }
 
 const BOTH: &[TestRole] = &[TestRole::Hub, TestRole::Follower];
-const HUB: &[TestRole] = &[TestRole::Hub];
-const FOLLOWER: &[TestRole] = &[TestRole::Follower];
 
 /// Every check, in the order they run (the malformed-bodies check last: it may bring the
 /// server down).
@@ -578,6 +576,7 @@ pub fn select(role: TestRole, only: Option<&[String]>) -> Result<Vec<&'static Ch
 
 /// Builds the shared context: client configurations for Concord's providers and an
 /// anonymous one.
+#[allow(clippy::too_many_arguments)]
 pub fn context(
     target: BaseUrl,
     role: TestRole,

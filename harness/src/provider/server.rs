@@ -32,6 +32,10 @@ use super::https::{self, BaseUrl};
 use super::resolve::Resolver;
 use super::tls;
 
+/// Outbound request ids and their results, shared with the sending task.
+#[cfg(test)]
+type DoneLog = Arc<Mutex<Vec<(u64, Option<u16>)>>>;
+
 /// Largest request body accepted (bytes); a larger one gets 413.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 /// Deadline for reading a request and answering it; past it the client gets 408.
@@ -525,7 +529,7 @@ mod tests {
     struct Echo {
         next: u64,
         queued: Vec<Outbound>,
-        done: Arc<Mutex<Vec<(u64, Option<u16>)>>>,
+        done: DoneLog,
     }
 
     impl Service for Echo {
