@@ -55,6 +55,9 @@ enum Command {
     /// Write a test CA and one certificate per MIMI provider domain (PEM), for mutual TLS
     /// between providers on loopback only.
     Certs(concord_harness::provider::cli::CertsArgs),
+    /// Serve the reference MIMI provider (hub or follower) over HTTPS with mutual TLS until
+    /// SIGINT or SIGTERM.
+    ServeProvider(concord_harness::provider::cli::ServeProviderArgs),
     /// Run the MIMI provider conformance checks against a provider server over HTTPS, with
     /// Concord's followers and reference clients on the other side; write the reports.
     ProviderTest(concord_harness::provider::ptest::ProviderTestArgs),
@@ -180,6 +183,7 @@ fn main() -> ExitCode {
         Command::Property(args) => concord_harness::property::cli::main(args),
         Command::Bench(args) => concord_harness::bench::main(args),
         Command::Certs(args) => concord_harness::provider::cli::certs_main(args),
+        Command::ServeProvider(args) => concord_harness::provider::cli::serve_provider_main(args),
         Command::ProviderTest(args) => concord_harness::provider::ptest::main(args),
         Command::ServeClient {
             listen,

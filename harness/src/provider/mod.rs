@@ -16,6 +16,7 @@ pub mod cli;
 pub mod https;
 pub mod mls;
 pub mod ptest;
+pub mod reference;
 pub mod resolve;
 pub mod server;
 pub mod tls;

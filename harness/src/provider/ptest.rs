@@ -49,6 +49,8 @@ pub struct CheckInfo {
 }
 
 const BOTH: &[TestRole] = &[TestRole::Hub, TestRole::Follower];
+const HUB: &[TestRole] = &[TestRole::Hub];
+const FOLLOWER: &[TestRole] = &[TestRole::Follower];
 
 /// Every check, in the order they run (the malformed-bodies check last: it may bring the
 /// server down).
@@ -157,6 +159,8 @@ pub struct Ctx {
     configs: BTreeMap<String, Arc<rustls::ClientConfig>>,
     anonymous: Arc<rustls::ClientConfig>,
     next_request: u64,
+    /// Concord's followers, while they run.
+    pub followers: Vec<Follower>,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -576,7 +580,6 @@ pub fn select(role: TestRole, only: Option<&[String]>) -> Result<Vec<&'static Ch
 
 /// Builds the shared context: client configurations for Concord's providers and an
 /// anonymous one.
-#[allow(clippy::too_many_arguments)]
 pub fn context(
     target: BaseUrl,
     role: TestRole,
@@ -610,6 +613,7 @@ pub fn context(
         configs,
         anonymous,
         next_request: 0,
+        followers: Vec::new(),
     })
 }
 
@@ -675,7 +679,11 @@ pub fn main(args: ProviderTestArgs) -> u8 {
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
     let started = Instant::now();
-    let verdicts = match runtime.block_on(run_with_followers(&mut ctx, &selected)) {
+    let verdicts = match runtime.block_on(run_with_followers(
+        &mut ctx,
+        &selected,
+        super::reference::follower,
+    )) {
         Ok(v) => v,
         Err(e) => return fail(e),
     };
@@ -734,13 +742,59 @@ pub fn main(args: ProviderTestArgs) -> u8 {
     report.exit_code(false)
 }
 
-/// Starts Concord's followers (hub role), writes their addresses to peers.toml, runs the
-/// checks, and stops the followers.
+/// Makes the sans-IO provider behind one of Concord's followers: (domain, seed).
+pub type FollowerFactory = fn(&str, u64) -> Box<dyn server::Service>;
+
+/// One of Concord's followers, running.
+#[derive(Debug)]
+pub struct Follower {
+    pub domain: String,
+    pub server: server::RunningServer,
+    pub instrument: Arc<server::Instrument>,
+}
+
+/// Starts Concord's followers (when testing a hub), adds their addresses to peers.toml in the
+/// TLS folder (other entries kept), runs the checks, and stops the followers.
 pub async fn run_with_followers(
     ctx: &mut Ctx,
     selected: &[&'static CheckInfo],
+    factory: FollowerFactory,
 ) -> Result<Vec<CheckVerdict>, String> {
-    Ok(run_checks(ctx, selected, true).await)
+    if ctx.role == TestRole::Hub {
+        let mut peers: BTreeMap<String, String> =
+            resolve::read_peers(&ctx.tls_dir.join(resolve::PEERS_FILE))?
+                .into_iter()
+                .map(|(d, u)| (d, u.to_url()))
+                .collect();
+        for (n, domain) in FOLLOWERS.iter().enumerate() {
+            let instrument = Arc::new(server::Instrument::default());
+            let options = server::ServerOptions {
+                listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                domain: domain.to_string(),
+                tls_dir: ctx.tls_dir.clone(),
+                resolve: vec![format!("{}={}", ctx.domain, ctx.target.to_url())],
+                body_limit: server::DEFAULT_BODY_LIMIT,
+                request_timeout: server::DEFAULT_REQUEST_TIMEOUT,
+                instrument: Some(instrument.clone()),
+            };
+            let service = factory(domain, ctx.seed.wrapping_add(1000 + n as u64));
+            let running = server::start(options, service)
+                .await
+                .map_err(|e| format!("Concord's follower {domain}: {e}"))?;
+            peers.insert(domain.to_string(), running.url());
+            ctx.followers.push(Follower {
+                domain: domain.to_string(),
+                server: running,
+                instrument,
+            });
+        }
+        resolve::write_peers(&ctx.tls_dir, &peers)?;
+    }
+    let verdicts = run_checks(ctx, selected, true).await;
+    for follower in std::mem::take(&mut ctx.followers) {
+        follower.server.shutdown().await;
+    }
+    Ok(verdicts)
 }
 
 #[cfg(test)]

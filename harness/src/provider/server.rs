@@ -52,34 +52,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
 /// The well-known path of the directory document.
 pub const DIRECTORY_PATH: &str = "/.well-known/mimi-protocol-directory";
 
-/// An HTTP request as the sans-IO provider sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    pub method: String,
-    /// The path, e.g. `/v1/update/r1` (no query).
-    pub path: String,
-    /// The domain the client certificate proves (`None`: no certificate).
-    pub peer: Option<String>,
-    /// Lower-case header names.
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-/// Its answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
-    pub status: u16,
-    pub content_type: String,
-    pub body: Vec<u8>,
-}
-
-/// A request the provider must send to another provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outbound {
-    pub id: u64,
-    pub to_domain: String,
-    pub request: Request,
-}
+/// The HTTP exchange as the sans-IO provider sees it: the reference's types.
+pub use concord_reference::mimi::service::{Outbound, Request, Response};
 
 /// The sans-IO provider a server serves (the reference's `ProviderService`).
 pub trait Service: Send + 'static {

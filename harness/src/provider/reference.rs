@@ -1,0 +1,126 @@
+//! The reference provider (`concord_reference::mimi::service::ProviderService`) behind the
+//! server's [`Service`] interface, and the `--role` / `--fault` names of the command line.
+
+use concord_reference::mimi::service as svc;
+
+use super::server::{Outbound, Request, Response, Service};
+
+/// The reference provider, served.
+#[derive(Debug)]
+pub struct Reference(pub svc::ProviderService);
+
+impl Service for Reference {
+    fn handle(&mut self, request: &Request, now_ms: u64) -> Response {
+        self.0.handle(request, now_ms)
+    }
+
+    fn take_outbound(&mut self) -> Vec<Outbound> {
+        self.0.take_outbound()
+    }
+
+    fn outbound_done(&mut self, id: u64, status: Option<u16>, now_ms: u64) {
+        self.0.outbound_done(id, status, now_ms);
+    }
+
+    fn directory(&self, base_url: &str) -> Vec<u8> {
+        self.0.directory(base_url)
+    }
+}
+
+/// `--fault NAME` names (the kebab-case of `ServiceFaults`'s fields), in field order.
+pub const FAULT_NAMES: &[&str] = &[
+    "accept-ghost-member",
+    "accept-two-commits-per-epoch",
+    "panic-on-malformed",
+    "reuse-key-material",
+    "no-fanout-retry",
+    "accept-stale-application",
+    "skip-authentication",
+];
+
+/// The faults named by `--fault` flags.
+pub fn faults_from_names(names: &[String]) -> Result<svc::ServiceFaults, String> {
+    let mut faults = svc::ServiceFaults::default();
+    for name in names {
+        let flag = match name.as_str() {
+            "accept-ghost-member" => &mut faults.accept_ghost_member,
+            "accept-two-commits-per-epoch" => &mut faults.accept_two_commits_per_epoch,
+            "panic-on-malformed" => &mut faults.panic_on_malformed,
+            "reuse-key-material" => &mut faults.reuse_key_material,
+            "no-fanout-retry" => &mut faults.no_fanout_retry,
+            "accept-stale-application" => &mut faults.accept_stale_application,
+            "skip-authentication" => &mut faults.skip_authentication,
+            other => {
+                return Err(format!(
+                    "--fault `{other}`: unknown; expected one of {}",
+                    FAULT_NAMES.join(", ")
+                ));
+            }
+        };
+        *flag = true;
+    }
+    Ok(faults)
+}
+
+/// Parses `--role`.
+pub fn parse_role(role: &str) -> Result<svc::Role, String> {
+    match role {
+        "hub" => Ok(svc::Role::Hub),
+        "follower" => Ok(svc::Role::Follower),
+        other => Err(format!("--role `{other}`: expected hub or follower")),
+    }
+}
+
+/// A reference provider.
+pub fn provider(
+    domain: &str,
+    role: svc::Role,
+    users: &[String],
+    seed: u64,
+    faults: svc::ServiceFaults,
+) -> Box<dyn Service> {
+    let users: Vec<&str> = users.iter().map(String::as_str).collect();
+    Box::new(Reference(svc::ProviderService::new(
+        domain, role, &users, seed, faults,
+    )))
+}
+
+/// The users of Concord's own followers in `concord provider-test`.
+pub const FOLLOWER_USERS: &[&str] = &["carol", "dave", "erin"];
+
+/// One of Concord's honest followers (the [`super::ptest::FollowerFactory`] of the command).
+pub fn follower(domain: &str, seed: u64) -> Box<dyn Service> {
+    let users: Vec<String> = FOLLOWER_USERS.iter().map(|u| u.to_string()).collect();
+    provider(
+        domain,
+        svc::Role::Follower,
+        &users,
+        seed,
+        svc::ServiceFaults::default(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fault_name_parses_and_sets_one_distinct_flag() {
+        let mut seen = Vec::new();
+        for name in FAULT_NAMES {
+            let faults = faults_from_names(&[name.to_string()]).unwrap();
+            assert_ne!(faults, svc::ServiceFaults::default(), "{name} sets nothing");
+            assert!(
+                !seen.contains(&faults),
+                "{name} sets the same flag as another"
+            );
+            seen.push(faults);
+        }
+        let err = faults_from_names(&["crash".into()]).unwrap_err();
+        assert!(
+            err.contains("crash") && err.contains("accept-ghost-member"),
+            "{err}"
+        );
+        assert!(parse_role("relay").unwrap_err().contains("hub or follower"));
+    }
+}
