@@ -22,6 +22,8 @@ pub struct Member {
     client: ReferenceClient,
     state: Option<u32>,
     pending: Option<u32>,
+    /// The transaction of the last KeyPackage made, for joining from a Welcome.
+    transaction: Option<u32>,
 }
 
 impl std::fmt::Debug for Member {
@@ -44,6 +46,7 @@ impl Member {
             client: ReferenceClient::new(seed),
             state: None,
             pending: None,
+            transaction: None,
         }
     }
 
@@ -54,13 +57,67 @@ impl Member {
 
     /// A fresh KeyPackage (an MLSMessage) for joining later.
     pub fn key_package(&mut self) -> Result<Vec<u8>, String> {
-        self.client
+        let made = self
+            .client
             .create_key_package(CreateKeyPackageRequest {
                 cipher_suite: u32::from(SUITE),
                 identity: self.identity.as_bytes().to_vec(),
             })
-            .map(|r| r.key_package)
-            .map_err(|e| err("CreateKeyPackage", e))
+            .map_err(|e| err("CreateKeyPackage", e))?;
+        self.transaction = Some(made.transaction_id);
+        Ok(made.key_package)
+    }
+
+    /// Joins from a Welcome made for the last KeyPackage (the tree is in the Welcome).
+    pub fn join(&mut self, welcome: &[u8]) -> Result<(), String> {
+        let transaction_id = self
+            .transaction
+            .take()
+            .ok_or_else(|| format!("{} made no KeyPackage to join with", self.identity))?;
+        let joined = self
+            .client
+            .join_group(JoinGroupRequest {
+                transaction_id,
+                welcome: welcome.to_vec(),
+                encrypt_handshake: false,
+                identity: self.identity.as_bytes().to_vec(),
+                ratchet_tree: Vec::new(),
+            })
+            .map_err(|e| err("JoinGroup", e))?;
+        self.state = Some(joined.state_id);
+        Ok(())
+    }
+
+    /// Processes another member's Commit (a PublicMessage).
+    pub fn handle_commit(&mut self, commit: &[u8]) -> Result<(), String> {
+        let state_id = self.state()?;
+        let next = self
+            .client
+            .handle_commit(HandleCommitRequest {
+                state_id,
+                proposal: Vec::new(),
+                commit: commit.to_vec(),
+            })
+            .map_err(|e| err("HandleCommit", e))?;
+        self.state = Some(next.state_id);
+        Ok(())
+    }
+
+    /// Opens an application message of the current epoch.
+    pub fn unprotect(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>, String> {
+        let state_id = self.state()?;
+        self.client
+            .unprotect(UnprotectRequest {
+                state_id,
+                ciphertext: ciphertext.to_vec(),
+            })
+            .map(|r| r.plaintext)
+            .map_err(|e| err("Unprotect", e))
+    }
+
+    /// The pending Commit lost (the hub refused it): stay in the current epoch.
+    pub fn commit_refused(&mut self) {
+        self.pending = None;
     }
 
     /// Creates the room's group; returns its GroupInfo with the ratchet tree extension.

@@ -25,7 +25,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
 use super::https::{self, BaseUrl, CallError, HttpResponse};
-use super::{resolve, server, tls};
+use super::{resolve, rooms, server, tls};
 use crate::exit;
 
 /// The `source` of every case in the report.
@@ -50,7 +50,6 @@ pub struct CheckInfo {
 
 const BOTH: &[TestRole] = &[TestRole::Hub, TestRole::Follower];
 const HUB: &[TestRole] = &[TestRole::Hub];
-const FOLLOWER: &[TestRole] = &[TestRole::Follower];
 
 /// Every check, in the order they run (the malformed-bodies check last: it may bring the
 /// server down).
@@ -66,6 +65,99 @@ pub const CHECKS: &[CheckInfo] = &[
         roles: BOTH,
         requirements: &["MIMI-PROTOCOL-4.1-4"],
         what: "a POST over TLS without a client certificate is refused (401 or in the handshake) on every endpoint",
+    },
+    CheckInfo {
+        name: "auth-wrong-provider",
+        roles: BOTH,
+        requirements: &["MIMI-PROTOCOL-4.1-6", "MIMI-PROTOCOL-9-1"],
+        what: "a request speaking for another provider's user than the client certificate proves is refused 403",
+    },
+    CheckInfo {
+        name: "key-material",
+        roles: BOTH,
+        requirements: &[
+            "MIMI-PROTOCOL-4.3-1",
+            "MIMI-PROTOCOL-5.2-9",
+            "MIMI-PROTOCOL-5.2-11",
+            "MIMI-PROTOCOL-5.2-12",
+            "MIMI-PROTOCOL-5.2-13",
+        ],
+        what: "KeyPackages handed out are valid, unexpired, of the target user and never handed out twice; an unknown user is userUnknown",
+    },
+    CheckInfo {
+        name: "consent",
+        roles: BOTH,
+        requirements: &[
+            "MIMI-PROTOCOL-5.7-2",
+            "MIMI-PROTOCOL-5.7-3",
+            "MIMI-PROTOCOL-5.7-11",
+        ],
+        what: "requestConsent and its cancel are answered 201; from another provider than the requester's, 403",
+    },
+    CheckInfo {
+        name: "room-fanout",
+        roles: HUB,
+        requirements: &[
+            "MIMI-PROTOCOL-5.3-10",
+            "MIMI-PROTOCOL-5.4-4",
+            "MIMI-PROTOCOL-5.5-1",
+            "MIMI-PROTOCOL-5.5-2",
+            "MIMI-PROTOCOL-5.5-6",
+        ],
+        what: "an Add's Welcome and a later application message reach the member's provider, open, and carry the accepted timestamp",
+    },
+    CheckInfo {
+        name: "commit-race",
+        roles: HUB,
+        requirements: &[
+            "MIMI-PROTOCOL-5.3-11",
+            "MIMI-PROTOCOL-5.3-14",
+            "MIMI-PROTOCOL-7.1-2",
+        ],
+        what: "of two Commits for one epoch the first is accepted, the second answered wrongEpoch and never fanned out",
+    },
+    CheckInfo {
+        name: "ghost-member",
+        roles: HUB,
+        requirements: &[
+            "MIMI-PROTOCOL-5.3-12",
+            "MIMI-PROTOCOL-5.3-17",
+            "MIMI-PROTOCOL-9-2",
+        ],
+        what: "a Commit adding a client of a user outside the participant list is answered notAllowed and not fanned out",
+    },
+    CheckInfo {
+        name: "stale-application",
+        roles: HUB,
+        requirements: &["MIMI-PROTOCOL-5.4-6"],
+        what: "an application message of an older epoch is answered epochTooOld and not fanned out",
+    },
+    CheckInfo {
+        name: "retransmission",
+        roles: HUB,
+        requirements: &["MIMI-PROTOCOL-5.3-18", "MIMI-PROTOCOL-5.5-7"],
+        what: "a byte-identical submitMessage with the same Idempotency-Key gets the same answer and is fanned out once",
+    },
+    CheckInfo {
+        name: "fanout-retry",
+        roles: HUB,
+        requirements: &[
+            "MIMI-PROTOCOL-5.5-7",
+            "MIMI-PROTOCOL-5.5-13",
+            "MIMI-PROTOCOL-5.5-17",
+        ],
+        what: "a /notify a follower answers 503 is resent byte-identical and delivered",
+    },
+    CheckInfo {
+        name: "group-info",
+        roles: HUB,
+        requirements: &[
+            "MIMI-PROTOCOL-5.6-1",
+            "MIMI-PROTOCOL-5.6-2",
+            "MIMI-PROTOCOL-5.6-4",
+            "MIMI-PROTOCOL-5.6-5",
+        ],
+        what: "a participant gets the GroupInfo signed by the hub and encrypted to its key; a non-participant gets notAuthorized; a forged request 4xx",
     },
     CheckInfo {
         name: "malformed-bodies",
@@ -125,6 +217,10 @@ pub struct ProviderTestArgs {
     /// Seconds to wait for each answer of the provider under test (longer: a hang).
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
+    /// Users of the provider under test to ask key material and consent of (comma-separated;
+    /// a bare name gets the provider's domain).
+    #[arg(long, value_delimiter = ',', default_value = "alice,bob")]
+    pub users: Vec<String>,
 }
 
 /// How one check ended.
@@ -161,6 +257,11 @@ pub struct Ctx {
     next_request: u64,
     /// Concord's followers, while they run.
     pub followers: Vec<Follower>,
+    /// Users of the provider under test whose key material and consent are asked for.
+    pub users: Vec<String>,
+    /// Distinguishes this run's rooms from earlier runs' on the same server.
+    run_tag: String,
+    next_member: u64,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -191,12 +292,8 @@ impl Ctx {
         path: &str,
         body: Vec<u8>,
     ) -> Result<HttpResponse, CallError> {
-        self.next_request += 1;
         let headers = vec![
-            (
-                "idempotency-key".to_string(),
-                format!("{}-{}", self.seed, self.next_request),
-            ),
+            ("idempotency-key".to_string(), self.fresh_key()),
             ("content-type".to_string(), super::CONTENT_TYPE.to_string()),
         ];
         https::call(
@@ -209,6 +306,65 @@ impl Ctx {
             self.timeout,
         )
         .await
+    }
+
+    /// One request with a chosen Idempotency-Key (a retransmission repeats it).
+    pub async fn call_with_key(
+        &mut self,
+        as_domain: Option<&str>,
+        path: &str,
+        body: Vec<u8>,
+        key: &str,
+    ) -> Result<HttpResponse, CallError> {
+        let headers = vec![
+            ("idempotency-key".to_string(), key.to_string()),
+            ("content-type".to_string(), super::CONTENT_TYPE.to_string()),
+        ];
+        https::call(
+            self.config(as_domain),
+            &self.target,
+            "POST",
+            path,
+            &headers,
+            body,
+            self.timeout,
+        )
+        .await
+    }
+
+    /// A fresh Idempotency-Key.
+    pub fn fresh_key(&mut self) -> String {
+        self.next_request += 1;
+        format!("{}-{}-{}", self.run_tag, self.seed, self.next_request)
+    }
+
+    /// A room ID of this run for `check`.
+    pub fn room_name(&self, check: &str) -> String {
+        format!("concord-{check}-{}", self.run_tag)
+    }
+
+    /// The seed of the next reference client.
+    pub fn member_seed(&mut self) -> u64 {
+        self.next_member += 1;
+        self.seed
+            .wrapping_mul(1_000_003)
+            .wrapping_add(self.next_member)
+    }
+
+    /// Every request one of Concord's followers answered so far (empty for another domain).
+    pub fn follower_log(&self, domain: &str) -> Vec<server::Observed> {
+        self.followers
+            .iter()
+            .find(|f| f.domain == domain)
+            .map(|f| f.instrument.log())
+            .unwrap_or_default()
+    }
+
+    /// Makes one of Concord's followers answer its next `n` notify requests 503.
+    pub fn fail_next_notifies(&self, domain: &str, n: u32) {
+        if let Some(f) = self.followers.iter().find(|f| f.domain == domain) {
+            f.instrument.fail_next_notifies(n);
+        }
     }
 
     /// Whether the provider under test still answers (its directory document).
@@ -472,7 +628,22 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
     match name {
         "directory" => check_directory(ctx).await,
         "auth-no-certificate" => check_auth_no_certificate(ctx).await,
-        "malformed-bodies" => check_malformed(ctx, seeds).await,
+        "malformed-bodies" => {
+            for (endpoint, body) in rooms::seed_bodies(ctx.seed) {
+                seeds.entry(endpoint).or_default().push(body);
+            }
+            check_malformed(ctx, seeds).await
+        }
+        "auth-wrong-provider" => rooms::check_auth_wrong_provider(ctx).await,
+        "key-material" => rooms::check_key_material(ctx).await,
+        "consent" => rooms::check_consent(ctx).await,
+        "room-fanout" => rooms::check_room_fanout(ctx).await,
+        "commit-race" => rooms::check_commit_race(ctx).await,
+        "ghost-member" => rooms::check_ghost_member(ctx).await,
+        "stale-application" => rooms::check_stale_application(ctx).await,
+        "retransmission" => rooms::check_retransmission(ctx).await,
+        "fanout-retry" => rooms::check_fanout_retry(ctx).await,
+        "group-info" => rooms::check_group_info(ctx).await,
         other => Outcome::Skip(format!("no check named {other}")),
     }
 }
@@ -614,6 +785,9 @@ pub fn context(
         anonymous,
         next_request: 0,
         followers: Vec::new(),
+        users: vec!["alice".into(), "bob".into()],
+        run_tag: format!("{:x}", server::now_ms()),
+        next_member: 0,
     })
 }
 
@@ -671,6 +845,14 @@ pub fn main(args: ProviderTestArgs) -> u8 {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    if let Some(user) = args
+        .users
+        .iter()
+        .find(|u| u.is_empty() || u.contains(char::is_whitespace))
+    {
+        return fail(format!("--users: `{user}` is not a user name"));
+    }
+    ctx.users = args.users.clone();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,0 +1,1134 @@
+//! The provider checks that act in rooms and on users: Concord's reference clients create a
+//! room on the provider under test (a hub), add each other from Concord's two followers,
+//! commit, send, and watch what the hub fans out to the followers.
+//!
+//! ```text
+//!  carol@f1.example ──createRoom / update / submitMessage (f1's certificate)──> hub under test
+//!  dave@f2.example  ──update / submitMessage (f2's certificate)───────────────> hub under test
+//!  hub under test ──/notify──> f1.example, f2.example (Concord's followers: logged, can 503)
+//!  each check reads the followers' logs: which FanoutMessages arrived, how often, when
+//! ```
+//!
+//! Every check builds its own room (named after the check and the run), so checks do not
+//! depend on each other and a second run against the same server starts fresh. The
+//! createRoom endpoint is beyond the draft (profile `concord-mimi-06`): a hub that does
+//! not offer it gets the room checks skipped, with that reason.
+
+use std::time::{Duration, Instant};
+
+use concord_reference::codec::{Bytes, Codec};
+use concord_reference::crypto::{CipherSuite, Suite};
+use concord_reference::messages::{
+    Credential, HpkePublicKey, RequiredCapabilities, SignaturePublicKey,
+};
+use concord_reference::mimi::ParticipantChange;
+use concord_reference::mimi::service::GROUP_INFO_LABEL;
+use concord_reference::mimi::wire::{
+    BundleExtra, ClientKeyMaterial, ConsentEntry, ConsentOperation, CreateRoomCode,
+    CreateRoomRequest, CreateRoomResponse, FanoutExtra, FanoutMessage, GroupInfoRatchetTreeTbe,
+    GroupInfoRequest, GroupInfoResponse, GroupInfoStatus, KeyMaterialRequest, KeyMaterialResponse,
+    KeyMaterialUserCode, NotifyBody, SubmitMessageRequest, SubmitMessageResponse, UpdateCode,
+    UpdateRequest, UpdateRoomResponse,
+};
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+
+use super::https::HttpResponse;
+use super::mls::{self, Member};
+use super::ptest::{Ctx, FOLLOWERS, Outcome};
+
+/// The room creator, a user of Concord's first follower.
+pub const CAROL: &str = "carol@f1.example";
+/// A user of Concord's second follower, added to rooms.
+pub const DAVE: &str = "dave@f2.example";
+/// A user of the second follower who is never put in a participant list.
+pub const ERIN: &str = "erin@f2.example";
+
+/// How long a check waits for the provider under test to fan a message out.
+const FANOUT_WAIT: Duration = Duration::from_secs(10);
+/// How long a check keeps watching for a message that must not arrive (a second copy, a
+/// losing commit) after the expected traffic arrived.
+const QUIET_WAIT: Duration = Duration::from_millis(1500);
+/// How often the followers' logs are read while waiting.
+const POLL: Duration = Duration::from_millis(50);
+
+type Step<T> = Result<T, Outcome>;
+
+fn domain_of(identity: &str) -> &str {
+    identity.rsplit_once('@').map_or(identity, |(_, d)| d)
+}
+
+/// A failure of Concord's own reference client: not the provider's fault, but the check
+/// cannot go on.
+fn ours(e: String) -> Outcome {
+    Outcome::Fail(format!(
+        "Concord's reference client failed (not a provider verdict): {e}"
+    ))
+}
+
+fn text(body: &[u8]) -> String {
+    let shown: String = String::from_utf8_lossy(body).chars().take(200).collect();
+    if shown.is_empty() {
+        "no body".into()
+    } else {
+        format!("`{shown}`")
+    }
+}
+
+/// POST `body` to `path` speaking for `as_user` (its provider's certificate).
+async fn post(ctx: &mut Ctx, as_user: &str, path: &str, body: Vec<u8>) -> Step<HttpResponse> {
+    let domain = domain_of(as_user).to_string();
+    ctx.call(Some(&domain), "POST", path, body)
+        .await
+        .map_err(|e| Outcome::Down(format!("POST {path}: {e}")))
+}
+
+/// The same, with a chosen Idempotency-Key.
+async fn post_keyed(
+    ctx: &mut Ctx,
+    as_user: &str,
+    path: &str,
+    body: Vec<u8>,
+    key: &str,
+) -> Step<HttpResponse> {
+    let domain = domain_of(as_user).to_string();
+    ctx.call_with_key(Some(&domain), path, body, key)
+        .await
+        .map_err(|e| Outcome::Down(format!("POST {path}: {e}")))
+}
+
+/// The FanoutMessages of `room` one of Concord's followers accepted (answered 201), with
+/// the index of the request in its log, in arrival order.
+fn fanouts(ctx: &Ctx, follower: &str, room: &str) -> Vec<(usize, FanoutMessage)> {
+    let path = format!("/v1/notify/{room}");
+    ctx.follower_log(follower)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, o)| o.path == path && o.status == 201)
+        .filter_map(|(n, o)| NotifyBody::from_bytes(&o.body).ok().map(|b| (n, b.0)))
+        .flat_map(|(n, messages)| messages.into_iter().map(move |m| (n, m)))
+        .collect()
+}
+
+/// Waits until `follower` accepted a FanoutMessage of `room` matching `wanted`.
+async fn wait_for(
+    ctx: &Ctx,
+    follower: &str,
+    room: &str,
+    what: &str,
+    wanted: impl Fn(&FanoutMessage) -> bool,
+) -> Step<FanoutMessage> {
+    let started = Instant::now();
+    loop {
+        if let Some((_, m)) = fanouts(ctx, follower, room)
+            .into_iter()
+            .find(|(_, m)| wanted(m))
+        {
+            return Ok(m);
+        }
+        if started.elapsed() > FANOUT_WAIT {
+            return Err(Outcome::Fail(format!(
+                "{follower} did not receive {what} within {} s of the hub's success answer",
+                FANOUT_WAIT.as_secs()
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Creates `room` with `creator` its only member and participant. `Err(Skip)` when the
+/// hub offers no createRoom.
+async fn create_room(ctx: &mut Ctx, check: &str) -> Step<(String, Member)> {
+    let room = ctx.room_name(check);
+    let mut carol = Member::new(CAROL, ctx.member_seed());
+    let group_info = carol.create_group(&room).map_err(ours)?;
+    let body = CreateRoomRequest {
+        creator: CAROL.into(),
+        group_info,
+        open: false,
+    }
+    .to_bytes();
+    let path = format!("/v1/createRoom/{room}");
+    let answer = post(ctx, CAROL, &path, body).await?;
+    match answer.status {
+        201 | 200 => {}
+        404 | 405 | 501 => {
+            return Err(Outcome::Skip(format!(
+                "POST {path} answered {}: the hub offers no createRoom (beyond the draft), \
+                 and this check needs a room on it",
+                answer.status
+            )));
+        }
+        other => {
+            return Err(Outcome::Fail(format!(
+                "POST {path} ({CAROL} creates a room) answered {other} (expected 201): {}",
+                text(&answer.body)
+            )));
+        }
+    }
+    match CreateRoomResponse::from_bytes(&answer.body) {
+        Ok(r) if r.code == CreateRoomCode::Created => Ok((room, carol)),
+        Ok(r) => Err(Outcome::Fail(format!(
+            "POST {path} answered {:?} ({})",
+            r.code, r.description
+        ))),
+        Err(e) => Err(Outcome::Fail(format!(
+            "POST {path}: the CreateRoomResponse does not decode: {e}"
+        ))),
+    }
+}
+
+fn update_body(
+    commit: Vec<u8>,
+    welcome: Option<Vec<u8>>,
+    sender: &str,
+    changes: Vec<ParticipantChange>,
+) -> Vec<u8> {
+    UpdateRequest {
+        proposal_or_commit: commit,
+        extra: BundleExtra::Commit {
+            welcome,
+            group_info: None,
+        },
+        sending_uri: sender.into(),
+        participant_changes: changes,
+    }
+    .to_bytes()
+}
+
+/// The hub's answer to an update: HTTP status and the decoded response.
+async fn update(
+    ctx: &mut Ctx,
+    room: &str,
+    sender: &str,
+    body: Vec<u8>,
+) -> Step<(u16, UpdateRoomResponse)> {
+    let path = format!("/v1/update/{room}");
+    let answer = post(ctx, sender, &path, body).await?;
+    match UpdateRoomResponse::from_bytes(&answer.body) {
+        Ok(r) => Ok((answer.status, r)),
+        Err(e) => Err(Outcome::Fail(format!(
+            "POST {path} from {sender} answered {} with a body that is no UpdateRoomResponse \
+             ({e}): {}",
+            answer.status,
+            text(&answer.body)
+        ))),
+    }
+}
+
+/// The hub's answer to a submitMessage.
+async fn submit(
+    ctx: &mut Ctx,
+    room: &str,
+    sender: &str,
+    message: Vec<u8>,
+    key: Option<&str>,
+) -> Step<(u16, SubmitMessageResponse)> {
+    let path = format!("/v1/submitMessage/{room}");
+    let body = SubmitMessageRequest {
+        app_message: message,
+        sending_uri: sender.into(),
+    }
+    .to_bytes();
+    let answer = match key {
+        Some(key) => post_keyed(ctx, sender, &path, body, key).await?,
+        None => post(ctx, sender, &path, body).await?,
+    };
+    match SubmitMessageResponse::from_bytes(&answer.body) {
+        Ok(r) => Ok((answer.status, r)),
+        Err(e) => Err(Outcome::Fail(format!(
+            "POST {path} from {sender} answered {} with a body that is no SubmitMessageResponse \
+             ({e}): {}",
+            answer.status,
+            text(&answer.body)
+        ))),
+    }
+}
+
+/// Adds `joiner` (a user of another follower) to the room: `committer` commits the Add with
+/// the participant change, the hub must accept it and fan the Welcome out to the joiner's
+/// provider, the joiner joins from it; `others` process the Commit.
+async fn add_member(
+    ctx: &mut Ctx,
+    room: &str,
+    committer: &mut Member,
+    joiner: &mut Member,
+    others: &mut [&mut Member],
+) -> Step<()> {
+    let key_package = joiner.key_package().map_err(ours)?;
+    let (commit, welcome) = committer.commit(&[key_package]).map_err(ours)?;
+    let body = update_body(
+        commit.clone(),
+        welcome,
+        &committer.identity,
+        vec![ParticipantChange::Add(joiner.identity.clone())],
+    );
+    let (status, answer) = update(ctx, room, &committer.identity.clone(), body).await?;
+    if !matches!(answer.code, UpdateCode::Success { .. }) {
+        return Err(Outcome::Fail(format!(
+            "a Commit adding {} with the participant change was answered {status} {:?} ({}): \
+             expected success",
+            joiner.identity, answer.code, answer.error_description
+        )));
+    }
+    committer.commit_accepted().map_err(ours)?;
+    let joiner_id = joiner.identity.clone();
+    let welcome = wait_for(
+        ctx,
+        domain_of(&joiner_id),
+        room,
+        &format!("the Welcome for {joiner_id}"),
+        |m| matches!(m.extra, FanoutExtra::Welcome) && m.recipients.contains(&joiner_id),
+    )
+    .await?;
+    joiner.join(&welcome.message).map_err(|e| {
+        Outcome::Fail(format!(
+            "{joiner_id} cannot join from the Welcome the hub fanned out: {e}"
+        ))
+    })?;
+    for other in others {
+        other.handle_commit(&commit).map_err(ours)?;
+    }
+    Ok(())
+}
+
+/// A room with carol@f1 (creator) and dave@f2, both in epoch 1.
+async fn room_of_two(ctx: &mut Ctx, check: &str) -> Step<(String, Member, Member)> {
+    let (room, mut carol) = create_room(ctx, check).await?;
+    let mut dave = Member::new(DAVE, ctx.member_seed());
+    add_member(ctx, &room, &mut carol, &mut dave, &mut []).await?;
+    Ok((room, carol, dave))
+}
+
+fn finish(step: Step<Outcome>) -> Outcome {
+    match step {
+        Ok(o) | Err(o) => o,
+    }
+}
+
+/// room-fanout: create, add a member from another provider, send; the Welcome and the
+/// application message reach the member's provider and open.
+pub async fn check_room_fanout(ctx: &mut Ctx) -> Outcome {
+    finish(room_fanout(ctx).await)
+}
+
+async fn room_fanout(ctx: &mut Ctx) -> Step<Outcome> {
+    let (room, mut carol, mut dave) = room_of_two(ctx, "room-fanout").await?;
+    let text_sent = format!("hello from {CAROL} in {room}");
+    let message = carol.protect(&text_sent).map_err(ours)?;
+    let (status, answer) = submit(ctx, &room, CAROL, message.clone(), None).await?;
+    let SubmitMessageResponse::Accepted {
+        accepted_timestamp, ..
+    } = answer
+    else {
+        return Ok(Outcome::Fail(format!(
+            "submitMessage of an application message of the current epoch by a participant \
+             was answered {status} {answer:?}: expected accepted"
+        )));
+    };
+    let fanned = wait_for(ctx, FOLLOWERS[1], &room, "the application message", |m| {
+        m.message == message
+    })
+    .await?;
+    if !fanned.recipients.iter().any(|r| r == DAVE) {
+        return Ok(Outcome::Fail(format!(
+            "the application message reached {} without {DAVE} among its recipients {:?}",
+            FOLLOWERS[1], fanned.recipients
+        )));
+    }
+    let opened = dave
+        .unprotect(&fanned.message)
+        .map_err(|e| Outcome::Fail(format!("{DAVE} cannot open the fanned-out message: {e}")))?;
+    if opened != text_sent.as_bytes() {
+        return Ok(Outcome::Fail(format!(
+            "{DAVE} opened `{}`, not what {CAROL} sent",
+            String::from_utf8_lossy(&opened)
+        )));
+    }
+    if fanned.timestamp != accepted_timestamp {
+        return Ok(Outcome::Fail(format!(
+            "the FanoutMessage timestamp {} differs from the accepted timestamp {accepted_timestamp} \
+             the submitter got",
+            fanned.timestamp
+        )));
+    }
+    Ok(Outcome::Pass(format!(
+        "room {room}: {DAVE} joined from the fanned-out Welcome and opened {CAROL}'s message \
+         (timestamp {accepted_timestamp} ms)"
+    )))
+}
+
+/// commit-race: two members commit for the same epoch; the first wins, the second gets
+/// wrongEpoch with the new epoch, and only the winner is fanned out.
+pub async fn check_commit_race(ctx: &mut Ctx) -> Outcome {
+    finish(commit_race(ctx).await)
+}
+
+async fn commit_race(ctx: &mut Ctx) -> Step<Outcome> {
+    let (room, mut carol, mut dave) = room_of_two(ctx, "commit-race").await?;
+    let (winner, _) = carol.commit(&[]).map_err(ours)?;
+    let (loser, _) = dave.commit(&[]).map_err(ours)?;
+    let (status, first) = update(
+        ctx,
+        &room,
+        CAROL,
+        update_body(winner.clone(), None, CAROL, vec![]),
+    )
+    .await?;
+    if !matches!(first.code, UpdateCode::Success { .. }) {
+        return Ok(Outcome::Fail(format!(
+            "the first Commit for epoch 1 was answered {status} {:?} ({}): expected success",
+            first.code, first.error_description
+        )));
+    }
+    let (status, second) = update(
+        ctx,
+        &room,
+        DAVE,
+        update_body(loser.clone(), None, DAVE, vec![]),
+    )
+    .await?;
+    match second.code {
+        UpdateCode::WrongEpoch { current_epoch: 2 } => {}
+        other => {
+            return Ok(Outcome::Fail(format!(
+                "a second Commit for epoch 1, after the hub accepted one, was answered {status} \
+                 {other:?} ({}): expected wrongEpoch with current epoch 2",
+                second.error_description
+            )));
+        }
+    }
+    carol.commit_accepted().map_err(ours)?;
+    dave.commit_refused();
+    // The winner reaches both followers; the loser must reach neither.
+    for follower in FOLLOWERS {
+        wait_for(ctx, follower, &room, "the winning Commit", |m| {
+            m.message == winner
+        })
+        .await?;
+    }
+    tokio::time::sleep(QUIET_WAIT).await;
+    for follower in FOLLOWERS {
+        if fanouts(ctx, follower, &room)
+            .iter()
+            .any(|(_, m)| m.message == loser)
+        {
+            return Ok(Outcome::Fail(format!(
+                "the losing Commit (answered wrongEpoch) was fanned out to {follower}: two \
+                 Commits for epoch 1 were distributed"
+            )));
+        }
+    }
+    dave.handle_commit(&winner)
+        .map_err(|e| Outcome::Fail(format!("{DAVE} cannot process the winning Commit: {e}")))?;
+    Ok(Outcome::Pass(format!(
+        "room {room}: the first Commit for epoch 1 won, the second got wrongEpoch (current \
+         epoch 2) and was not fanned out"
+    )))
+}
+
+/// ghost-member: a Commit adding a client of a user absent from the participant list is
+/// refused with notAllowed.
+pub async fn check_ghost_member(ctx: &mut Ctx) -> Outcome {
+    finish(ghost_member(ctx).await)
+}
+
+async fn ghost_member(ctx: &mut Ctx) -> Step<Outcome> {
+    let (room, mut carol) = create_room(ctx, "ghost-member").await?;
+    let mut erin = Member::new(ERIN, ctx.member_seed());
+    let key_package = erin.key_package().map_err(ours)?;
+    let (commit, welcome) = carol.commit(&[key_package]).map_err(ours)?;
+    let (status, answer) = update(
+        ctx,
+        &room,
+        CAROL,
+        update_body(commit.clone(), welcome, CAROL, vec![]),
+    )
+    .await?;
+    if answer.code != UpdateCode::NotAllowed {
+        return Ok(Outcome::Fail(format!(
+            "a Commit adding {ERIN}'s client without adding {ERIN} to the participant list was \
+             answered {status} {:?}: expected notAllowed (a ghost member)",
+            answer.code
+        )));
+    }
+    tokio::time::sleep(QUIET_WAIT).await;
+    if fanouts(ctx, FOLLOWERS[1], &room)
+        .iter()
+        .any(|(_, m)| m.message == commit || matches!(m.extra, FanoutExtra::Welcome))
+    {
+        return Ok(Outcome::Fail(format!(
+            "the refused ghost-member Commit or its Welcome still reached {}",
+            FOLLOWERS[1]
+        )));
+    }
+    Ok(Outcome::Pass(format!(
+        "room {room}: the Commit adding a non-participant's client was answered {status} \
+         notAllowed and not fanned out"
+    )))
+}
+
+/// stale-application: an application message of an older epoch is answered epochTooOld and
+/// not distributed.
+pub async fn check_stale_application(ctx: &mut Ctx) -> Outcome {
+    finish(stale_application(ctx).await)
+}
+
+async fn stale_application(ctx: &mut Ctx) -> Step<Outcome> {
+    let (room, mut carol, mut dave) = room_of_two(ctx, "stale-application").await?;
+    let stale = carol.protect("sent in epoch 1").map_err(ours)?;
+    let (commit, _) = carol.commit(&[]).map_err(ours)?;
+    let (status, answer) = update(
+        ctx,
+        &room,
+        CAROL,
+        update_body(commit.clone(), None, CAROL, vec![]),
+    )
+    .await?;
+    if !matches!(answer.code, UpdateCode::Success { .. }) {
+        return Ok(Outcome::Fail(format!(
+            "a path-only Commit for the current epoch was answered {status} {:?} ({})",
+            answer.code, answer.error_description
+        )));
+    }
+    carol.commit_accepted().map_err(ours)?;
+    dave.handle_commit(&commit).map_err(ours)?;
+    let (status, answer) = submit(ctx, &room, CAROL, stale.clone(), None).await?;
+    if answer != (SubmitMessageResponse::EpochTooOld { current_epoch: 2 }) {
+        return Ok(Outcome::Fail(format!(
+            "an application message of epoch 1 sent after the room reached epoch 2 was answered \
+             {status} {answer:?}: expected epochTooOld with current epoch 2"
+        )));
+    }
+    tokio::time::sleep(QUIET_WAIT).await;
+    if fanouts(ctx, FOLLOWERS[1], &room)
+        .iter()
+        .any(|(_, m)| m.message == stale)
+    {
+        return Ok(Outcome::Fail(format!(
+            "the stale application message was answered epochTooOld but still reached {}",
+            FOLLOWERS[1]
+        )));
+    }
+    Ok(Outcome::Pass(format!(
+        "room {room}: the epoch-1 message was answered {status} epochTooOld (current epoch 2) \
+         and not fanned out"
+    )))
+}
+
+/// retransmission: a byte-identical submitMessage with the same Idempotency-Key gets the
+/// same success and is distributed once.
+pub async fn check_retransmission(ctx: &mut Ctx) -> Outcome {
+    finish(retransmission(ctx).await)
+}
+
+async fn retransmission(ctx: &mut Ctx) -> Step<Outcome> {
+    let (room, mut carol, _dave) = room_of_two(ctx, "retransmission").await?;
+    let message = carol.protect("sent twice").map_err(ours)?;
+    let key = ctx.fresh_key();
+    let (status1, first) = submit(ctx, &room, CAROL, message.clone(), Some(&key)).await?;
+    let (status2, second) = submit(ctx, &room, CAROL, message.clone(), Some(&key)).await?;
+    let SubmitMessageResponse::Accepted {
+        accepted_timestamp, ..
+    } = first
+    else {
+        return Ok(Outcome::Fail(format!(
+            "the first submitMessage was answered {status1} {first:?}: expected accepted"
+        )));
+    };
+    if !matches!(second, SubmitMessageResponse::Accepted { accepted_timestamp: t, .. } if t == accepted_timestamp)
+    {
+        return Ok(Outcome::Fail(format!(
+            "the retransmitted submitMessage (same body, same Idempotency-Key) was answered \
+             {status2} {second:?}: expected accepted with the first answer's timestamp \
+             {accepted_timestamp}"
+        )));
+    }
+    wait_for(ctx, FOLLOWERS[1], &room, "the application message", |m| {
+        m.message == message
+    })
+    .await?;
+    tokio::time::sleep(QUIET_WAIT).await;
+    let copies = fanouts(ctx, FOLLOWERS[1], &room)
+        .iter()
+        .filter(|(_, m)| m.message == message)
+        .count();
+    if copies != 1 {
+        return Ok(Outcome::Fail(format!(
+            "the message submitted twice with one Idempotency-Key reached {} {copies} times: \
+             expected once",
+            FOLLOWERS[1]
+        )));
+    }
+    Ok(Outcome::Pass(format!(
+        "room {room}: the retransmission got the same answer (timestamp {accepted_timestamp}) \
+         and the message was fanned out once"
+    )))
+}
+
+/// fanout-retry: a follower answers the first /notify 503; the hub sends the byte-identical
+/// body again and the message arrives.
+pub async fn check_fanout_retry(ctx: &mut Ctx) -> Outcome {
+    finish(fanout_retry(ctx).await)
+}
+
+async fn fanout_retry(ctx: &mut Ctx) -> Step<Outcome> {
+    let (room, mut carol, mut dave) = room_of_two(ctx, "fanout-retry").await?;
+    let follower = FOLLOWERS[1];
+    let path = format!("/v1/notify/{room}");
+    let before = ctx.follower_log(follower).len();
+    ctx.fail_next_notifies(follower, 1);
+    let message = carol.protect("survives a 503").map_err(ours)?;
+    let (status, answer) = submit(ctx, &room, CAROL, message.clone(), None).await?;
+    if !matches!(answer, SubmitMessageResponse::Accepted { .. }) {
+        ctx.fail_next_notifies(follower, 0);
+        return Ok(Outcome::Fail(format!(
+            "submitMessage was answered {status} {answer:?}: expected accepted"
+        )));
+    }
+    let started = Instant::now();
+    let fanned = wait_for(
+        ctx,
+        follower,
+        &room,
+        "the message again after answering 503",
+        |m| m.message == message,
+    )
+    .await;
+    ctx.fail_next_notifies(follower, 0);
+    let fanned = match fanned {
+        Ok(m) => m,
+        Err(Outcome::Fail(why)) => {
+            let refused = ctx.follower_log(follower)[before..]
+                .iter()
+                .filter(|o| o.path == path && o.status == 503)
+                .count();
+            return Ok(Outcome::Fail(format!(
+                "{why}; the hub's /notify was answered 503 {refused} time(s) and never resent \
+                 successfully (a success answer commits the hub to eventual delivery)"
+            )));
+        }
+        Err(other) => return Err(other),
+    };
+    let log = ctx.follower_log(follower);
+    let notifies: Vec<_> = log[before..].iter().filter(|o| o.path == path).collect();
+    let Some(refused) = notifies.iter().find(|o| o.status == 503) else {
+        return Ok(Outcome::Skip(
+            "the 503 was not injected into a notify of this room (the follower saw none before \
+             the message arrived)"
+                .into(),
+        ));
+    };
+    let Some(accepted) = notifies
+        .iter()
+        .find(|o| o.status == 201 && o.at_ms >= refused.at_ms)
+    else {
+        return Ok(Outcome::Fail(
+            "no /notify answered 201 after the 503".into(),
+        ));
+    };
+    if accepted.body != refused.body {
+        return Ok(Outcome::Fail(
+            "the /notify resent after the 503 is not byte-identical to the refused one".into(),
+        ));
+    }
+    dave.unprotect(&fanned.message)
+        .map_err(|e| Outcome::Fail(format!("{DAVE} cannot open the resent message: {e}")))?;
+    Ok(Outcome::Pass(format!(
+        "room {room}: the /notify answered 503 was resent byte-identical {} ms later and \
+         delivered ({} ms after the hub's success answer)",
+        accepted.at_ms.saturating_sub(refused.at_ms),
+        started.elapsed().as_millis()
+    )))
+}
+
+/// group-info: a participant gets the room's GroupInfo, signed by the hub and encrypted to
+/// the key it sent; a non-participant gets notAuthorized; a bad request signature is refused.
+pub async fn check_group_info(ctx: &mut Ctx) -> Outcome {
+    finish(group_info(ctx).await)
+}
+
+struct GroupInfoAsk {
+    body: Vec<u8>,
+    hpke_private: Vec<u8>,
+}
+
+fn group_info_request(
+    identity: &str,
+    rng: &mut ChaCha8Rng,
+    corrupt_signature: bool,
+) -> Result<GroupInfoAsk, String> {
+    let suite = Suite::new(CipherSuite(mls::SUITE)).map_err(|e| e.to_string())?;
+    let signer = suite.signature_generate(rng).map_err(|e| e.to_string())?;
+    let hpke = suite
+        .hpke_generate_key_pair(rng)
+        .map_err(|e| e.to_string())?;
+    let mut request = GroupInfoRequest {
+        cipher_suite: CipherSuite(mls::SUITE),
+        requesting_signature_key: SignaturePublicKey(Bytes(signer.public.clone())),
+        requesting_credential: Credential::basic(identity.as_bytes().to_vec()),
+        group_info_public_key: HpkePublicKey(Bytes(hpke.public.clone())),
+        joining_code: Bytes::default(),
+        signature: Bytes::default(),
+    };
+    let mut signature = suite
+        .sign_with_label(
+            &signer.private,
+            b"GroupInfoRequestTBS",
+            &request.tbs_bytes(),
+        )
+        .map_err(|e| e.to_string())?;
+    if corrupt_signature && let Some(first) = signature.first_mut() {
+        *first ^= 1;
+    }
+    request.signature = Bytes(signature);
+    Ok(GroupInfoAsk {
+        body: request.to_bytes(),
+        hpke_private: hpke.private,
+    })
+}
+
+async fn group_info(ctx: &mut Ctx) -> Step<Outcome> {
+    let (room, _carol) = create_room(ctx, "group-info").await?;
+    let path = format!("/v1/groupInfo/{room}");
+    let mut rng = ChaCha8Rng::seed_from_u64(ctx.member_seed());
+    let ask = group_info_request(CAROL, &mut rng, false).map_err(ours)?;
+    let answer = post(ctx, CAROL, &path, ask.body).await?;
+    let response = GroupInfoResponse::from_bytes(&answer.body).map_err(|e| {
+        Outcome::Fail(format!(
+            "POST {path} by the creator answered {} with no GroupInfoResponse ({e}): {}",
+            answer.status,
+            text(&answer.body)
+        ))
+    })?;
+    let GroupInfoStatus::Success(success) = &response.status else {
+        return Ok(Outcome::Fail(format!(
+            "the room's creator asked for its GroupInfo and got {} {:?}: expected success",
+            answer.status, response.status
+        )));
+    };
+    let suite = Suite::new(success.cipher_suite)
+        .map_err(|e| Outcome::Fail(format!("GroupInfoResponse.cipher_suite: {e}")))?;
+    if suite
+        .verify_with_label(
+            success.hub_sender.signature_key.0.as_slice(),
+            b"GroupInfoResponseTBS",
+            &GroupInfoResponse::tbs_bytes(room.as_bytes(), success),
+            success.signature.as_slice(),
+        )
+        .is_err()
+    {
+        return Ok(Outcome::Fail(
+            "the GroupInfoResponse signature does not verify with its hub_sender key".into(),
+        ));
+    }
+    let plain = suite
+        .decrypt_with_label(
+            &ask.hpke_private,
+            GROUP_INFO_LABEL,
+            room.as_bytes(),
+            success.encrypted_groupinfo_and_tree.kem_output.as_slice(),
+            success.encrypted_groupinfo_and_tree.ciphertext.as_slice(),
+        )
+        .map_err(|e| {
+            Outcome::Fail(format!(
+                "the encrypted GroupInfo does not open with the key of the request: {e}"
+            ))
+        })?;
+    let tbe = GroupInfoRatchetTreeTbe::from_bytes(&plain).map_err(|e| {
+        Outcome::Fail(format!(
+            "the decrypted GroupInfoRatchetTreeTBE does not decode: {e}"
+        ))
+    })?;
+    let epoch = mls::check_group_info(&tbe.group_info, &[])
+        .map_err(|e| Outcome::Fail(format!("the GroupInfo the hub returned: {e}")))?;
+    // A requester outside the participant list of a closed room.
+    let ask = group_info_request(ERIN, &mut rng, false).map_err(ours)?;
+    let answer = post(ctx, ERIN, &path, ask.body).await?;
+    match GroupInfoResponse::from_bytes(&answer.body) {
+        Ok(r) if r.status == GroupInfoStatus::NotAuthorized => {}
+        Ok(r) => {
+            return Ok(Outcome::Fail(format!(
+                "{ERIN}, not a participant of the closed room, asked for its GroupInfo and got {} \
+                 {:?}: expected notAuthorized",
+                answer.status, r.status
+            )));
+        }
+        Err(_) if (400..500).contains(&answer.status) => {}
+        Err(e) => {
+            return Ok(Outcome::Fail(format!(
+                "a non-participant's GroupInfo request was answered {} without a \
+                 GroupInfoResponse ({e})",
+                answer.status
+            )));
+        }
+    }
+    // The creator again, with a signature that does not verify.
+    let ask = group_info_request(CAROL, &mut rng, true).map_err(ours)?;
+    let answer = post(ctx, CAROL, &path, ask.body).await?;
+    if let Ok(r) = GroupInfoResponse::from_bytes(&answer.body)
+        && matches!(r.status, GroupInfoStatus::Success(_))
+    {
+        return Ok(Outcome::Fail(
+            "a GroupInfoRequest whose signature does not verify got the GroupInfo".into(),
+        ));
+    }
+    if !(400..500).contains(&answer.status) {
+        return Ok(Outcome::Fail(format!(
+            "a GroupInfoRequest whose signature does not verify was answered {} (expected 4xx)",
+            answer.status
+        )));
+    }
+    Ok(Outcome::Pass(format!(
+        "room {room}: the epoch-{epoch} GroupInfo came signed by the hub and encrypted to the \
+         requester; a non-participant got notAuthorized, a forged request {}",
+        answer.status
+    )))
+}
+
+/// The users of the provider under test key material is asked for.
+fn target_users(ctx: &Ctx) -> Vec<String> {
+    ctx.users
+        .iter()
+        .map(|u| {
+            if u.contains('@') {
+                u.clone()
+            } else {
+                format!("{u}@{}", ctx.domain)
+            }
+        })
+        .collect()
+}
+
+fn key_material_body(
+    requester: &str,
+    target: &str,
+    room: &str,
+    rng: &mut ChaCha8Rng,
+) -> Step<Vec<u8>> {
+    let suite = Suite::new(CipherSuite(mls::SUITE)).map_err(|e| ours(e.to_string()))?;
+    let signer = suite
+        .signature_generate(rng)
+        .map_err(|e| ours(e.to_string()))?;
+    let mut request = KeyMaterialRequest {
+        requesting_user: requester.into(),
+        target_user: target.into(),
+        room_id: room.into(),
+        acceptable_ciphersuites: vec![CipherSuite(mls::SUITE)],
+        required_capabilities: RequiredCapabilities::default(),
+        requester_signature_key: SignaturePublicKey(Bytes(signer.public.clone())),
+        requester_credential: Credential::basic(requester.as_bytes().to_vec()),
+        signature: Bytes::default(),
+    };
+    let signature = suite
+        .sign_with_label(
+            &signer.private,
+            b"KeyMaterialRequestTBS",
+            &request.tbs_bytes(),
+        )
+        .map_err(|e| ours(e.to_string()))?;
+    request.signature = Bytes(signature);
+    Ok(request.to_bytes())
+}
+
+/// key-material: each KeyPackage handed out is valid, for the target user, unexpired, and
+/// never handed out twice; an unknown user is userUnknown.
+pub async fn check_key_material(ctx: &mut Ctx) -> Outcome {
+    finish(key_material(ctx).await)
+}
+
+async fn key_material(ctx: &mut Ctx) -> Step<Outcome> {
+    let room = ctx.room_name("key-material");
+    let mut rng = ChaCha8Rng::seed_from_u64(ctx.member_seed());
+    let now_s = super::server::now_ms() / 1000;
+    let mut seen: Vec<(String, Vec<u8>)> = Vec::new();
+    let users = target_users(ctx);
+    for target in &users {
+        for attempt in 1..=2 {
+            let path = format!("/v1/keyMaterial/{target}");
+            let body = key_material_body(CAROL, target, &room, &mut rng)?;
+            let answer = post(ctx, CAROL, &path, body).await?;
+            let response = KeyMaterialResponse::from_bytes(&answer.body).map_err(|e| {
+                Outcome::Fail(format!(
+                    "POST {path} answered {} with no KeyMaterialResponse ({e}): {}",
+                    answer.status,
+                    text(&answer.body)
+                ))
+            })?;
+            if response.user_status != KeyMaterialUserCode::Success {
+                return Ok(Outcome::Fail(format!(
+                    "request {attempt} for {target}'s key material got {} {:?}: expected success \
+                     (is {target} a user of the provider? see --users)",
+                    answer.status, response.user_status
+                )));
+            }
+            if response.clients.is_empty() {
+                return Ok(Outcome::Fail(format!(
+                    "{target}: user code success with no client listed"
+                )));
+            }
+            for client in &response.clients {
+                let ClientKeyMaterial::Success {
+                    client_uri,
+                    key_package,
+                } = client
+                else {
+                    return Ok(Outcome::Fail(format!(
+                        "{target}: user code success, but client entry {client:?} is no success"
+                    )));
+                };
+                let facts = mls::check_key_package(key_package, now_s).map_err(|e| {
+                    Outcome::Fail(format!("{target}'s KeyPackage for {client_uri}: {e}"))
+                })?;
+                if domain_of(&facts.identity) != domain_of(target)
+                    || !facts
+                        .identity
+                        .starts_with(target.split('@').next().unwrap_or(""))
+                {
+                    return Ok(Outcome::Fail(format!(
+                        "asked for {target}, got a KeyPackage of {}",
+                        facts.identity
+                    )));
+                }
+                if let Some((first, _)) = seen.iter().find(|(_, key)| *key == facts.init_key) {
+                    return Ok(Outcome::Fail(format!(
+                        "the KeyPackage handed out for {target} (request {attempt}) was already \
+                         handed out for {first}: key material used twice"
+                    )));
+                }
+                seen.push((format!("{target} request {attempt}"), facts.init_key));
+            }
+        }
+    }
+    // A user the provider does not have.
+    let nobody = format!("nobody-{}@{}", ctx.room_name("user"), ctx.domain);
+    let path = format!("/v1/keyMaterial/{nobody}");
+    let body = key_material_body(CAROL, &nobody, &room, &mut rng)?;
+    let answer = post(ctx, CAROL, &path, body).await?;
+    match KeyMaterialResponse::from_bytes(&answer.body) {
+        Ok(r)
+            if matches!(
+                r.user_status,
+                KeyMaterialUserCode::UserUnknown | KeyMaterialUserCode::NoConsent
+            ) && r.clients.is_empty() => {}
+        Ok(r) => {
+            return Ok(Outcome::Fail(format!(
+                "key material for the unknown user {nobody} was answered {} {:?} with {} \
+                 client(s): expected userUnknown (or noConsent) and no clients",
+                answer.status,
+                r.user_status,
+                r.clients.len()
+            )));
+        }
+        Err(e) => {
+            return Ok(Outcome::Fail(format!(
+                "key material for the unknown user {nobody}: {} with no KeyMaterialResponse \
+                 ({e})",
+                answer.status
+            )));
+        }
+    }
+    Ok(Outcome::Pass(format!(
+        "{} KeyPackages for {} valid, unexpired and all distinct; an unknown user is \
+         userUnknown",
+        seen.len(),
+        users.join(", ")
+    )))
+}
+
+fn consent_body(operation: ConsentOperation, requester: &str, target: &str, room: &str) -> Vec<u8> {
+    ConsentEntry {
+        operation,
+        requester_uri: requester.into(),
+        target_uri: target.into(),
+        room_id: Some(room.into()),
+        client_key_packages: Vec::new(),
+        consent_extensions: Default::default(),
+    }
+    .to_bytes()
+}
+
+/// consent: a consent request for a user of the provider is answered 201, a cancel of it
+/// too, and one whose requester is not a user of the sending provider is refused.
+pub async fn check_consent(ctx: &mut Ctx) -> Outcome {
+    finish(consent(ctx).await)
+}
+
+async fn consent(ctx: &mut Ctx) -> Step<Outcome> {
+    let room = ctx.room_name("consent");
+    let Some(target) = target_users(ctx).into_iter().next() else {
+        return Ok(Outcome::Skip("no --users to ask consent of".into()));
+    };
+    let path = format!("/v1/requestConsent/{target}");
+    let ask = |op| consent_body(op, CAROL, &target, &room);
+    let answer = post(ctx, CAROL, &path, ask(ConsentOperation::Request)).await?;
+    if answer.status != 201 {
+        return Ok(Outcome::Fail(format!(
+            "requestConsent from {CAROL} for {target} answered {} (expected 201): {}",
+            answer.status,
+            text(&answer.body)
+        )));
+    }
+    let answer = post(ctx, CAROL, &path, ask(ConsentOperation::Cancel)).await?;
+    if answer.status != 201 {
+        return Ok(Outcome::Fail(format!(
+            "a cancel of that consent request answered {} (expected 201): {}",
+            answer.status,
+            text(&answer.body)
+        )));
+    }
+    // f2's certificate, speaking for f1's user.
+    let answer = ctx
+        .call(
+            Some(FOLLOWERS[1]),
+            "POST",
+            &path,
+            ask(ConsentOperation::Request),
+        )
+        .await
+        .map_err(|e| Outcome::Down(format!("POST {path}: {e}")))?;
+    if answer.status != 403 {
+        return Ok(Outcome::Fail(format!(
+            "requestConsent whose requester {CAROL} is not a user of the sending provider {} \
+             answered {} (expected 403)",
+            FOLLOWERS[1], answer.status
+        )));
+    }
+    Ok(Outcome::Pass(format!(
+        "requestConsent and its cancel for {target} answered 201; the same from another \
+         provider than the requester's 403"
+    )))
+}
+
+/// auth-wrong-provider: a request speaking for a user of another provider than the one the
+/// client certificate proves is refused 403 (key material, createRoom, submitMessage).
+pub async fn check_auth_wrong_provider(ctx: &mut Ctx) -> Outcome {
+    finish(auth_wrong_provider(ctx).await)
+}
+
+async fn auth_wrong_provider(ctx: &mut Ctx) -> Step<Outcome> {
+    let mut rng = ChaCha8Rng::seed_from_u64(ctx.member_seed());
+    let room = ctx.room_name("auth-wrong-provider");
+    let Some(target) = target_users(ctx).into_iter().next() else {
+        return Ok(Outcome::Skip("no --users to ask key material of".into()));
+    };
+    let impostor = FOLLOWERS[1];
+    let mut accepted = Vec::new();
+    let path = format!("/v1/keyMaterial/{target}");
+    let body = key_material_body(CAROL, &target, &room, &mut rng)?;
+    let answer = ctx
+        .call(Some(impostor), "POST", &path, body)
+        .await
+        .map_err(|e| Outcome::Down(format!("POST {path}: {e}")))?;
+    if answer.status != 403 {
+        accepted.push(format!("keyMaterial answered {}", answer.status));
+    }
+    let mut refused = 1;
+    if ctx.role == super::ptest::TestRole::Hub {
+        let (room, mut carol) = match create_room(ctx, "auth-wrong-provider").await {
+            Ok(r) => r,
+            Err(Outcome::Skip(_)) => {
+                return Ok(summary(accepted, refused));
+            }
+            Err(other) => return Err(other),
+        };
+        let message = carol.protect("from an impostor").map_err(ours)?;
+        let path = format!("/v1/submitMessage/{room}");
+        let body = SubmitMessageRequest {
+            app_message: message,
+            sending_uri: CAROL.into(),
+        }
+        .to_bytes();
+        let answer = ctx
+            .call(Some(impostor), "POST", &path, body)
+            .await
+            .map_err(|e| Outcome::Down(format!("POST {path}: {e}")))?;
+        if answer.status != 403 {
+            accepted.push(format!("submitMessage answered {}", answer.status));
+        }
+        let (commit, _) = carol.commit(&[]).map_err(ours)?;
+        let path = format!("/v1/update/{room}");
+        let answer = ctx
+            .call(
+                Some(impostor),
+                "POST",
+                &path,
+                update_body(commit, None, CAROL, vec![]),
+            )
+            .await
+            .map_err(|e| Outcome::Down(format!("POST {path}: {e}")))?;
+        if answer.status != 403 {
+            accepted.push(format!("update answered {}", answer.status));
+        }
+        refused += 2;
+    }
+    Ok(summary(accepted, refused))
+}
+
+fn summary(accepted: Vec<String>, tried: usize) -> Outcome {
+    if accepted.is_empty() {
+        Outcome::Pass(format!(
+            "{tried} request(s) speaking for {CAROL} with {}'s certificate refused 403",
+            FOLLOWERS[1]
+        ))
+    } else {
+        Outcome::Fail(format!(
+            "requests speaking for {CAROL} with {}'s certificate (expected 403): {}",
+            FOLLOWERS[1],
+            accepted.join("; ")
+        ))
+    }
+}
+
+/// Bodies of valid requests made by the room checks, for the fuzzer to mutate.
+pub fn seed_bodies(rng_seed: u64) -> Vec<(&'static str, Vec<u8>)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(rng_seed);
+    let mut out = Vec::new();
+    if let Ok(body) = key_material_body(CAROL, "alice@hub.example", "r", &mut rng) {
+        out.push(("keyMaterial", body));
+    }
+    if let Ok(ask) = group_info_request(CAROL, &mut rng, false) {
+        out.push(("groupInfo", ask.body));
+    }
+    out.push((
+        "requestConsent",
+        consent_body(ConsentOperation::Request, CAROL, "alice@hub.example", "r"),
+    ));
+    let mut carol = Member::new(CAROL, rng_seed);
+    if let Ok(info) = carol.create_group("r") {
+        out.push((
+            "createRoom",
+            CreateRoomRequest {
+                creator: CAROL.into(),
+                group_info: info,
+                open: false,
+            }
+            .to_bytes(),
+        ));
+    }
+    let mut dave = Member::new(DAVE, rng_seed + 1);
+    if let Ok(kp) = dave.key_package()
+        && let Ok((commit, welcome)) = carol.commit(&[kp])
+    {
+        out.push((
+            "update",
+            update_body(
+                commit,
+                welcome,
+                CAROL,
+                vec![ParticipantChange::Add(DAVE.into())],
+            ),
+        ));
+    }
+    if let Ok(message) = carol.protect("fuzz") {
+        out.push((
+            "submitMessage",
+            SubmitMessageRequest {
+                app_message: message,
+                sending_uri: CAROL.into(),
+            }
+            .to_bytes(),
+        ));
+    }
+    out
+}
