@@ -1132,3 +1132,106 @@ pub fn seed_bodies(rng_seed: u64) -> Vec<(&'static str, Vec<u8>)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::ptest::{self, CheckVerdict, TestRole};
+    use super::super::{certs, https::BaseUrl, reference, server};
+    use super::*;
+
+    /// Runs `only` (every hub check when `None`) against a reference hub started with
+    /// `faults`, with Concord's followers, as `concord provider-test` does.
+    async fn run_against(dir: &Path, faults: &[&str], only: Option<&[&str]>) -> Vec<CheckVerdict> {
+        let names: Vec<String> = faults.iter().map(|f| f.to_string()).collect();
+        let faults = reference::faults_from_names(&names).unwrap();
+        let users = vec!["alice".to_string(), "bob".to_string()];
+        let hub = server::start(
+            server::ServerOptions {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                domain: "hub.example".into(),
+                tls_dir: dir.to_path_buf(),
+                resolve: vec![],
+                body_limit: server::DEFAULT_BODY_LIMIT,
+                request_timeout: server::DEFAULT_REQUEST_TIMEOUT,
+                instrument: None,
+            },
+            reference::provider(
+                "hub.example",
+                concord_reference::mimi::service::Role::Hub,
+                &users,
+                3,
+                faults,
+            ),
+        )
+        .await
+        .unwrap();
+        let mut ctx = ptest::context(
+            BaseUrl::parse(&hub.url()).unwrap(),
+            TestRole::Hub,
+            "hub.example".into(),
+            dir,
+            &dir.join("out"),
+            5,
+            30,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let only: Option<Vec<String>> = only.map(|o| o.iter().map(|n| n.to_string()).collect());
+        let selected = ptest::select(TestRole::Hub, only.as_deref()).unwrap();
+        let verdicts = ptest::run_with_followers(&mut ctx, &selected, reference::follower)
+            .await
+            .unwrap();
+        hub.shutdown().await;
+        verdicts
+    }
+
+    /// The reference hub passes every hub check, and each test-only fault of
+    /// `concord serve-provider --fault` is caught by the check named for it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_reference_hub_passes_and_each_fault_is_caught_by_its_check() {
+        let dir = std::env::temp_dir().join(format!("concord-rooms-{}", std::process::id()));
+        certs::generate(
+            &dir,
+            &[
+                "hub.example".into(),
+                "f1.example".into(),
+                "f2.example".into(),
+            ],
+        )
+        .unwrap();
+        let honest = run_against(&dir, &[], None).await;
+        assert_eq!(
+            honest.len(),
+            ptest::select(TestRole::Hub, None).unwrap().len()
+        );
+        for v in &honest {
+            assert!(
+                matches!(v.outcome, Outcome::Pass(_)),
+                "{}: {:?}",
+                v.name,
+                v.outcome
+            );
+        }
+        let expected = [
+            ("accept-ghost-member", "ghost-member"),
+            ("accept-two-commits-per-epoch", "commit-race"),
+            ("reuse-key-material", "key-material"),
+            ("no-fanout-retry", "fanout-retry"),
+            ("accept-stale-application", "stale-application"),
+            ("skip-authentication", "auth-wrong-provider"),
+            ("panic-on-malformed", "malformed-bodies"),
+        ];
+        assert_eq!(expected.len(), reference::FAULT_NAMES.len());
+        for (fault, check) in expected {
+            let verdicts = run_against(&dir, &[fault], Some(&[check])).await;
+            assert!(
+                matches!(verdicts[0].outcome, Outcome::Fail(_) | Outcome::Down(_)),
+                "--fault {fault} not caught by {check}: {:?}",
+                verdicts[0].outcome
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
