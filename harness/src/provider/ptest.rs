@@ -50,6 +50,7 @@ pub struct CheckInfo {
 
 const BOTH: &[TestRole] = &[TestRole::Hub, TestRole::Follower];
 const HUB: &[TestRole] = &[TestRole::Hub];
+const FOLLOWER: &[TestRole] = &[TestRole::Follower];
 
 /// Every check, in the order they run (the malformed-bodies check last: it may bring the
 /// server down).
@@ -158,6 +159,16 @@ pub const CHECKS: &[CheckInfo] = &[
             "MIMI-PROTOCOL-5.6-5",
         ],
         what: "a participant gets the GroupInfo signed by the hub and encrypted to its key; a non-participant gets notAuthorized; a forged request 4xx",
+    },
+    CheckInfo {
+        name: "notify-delivery",
+        roles: FOLLOWER,
+        requirements: &[
+            "MIMI-PROTOCOL-5.5-11",
+            "MIMI-PROTOCOL-5.5-14",
+            "MIMI-PROTOCOL-4.1-6",
+        ],
+        what: "a /notify from the room's hub is answered 201, a duplicate 201, one from another provider 403",
     },
     CheckInfo {
         name: "malformed-bodies",
@@ -644,6 +655,7 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
         "retransmission" => rooms::check_retransmission(ctx).await,
         "fanout-retry" => rooms::check_fanout_retry(ctx).await,
         "group-info" => rooms::check_group_info(ctx).await,
+        "notify-delivery" => rooms::check_notify_delivery(ctx).await,
         other => Outcome::Skip(format!("no check named {other}")),
     }
 }

@@ -1080,6 +1080,66 @@ fn summary(accepted: Vec<String>, tried: usize) -> Outcome {
     }
 }
 
+/// notify-delivery (the provider under test is a follower, Concord plays the hub): a
+/// /notify for a local user is answered 201, a byte-identical duplicate 201 too, and the
+/// same room's /notify from another provider than its hub 403.
+pub async fn check_notify_delivery(ctx: &mut Ctx) -> Outcome {
+    finish(notify_delivery(ctx).await)
+}
+
+async fn notify_delivery(ctx: &mut Ctx) -> Step<Outcome> {
+    let room = ctx.room_name("notify-delivery");
+    let Some(recipient) = target_users(ctx).into_iter().next() else {
+        return Ok(Outcome::Skip("no --users to deliver to".into()));
+    };
+    let mut carol = Member::new(CAROL, ctx.member_seed());
+    carol.create_group(&room).map_err(ours)?;
+    let message = carol.protect("fanned out by the hub").map_err(ours)?;
+    let body = NotifyBody(vec![FanoutMessage {
+        timestamp: super::server::now_ms(),
+        message,
+        extra: FanoutExtra::Application { frank: None },
+        sequence: 0,
+        epoch: 0,
+        recipients: vec![recipient.clone()],
+    }])
+    .to_bytes();
+    let path = format!("/v1/notify/{room}");
+    let hub = super::ptest::HUB_DOMAIN;
+    let key = ctx.fresh_key();
+    let mut statuses = Vec::new();
+    for (as_domain, what) in [(hub, "from the room's hub"), (hub, "again (a duplicate)")] {
+        let answer = ctx
+            .call_with_key(Some(as_domain), &path, body.clone(), &key)
+            .await
+            .map_err(|e| Outcome::Down(format!("POST {path}: {e}")))?;
+        if answer.status != 201 {
+            return Ok(Outcome::Fail(format!(
+                "a /notify {what} for {recipient} answered {} (expected 201): {}",
+                answer.status,
+                text(&answer.body)
+            )));
+        }
+        statuses.push(answer.status);
+    }
+    let impostor = FOLLOWERS[0];
+    let answer = ctx
+        .call(Some(impostor), "POST", &path, body)
+        .await
+        .map_err(|e| Outcome::Down(format!("POST {path}: {e}")))?;
+    if answer.status != 403 {
+        return Ok(Outcome::Fail(format!(
+            "a /notify for room {room}, hosted by {hub}, sent with {impostor}'s certificate \
+             answered {} (expected 403)",
+            answer.status
+        )));
+    }
+    Ok(Outcome::Pass(format!(
+        "room {room}: the /notify for {recipient} and its duplicate answered 201, the same \
+         from {impostor} 403"
+    )))
+}
+
 /// Bodies of valid requests made by the room checks, for the fuzzer to mutate.
 pub fn seed_bodies(rng_seed: u64) -> Vec<(&'static str, Vec<u8>)> {
     let mut rng = ChaCha8Rng::seed_from_u64(rng_seed);
