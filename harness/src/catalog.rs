@@ -51,6 +51,7 @@ pub static REGISTRY: &[fn() -> Vec<CheckCitation>] = &[
     reference_validation,
     crate::sim::adversary::citations,
     crate::property::citations,
+    crate::provider::ptest::citations,
 ];
 
 /// Every check of every registered subsystem.

@@ -220,6 +220,7 @@ pub fn main(args: RunArgs) -> u8 {
     );
     step_scenarios(&args, &clients, timeout, &mut results, &mut run);
     step_property(&args, &mut results, &mut run);
+    step_provider(&args, &mut results, &mut run);
     run.duration_seconds = Some(started.elapsed().as_secs_f64());
 
     let mut report = Report::new(env!("CARGO_PKG_VERSION"), run, results);
@@ -248,6 +249,28 @@ fn step_property(args: &RunArgs, results: &mut Vec<CaseResult>, run: &mut RunInf
         "property tests: {cases} random operation sequences on the reference (the long run: concord property --cases 10000)"
     ));
     results.extend(found);
+}
+
+/// The reference MIMI provider served over HTTPS on loopback (hub, then follower), checked
+/// by `concord provider-test`'s checks of each role.
+fn step_provider(args: &RunArgs, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
+    println!(
+        "provider: the reference hub and follower over HTTPS on loopback (concord provider-test)"
+    );
+    match crate::provider::ptest::run_reference_for_report(args.seed) {
+        Ok(found) => {
+            run.notes.push(format!(
+                "provider checks: the reference provider served on loopback as a hub and as a follower, {} checks (concord serve-provider + concord provider-test)",
+                found.len()
+            ));
+            results.extend(found);
+        }
+        Err(e) => results.push(CaseResult::fail(
+            crate::provider::ptest::SOURCE,
+            "provider/setup",
+            format!("the reference provider could not be served on loopback: {e}"),
+        )),
+    }
 }
 
 /// Applies expectations and claims, writes the four formats, prints the summary; returns

@@ -763,6 +763,7 @@ pub fn select(role: TestRole, only: Option<&[String]>) -> Result<Vec<&'static Ch
 
 /// Builds the shared context: client configurations for Concord's providers and an
 /// anonymous one.
+#[allow(clippy::too_many_arguments)]
 pub fn context(
     target: BaseUrl,
     role: TestRole,
@@ -877,6 +878,7 @@ pub fn main(args: ProviderTestArgs) -> u8 {
         &mut ctx,
         &selected,
         super::reference::follower,
+        true,
     )) {
         Ok(v) => v,
         Err(e) => return fail(e),
@@ -953,6 +955,7 @@ pub async fn run_with_followers(
     ctx: &mut Ctx,
     selected: &[&'static CheckInfo],
     factory: FollowerFactory,
+    print: bool,
 ) -> Result<Vec<CheckVerdict>, String> {
     if ctx.role == TestRole::Hub {
         let mut peers: BTreeMap<String, String> =
@@ -984,11 +987,89 @@ pub async fn run_with_followers(
         }
         resolve::write_peers(&ctx.tls_dir, &peers)?;
     }
-    let verdicts = run_checks(ctx, selected, true).await;
+    let verdicts = run_checks(ctx, selected, print).await;
     for follower in std::mem::take(&mut ctx.followers) {
         follower.server.shutdown().await;
     }
     Ok(verdicts)
+}
+
+/// `concord run`'s provider stage: the reference provider served on loopback, once as a hub
+/// and once as a follower (test certificates in a temporary folder), each checked with every
+/// check of its role. Returns the results (source `provider`, ids `provider/ROLE/CHECK`).
+pub fn run_reference_for_report(seed: u64) -> Result<Vec<CaseResult>, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "concord-run-provider-{}-{}",
+        std::process::id(),
+        server::now_ms()
+    ));
+    let domains: Vec<String> = [HUB_DOMAIN, "follower.example"]
+        .iter()
+        .chain(FOLLOWERS.iter())
+        .map(|d| d.to_string())
+        .collect();
+    super::certs::generate(&dir, &domains).map_err(|e| format!("test certificates: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let mut results = Vec::new();
+    for (role, domain, role_name) in [
+        (TestRole::Hub, HUB_DOMAIN, "hub"),
+        (TestRole::Follower, "follower.example", "follower"),
+    ] {
+        let out = dir.join(format!("out-{role_name}"));
+        let verdicts = runtime.block_on(async {
+            let service_role = match role {
+                TestRole::Hub => concord_reference::mimi::service::Role::Hub,
+                TestRole::Follower => concord_reference::mimi::service::Role::Follower,
+            };
+            let users = vec!["alice".to_string(), "bob".to_string()];
+            let served = server::start(
+                server::ServerOptions {
+                    listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                    domain: domain.to_string(),
+                    tls_dir: dir.clone(),
+                    resolve: Vec::new(),
+                    body_limit: server::DEFAULT_BODY_LIMIT,
+                    request_timeout: server::DEFAULT_REQUEST_TIMEOUT,
+                    instrument: None,
+                },
+                super::reference::provider(domain, service_role, &users, seed, Default::default()),
+            )
+            .await
+            .map_err(|e| format!("the reference {role_name}: {e}"))?;
+            let url = served.url();
+            let target = BaseUrl::parse(&url)?;
+            let mut ctx = context(
+                target,
+                role,
+                domain.to_string(),
+                &dir,
+                &out,
+                seed,
+                100,
+                Duration::from_secs(10),
+            )?;
+            let selected = select(role, None)?;
+            let verdicts =
+                run_with_followers(&mut ctx, &selected, super::reference::follower, false).await;
+            served.shutdown().await;
+            verdicts.map(|v| (selected, v, url))
+        });
+        let (selected, verdicts, url) = verdicts?;
+        let reproducer = format!(
+            "concord certs --out tls && concord serve-provider --listen 127.0.0.1:8443 --domain {domain} --role {role_name} --tls-dir tls --seed {seed} & concord provider-test --provider https://127.0.0.1:8443 --role {role_name} --tls-dir tls --seed {seed}"
+        );
+        for (info, verdict) in selected.iter().zip(&verdicts) {
+            let mut result = case_result(info, verdict, &url, &reproducer);
+            result.id = format!("{SOURCE}/{role_name}/{}", info.name);
+            result.clients = vec![format!("reference {role_name} ({url})")];
+            results.push(result);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(results)
 }
 
 #[cfg(test)]

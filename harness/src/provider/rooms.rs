@@ -1240,7 +1240,7 @@ mod tests {
         .unwrap();
         let only: Option<Vec<String>> = only.map(|o| o.iter().map(|n| n.to_string()).collect());
         let selected = ptest::select(TestRole::Hub, only.as_deref()).unwrap();
-        let verdicts = ptest::run_with_followers(&mut ctx, &selected, reference::follower)
+        let verdicts = ptest::run_with_followers(&mut ctx, &selected, reference::follower, false)
             .await
             .unwrap();
         hub.shutdown().await;
