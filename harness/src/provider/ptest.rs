@@ -161,6 +161,17 @@ pub const CHECKS: &[CheckInfo] = &[
         what: "a participant gets the GroupInfo signed by the hub and encrypted to its key; a non-participant gets notAuthorized; a forged request 4xx",
     },
     CheckInfo {
+        name: "fanout-impaired",
+        roles: HUB,
+        requirements: &[
+            "MIMI-PROTOCOL-5.5-7",
+            "MIMI-PROTOCOL-5.5-16",
+            "MIMI-PROTOCOL-5.5-17",
+            "MIMI-PROTOCOL-5.5-8",
+        ],
+        what: "behind a seeded impairing proxy (drops, lost answers, duplicates, delays, reordering) every accepted message reaches the follower, first copies in acceptance order",
+    },
+    CheckInfo {
         name: "notify-delivery",
         roles: FOLLOWER,
         requirements: &[
@@ -369,6 +380,14 @@ impl Ctx {
             .find(|f| f.domain == domain)
             .map(|f| f.instrument.log())
             .unwrap_or_default()
+    }
+
+    /// The base URL of one of Concord's followers (its server, not any proxy).
+    pub fn follower_url(&self, domain: &str) -> Option<String> {
+        self.followers
+            .iter()
+            .find(|f| f.domain == domain)
+            .map(|f| f.server.url())
     }
 
     /// Makes one of Concord's followers answer its next `n` notify requests 503.
@@ -655,6 +674,7 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
         "retransmission" => rooms::check_retransmission(ctx).await,
         "fanout-retry" => rooms::check_fanout_retry(ctx).await,
         "group-info" => rooms::check_group_info(ctx).await,
+        "fanout-impaired" => rooms::check_fanout_impaired(ctx).await,
         "notify-delivery" => rooms::check_notify_delivery(ctx).await,
         other => Outcome::Skip(format!("no check named {other}")),
     }

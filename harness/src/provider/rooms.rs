@@ -1080,6 +1080,153 @@ fn summary(accepted: Vec<String>, tried: usize) -> Outcome {
     }
 }
 
+/// Messages sent through the impaired link in fanout-impaired.
+const IMPAIRED_MESSAGES: usize = 20;
+/// How long fanout-impaired waits for all of them (retries back off).
+const IMPAIRED_WAIT: Duration = Duration::from_secs(60);
+
+/// fanout-impaired: the hub's /notify traffic to one follower passes a seeded impairing
+/// proxy (requests and answers dropped, duplicates, delays, reordering); every accepted
+/// message must still arrive, the first copies in acceptance order, and open in order.
+pub async fn check_fanout_impaired(ctx: &mut Ctx) -> Outcome {
+    let (room, carol, dave) = match room_of_two(ctx, "fanout-impaired").await {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    let follower = FOLLOWERS[1];
+    let Some(real) = ctx.follower_url(follower) else {
+        return Outcome::Skip(format!("{follower} is not running"));
+    };
+    let peers_path = ctx.tls_dir.join(super::resolve::PEERS_FILE);
+    let peers: std::collections::BTreeMap<String, String> =
+        match super::resolve::read_peers(&peers_path) {
+            Ok(p) => p.into_iter().map(|(d, u)| (d, u.to_url())).collect(),
+            Err(e) => return Outcome::Fail(format!("peers.toml: {e}")),
+        };
+    let target = match super::https::BaseUrl::parse(&real) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Fail(e),
+    };
+    let impairment = super::proxy::Impairment {
+        drop_request: 150,
+        drop_answer: 150,
+        duplicate: 200,
+        reorder: 200,
+        reorder_ms: 120,
+        delay_min_ms: 0,
+        delay_max_ms: 30,
+    };
+    let proxy = match super::proxy::Proxy::start(
+        &ctx.tls_dir,
+        follower,
+        target,
+        ctx.seed ^ 0x1a5e,
+        impairment,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return Outcome::Fail(format!("the impairing proxy does not start: {e}")),
+    };
+    let mut impaired = peers.clone();
+    impaired.insert(follower.to_string(), proxy.url());
+    if let Err(e) = super::resolve::write_peers(&ctx.tls_dir, &impaired) {
+        proxy.shutdown().await;
+        return Outcome::Fail(format!("peers.toml: {e}"));
+    }
+    let outcome = fanout_impaired(ctx, &room, carol, dave).await;
+    let restored = super::resolve::write_peers(&ctx.tls_dir, &peers);
+    let log = proxy.log();
+    proxy.shutdown().await;
+    if let Err(e) = restored {
+        return Outcome::Fail(format!("peers.toml could not be restored: {e}"));
+    }
+    let count = |action: &str| log.iter().filter(|d| d.action == action).count();
+    let impairments = format!(
+        "proxy: {} requests, {} dropped, {} answers dropped, {} duplicated, {} delayed",
+        log.len(),
+        count("drop request"),
+        count("drop answer"),
+        count("duplicate"),
+        count("delayed"),
+    );
+    match finish(outcome) {
+        Outcome::Pass(detail) => Outcome::Pass(format!("{detail}; {impairments}")),
+        Outcome::Fail(detail) => Outcome::Fail(format!("{detail}; {impairments}")),
+        other => other,
+    }
+}
+
+async fn fanout_impaired(
+    ctx: &mut Ctx,
+    room: &str,
+    mut carol: Member,
+    mut dave: Member,
+) -> Step<Outcome> {
+    let follower = FOLLOWERS[1];
+    let mut sent = Vec::new();
+    for n in 0..IMPAIRED_MESSAGES {
+        let message = carol.protect(&format!("impaired {n}")).map_err(ours)?;
+        let (status, answer) = submit(ctx, room, CAROL, message.clone(), None).await?;
+        if !matches!(answer, SubmitMessageResponse::Accepted { .. }) {
+            return Ok(Outcome::Fail(format!(
+                "message {n} was answered {status} {answer:?}: expected accepted"
+            )));
+        }
+        sent.push(message);
+    }
+    let started = Instant::now();
+    let first_arrivals = loop {
+        let arrived = fanouts(ctx, follower, room);
+        let mut first: Vec<Vec<u8>> = Vec::new();
+        for (_, m) in &arrived {
+            if sent.contains(&m.message) && !first.contains(&m.message) {
+                first.push(m.message.clone());
+            }
+        }
+        if first.len() == sent.len() {
+            break first;
+        }
+        if started.elapsed() > IMPAIRED_WAIT {
+            return Ok(Outcome::Fail(format!(
+                "{} of {IMPAIRED_MESSAGES} accepted messages reached {follower} within {} s",
+                first.len(),
+                IMPAIRED_WAIT.as_secs()
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    };
+    if first_arrivals != sent {
+        let order: Vec<usize> = first_arrivals
+            .iter()
+            .filter_map(|m| sent.iter().position(|s| s == m))
+            .collect();
+        return Ok(Outcome::Fail(format!(
+            "the messages first reached {follower} in the order {order:?}, not in acceptance order"
+        )));
+    }
+    for (n, message) in first_arrivals.iter().enumerate() {
+        let opened = dave
+            .unprotect(message)
+            .map_err(|e| Outcome::Fail(format!("{DAVE} cannot open message {n}: {e}")))?;
+        if opened != format!("impaired {n}").as_bytes() {
+            return Ok(Outcome::Fail(format!(
+                "message {n} opened to something else"
+            )));
+        }
+    }
+    let copies = fanouts(ctx, follower, room)
+        .iter()
+        .filter(|(_, m)| sent.contains(&m.message))
+        .count();
+    Ok(Outcome::Pass(format!(
+        "room {room}: all {IMPAIRED_MESSAGES} messages reached {follower} in acceptance order \
+         within {:.1} s and opened ({} copies accepted, the extra ones retransmissions)",
+        started.elapsed().as_secs_f64(),
+        copies
+    )))
+}
+
 /// notify-delivery (the provider under test is a follower, Concord plays the hub): a
 /// /notify for a local user is answered 201, a byte-identical duplicate 201 too, and the
 /// same room's /notify from another provider than its hub 403.

@@ -444,9 +444,16 @@ impl ProviderService {
 
     /// What this provider must POST to other providers now: new fanout, and failed
     /// fanout whose backoff has run out. Each is reported back by [`Self::outbound_done`].
+    /// A room's notifies to one provider go one at a time, in acceptance order: the next
+    /// waits until the one before it is done (profile choice 5.5-16), so a retry never
+    /// lets a later message overtake.
     pub fn take_outbound(&mut self) -> Vec<Outbound> {
         let mut out = Vec::new();
+        let mut ahead: BTreeSet<(&str, &str)> = BTreeSet::new();
         for (id, pending) in &mut self.pending {
+            if !ahead.insert((pending.to_domain.as_str(), pending.request.path.as_str())) {
+                continue;
+            }
             if pending.in_flight {
                 continue;
             }

@@ -1116,3 +1116,56 @@ fn consent_identifier_query_and_abuse_reports() -> TestResult {
     assert_eq!(hub.abuse_reports().len(), 1);
     Ok(())
 }
+
+/// Cites MIMI-PROTOCOL-5.5-16.
+#[test]
+fn a_rooms_notifies_to_one_provider_go_one_at_a_time_in_acceptance_order() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let mut net = network(ServiceFaults::default());
+    let (mut alice, _bob) = room_of_two(&mut net, &mut rng)?;
+    let first = alice.protect(b"", b"first", &mut rng)?;
+    let second = alice.protect(b"", b"second", &mut rng)?;
+    for (key, message) in [("m1", &first), ("m2", &second)] {
+        let answer = hub(&mut net).handle(
+            &post(
+                "/v1/submitMessage/r1",
+                Some(F1),
+                submit_body(message, ALICE),
+                Some(key),
+            ),
+            NOW_MS,
+        );
+        assert_eq!(answer.status, 200);
+    }
+    let to_f2 = |batch: &[Outbound]| -> Vec<Outbound> {
+        batch
+            .iter()
+            .filter(|o| o.to_domain == F2)
+            .cloned()
+            .collect()
+    };
+    // Only the first goes out; it fails, and while it waits out its backoff the second
+    // must not overtake it.
+    let batch = to_f2(&hub(&mut net).take_outbound());
+    assert_eq!(batch.len(), 1, "two notifies of one room in flight to f2 at once");
+    let body = NotifyBody::from_bytes(&batch[0].request.body)?;
+    assert_eq!(body.0[0].message, first.to_bytes());
+    hub(&mut net).outbound_done(batch[0].id, Some(503), NOW_MS);
+    let mut resent = Vec::new();
+    for _ in 0..100 {
+        resent = to_f2(&hub(&mut net).take_outbound());
+        if !resent.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(resent.len(), 1);
+    assert_eq!(resent[0].id, batch[0].id, "the second overtook the failed first");
+    hub(&mut net).outbound_done(resent[0].id, Some(201), NOW_MS);
+    let next = to_f2(&hub(&mut net).take_outbound());
+    assert_eq!(next.len(), 1);
+    assert_eq!(
+        NotifyBody::from_bytes(&next[0].request.body)?.0[0].message,
+        second.to_bytes()
+    );
+    Ok(())
+}
