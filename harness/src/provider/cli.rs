@@ -98,12 +98,8 @@ pub fn serve_provider_main(args: ServeProviderArgs) -> u8 {
         Ok(f) => f,
         Err(e) => return fail(e),
     };
-    if let Some(user) = args
-        .users
-        .iter()
-        .find(|u| u.is_empty() || u.contains(char::is_whitespace))
-    {
-        return fail(format!("--users: `{user}` is not a user name"));
+    if let Err(e) = super::reference::check_users(&args.users) {
+        return fail(e);
     }
     if faults.panic_on_malformed {
         // The fault must look like a real crash: a panic in a handler ends the process.

@@ -878,12 +878,8 @@ pub fn main(args: ProviderTestArgs) -> u8 {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    if let Some(user) = args
-        .users
-        .iter()
-        .find(|u| u.is_empty() || u.contains(char::is_whitespace))
-    {
-        return fail(format!("--users: `{user}` is not a user name"));
+    if let Err(e) = super::reference::check_users(&args.users) {
+        return fail(e);
     }
     ctx.users = args.users.clone();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -1045,17 +1041,13 @@ pub fn run_reference_for_report(seed: u64) -> Result<Vec<CaseResult>, String> {
                 TestRole::Follower => concord_reference::mimi::service::Role::Follower,
             };
             let users = vec!["alice".to_string(), "bob".to_string()];
-            let served = server::start(
-                server::ServerOptions {
-                    listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-                    domain: domain.to_string(),
-                    tls_dir: dir.clone(),
-                    resolve: Vec::new(),
-                    body_limit: server::DEFAULT_BODY_LIMIT,
-                    request_timeout: server::DEFAULT_REQUEST_TIMEOUT,
-                    instrument: None,
-                },
-                super::reference::provider(domain, service_role, &users, seed, Default::default()),
+            let served = super::reference::serve_on_loopback(
+                &dir,
+                domain,
+                service_role,
+                &users,
+                seed,
+                Default::default(),
             )
             .await
             .map_err(|e| format!("the reference {role_name}: {e}"))?;

@@ -85,6 +85,42 @@ pub fn provider(
     )))
 }
 
+/// A reference provider served on a free loopback port, with the certificates of
+/// `tls_dir` and the default limits (`concord run`'s provider stage, tests).
+pub async fn serve_on_loopback(
+    tls_dir: &std::path::Path,
+    domain: &str,
+    role: svc::Role,
+    users: &[String],
+    seed: u64,
+    faults: svc::ServiceFaults,
+) -> Result<super::server::RunningServer, super::server::ServerError> {
+    super::server::start(
+        super::server::ServerOptions {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            domain: domain.to_string(),
+            tls_dir: tls_dir.to_path_buf(),
+            resolve: Vec::new(),
+            body_limit: super::server::DEFAULT_BODY_LIMIT,
+            request_timeout: super::server::DEFAULT_REQUEST_TIMEOUT,
+            instrument: None,
+        },
+        provider(domain, role, users, seed, faults),
+    )
+    .await
+}
+
+/// Checks a `--users` list: each a user name or `user@domain`, no blanks.
+pub fn check_users(users: &[String]) -> Result<(), String> {
+    match users
+        .iter()
+        .find(|u| u.is_empty() || u.contains(char::is_whitespace))
+    {
+        Some(user) => Err(format!("--users: `{user}` is not a user name")),
+        None => Ok(()),
+    }
+}
+
 /// The users of Concord's own followers in `concord provider-test`.
 pub const FOLLOWER_USERS: &[&str] = &["carol", "dave", "erin"];
 

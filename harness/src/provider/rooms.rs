@@ -1345,7 +1345,7 @@ mod tests {
     use std::path::Path;
 
     use super::super::ptest::{self, CheckVerdict, TestRole};
-    use super::super::{certs, https::BaseUrl, reference, server};
+    use super::super::{certs, https::BaseUrl, reference};
     use super::*;
 
     /// Runs `only` (every hub check when `None`) against a reference hub started with
@@ -1354,23 +1354,13 @@ mod tests {
         let names: Vec<String> = faults.iter().map(|f| f.to_string()).collect();
         let faults = reference::faults_from_names(&names).unwrap();
         let users = vec!["alice".to_string(), "bob".to_string()];
-        let hub = server::start(
-            server::ServerOptions {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                domain: "hub.example".into(),
-                tls_dir: dir.to_path_buf(),
-                resolve: vec![],
-                body_limit: server::DEFAULT_BODY_LIMIT,
-                request_timeout: server::DEFAULT_REQUEST_TIMEOUT,
-                instrument: None,
-            },
-            reference::provider(
-                "hub.example",
-                concord_reference::mimi::service::Role::Hub,
-                &users,
-                3,
-                faults,
-            ),
+        let hub = reference::serve_on_loopback(
+            dir,
+            "hub.example",
+            concord_reference::mimi::service::Role::Hub,
+            &users,
+            3,
+            faults,
         )
         .await
         .unwrap();
