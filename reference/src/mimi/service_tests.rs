@@ -1147,7 +1147,11 @@ fn a_rooms_notifies_to_one_provider_go_one_at_a_time_in_acceptance_order() -> Te
     // Only the first goes out; it fails, and while it waits out its backoff the second
     // must not overtake it.
     let batch = to_f2(&hub(&mut net).take_outbound());
-    assert_eq!(batch.len(), 1, "two notifies of one room in flight to f2 at once");
+    assert_eq!(
+        batch.len(),
+        1,
+        "two notifies of one room in flight to f2 at once"
+    );
     let body = NotifyBody::from_bytes(&batch[0].request.body)?;
     assert_eq!(body.0[0].message, first.to_bytes());
     hub(&mut net).outbound_done(batch[0].id, Some(503), NOW_MS);
@@ -1159,7 +1163,10 @@ fn a_rooms_notifies_to_one_provider_go_one_at_a_time_in_acceptance_order() -> Te
         }
     }
     assert_eq!(resent.len(), 1);
-    assert_eq!(resent[0].id, batch[0].id, "the second overtook the failed first");
+    assert_eq!(
+        resent[0].id, batch[0].id,
+        "the second overtook the failed first"
+    );
     hub(&mut net).outbound_done(resent[0].id, Some(201), NOW_MS);
     let next = to_f2(&hub(&mut net).take_outbound());
     assert_eq!(next.len(), 1);
