@@ -197,6 +197,8 @@ pub struct ProviderService {
     role: Role,
     faults: ServiceFaults,
     local_users: Vec<String>,
+    /// Clients that publish their own KeyPackages (client access, beyond the draft).
+    client_managed: BTreeSet<String>,
     key_packages_ready: bool,
     hub: Hub,
     provider: Provider,
@@ -308,6 +310,7 @@ impl ProviderService {
             role,
             faults,
             local_users,
+            client_managed: BTreeSet::new(),
             key_packages_ready: false,
             hub,
             provider,
@@ -411,7 +414,7 @@ impl ProviderService {
             return text(404, format!("{path}: no such endpoint"));
         };
         let (endpoint, argument) = rest.split_once('/').unwrap_or((rest, ""));
-        if !ENDPOINTS.contains(&endpoint) {
+        if !ENDPOINTS.contains(&endpoint) && !client_access::CLIENT_ENDPOINTS.contains(&endpoint) {
             return text(404, format!("{path}: no such endpoint"));
         }
         let Some(argument) = percent_decode(argument).filter(|a| !a.is_empty()) else {
@@ -437,6 +440,9 @@ impl ProviderService {
             "requestConsent" => self.request_consent(req, &argument),
             "updateConsent" => self.update_consent(req, &argument),
             "identifierQuery" => self.identifier_query(req, &argument),
+            "clientKeyPackage" => self.client_key_package(req, &argument),
+            "clientInbox" => self.client_inbox(req, &argument),
+            "publishGroupInfo" => self.publish_group_info(req, &argument),
             _ => self.report_abuse(req, &argument),
         };
         outcome.unwrap_or_else(|answer| answer)
@@ -1117,6 +1123,9 @@ impl ProviderService {
         }
     }
 }
+
+#[path = "client_access.rs"]
+pub mod client_access;
 
 #[cfg(test)]
 #[path = "service_tests.rs"]

@@ -1176,3 +1176,104 @@ fn a_rooms_notifies_to_one_provider_go_one_at_a_time_in_acceptance_order() -> Te
     );
     Ok(())
 }
+
+/// Client access (beyond the draft): a client's own KeyPackage replaces the provider's,
+/// its inbox lists what its provider received, and only the provider's own certificate
+/// may use either.
+#[test]
+fn client_access_key_packages_inbox_and_group_info() -> TestResult {
+    use super::client_access::{Inbox, KIND_APPLICATION, KIND_WELCOME, PublishGroupInfo};
+    let mut rng = ChaCha20Rng::seed_from_u64(13);
+    let mut net = network(ServiceFaults::default());
+    let carol = "carol@hub.example";
+    let (kp, _) = key_package(carol, &mut rng)?;
+    let published = MlsMessage::new(MlsMessageBody::KeyPackage(kp.clone())).to_bytes();
+    let path = format!("/v1/clientKeyPackage/{carol}");
+    let other = hub(&mut net).handle(&post(&path, Some(F1), published.clone(), None), NOW_MS);
+    assert_eq!(other.status, 403);
+    let answer = hub(&mut net).handle(&post(&path, Some(HUB), published.clone(), None), NOW_MS);
+    assert_eq!(
+        answer.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let claim = hub(&mut net).handle(
+        &post(
+            &format!("/v1/keyMaterial/{carol}"),
+            Some(F1),
+            key_material_body(ALICE, carol),
+            None,
+        ),
+        NOW_MS,
+    );
+    let response = KeyMaterialResponse::from_bytes(&claim.body)?;
+    let [ClientKeyMaterial::Success { key_package, .. }] = response.clients.as_slice() else {
+        return Err("expected carol's key package".into());
+    };
+    assert_eq!(
+        *key_package,
+        kp.to_bytes(),
+        "not the KeyPackage the client published"
+    );
+
+    let (mut alice, mut bob) = room_of_two(&mut net, &mut rng)?;
+    let hello = alice.protect(b"", b"hello", &mut rng)?;
+    hub(&mut net).handle(
+        &post(
+            "/v1/submitMessage/r1",
+            Some(F1),
+            submit_body(&hello, ALICE),
+            None,
+        ),
+        NOW_MS,
+    );
+    pump(&mut net);
+    let f2 = net.get_mut(F2).ok_or("f2")?;
+    let inbox_path = format!("/v1/clientInbox/{BOB}");
+    let answer = f2.handle(&post(&inbox_path, Some(F2), 0u64.to_bytes(), None), NOW_MS);
+    assert_eq!(answer.status, 200);
+    let inbox = Inbox::from_bytes(&answer.body)?;
+    let kinds: Vec<u8> = inbox.entries.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [KIND_WELCOME, KIND_APPLICATION]);
+    assert_eq!(inbox.entries[1].message.0, hello.to_bytes());
+    let again = f2.handle(
+        &post(&inbox_path, Some(F2), inbox.next_cursor.to_bytes(), None),
+        NOW_MS,
+    );
+    assert!(Inbox::from_bytes(&again.body)?.entries.is_empty());
+    assert_eq!(
+        f2.handle(&post(&inbox_path, Some(F1), 0u64.to_bytes(), None), NOW_MS)
+            .status,
+        403
+    );
+
+    // Bob publishes the GroupInfo of epoch 1; a stale epoch is 409.
+    let (info, _) = bob.group_info(false)?;
+    let body = |epoch| {
+        PublishGroupInfo {
+            sending_uri: BOB.into(),
+            epoch,
+            group_info: info.to_bytes(),
+        }
+        .to_bytes()
+    };
+    let answer = hub(&mut net).handle(
+        &post("/v1/publishGroupInfo/r1", Some(F2), body(1), None),
+        NOW_MS,
+    );
+    assert_eq!(
+        answer.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let answer = hub(&mut net).handle(
+        &post("/v1/publishGroupInfo/r1", Some(F2), body(0), None),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 409);
+    let _ = &mut alice;
+    let _ = &mut bob;
+    Ok(())
+}
