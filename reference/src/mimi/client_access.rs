@@ -247,7 +247,7 @@ impl ProviderService {
         let member = self
             .hub
             .room(room)
-            .is_some_and(|r| r.members().iter().any(|m| *m == request.sending_uri));
+            .is_some_and(|r| r.members().contains(&request.sending_uri));
         if !member {
             return Err(text(
                 403,
