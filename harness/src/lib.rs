@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod client;
 pub mod generate;
 pub mod interop;
+pub mod live;
 pub mod property;
 pub mod provider;
 pub mod run;

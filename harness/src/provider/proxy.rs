@@ -69,6 +69,10 @@ struct State {
     target: BaseUrl,
     tls_dir: std::path::PathBuf,
     impairment: Mutex<Impairment>,
+    /// Per calling provider, instead of `impairment`.
+    per_caller: Mutex<std::collections::BTreeMap<String, Impairment>>,
+    /// Calling providers cut off (a partition of one link).
+    blocked: Mutex<std::collections::BTreeSet<String>>,
     partitioned: AtomicBool,
     rng: Mutex<ChaCha8Rng>,
     log: Mutex<Vec<Decision>>,
@@ -109,6 +113,8 @@ impl Proxy {
             target,
             tls_dir: tls_dir.to_path_buf(),
             impairment: Mutex::new(impairment),
+            per_caller: Mutex::new(Default::default()),
+            blocked: Mutex::new(Default::default()),
             partitioned: AtomicBool::new(false),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
             log: Mutex::new(Vec::new()),
@@ -136,6 +142,31 @@ impl Proxy {
     pub fn set_impairment(&self, impairment: Impairment) {
         if let Ok(mut current) = self.state.impairment.lock() {
             *current = impairment;
+        }
+    }
+
+    /// Impairs requests from `caller` as `impairment` (`None`: the default again).
+    pub fn set_caller_impairment(&self, caller: &str, impairment: Option<Impairment>) {
+        if let Ok(mut map) = self.state.per_caller.lock() {
+            match impairment {
+                Some(i) => {
+                    map.insert(caller.to_string(), i);
+                }
+                None => {
+                    map.remove(caller);
+                }
+            }
+        }
+    }
+
+    /// While on, every request from `caller` is dropped (a partition of that link).
+    pub fn set_blocked(&self, caller: &str, on: bool) {
+        if let Ok(mut blocked) = self.state.blocked.lock() {
+            if on {
+                blocked.insert(caller.to_string());
+            } else {
+                blocked.remove(caller);
+            }
         }
     }
 
@@ -212,8 +243,15 @@ struct Plan {
     hold_ms: u64,
 }
 
-fn plan(state: &State) -> Plan {
-    let impairment = state.impairment.lock().map(|i| *i).unwrap_or_default();
+fn plan(state: &State, caller: Option<&str>) -> Plan {
+    let own = caller.and_then(|c| {
+        state
+            .per_caller
+            .lock()
+            .ok()
+            .and_then(|map| map.get(c).copied())
+    });
+    let impairment = own.unwrap_or_else(|| state.impairment.lock().map(|i| *i).unwrap_or_default());
     let Ok(mut rng) = state.rng.lock() else {
         return Plan {
             drop_request: false,
@@ -265,11 +303,14 @@ async fn forward(
         Ok(collected) => collected.to_bytes().to_vec(),
         Err(_) => return Err(Dropped),
     };
-    if state.partitioned.load(Ordering::SeqCst) {
+    let blocked = caller
+        .as_ref()
+        .is_some_and(|c| state.blocked.lock().map(|b| b.contains(c)).unwrap_or(false));
+    if blocked || state.partitioned.load(Ordering::SeqCst) {
         record(state, &path, &caller, "partitioned");
         return Err(Dropped);
     }
-    let plan = plan(state);
+    let plan = plan(state, caller.as_deref());
     if plan.drop_request {
         record(state, &path, &caller, "drop request");
         return Err(Dropped);

@@ -32,6 +32,19 @@ pub struct SimArgs {
     /// and peak memory per scenario.
     #[arg(long)]
     pub bench: bool,
+    /// Live mode: real provider servers over HTTPS instead of the simulated network
+    /// (Concord serves the reference for every provider without a `url`), with an impairing
+    /// proxy in front of each.
+    #[arg(long)]
+    pub live: bool,
+    /// Live mode: the `concord certs` folder the providers served elsewhere trust (needed
+    /// when a provider has a `url`; default: a fresh temporary one).
+    #[arg(long, value_name = "DIR")]
+    pub tls_dir: Option<PathBuf>,
+    /// Live mode: DOMAIN=https://HOST:PORT, a provider of the scenarios served elsewhere
+    /// (repeatable; overrides the scenario's `url`).
+    #[arg(long = "provider", value_name = "DOMAIN=URL")]
+    pub providers: Vec<String>,
 }
 
 /// Runs `concord sim`; returns the exit code.
@@ -59,6 +72,34 @@ pub fn main(args: SimArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     }
+    if !args.live {
+        if let Some((s, domain)) = scenarios
+            .iter()
+            .find_map(|s| s.provider_urls.keys().next().map(|d| (s, d)))
+        {
+            eprintln!(
+                "concord sim: {}: provider `{domain}` has a url: run the scenario with --live",
+                s.file.display()
+            );
+            return exit::BAD_INPUT;
+        }
+        if args.tls_dir.is_some() || !args.providers.is_empty() {
+            eprintln!("concord sim: --tls-dir and --provider need --live");
+            return exit::BAD_INPUT;
+        }
+    }
+    let mut urls = BTreeMap::new();
+    for flag in &args.providers {
+        match flag.split_once('=') {
+            Some((domain, url)) if url.starts_with("https://") && !domain.is_empty() => {
+                urls.insert(domain.to_string(), url.to_string());
+            }
+            _ => {
+                eprintln!("concord sim: --provider `{flag}`: expected DOMAIN=https://HOST:PORT");
+                return exit::BAD_INPUT;
+            }
+        }
+    }
     let timeout = Duration::from_secs(args.timeout.max(1));
     // Check every client spec once before running anything (bad spec: exit 2).
     for spec in clients.values() {
@@ -70,6 +111,20 @@ pub fn main(args: SimArgs) -> u8 {
     let factory = move |spec: &str, seed: u64| -> Result<Box<dyn ClientUnderTest>, String> {
         open_client(spec, timeout, seed)
     };
+    if args.live {
+        let mut stdout = std::io::stdout();
+        return crate::live::main(
+            &scenarios,
+            crate::live::LiveOptions {
+                seed: args.seed,
+                tls_dir: args.tls_dir,
+                urls,
+                clients,
+            },
+            &factory,
+            &mut stdout,
+        );
+    }
     let start = Instant::now();
     let stopwatch = move || start.elapsed();
     let options = Options {

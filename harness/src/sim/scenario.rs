@@ -210,6 +210,9 @@ pub struct Scenario {
     pub network: LinkSpec,
     pub links: Vec<(String, String, LinkSpec)>,
     pub providers: Vec<String>,
+    /// Providers served by someone else (`url = "https://HOST:PORT"`): only `concord sim
+    /// --live` can run the scenario then.
+    pub provider_urls: BTreeMap<String, String>,
     /// User name to (provider, client spec).
     pub users: BTreeMap<String, (String, String)>,
     pub steps: Vec<Step>,
@@ -259,6 +262,7 @@ struct RawLink {
 #[serde(deny_unknown_fields)]
 struct RawProvider {
     name: Spanned<String>,
+    url: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -469,6 +473,7 @@ impl<'a> Checker<'a> {
             Some(d) => self.duration(d, "step_timeout")?,
             None => 60_000_000,
         };
+        let mut provider_urls = BTreeMap::new();
         for p in &raw.provider {
             let name = p.get_ref().name.get_ref();
             if !self.providers.insert(name.clone()) {
@@ -477,6 +482,16 @@ impl<'a> Checker<'a> {
                     "provider.name",
                     format!("provider `{name}` declared twice"),
                 );
+            }
+            if let Some(url) = &p.get_ref().url {
+                if !url.get_ref().starts_with("https://") || url.get_ref().len() <= 8 {
+                    return self.ctx.error(
+                        url.span(),
+                        "provider.url",
+                        format!("`{}`: expected https://HOST:PORT", url.get_ref()),
+                    );
+                }
+                provider_urls.insert(name.clone(), url.get_ref().clone());
             }
         }
         if self.providers.is_empty() {
@@ -575,6 +590,7 @@ impl<'a> Checker<'a> {
             network,
             links,
             providers: self.providers.into_iter().collect(),
+            provider_urls,
             users: self.users,
             steps,
             assertions,

@@ -1,0 +1,1913 @@
+//! Live mode (`concord sim --live`): the scenarios of `concord sim` played against real MIMI
+//! provider servers over HTTPS instead of the simulated network.
+//!
+//! ```text
+//!  scenario providers ──without url──> Concord serves the reference provider on loopback
+//!                     ──url = "https://…"──> a provider server someone runs (same TLS folder)
+//!  every provider sits behind an impairing proxy (provider/proxy.rs): the scenario's
+//!  [network] and [[link]] become per-caller delay, loss, duplication and reordering; partition,
+//!  hold, crash steps cut callers off; peers.toml in the TLS folder points every domain at its
+//!  proxy, so provider-to-provider traffic (fanout) passes it too.
+//!
+//!  simulated clients (reference, openmls, mls-rs, grpc://…) ──HTTPS──> their provider:
+//!      clientKeyPackage, clientInbox (client access, beyond the draft)
+//!  ──HTTPS with their provider's certificate, through the hub's proxy──> the room's hub:
+//!      createRoom, update, submitMessage, groupInfo, publishGroupInfo; keyMaterial at the
+//!      target user's provider
+//! ```
+//!
+//! Steps run one operation at a time: each waits until every member it concerns has
+//! processed what the hub fanned out (or the step timeout). The assertions are judged from
+//! what the clients did, as in the simulator; what the hub recorded is not read (a provider
+//! under test need not expose it), so `participants_only` compares the clients that reached
+//! the room's last epoch with the participant list the scenario built. Adversary steps
+//! (`misbehave`, `ghost_invite`) need a simulated provider and are reported unsupported.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use concord_reference::codec::{Bytes, Codec};
+use concord_reference::crypto::{CipherSuite, Suite};
+use concord_reference::messages::{
+    ContentBody, Credential, GroupInfo, HpkePublicKey, KeyPackage, MlsMessage, MlsMessageBody,
+    RequiredCapabilities, SignaturePublicKey,
+};
+use concord_reference::mimi::ParticipantChange;
+use concord_reference::mimi::service::client_access::{
+    Inbox, KIND_APPLICATION, KIND_HANDSHAKE, KIND_WELCOME, PublishGroupInfo,
+};
+use concord_reference::mimi::service::{GROUP_INFO_LABEL, Role};
+use concord_reference::mimi::wire::{
+    BundleExtra, ClientKeyMaterial, CreateRoomCode, CreateRoomRequest, CreateRoomResponse,
+    GroupInfoRatchetTreeTbe, GroupInfoRequest as MimiGroupInfoRequest, GroupInfoResponse,
+    GroupInfoStatus, KeyMaterialRequest, KeyMaterialResponse, SubmitMessageRequest,
+    SubmitMessageResponse, UpdateCode, UpdateRequest, UpdateRoomResponse,
+};
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+
+use crate::client::ClientUnderTest;
+use crate::client::proto::*;
+use crate::provider::https::{self, BaseUrl, HttpResponse};
+use crate::provider::proxy::{Impairment, Proxy};
+use crate::provider::{certs, reference, resolve, server, tls};
+use crate::sim::checks::{self, AssertionVerdict, Verdict};
+use crate::sim::scenario::{Action, Check, LinkSpec, Scenario, Senders, Step};
+
+/// Opens a client under test from its specification and a seed.
+pub type ClientFactory<'a> = &'a dyn Fn(&str, u64) -> Result<Box<dyn ClientUnderTest>, String>;
+
+/// How a live run is set up.
+#[derive(Debug, Clone, Default)]
+pub struct LiveOptions {
+    pub seed: u64,
+    /// A `concord certs` folder shared with the providers Concord does not run; `None`: a
+    /// fresh one (every provider must then be Concord's).
+    pub tls_dir: Option<PathBuf>,
+    /// Provider domain -> URL of a server Concord does not run (the scenario's `url`s and
+    /// `--provider DOMAIN=URL` flags).
+    pub urls: BTreeMap<String, String>,
+    /// Overrides of client specs: user (or `*`) -> spec.
+    pub clients: BTreeMap<String, String>,
+}
+
+/// How long one HTTP call may keep being retried through a lossy proxy.
+const CALL_DEADLINE: Duration = Duration::from_secs(20);
+/// The deadline of one HTTP attempt.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an operation waits for the members to catch up.
+const SETTLE_DEADLINE: Duration = Duration::from_secs(30);
+/// How often inboxes are read while waiting.
+const POLL: Duration = Duration::from_millis(20);
+/// The cipher suite of live rooms.
+const SUITE: u16 = 1;
+
+/// Providers, proxies and the calls between them.
+struct Net {
+    runtime: tokio::runtime::Runtime,
+    tls_dir: PathBuf,
+    /// Domain -> its server (clients' own provider access, not impaired).
+    direct: BTreeMap<String, BaseUrl>,
+    /// Domain -> the proxy in front of it.
+    proxies: BTreeMap<String, Proxy>,
+    servers: Vec<server::RunningServer>,
+    configs: BTreeMap<String, std::sync::Arc<rustls::ClientConfig>>,
+    next_key: u64,
+    tag: String,
+    /// Our temporary TLS folder, removed at the end.
+    temporary: bool,
+}
+
+impl Net {
+    fn config(&mut self, domain: &str) -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
+        if let Some(c) = self.configs.get(domain) {
+            return Ok(c.clone());
+        }
+        let c = tls::client_config(&self.tls_dir, Some(domain)).map_err(|e| e.to_string())?;
+        self.configs.insert(domain.to_string(), c.clone());
+        Ok(c)
+    }
+
+    fn fresh_key(&mut self) -> String {
+        self.next_key += 1;
+        format!("live-{}-{}", self.tag, self.next_key)
+    }
+
+    /// POST to `to`'s proxy as `as_domain`, retried with the same Idempotency-Key while the
+    /// proxy drops the request or its answer.
+    fn post(
+        &mut self,
+        to: &str,
+        as_domain: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<HttpResponse, String> {
+        let base = match self.proxies.get(to) {
+            Some(p) => BaseUrl::parse(&p.url())?,
+            None => return Err(format!("no provider {to}")),
+        };
+        self.call(base, as_domain, path, body, true)
+    }
+
+    /// POST straight to `domain`'s server with its own certificate (client access).
+    fn own(&mut self, domain: &str, path: &str, body: Vec<u8>) -> Result<HttpResponse, String> {
+        let base = self
+            .direct
+            .get(domain)
+            .cloned()
+            .ok_or_else(|| format!("no provider {domain}"))?;
+        self.call(base, domain, path, body, false)
+    }
+
+    fn call(
+        &mut self,
+        base: BaseUrl,
+        as_domain: &str,
+        path: &str,
+        body: Vec<u8>,
+        retry: bool,
+    ) -> Result<HttpResponse, String> {
+        let config = self.config(as_domain)?;
+        let headers = vec![
+            ("idempotency-key".to_string(), self.fresh_key()),
+            (
+                "content-type".to_string(),
+                crate::provider::CONTENT_TYPE.to_string(),
+            ),
+        ];
+        let started = Instant::now();
+        let mut wait = Duration::from_millis(25);
+        loop {
+            let attempt = self.runtime.block_on(https::call(
+                config.clone(),
+                &base,
+                "POST",
+                path,
+                &headers,
+                body.clone(),
+                ATTEMPT_TIMEOUT,
+            ));
+            match attempt {
+                Ok(r) => return Ok(r),
+                Err(e) if !retry || started.elapsed() > CALL_DEADLINE => {
+                    return Err(format!("POST {path}: {e}"));
+                }
+                Err(_) => {
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(Duration::from_millis(500));
+                }
+            }
+        }
+    }
+
+    fn shutdown(self) {
+        let Net {
+            runtime,
+            proxies,
+            servers,
+            tls_dir,
+            temporary,
+            ..
+        } = self;
+        runtime.block_on(async {
+            for (_, p) in proxies {
+                p.shutdown().await;
+            }
+            for s in servers {
+                s.shutdown().await;
+            }
+        });
+        if temporary {
+            let _ = std::fs::remove_dir_all(tls_dir);
+        }
+    }
+}
+
+fn impairment(link: &LinkSpec) -> Impairment {
+    let ms = |us: u64| us / 1000;
+    let per_mille = |p: f64| (p.clamp(0.0, 1.0) * 1000.0).round() as u32;
+    let latency = ms(link.latency_us).min(250);
+    let jitter = ms(link.jitter_us).min(latency.max(50));
+    Impairment {
+        drop_request: per_mille(link.loss),
+        drop_answer: per_mille(link.loss / 2.0),
+        duplicate: per_mille(link.duplicate),
+        reorder: per_mille(link.reorder),
+        reorder_ms: 2 * latency + 20,
+        delay_min_ms: latency.saturating_sub(jitter),
+        delay_max_ms: latency + jitter,
+    }
+}
+
+/// One member's view of a room.
+#[derive(Debug, Clone)]
+struct View {
+    state: u32,
+    epoch: u64,
+    /// Proposals received in this epoch, for the Commit that covers them.
+    proposals: Vec<Vec<u8>>,
+    removed: bool,
+}
+
+struct Member {
+    provider: String,
+    client: Box<dyn ClientUnderTest>,
+    transactions: Vec<u32>,
+    cursor: u64,
+    rooms: BTreeMap<String, View>,
+    /// Not reading its inbox until `room` reaches the epoch.
+    offline: Option<(String, u64)>,
+}
+
+/// The room as the scenario built it (the participant list and the hub's epoch).
+#[derive(Debug, Clone)]
+struct RoomModel {
+    hub: String,
+    members: BTreeSet<String>,
+    epoch: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Sent {
+    room: String,
+    epoch: u64,
+    ciphertext: Vec<u8>,
+    recipients: BTreeSet<String>,
+}
+
+/// A removed member and the state it kept.
+#[derive(Debug, Clone)]
+struct Removal {
+    client: String,
+    since: u64,
+    state: u32,
+}
+
+struct Live<'a> {
+    scenario: &'a Scenario,
+    net: Net,
+    factory: ClientFactory<'a>,
+    options: &'a LiveOptions,
+    members: BTreeMap<String, Member>,
+    current: BTreeMap<String, String>,
+    rooms: BTreeMap<String, RoomModel>,
+    sent: BTreeMap<u64, Sent>,
+    received: BTreeMap<u64, Vec<String>>,
+    auths: BTreeMap<String, BTreeMap<u64, BTreeMap<String, Vec<u8>>>>,
+    removals: BTreeMap<String, Vec<Removal>>,
+    failures: Vec<String>,
+    errors: Vec<String>,
+    unsupported: Option<String>,
+    crashed: BTreeSet<String>,
+    /// Members whose leave proposal the next Commit of the room covers.
+    pending_leaves: BTreeMap<String, Vec<String>>,
+    next_message: u64,
+    rng: ChaCha8Rng,
+    label: String,
+}
+
+fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn text_of(r: &HttpResponse) -> String {
+    let shown: String = String::from_utf8_lossy(&r.body).chars().take(160).collect();
+    format!("{} {shown}", r.status)
+}
+
+fn domain_of(identity: &str) -> &str {
+    identity.rsplit_once('@').map_or(identity, |(_, d)| d)
+}
+
+fn is_commit(message: &[u8]) -> bool {
+    MlsMessage::from_bytes(message).is_ok_and(|m| {
+        matches!(m.body, MlsMessageBody::PublicMessage(p) if matches!(p.content.body, ContentBody::Commit(_)))
+    })
+}
+
+/// Sets up the providers and proxies of `scenario`.
+fn start_net(scenario: &Scenario, options: &LiveOptions) -> Result<Net, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let external: BTreeMap<&String, &String> = options
+        .urls
+        .iter()
+        .filter(|(d, _)| scenario.providers.contains(d))
+        .collect();
+    let (tls_dir, temporary) = match &options.tls_dir {
+        Some(dir) => (dir.clone(), false),
+        None if external.is_empty() => {
+            let dir = std::env::temp_dir().join(format!(
+                "concord-live-{}-{}",
+                std::process::id(),
+                server::now_ms()
+            ));
+            certs::generate(&dir, &scenario.providers).map_err(|e| e.to_string())?;
+            (dir, true)
+        }
+        None => {
+            return Err(format!(
+                "providers {} are served elsewhere: give --tls-dir, the `concord certs` folder \
+                 their servers trust (with a certificate for every provider of the scenario)",
+                external
+                    .keys()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    };
+    for domain in &scenario.providers {
+        if !tls_dir.join(format!("{domain}.pem")).is_file() {
+            return Err(format!(
+                "{}: no certificate for {domain} (concord certs --out DIR --domains {})",
+                tls_dir.display(),
+                scenario.providers.join(",")
+            ));
+        }
+    }
+    let mut net = Net {
+        runtime,
+        tls_dir: tls_dir.clone(),
+        direct: BTreeMap::new(),
+        proxies: BTreeMap::new(),
+        servers: Vec::new(),
+        configs: BTreeMap::new(),
+        next_key: 0,
+        tag: format!("{:x}", server::now_ms()),
+        temporary,
+    };
+    let default = impairment(&scenario.network);
+    let mut peers = BTreeMap::new();
+    for (n, domain) in scenario.providers.iter().enumerate() {
+        let url = match external.get(domain) {
+            Some(url) => (*url).clone(),
+            None => {
+                let served = net
+                    .runtime
+                    .block_on(reference::serve_on_loopback(
+                        &tls_dir,
+                        domain,
+                        Role::Hub,
+                        &[],
+                        options.seed.wrapping_add(n as u64),
+                        Default::default(),
+                    ))
+                    .map_err(|e| format!("serving {domain}: {e}"))?;
+                let url = served.url();
+                net.servers.push(served);
+                url
+            }
+        };
+        let base = BaseUrl::parse(&url).map_err(|e| format!("provider {domain}: {e}"))?;
+        let proxy = net
+            .runtime
+            .block_on(Proxy::start(
+                &tls_dir,
+                domain,
+                base.clone(),
+                options.seed ^ stable_hash(domain),
+                default,
+            ))
+            .map_err(|e| format!("proxy for {domain}: {e}"))?;
+        peers.insert(domain.clone(), proxy.url());
+        net.direct.insert(domain.clone(), base);
+        net.proxies.insert(domain.clone(), proxy);
+    }
+    for (from, to, link) in &scenario.links {
+        if let Some(p) = net.proxies.get(to) {
+            p.set_caller_impairment(from, Some(impairment(link)));
+        }
+    }
+    resolve::write_peers(&tls_dir, &peers)?;
+    Ok(net)
+}
+
+/// `concord sim --live`: every scenario live, a line per verdict, the closing line; the exit
+/// code.
+pub fn main(
+    scenarios: &[Scenario],
+    options: LiveOptions,
+    factory: ClientFactory<'_>,
+    out: &mut dyn std::io::Write,
+) -> u8 {
+    let mut summary = crate::sim::Summary::default();
+    for scenario in scenarios {
+        let mut options = options.clone();
+        for (domain, url) in &scenario.provider_urls {
+            options.urls.entry(domain.clone()).or_insert(url.clone());
+        }
+        for v in run_scenario(scenario, &options, factory) {
+            let room = if v.room.is_empty() {
+                String::new()
+            } else {
+                format!(" in {}", v.room)
+            };
+            let _ = writeln!(
+                out,
+                "{:<11} {} (live): {}{room} ({}): {}",
+                format!("{:?}", v.verdict).to_lowercase(),
+                v.scenario,
+                v.assertion,
+                v.requirements.join(", "),
+                v.detail
+            );
+            match v.verdict {
+                Verdict::Pass => summary.passed += 1,
+                Verdict::Fail => summary.failed += 1,
+                Verdict::Skipped | Verdict::Unsupported => summary.skipped += 1,
+            }
+            summary.verdicts.push(v);
+        }
+    }
+    let _ = writeln!(out, "{}", summary.closing_line());
+    summary.exit_code()
+}
+
+/// Runs one scenario live; the verdicts as `concord sim` gives them.
+pub fn run_scenario(
+    scenario: &Scenario,
+    options: &LiveOptions,
+    factory: ClientFactory<'_>,
+) -> Vec<AssertionVerdict> {
+    let verdict =
+        |assertion: &str, room: &str, requirements: Vec<String>, v, detail| AssertionVerdict {
+            scenario: scenario.name.clone(),
+            file: scenario.file.display().to_string(),
+            assertion: assertion.to_string(),
+            room: room.to_string(),
+            requirements,
+            verdict: v,
+            detail,
+            transcript_lines: (0, 0),
+        };
+    if let Some(step) = scenario.steps.iter().find(|s| adversary(&s.action)) {
+        let reason = format!(
+            "step {} (line {}) needs a simulated misbehaving provider: live mode runs honest \
+             providers only",
+            step.index, step.line
+        );
+        let mut out = vec![verdict(
+            "steps",
+            "",
+            vec!["RFC9420-14-1".into()],
+            Verdict::Unsupported,
+            reason.clone(),
+        )];
+        for a in &scenario.assertions {
+            out.push(verdict(
+                a.check.name(),
+                &a.room,
+                checks::requirements(a.check),
+                Verdict::Unsupported,
+                reason.clone(),
+            ));
+        }
+        return out;
+    }
+    let net = match start_net(scenario, options) {
+        Ok(n) => n,
+        Err(e) => {
+            return vec![verdict("setup", "", Vec::new(), Verdict::Fail, e)];
+        }
+    };
+    let mut live = Live {
+        scenario,
+        net,
+        factory,
+        options,
+        members: BTreeMap::new(),
+        current: BTreeMap::new(),
+        rooms: BTreeMap::new(),
+        sent: BTreeMap::new(),
+        received: BTreeMap::new(),
+        auths: BTreeMap::new(),
+        removals: BTreeMap::new(),
+        failures: Vec::new(),
+        errors: Vec::new(),
+        unsupported: None,
+        crashed: BTreeSet::new(),
+        pending_leaves: BTreeMap::new(),
+        next_message: 1,
+        rng: ChaCha8Rng::seed_from_u64(options.seed ^ stable_hash(&scenario.name)),
+        label: "setup".into(),
+    };
+    let mut out = Vec::new();
+    let setup = scenario
+        .users
+        .iter()
+        .map(|(u, (p, c))| (u.clone(), p.clone(), c.clone()))
+        .collect::<Vec<_>>();
+    for (user, provider, spec) in setup {
+        if let Err(e) = live.add_member(&user, &provider, &spec) {
+            out.push(verdict("setup", "", Vec::new(), Verdict::Fail, e));
+            live.net.shutdown();
+            return out;
+        }
+    }
+    for step in &scenario.steps {
+        live.label = format!("step {} (line {})", step.index, step.line);
+        if let Err(e) = live.run_step(step) {
+            let label = live.label.clone();
+            live.failures.push(format!("{label}: {e}"));
+        }
+        if live.unsupported.is_some() {
+            break;
+        }
+    }
+    live.label = "settle".into();
+    live.settle_all();
+    let step_verdict = if live.unsupported.is_some() {
+        Verdict::Unsupported
+    } else if live.failures.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    let detail = match (&live.unsupported, live.failures.is_empty()) {
+        (Some(u), _) => format!("unsupported: {u}"),
+        (None, true) => format!("{} steps completed live", scenario.steps.len()),
+        (None, false) => live
+            .failures
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    out.push(verdict(
+        "steps",
+        "",
+        vec!["RFC9420-14-1".into()],
+        step_verdict,
+        detail,
+    ));
+    for assertion in &scenario.assertions {
+        let (v, detail) = if live.unsupported.is_some() {
+            (
+                Verdict::Unsupported,
+                "the scenario could not run live".to_string(),
+            )
+        } else {
+            live.judge(assertion.check, &assertion.room)
+        };
+        out.push(verdict(
+            assertion.check.name(),
+            &assertion.room,
+            checks::requirements(assertion.check),
+            v,
+            detail,
+        ));
+    }
+    live.net.shutdown();
+    out
+}
+
+fn adversary(action: &Action) -> bool {
+    match action {
+        Action::Misbehave { .. } | Action::GhostInvite { .. } => true,
+        Action::Concurrent(inner) => inner.iter().any(|s| adversary(&s.action)),
+        _ => false,
+    }
+}
+
+impl Live<'_> {
+    fn add_member(&mut self, user: &str, provider: &str, spec: &str) -> Result<String, String> {
+        let spec = self
+            .options
+            .clients
+            .get(user)
+            .or_else(|| self.options.clients.get("*"))
+            .cloned()
+            .unwrap_or_else(|| spec.to_string());
+        let identity = format!("{user}@{provider}");
+        let client = (self.factory)(&spec, self.options.seed ^ stable_hash(&identity))
+            .map_err(|e| format!("user {user}: {e}"))?;
+        self.members.insert(
+            identity.clone(),
+            Member {
+                provider: provider.to_string(),
+                client,
+                transactions: Vec::new(),
+                cursor: 0,
+                rooms: BTreeMap::new(),
+                offline: None,
+            },
+        );
+        self.current.insert(user.to_string(), identity.clone());
+        self.publish_key_packages(&identity, 2)?;
+        Ok(identity)
+    }
+
+    fn id(&self, user: &str) -> Result<String, String> {
+        self.current
+            .get(user)
+            .cloned()
+            .ok_or_else(|| format!("unknown user {user}"))
+    }
+
+    fn member(&mut self, identity: &str) -> Result<&mut Member, String> {
+        self.members
+            .get_mut(identity)
+            .ok_or_else(|| format!("no client {identity}"))
+    }
+
+    fn view(&self, identity: &str, room: &str) -> Option<&View> {
+        self.members.get(identity)?.rooms.get(room)
+    }
+
+    fn publish_key_packages(&mut self, identity: &str, count: usize) -> Result<(), String> {
+        for _ in 0..count {
+            let m = self.member(identity)?;
+            let made = m
+                .client
+                .create_key_package(CreateKeyPackageRequest {
+                    cipher_suite: u32::from(SUITE),
+                    identity: identity.as_bytes().to_vec(),
+                })
+                .map_err(|e| format!("{identity}: CreateKeyPackage: {e}"))?;
+            m.transactions.push(made.transaction_id);
+            let provider = m.provider.clone();
+            let answer = self.net.own(
+                &provider,
+                &format!("/v1/clientKeyPackage/{identity}"),
+                made.key_package,
+            )?;
+            if answer.status != 201 {
+                return Err(format!(
+                    "{provider} refused {identity}'s KeyPackage: {}",
+                    text_of(&answer)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn run_step(&mut self, step: &Step) -> Result<(), String> {
+        match &step.action {
+            Action::Create {
+                room,
+                by,
+                hub,
+                open,
+            } => self.create(room, &self.id(by)?, hub, *open),
+            Action::Invite {
+                room,
+                by,
+                users,
+                batch,
+            } => {
+                let by = self.id(by)?;
+                for chunk in users.chunks((*batch).max(1)) {
+                    let adds = chunk
+                        .iter()
+                        .map(|u| self.id(u))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    self.commit_until_accepted(room, &by, &adds, &[])?;
+                }
+                Ok(())
+            }
+            Action::JoinExternal { room, user } => self.join_external(room, &self.id(user)?),
+            Action::Send {
+                room,
+                from,
+                count,
+                text,
+            } => {
+                for _ in 0..*count {
+                    let sender = match from {
+                        Senders::User(u) => self.id(u)?,
+                        Senders::Members => {
+                            let members: Vec<String> = self
+                                .rooms
+                                .get(room)
+                                .map(|r| r.members.iter().cloned().collect())
+                                .unwrap_or_default();
+                            if members.is_empty() {
+                                return Err(format!("room {room} has no members to send"));
+                            }
+                            let pick = (rand_core::Rng::next_u64(&mut self.rng)
+                                % members.len() as u64)
+                                as usize;
+                            members[pick].clone()
+                        }
+                    };
+                    self.send(room, &sender, text)?;
+                }
+                self.settle(room)
+            }
+            Action::Update { room, by } => {
+                let committers = match by {
+                    Some(u) => vec![self.id(u)?],
+                    None => self
+                        .rooms
+                        .get(room)
+                        .map(|r| r.members.iter().cloned().collect())
+                        .unwrap_or_default(),
+                };
+                for c in committers {
+                    self.commit_until_accepted(room, &c, &[], &[])?;
+                }
+                Ok(())
+            }
+            Action::Remove { room, by, users } => {
+                let by = self.id(by)?;
+                let targets: Vec<String> = if users.is_empty() {
+                    self.rooms
+                        .get(room)
+                        .map(|r| r.members.iter().filter(|m| **m != by).cloned().collect())
+                        .unwrap_or_default()
+                } else {
+                    users.iter().map(|u| self.id(u)).collect::<Result<_, _>>()?
+                };
+                for t in targets {
+                    self.commit_until_accepted(room, &by, &[], &[t])?;
+                }
+                Ok(())
+            }
+            Action::Leave {
+                room,
+                user,
+                committer,
+            } => {
+                let leaver = self.id(user)?;
+                let committer = match committer {
+                    Some(c) => Some(self.id(c)?),
+                    None => None,
+                };
+                self.leave(room, &leaver, committer)
+            }
+            Action::SwitchProvider { room, user, to, by } => {
+                let old = self.id(user)?;
+                let spec = self
+                    .scenario
+                    .users
+                    .get(user)
+                    .map(|(_, c)| c.clone())
+                    .unwrap_or_else(|| "reference".into());
+                let new = self.add_member(user, to, &spec)?;
+                let by = match by {
+                    Some(b) => self.id(b)?,
+                    None => self
+                        .rooms
+                        .get(room)
+                        .and_then(|r| r.members.iter().find(|m| **m != old).cloned())
+                        .ok_or_else(|| format!("no member of {room} to switch {user}"))?,
+                };
+                self.commit_until_accepted(room, &by, std::slice::from_ref(&new), &[old])
+            }
+            Action::Concurrent(inner) => self.concurrent(inner),
+            Action::Partition { from, to, both } => {
+                self.block(from, to, true);
+                if *both {
+                    self.block(to, from, true);
+                }
+                Ok(())
+            }
+            Action::Hold { from, to } => {
+                self.block(from, to, true);
+                Ok(())
+            }
+            Action::Release { from, to } => {
+                self.block(from, to, false);
+                self.settle_all();
+                Ok(())
+            }
+            Action::Heal(pair) => {
+                match pair {
+                    Some((a, b)) => {
+                        self.block(a, b, false);
+                        self.block(b, a, false);
+                    }
+                    None => {
+                        let all = self.scenario.providers.clone();
+                        for a in &all {
+                            for b in &all {
+                                self.block(a, b, false);
+                            }
+                        }
+                    }
+                }
+                self.settle_all();
+                Ok(())
+            }
+            Action::Crash(p) => {
+                if let Some(proxy) = self.net.proxies.get(p) {
+                    proxy.set_partitioned(true);
+                }
+                self.crashed.insert(p.clone());
+                Ok(())
+            }
+            Action::Restart(p) => {
+                if let Some(proxy) = self.net.proxies.get(p) {
+                    proxy.set_partitioned(false);
+                }
+                self.crashed.remove(p);
+                self.settle_all();
+                Ok(())
+            }
+            Action::Offline { user, room, epochs } => {
+                let identity = self.id(user)?;
+                let until = self.rooms.get(room).map_or(0, |r| r.epoch) + epochs;
+                self.member(&identity)?.offline = Some((room.clone(), until));
+                Ok(())
+            }
+            Action::SetLink { from, to, link } => {
+                if let Some(p) = self.net.proxies.get(to) {
+                    p.set_caller_impairment(from, Some(impairment(link)));
+                }
+                Ok(())
+            }
+            Action::Wait(us) => {
+                std::thread::sleep(Duration::from_micros((*us).min(3_000_000)));
+                self.settle_all();
+                Ok(())
+            }
+            other => {
+                self.unsupported = Some(format!("{other:?} in live mode"));
+                Ok(())
+            }
+        }
+    }
+
+    fn block(&mut self, from: &str, to: &str, on: bool) {
+        // Traffic from `from` into `to` passes `to`'s proxy; `from`'s clients call through
+        // it with their provider's certificate, so they are cut off too.
+        if let Some(p) = self.net.proxies.get(to) {
+            p.set_blocked(from, on);
+        }
+    }
+
+    fn hub_of(&self, room: &str) -> Result<String, String> {
+        self.rooms
+            .get(room)
+            .map(|r| r.hub.clone())
+            .ok_or_else(|| format!("no room {room}"))
+    }
+
+    fn create(&mut self, room: &str, by: &str, hub: &str, open: bool) -> Result<(), String> {
+        let m = self.member(by)?;
+        let created = m
+            .client
+            .create_group(CreateGroupRequest {
+                group_id: room.as_bytes().to_vec(),
+                cipher_suite: u32::from(SUITE),
+                encrypt_handshake: false,
+                identity: by.as_bytes().to_vec(),
+            })
+            .map_err(|e| format!("{by}: CreateGroup: {e}"))?;
+        let info = m
+            .client
+            .group_info(GroupInfoRequest {
+                state_id: created.state_id,
+                external_tree: false,
+            })
+            .map_err(|e| format!("{by}: GroupInfo: {e}"))?;
+        m.rooms.insert(
+            room.to_string(),
+            View {
+                state: created.state_id,
+                epoch: 0,
+                proposals: Vec::new(),
+                removed: false,
+            },
+        );
+        let body = CreateRoomRequest {
+            creator: by.to_string(),
+            group_info: info.group_info,
+            open,
+        }
+        .to_bytes();
+        let answer = self
+            .net
+            .post(hub, domain_of(by), &format!("/v1/createRoom/{room}"), body)?;
+        match CreateRoomResponse::from_bytes(&answer.body) {
+            Ok(r) if r.code == CreateRoomCode::Created => {}
+            _ => {
+                return Err(format!(
+                    "{hub} did not create room {room}: {}",
+                    text_of(&answer)
+                ));
+            }
+        }
+        self.rooms.insert(
+            room.to_string(),
+            RoomModel {
+                hub: hub.to_string(),
+                members: BTreeSet::from([by.to_string()]),
+                epoch: 0,
+            },
+        );
+        Ok(())
+    }
+
+    /// A KeyPackage of `target`, claimed from its provider on behalf of `requester`.
+    fn claim(&mut self, requester: &str, target: &str, room: &str) -> Result<Vec<u8>, String> {
+        let suite = Suite::new(CipherSuite(SUITE)).map_err(|e| e.to_string())?;
+        let signer = suite
+            .signature_generate(&mut self.rng)
+            .map_err(|e| e.to_string())?;
+        let mut request = KeyMaterialRequest {
+            requesting_user: requester.to_string(),
+            target_user: target.to_string(),
+            room_id: room.to_string(),
+            acceptable_ciphersuites: vec![CipherSuite(SUITE)],
+            required_capabilities: RequiredCapabilities::default(),
+            requester_signature_key: SignaturePublicKey(Bytes(signer.public.clone())),
+            requester_credential: Credential::basic(requester.as_bytes().to_vec()),
+            signature: Bytes::default(),
+        };
+        request.signature = Bytes(
+            suite
+                .sign_with_label(
+                    &signer.private,
+                    b"KeyMaterialRequestTBS",
+                    &request.tbs_bytes(),
+                )
+                .map_err(|e| e.to_string())?,
+        );
+        let answer = self.net.post(
+            domain_of(target),
+            domain_of(requester),
+            &format!("/v1/keyMaterial/{target}"),
+            request.to_bytes(),
+        )?;
+        let response = KeyMaterialResponse::from_bytes(&answer.body)
+            .map_err(|e| format!("keyMaterial for {target}: {e}: {}", text_of(&answer)))?;
+        let bare = response
+            .clients
+            .iter()
+            .find_map(|c| match c {
+                ClientKeyMaterial::Success { key_package, .. } => Some(key_package.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| format!("no KeyPackage of {target}: {:?}", response.user_status))?;
+        let kp =
+            KeyPackage::from_bytes(&bare).map_err(|e| format!("{target}'s KeyPackage: {e}"))?;
+        Ok(MlsMessage::new(MlsMessageBody::KeyPackage(kp)).to_bytes())
+    }
+
+    /// A Commit by `by` adding and removing; retried from the new epoch when it loses a race.
+    fn commit_until_accepted(
+        &mut self,
+        room: &str,
+        by: &str,
+        adds: &[String],
+        removes: &[String],
+    ) -> Result<(), String> {
+        for _ in 0..5 {
+            let prepared = self.prepare_commit(room, by, adds, removes)?;
+            if self.submit_commit(room, by, prepared)? {
+                return self.settle(room);
+            }
+            self.settle(room)?;
+        }
+        Err(format!("{by}'s Commit in {room} lost five races"))
+    }
+
+    fn prepare_commit(
+        &mut self,
+        room: &str,
+        by: &str,
+        adds: &[String],
+        removes: &[String],
+    ) -> Result<Prepared, String> {
+        let mut key_packages = Vec::new();
+        for a in adds {
+            key_packages.push(self.claim(by, a, room)?);
+        }
+        let view = self
+            .view(by, room)
+            .cloned()
+            .ok_or_else(|| format!("{by} is not in {room}"))?;
+        let mut by_value: Vec<ProposalDescription> = key_packages
+            .into_iter()
+            .map(|kp| ProposalDescription {
+                proposal_type: b"add".to_vec(),
+                key_package: kp,
+                ..Default::default()
+            })
+            .collect();
+        for r in removes {
+            by_value.push(ProposalDescription {
+                proposal_type: b"remove".to_vec(),
+                removed_id: r.as_bytes().to_vec(),
+                ..Default::default()
+            });
+        }
+        let m = self.member(by)?;
+        let answer = m
+            .client
+            .commit(CommitRequest {
+                state_id: view.state,
+                by_reference: view.proposals.clone(),
+                by_value,
+                force_path: adds.is_empty() && removes.is_empty(),
+                external_tree: false,
+            })
+            .map_err(|e| format!("{by}: Commit: {e}"))?;
+        let mut changes: Vec<ParticipantChange> = adds
+            .iter()
+            .map(|a| ParticipantChange::Add(a.clone()))
+            .collect();
+        changes.extend(removes.iter().map(|r| ParticipantChange::Remove(r.clone())));
+        Ok(Prepared {
+            commit: answer.commit,
+            welcome: (!answer.welcome.is_empty()).then_some(answer.welcome),
+            changes,
+            adds: adds.to_vec(),
+            removes: removes.to_vec(),
+            state: view.state,
+        })
+    }
+
+    /// Sends a prepared Commit; `Ok(false)` when it lost its epoch's race.
+    fn submit_commit(&mut self, room: &str, by: &str, p: Prepared) -> Result<bool, String> {
+        let hub = self.hub_of(room)?;
+        let body = UpdateRequest {
+            proposal_or_commit: p.commit.clone(),
+            extra: BundleExtra::Commit {
+                welcome: p.welcome.clone(),
+                group_info: None,
+            },
+            sending_uri: by.to_string(),
+            participant_changes: p.changes.clone(),
+        }
+        .to_bytes();
+        let answer = self
+            .net
+            .post(&hub, domain_of(by), &format!("/v1/update/{room}"), body)?;
+        let response = UpdateRoomResponse::from_bytes(&answer.body)
+            .map_err(|e| format!("update of {room}: {e}: {}", text_of(&answer)))?;
+        match response.code {
+            UpdateCode::Success { .. } => {}
+            UpdateCode::WrongEpoch { .. } => return Ok(false),
+            other => {
+                return Err(format!(
+                    "{hub} answered {by}'s Commit {other:?} ({})",
+                    response.error_description
+                ));
+            }
+        }
+        let merged = self
+            .member(by)?
+            .client
+            .handle_pending_commit(HandlePendingCommitRequest { state_id: p.state })
+            .map_err(|e| format!("{by}: HandlePendingCommit: {e}"))?;
+        let model = self
+            .rooms
+            .get_mut(room)
+            .ok_or_else(|| format!("no room {room}"))?;
+        model.epoch += 1;
+        let epoch = model.epoch;
+        for a in &p.adds {
+            model.members.insert(a.clone());
+        }
+        // Removals by reference (a leave) are in the participant changes too.
+        let mut removed: Vec<String> = p.removes.clone();
+        removed.extend(self.pending_leaves.remove(room).unwrap_or_default());
+        for r in &removed {
+            if let Some(model) = self.rooms.get_mut(room) {
+                model.members.remove(r);
+            }
+            let state = self.view(r, room).map(|v| v.state);
+            if let Some(m) = self.members.get_mut(r)
+                && let Some(v) = m.rooms.get_mut(room)
+            {
+                v.removed = true;
+            }
+            if let Some(state) = state {
+                self.removals
+                    .entry(room.to_string())
+                    .or_default()
+                    .push(Removal {
+                        client: r.clone(),
+                        since: epoch,
+                        state,
+                    });
+            }
+        }
+        if let Some(v) = self.members.get_mut(by).and_then(|m| m.rooms.get_mut(room)) {
+            v.state = merged.state_id;
+            v.epoch = epoch;
+            v.proposals.clear();
+        }
+        self.record_auth(room, epoch, by, merged.epoch_authenticator);
+        self.publish_group_info(room, by)?;
+        Ok(true)
+    }
+
+    fn record_auth(&mut self, room: &str, epoch: u64, client: &str, auth: Vec<u8>) {
+        self.auths
+            .entry(room.to_string())
+            .or_default()
+            .entry(epoch)
+            .or_default()
+            .insert(client.to_string(), auth);
+    }
+
+    /// The member publishes the GroupInfo of its current epoch at the hub (for external
+    /// joiners).
+    fn publish_group_info(&mut self, room: &str, by: &str) -> Result<(), String> {
+        let hub = self.hub_of(room)?;
+        let view = self
+            .view(by, room)
+            .cloned()
+            .ok_or_else(|| format!("{by} is not in {room}"))?;
+        let info = self
+            .member(by)?
+            .client
+            .group_info(GroupInfoRequest {
+                state_id: view.state,
+                external_tree: false,
+            })
+            .map_err(|e| format!("{by}: GroupInfo: {e}"))?;
+        let body = PublishGroupInfo {
+            sending_uri: by.to_string(),
+            epoch: view.epoch,
+            group_info: info.group_info,
+        }
+        .to_bytes();
+        let answer = self.net.post(
+            &hub,
+            domain_of(by),
+            &format!("/v1/publishGroupInfo/{room}"),
+            body,
+        )?;
+        if answer.status != 201 && answer.status != 409 {
+            return Err(format!(
+                "{hub} refused {by}'s GroupInfo of epoch {}: {}",
+                view.epoch,
+                text_of(&answer)
+            ));
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, room: &str, sender: &str, text: &str) -> Result<(), String> {
+        let id = self.next_message;
+        self.next_message += 1;
+        let view = self
+            .view(sender, room)
+            .cloned()
+            .ok_or_else(|| format!("{sender} is not in {room}"))?;
+        let ciphertext = self
+            .member(sender)?
+            .client
+            .protect(ProtectRequest {
+                state_id: view.state,
+                authenticated_data: Vec::new(),
+                plaintext: format!("m{id}:{text}").into_bytes(),
+            })
+            .map_err(|e| format!("{sender}: Protect: {e}"))?
+            .ciphertext;
+        let hub = self.hub_of(room)?;
+        let body = SubmitMessageRequest {
+            app_message: ciphertext.clone(),
+            sending_uri: sender.to_string(),
+        }
+        .to_bytes();
+        let answer = self.net.post(
+            &hub,
+            domain_of(sender),
+            &format!("/v1/submitMessage/{room}"),
+            body,
+        )?;
+        match SubmitMessageResponse::from_bytes(&answer.body) {
+            Ok(SubmitMessageResponse::Accepted { .. }) => {}
+            _ => {
+                return Err(format!(
+                    "{hub} did not accept {sender}'s message: {}",
+                    text_of(&answer)
+                ));
+            }
+        }
+        let recipients = self
+            .rooms
+            .get(room)
+            .map(|r| r.members.iter().filter(|m| *m != sender).cloned().collect())
+            .unwrap_or_default();
+        self.sent.insert(
+            id,
+            Sent {
+                room: room.to_string(),
+                epoch: view.epoch,
+                ciphertext,
+                recipients,
+            },
+        );
+        Ok(())
+    }
+
+    fn leave(&mut self, room: &str, leaver: &str, committer: Option<String>) -> Result<(), String> {
+        let hub = self.hub_of(room)?;
+        let view = self
+            .view(leaver, room)
+            .cloned()
+            .ok_or_else(|| format!("{leaver} is not in {room}"))?;
+        let proposal = self
+            .member(leaver)?
+            .client
+            .remove_proposal(RemoveProposalRequest {
+                state_id: view.state,
+                removed_id: leaver.as_bytes().to_vec(),
+            })
+            .map_err(|e| format!("{leaver}: RemoveProposal: {e}"))?
+            .proposal;
+        let body = UpdateRequest {
+            proposal_or_commit: proposal,
+            extra: BundleExtra::Proposal {
+                more_proposals: Vec::new(),
+            },
+            sending_uri: leaver.to_string(),
+            participant_changes: vec![ParticipantChange::Remove(leaver.to_string())],
+        }
+        .to_bytes();
+        let answer = self
+            .net
+            .post(&hub, domain_of(leaver), &format!("/v1/update/{room}"), body)?;
+        let response = UpdateRoomResponse::from_bytes(&answer.body)
+            .map_err(|e| format!("{leaver}'s leave proposal: {e}: {}", text_of(&answer)))?;
+        if !matches!(response.code, UpdateCode::Success { .. }) {
+            return Err(format!(
+                "{hub} answered {leaver}'s leave proposal {:?}",
+                response.code
+            ));
+        }
+        let committer = match committer {
+            Some(c) => c,
+            None => self
+                .rooms
+                .get(room)
+                .and_then(|r| r.members.iter().find(|m| *m != leaver).cloned())
+                .ok_or_else(|| format!("nobody left in {room} to commit {leaver}'s leave"))?,
+        };
+        // Wait until the committer has the proposal.
+        let started = Instant::now();
+        while self
+            .view(&committer, room)
+            .is_none_or(|v| v.proposals.is_empty())
+        {
+            if started.elapsed() > SETTLE_DEADLINE {
+                return Err(format!(
+                    "{committer} never received {leaver}'s leave proposal"
+                ));
+            }
+            self.poll_all();
+            std::thread::sleep(POLL);
+        }
+        self.pending_leaves
+            .entry(room.to_string())
+            .or_default()
+            .push(leaver.to_string());
+        let prepared = self.prepare_commit(room, &committer, &[], &[])?;
+        if !self.submit_commit(room, &committer, prepared)? {
+            return Err(format!(
+                "{committer}'s Commit of {leaver}'s leave lost a race"
+            ));
+        }
+        self.settle(room)
+    }
+
+    fn join_external(&mut self, room: &str, joiner: &str) -> Result<(), String> {
+        let hub = self.hub_of(room)?;
+        let suite = Suite::new(CipherSuite(SUITE)).map_err(|e| e.to_string())?;
+        let signer = suite
+            .signature_generate(&mut self.rng)
+            .map_err(|e| e.to_string())?;
+        let hpke = suite
+            .hpke_generate_key_pair(&mut self.rng)
+            .map_err(|e| e.to_string())?;
+        let mut request = MimiGroupInfoRequest {
+            cipher_suite: CipherSuite(SUITE),
+            requesting_signature_key: SignaturePublicKey(Bytes(signer.public.clone())),
+            requesting_credential: Credential::basic(joiner.as_bytes().to_vec()),
+            group_info_public_key: HpkePublicKey(Bytes(hpke.public.clone())),
+            joining_code: Bytes::default(),
+            signature: Bytes::default(),
+        };
+        request.signature = Bytes(
+            suite
+                .sign_with_label(
+                    &signer.private,
+                    b"GroupInfoRequestTBS",
+                    &request.tbs_bytes(),
+                )
+                .map_err(|e| e.to_string())?,
+        );
+        let answer = self.net.post(
+            &hub,
+            domain_of(joiner),
+            &format!("/v1/groupInfo/{room}"),
+            request.to_bytes(),
+        )?;
+        let response = GroupInfoResponse::from_bytes(&answer.body)
+            .map_err(|e| format!("groupInfo of {room}: {e}: {}", text_of(&answer)))?;
+        let GroupInfoStatus::Success(success) = response.status else {
+            return Err(format!(
+                "{hub} gave {joiner} no GroupInfo of {room}: {:?}",
+                response.status
+            ));
+        };
+        let plain = suite
+            .decrypt_with_label(
+                &hpke.private,
+                GROUP_INFO_LABEL,
+                room.as_bytes(),
+                success.encrypted_groupinfo_and_tree.kem_output.as_slice(),
+                success.encrypted_groupinfo_and_tree.ciphertext.as_slice(),
+            )
+            .map_err(|e| format!("the GroupInfo of {room} does not open: {e}"))?;
+        let tbe = GroupInfoRatchetTreeTbe::from_bytes(&plain).map_err(|e| e.to_string())?;
+        let info = GroupInfo::from_bytes(&tbe.group_info).map_err(|e| e.to_string())?;
+        let group_info = MlsMessage::new(MlsMessageBody::GroupInfo(info)).to_bytes();
+        let joined = self
+            .member(joiner)?
+            .client
+            .external_join(ExternalJoinRequest {
+                group_info,
+                ratchet_tree: Vec::new(),
+                encrypt_handshake: false,
+                identity: joiner.as_bytes().to_vec(),
+                remove_prior: false,
+                psks: Vec::new(),
+            })
+            .map_err(|e| format!("{joiner}: ExternalJoin: {e}"))?;
+        let body = UpdateRequest {
+            proposal_or_commit: joined.commit,
+            extra: BundleExtra::Commit {
+                welcome: None,
+                group_info: None,
+            },
+            sending_uri: joiner.to_string(),
+            participant_changes: vec![ParticipantChange::Add(joiner.to_string())],
+        }
+        .to_bytes();
+        let answer = self
+            .net
+            .post(&hub, domain_of(joiner), &format!("/v1/update/{room}"), body)?;
+        let response = UpdateRoomResponse::from_bytes(&answer.body)
+            .map_err(|e| format!("{joiner}'s external Commit: {e}: {}", text_of(&answer)))?;
+        if !matches!(response.code, UpdateCode::Success { .. }) {
+            return Err(format!(
+                "{hub} answered {joiner}'s external Commit {:?} ({})",
+                response.code, response.error_description
+            ));
+        }
+        let model = self
+            .rooms
+            .get_mut(room)
+            .ok_or_else(|| format!("no room {room}"))?;
+        model.epoch += 1;
+        model.members.insert(joiner.to_string());
+        let epoch = model.epoch;
+        let m = self.member(joiner)?;
+        m.rooms.insert(
+            room.to_string(),
+            View {
+                state: joined.state_id,
+                epoch,
+                proposals: Vec::new(),
+                removed: false,
+            },
+        );
+        // Its inbox may hold older traffic of the room: skip it.
+        self.record_auth(room, epoch, joiner, joined.epoch_authenticator);
+        self.publish_group_info(room, joiner)?;
+        self.settle(room)
+    }
+
+    fn concurrent(&mut self, inner: &[Step]) -> Result<(), String> {
+        let mut prepared = Vec::new();
+        let mut retry = Vec::new();
+        for step in inner {
+            match &step.action {
+                Action::Update { room, by: Some(u) } => {
+                    let by = self.id(u)?;
+                    prepared.push((
+                        room.clone(),
+                        by.clone(),
+                        self.prepare_commit(room, &by, &[], &[])?,
+                    ));
+                    retry.push((room.clone(), by, Vec::new(), Vec::new()));
+                }
+                Action::Invite {
+                    room, by, users, ..
+                } => {
+                    let by = self.id(by)?;
+                    let adds = users
+                        .iter()
+                        .map(|u| self.id(u))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    prepared.push((
+                        room.clone(),
+                        by.clone(),
+                        self.prepare_commit(room, &by, &adds, &[])?,
+                    ));
+                    retry.push((room.clone(), by, adds, Vec::new()));
+                }
+                Action::Remove { room, by, users } if !users.is_empty() => {
+                    let by = self.id(by)?;
+                    let removes = users
+                        .iter()
+                        .map(|u| self.id(u))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    prepared.push((
+                        room.clone(),
+                        by.clone(),
+                        self.prepare_commit(room, &by, &[], &removes)?,
+                    ));
+                    retry.push((room.clone(), by, Vec::new(), removes));
+                }
+                _ => self.run_step(step)?,
+            }
+        }
+        let mut losers = Vec::new();
+        for ((room, by, p), again) in prepared.into_iter().zip(retry) {
+            if !self.submit_commit(&room, &by, p)? {
+                losers.push(again);
+            }
+        }
+        self.settle_all();
+        for (room, by, adds, removes) in losers {
+            // A loser's added users were not added; removed ones maybe already gone.
+            let adds: Vec<String> = adds
+                .into_iter()
+                .filter(|a| !self.rooms.get(&room).is_some_and(|r| r.members.contains(a)))
+                .collect();
+            let removes: Vec<String> = removes
+                .into_iter()
+                .filter(|r| self.rooms.get(&room).is_some_and(|m| m.members.contains(r)))
+                .collect();
+            self.commit_until_accepted(&room, &by, &adds, &removes)?;
+        }
+        Ok(())
+    }
+
+    // ---- inboxes ----
+
+    fn poll_all(&mut self) {
+        let ids: Vec<String> = self.members.keys().cloned().collect();
+        for id in ids {
+            if let Err(e) = self.poll(&id) {
+                self.errors.push(e);
+            }
+        }
+    }
+
+    fn poll(&mut self, identity: &str) -> Result<(), String> {
+        let Some(m) = self.members.get(identity) else {
+            return Ok(());
+        };
+        if self.crashed.contains(&m.provider) {
+            return Ok(());
+        }
+        if let Some((room, until)) = &m.offline {
+            if self.rooms.get(room).is_some_and(|r| r.epoch < *until) {
+                return Ok(());
+            }
+        }
+        let (provider, cursor) = (m.provider.clone(), m.cursor);
+        if let Some(m) = self.members.get_mut(identity) {
+            m.offline = None;
+        }
+        let answer = self.net.own(
+            &provider,
+            &format!("/v1/clientInbox/{identity}"),
+            cursor.to_bytes(),
+        )?;
+        let inbox = Inbox::from_bytes(&answer.body).map_err(|e| {
+            format!(
+                "{identity}'s inbox at {provider}: {e}: {}",
+                text_of(&answer)
+            )
+        })?;
+        self.member(identity)?.cursor = inbox.next_cursor;
+        for entry in inbox.entries {
+            let room = String::from_utf8_lossy(&entry.room.0).into_owned();
+            self.process(identity, &room, entry.kind, entry.epoch, entry.message.0);
+        }
+        Ok(())
+    }
+
+    fn process(&mut self, identity: &str, room: &str, kind: u8, epoch: u64, message: Vec<u8>) {
+        let view = self.view(identity, room).cloned();
+        let outcome = match (kind, view) {
+            (KIND_WELCOME, Some(v)) if !v.removed => Ok(()),
+            (KIND_WELCOME, _) => self.join_welcome(identity, room, epoch, &message),
+            (KIND_HANDSHAKE, Some(v)) if !v.removed => {
+                if !is_commit(&message) {
+                    if let Some(v) = self
+                        .members
+                        .get_mut(identity)
+                        .and_then(|m| m.rooms.get_mut(room))
+                    {
+                        v.proposals.push(message);
+                    }
+                    Ok(())
+                } else if epoch < v.epoch {
+                    Ok(()) // its own Commit back, or one it already has
+                } else if epoch > v.epoch {
+                    Err(format!(
+                        "{identity}: a Commit of epoch {epoch} while in epoch {}",
+                        v.epoch
+                    ))
+                } else {
+                    self.handle_commit(identity, room, v, message)
+                }
+            }
+            (KIND_APPLICATION, Some(v)) => self.open(identity, room, v, epoch, message),
+            _ => Ok(()),
+        };
+        if let Err(e) = outcome {
+            self.errors.push(format!("{room}: {e}"));
+        }
+    }
+
+    fn join_welcome(
+        &mut self,
+        identity: &str,
+        room: &str,
+        epoch: u64,
+        welcome: &[u8],
+    ) -> Result<(), String> {
+        let m = self.member(identity)?;
+        let mut last = String::from("no KeyPackage left");
+        for n in (0..m.transactions.len()).rev() {
+            let tx = m.transactions[n];
+            match m.client.join_group(JoinGroupRequest {
+                transaction_id: tx,
+                welcome: welcome.to_vec(),
+                encrypt_handshake: false,
+                identity: identity.as_bytes().to_vec(),
+                ratchet_tree: Vec::new(),
+            }) {
+                Ok(joined) => {
+                    m.transactions.remove(n);
+                    m.rooms.insert(
+                        room.to_string(),
+                        View {
+                            state: joined.state_id,
+                            epoch,
+                            proposals: Vec::new(),
+                            removed: false,
+                        },
+                    );
+                    self.record_auth(room, epoch, identity, joined.epoch_authenticator);
+                    return self.publish_key_packages(identity, 1);
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(format!(
+            "{identity} cannot join {room} from its Welcome: {last}"
+        ))
+    }
+
+    fn handle_commit(
+        &mut self,
+        identity: &str,
+        room: &str,
+        view: View,
+        commit: Vec<u8>,
+    ) -> Result<(), String> {
+        let removed_now = self.removals.get(room).is_some_and(|r| {
+            r.iter()
+                .any(|x| x.client == identity && x.since == view.epoch + 1)
+        });
+        let m = self.member(identity)?;
+        let answer = m.client.handle_commit(HandleCommitRequest {
+            state_id: view.state,
+            proposal: view.proposals.clone(),
+            commit,
+        });
+        match answer {
+            Ok(next) => {
+                if let Some(v) = m.rooms.get_mut(room) {
+                    v.state = next.state_id;
+                    v.epoch += 1;
+                    v.proposals.clear();
+                    v.removed = removed_now;
+                }
+                if !removed_now {
+                    self.record_auth(room, view.epoch + 1, identity, next.epoch_authenticator);
+                }
+                Ok(())
+            }
+            Err(_) if removed_now => {
+                if let Some(v) = m.rooms.get_mut(room) {
+                    v.removed = true;
+                }
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "{identity}: HandleCommit of epoch {}: {e}",
+                view.epoch
+            )),
+        }
+    }
+
+    fn open(
+        &mut self,
+        identity: &str,
+        room: &str,
+        view: View,
+        epoch: u64,
+        ciphertext: Vec<u8>,
+    ) -> Result<(), String> {
+        let m = self.member(identity)?;
+        match m.client.unprotect(UnprotectRequest {
+            state_id: view.state,
+            ciphertext,
+        }) {
+            Ok(answer) => {
+                let text = String::from_utf8_lossy(&answer.plaintext);
+                let id = text
+                    .strip_prefix('m')
+                    .and_then(|t| t.split(':').next())
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .ok_or_else(|| format!("{identity}: a message the scenario did not send"))?;
+                self.received
+                    .entry(id)
+                    .or_default()
+                    .push(identity.to_string());
+                Ok(())
+            }
+            Err(_) if view.removed => Ok(()),
+            Err(e) => Err(format!(
+                "{identity}: Unprotect of a message of epoch {epoch} in {room}: {e}"
+            )),
+        }
+    }
+
+    /// Whether every member of `room` is at its epoch and has every message due to it.
+    fn caught_up(&self, room: &str) -> bool {
+        let Some(model) = self.rooms.get(room) else {
+            return true;
+        };
+        let away = |id: &String| {
+            self.members.get(id).is_none_or(|m| {
+                self.crashed.contains(&m.provider)
+                    || m.offline.as_ref().is_some_and(|(r, until)| {
+                        self.rooms.get(r).is_some_and(|x| x.epoch < *until)
+                    })
+            })
+        };
+        let epochs = model
+            .members
+            .iter()
+            .filter(|m| !away(m))
+            .all(|m| self.view(m, room).is_some_and(|v| v.epoch == model.epoch));
+        let messages = self
+            .sent
+            .iter()
+            .filter(|(_, s)| s.room == room)
+            .all(|(id, s)| {
+                s.recipients.iter().filter(|r| !away(r)).all(|r| {
+                    self.received.get(id).is_some_and(|got| got.contains(r))
+                        || !model.members.contains(r)
+                })
+            });
+        epochs && messages
+    }
+
+    fn settle(&mut self, room: &str) -> Result<(), String> {
+        let started = Instant::now();
+        loop {
+            self.poll_all();
+            if self.caught_up(room) {
+                return Ok(());
+            }
+            if started.elapsed() > SETTLE_DEADLINE {
+                return Err(format!(
+                    "the members of {room} did not catch up within {} s",
+                    SETTLE_DEADLINE.as_secs()
+                ));
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    fn settle_all(&mut self) {
+        let rooms: Vec<String> = self.rooms.keys().cloned().collect();
+        for room in rooms {
+            if let Err(e) = self.settle(&room) {
+                let label = self.label.clone();
+                self.failures.push(format!("{label}: {e}"));
+            }
+        }
+    }
+
+    // ---- assertions ----
+
+    fn judge(&mut self, check: Check, room: &str) -> (Verdict, String) {
+        let errors: Vec<&String> = self
+            .errors
+            .iter()
+            .filter(|e| e.starts_with(&format!("{room}:")))
+            .collect();
+        match check {
+            Check::Converged => {
+                let Some(model) = self.rooms.get(room) else {
+                    return (Verdict::Fail, format!("no room {room}"));
+                };
+                let auths = self
+                    .auths
+                    .get(room)
+                    .and_then(|a| a.get(&model.epoch))
+                    .cloned()
+                    .unwrap_or_default();
+                let mut problems = Vec::new();
+                for m in &model.members {
+                    match self.view(m, room) {
+                        Some(v) if v.epoch == model.epoch => {}
+                        Some(v) => problems
+                            .push(format!("{m} in epoch {} (room: {})", v.epoch, model.epoch)),
+                        None => problems.push(format!("{m} never joined")),
+                    }
+                }
+                let distinct: BTreeSet<&Vec<u8>> = auths.values().collect();
+                if distinct.len() > 1 {
+                    problems.push(format!(
+                        "{} different epoch authenticators at epoch {}",
+                        distinct.len(),
+                        model.epoch
+                    ));
+                }
+                problems.extend(errors.iter().map(|e| e.to_string()));
+                if problems.is_empty() {
+                    (
+                        Verdict::Pass,
+                        format!(
+                            "{} members at epoch {}, one epoch authenticator",
+                            model.members.len(),
+                            model.epoch
+                        ),
+                    )
+                } else {
+                    (
+                        Verdict::Fail,
+                        problems.into_iter().take(5).collect::<Vec<_>>().join("; "),
+                    )
+                }
+            }
+            Check::DeliveredOnce => {
+                let mut problems = Vec::new();
+                let mut deliveries = 0;
+                for (id, s) in self.sent.iter().filter(|(_, s)| s.room == room) {
+                    let got = self.received.get(id).cloned().unwrap_or_default();
+                    for r in &s.recipients {
+                        let n = got.iter().filter(|g| *g == r).count();
+                        deliveries += n;
+                        let still = self.rooms.get(room).is_some_and(|m| m.members.contains(r))
+                            || self.removals.get(room).is_some_and(|x| {
+                                x.iter().any(|x| x.client == *r && x.since > s.epoch)
+                            });
+                        if n != 1 && still {
+                            problems.push(format!("message {id} reached {r} {n} times"));
+                        }
+                    }
+                }
+                if problems.is_empty() {
+                    (
+                        Verdict::Pass,
+                        format!(
+                            "{} messages, {deliveries} deliveries, each once",
+                            self.sent.values().filter(|s| s.room == room).count()
+                        ),
+                    )
+                } else {
+                    (
+                        Verdict::Fail,
+                        problems.into_iter().take(5).collect::<Vec<_>>().join("; "),
+                    )
+                }
+            }
+            Check::ParticipantsOnly => {
+                let Some(model) = self.rooms.get(room) else {
+                    return (Verdict::Fail, format!("no room {room}"));
+                };
+                let at_last: BTreeSet<String> = self
+                    .auths
+                    .get(room)
+                    .and_then(|a| a.get(&model.epoch))
+                    .map(|a| a.keys().cloned().collect())
+                    .unwrap_or_default();
+                let strangers: Vec<&String> = at_last.difference(&model.members).collect();
+                if strangers.is_empty() {
+                    (
+                        Verdict::Pass,
+                        format!(
+                            "the {} clients of the last epoch are all participants",
+                            at_last.len()
+                        ),
+                    )
+                } else {
+                    (
+                        Verdict::Fail,
+                        format!(
+                            "clients outside the participant list reached the last epoch: {strangers:?}"
+                        ),
+                    )
+                }
+            }
+            Check::RemovedCannotRead => {
+                let removals = self.removals.get(room).cloned().unwrap_or_default();
+                if removals.is_empty() {
+                    return (Verdict::Skipped, format!("nobody was removed from {room}"));
+                }
+                let mut problems = Vec::new();
+                let mut tried = 0;
+                for removal in &removals {
+                    let later: Vec<(u64, Vec<u8>)> = self
+                        .sent
+                        .iter()
+                        .filter(|(_, s)| s.room == room && s.epoch >= removal.since)
+                        .map(|(id, s)| (*id, s.ciphertext.clone()))
+                        .collect();
+                    for (id, ciphertext) in later {
+                        if self
+                            .received
+                            .get(&id)
+                            .is_some_and(|g| g.contains(&removal.client))
+                        {
+                            problems.push(format!(
+                                "{} read message {id} after its removal",
+                                removal.client
+                            ));
+                            continue;
+                        }
+                        tried += 1;
+                        if let Some(m) = self.members.get_mut(&removal.client)
+                            && m.client
+                                .unprotect(UnprotectRequest {
+                                    state_id: removal.state,
+                                    ciphertext,
+                                })
+                                .is_ok()
+                        {
+                            problems.push(format!(
+                                "{} opens message {id} with the state it kept",
+                                removal.client
+                            ));
+                        }
+                    }
+                }
+                if problems.is_empty() {
+                    (
+                        Verdict::Pass,
+                        format!(
+                            "{} removed client(s) opened none of {tried} later message(s)",
+                            removals.len()
+                        ),
+                    )
+                } else {
+                    (
+                        Verdict::Fail,
+                        problems.into_iter().take(5).collect::<Vec<_>>().join("; "),
+                    )
+                }
+            }
+            Check::Misbehaviour(_) => (
+                Verdict::Unsupported,
+                "misbehaviour assertions need a simulated provider".into(),
+            ),
+        }
+    }
+}
+
+/// A Commit made and not yet sent.
+struct Prepared {
+    commit: Vec<u8>,
+    welcome: Option<Vec<u8>>,
+    changes: Vec<ParticipantChange>,
+    adds: Vec<String>,
+    removes: Vec<String>,
+    state: u32,
+}
