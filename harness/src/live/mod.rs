@@ -233,7 +233,8 @@ struct View {
 struct Member {
     provider: String,
     client: Box<dyn ClientUnderTest>,
-    transactions: Vec<u32>,
+    /// KeyPackages published and not used yet: (transaction, KeyPackageRef).
+    transactions: Vec<(u32, Vec<u8>)>,
     cursor: u64,
     rooms: BTreeMap<String, View>,
     /// Not reading its inbox until `room` reaches the epoch.
@@ -261,6 +262,8 @@ struct Sent {
 struct Removal {
     client: String,
     since: u64,
+    /// The epoch it was back in, if it came back.
+    until: Option<u64>,
     state: u32,
 }
 
@@ -280,6 +283,10 @@ struct Live<'a> {
     errors: Vec<String>,
     unsupported: Option<String>,
     crashed: BTreeSet<String>,
+    /// Links cut by partition and hold steps: (from, to).
+    blocked: BTreeSet<(String, String)>,
+    /// Operations of members cut off from the hub, run when the link is back.
+    deferred: Vec<Deferred>,
     /// Members whose leave proposal the next Commit of the room covers.
     pending_leaves: BTreeMap<String, Vec<String>>,
     next_message: u64,
@@ -514,6 +521,8 @@ pub fn run_scenario(
         unsupported: None,
         crashed: BTreeSet::new(),
         pending_leaves: BTreeMap::new(),
+        blocked: BTreeSet::new(),
+        deferred: Vec::new(),
         next_message: 1,
         rng: ChaCha8Rng::seed_from_u64(options.seed ^ stable_hash(&scenario.name)),
         label: "setup".into(),
@@ -652,7 +661,9 @@ impl Live<'_> {
                     identity: identity.as_bytes().to_vec(),
                 })
                 .map_err(|e| format!("{identity}: CreateKeyPackage: {e}"))?;
-            m.transactions.push(made.transaction_id);
+            let reference = key_package_ref(&made.key_package)
+                .map_err(|e| format!("{identity}'s KeyPackage: {e}"))?;
+            m.transactions.push((made.transaction_id, reference));
             let provider = m.provider.clone();
             let answer = self.net.own(
                 &provider,
@@ -718,7 +729,15 @@ impl Live<'_> {
                             members[pick].clone()
                         }
                     };
-                    self.send(room, &sender, text)?;
+                    if self.cut_off(&sender, room) {
+                        self.deferred.push(Deferred::Send {
+                            room: room.clone(),
+                            sender,
+                            text: text.clone(),
+                        });
+                    } else {
+                        self.send(room, &sender, text)?;
+                    }
                 }
                 self.settle(room)
             }
@@ -796,8 +815,7 @@ impl Live<'_> {
             }
             Action::Release { from, to } => {
                 self.block(from, to, false);
-                self.settle_all();
-                Ok(())
+                self.reconnected()
             }
             Action::Heal(pair) => {
                 match pair {
@@ -814,8 +832,7 @@ impl Live<'_> {
                         }
                     }
                 }
-                self.settle_all();
-                Ok(())
+                self.reconnected()
             }
             Action::Crash(p) => {
                 if let Some(proxy) = self.net.proxies.get(p) {
@@ -829,8 +846,7 @@ impl Live<'_> {
                     proxy.set_partitioned(false);
                 }
                 self.crashed.remove(p);
-                self.settle_all();
-                Ok(())
+                self.reconnected()
             }
             Action::Offline { user, room, epochs } => {
                 let identity = self.id(user)?;
@@ -862,6 +878,68 @@ impl Live<'_> {
         if let Some(p) = self.net.proxies.get(to) {
             p.set_blocked(from, on);
         }
+        if on {
+            self.blocked.insert((from.to_string(), to.to_string()));
+        } else {
+            self.blocked.remove(&(from.to_string(), to.to_string()));
+        }
+    }
+
+    /// Whether `member`'s requests cannot reach the hub of `room` now.
+    fn cut_off(&self, member: &str, room: &str) -> bool {
+        let Some(hub) = self.rooms.get(room).map(|r| r.hub.as_str()) else {
+            return false;
+        };
+        let provider = domain_of(member);
+        self.crashed.contains(hub)
+            || self.crashed.contains(provider)
+            || (provider != hub
+                && self
+                    .blocked
+                    .contains(&(provider.to_string(), hub.to_string())))
+    }
+
+    /// Whether the hub of `room` cannot reach `member`'s provider now.
+    fn unreachable(&self, member: &str, room: &str) -> bool {
+        let Some(hub) = self.rooms.get(room).map(|r| r.hub.as_str()) else {
+            return false;
+        };
+        let provider = domain_of(member);
+        self.crashed.contains(hub)
+            || self.crashed.contains(provider)
+            || (provider != hub
+                && self
+                    .blocked
+                    .contains(&(hub.to_string(), provider.to_string())))
+    }
+
+    /// Links are back: let everyone catch up, then run what waited.
+    fn reconnected(&mut self) -> Result<(), String> {
+        self.settle_all();
+        let waiting = std::mem::take(&mut self.deferred);
+        let mut rooms = BTreeSet::new();
+        for op in waiting {
+            match op {
+                Deferred::Send { room, sender, text } => {
+                    if self.cut_off(&sender, &room) {
+                        self.deferred.push(Deferred::Send { room, sender, text });
+                    } else {
+                        self.send(&room, &sender, &text)?;
+                        rooms.insert(room);
+                    }
+                }
+                Deferred::Commit {
+                    room,
+                    by,
+                    adds,
+                    removes,
+                } => self.commit_until_accepted(&room, &by, &adds, &removes)?,
+            }
+        }
+        for room in rooms {
+            self.settle(&room)?;
+        }
+        Ok(())
     }
 
     fn hub_of(&self, room: &str) -> Result<String, String> {
@@ -981,6 +1059,15 @@ impl Live<'_> {
         adds: &[String],
         removes: &[String],
     ) -> Result<(), String> {
+        if self.cut_off(by, room) {
+            self.deferred.push(Deferred::Commit {
+                room: room.to_string(),
+                by: by.to_string(),
+                adds: adds.to_vec(),
+                removes: removes.to_vec(),
+            });
+            return Ok(());
+        }
         for _ in 0..5 {
             let prepared = self.prepare_commit(room, by, adds, removes)?;
             if self.submit_commit(room, by, prepared)? {
@@ -1109,6 +1196,7 @@ impl Live<'_> {
                     .push(Removal {
                         client: r.clone(),
                         since: epoch,
+                        until: None,
                         state,
                     });
             }
@@ -1121,6 +1209,15 @@ impl Live<'_> {
         self.record_auth(room, epoch, by, merged.epoch_authenticator);
         self.publish_group_info(room, by)?;
         Ok(true)
+    }
+
+    /// `client` is back in `room` at `epoch`: its removal window ends.
+    fn rejoined(&mut self, room: &str, client: &str, epoch: u64) {
+        for r in self.removals.entry(room.to_string()).or_default() {
+            if r.client == client && r.until.is_none() {
+                r.until = Some(epoch);
+            }
+        }
     }
 
     fn record_auth(&mut self, room: &str, epoch: u64, client: &str, auth: Vec<u8>) {
@@ -1399,14 +1496,26 @@ impl Live<'_> {
         );
         // Its inbox may hold older traffic of the room: skip it.
         self.record_auth(room, epoch, joiner, joined.epoch_authenticator);
+        self.rejoined(room, joiner, epoch);
         self.publish_group_info(room, joiner)?;
         self.settle(room)
     }
 
     fn concurrent(&mut self, inner: &[Step]) -> Result<(), String> {
+        let commits = |a: &Action| {
+            matches!(
+                a,
+                Action::Update { by: Some(_), .. } | Action::Invite { .. }
+            ) || matches!(a, Action::Remove { users, .. } if !users.is_empty())
+        };
+        // Messages first, from the epoch the race starts in; then every Commit is made
+        // from that same epoch and sent: one wins, the others get wrongEpoch and retry.
+        for step in inner.iter().filter(|s| !commits(&s.action)) {
+            self.run_step(step)?;
+        }
         let mut prepared = Vec::new();
         let mut retry = Vec::new();
-        for step in inner {
+        for step in inner.iter().filter(|s| commits(&s.action)) {
             match &step.action {
                 Action::Update { room, by: Some(u) } => {
                     let by = self.id(u)?;
@@ -1557,37 +1666,51 @@ impl Live<'_> {
         epoch: u64,
         welcome: &[u8],
     ) -> Result<(), String> {
+        let for_us: Vec<Vec<u8>> = match MlsMessage::from_bytes(welcome).map(|m| m.body) {
+            Ok(MlsMessageBody::Welcome(w)) => w
+                .secrets
+                .iter()
+                .map(|s| s.new_member.0.as_slice().to_vec())
+                .collect(),
+            _ => {
+                return Err(format!(
+                    "{identity}: a Welcome for {room} that does not decode"
+                ));
+            }
+        };
         let m = self.member(identity)?;
-        let mut last = String::from("no KeyPackage left");
-        for n in (0..m.transactions.len()).rev() {
-            let tx = m.transactions[n];
-            match m.client.join_group(JoinGroupRequest {
+        let Some(n) = m
+            .transactions
+            .iter()
+            .position(|(_, reference)| for_us.contains(reference))
+        else {
+            return Err(format!(
+                "{identity}: a Welcome for {room} naming none of its KeyPackages"
+            ));
+        };
+        let (tx, _) = m.transactions.remove(n);
+        let joined = m
+            .client
+            .join_group(JoinGroupRequest {
                 transaction_id: tx,
                 welcome: welcome.to_vec(),
                 encrypt_handshake: false,
                 identity: identity.as_bytes().to_vec(),
                 ratchet_tree: Vec::new(),
-            }) {
-                Ok(joined) => {
-                    m.transactions.remove(n);
-                    m.rooms.insert(
-                        room.to_string(),
-                        View {
-                            state: joined.state_id,
-                            epoch,
-                            proposals: Vec::new(),
-                            removed: false,
-                        },
-                    );
-                    self.record_auth(room, epoch, identity, joined.epoch_authenticator);
-                    return self.publish_key_packages(identity, 1);
-                }
-                Err(e) => last = e.to_string(),
-            }
-        }
-        Err(format!(
-            "{identity} cannot join {room} from its Welcome: {last}"
-        ))
+            })
+            .map_err(|e| format!("{identity} cannot join {room} from its Welcome: {e}"))?;
+        m.rooms.insert(
+            room.to_string(),
+            View {
+                state: joined.state_id,
+                epoch,
+                proposals: Vec::new(),
+                removed: false,
+            },
+        );
+        self.record_auth(room, epoch, identity, joined.epoch_authenticator);
+        self.rejoined(room, identity, epoch);
+        self.publish_key_packages(identity, 1)
     }
 
     fn handle_commit(
@@ -1672,12 +1795,13 @@ impl Live<'_> {
             return true;
         };
         let away = |id: &String| {
-            self.members.get(id).is_none_or(|m| {
-                self.crashed.contains(&m.provider)
-                    || m.offline.as_ref().is_some_and(|(r, until)| {
-                        self.rooms.get(r).is_some_and(|x| x.epoch < *until)
-                    })
-            })
+            self.unreachable(id, room)
+                || self.members.get(id).is_none_or(|m| {
+                    self.crashed.contains(&m.provider)
+                        || m.offline.as_ref().is_some_and(|(r, until)| {
+                            self.rooms.get(r).is_some_and(|x| x.epoch < *until)
+                        })
+                })
         };
         let epochs = model
             .members
@@ -1848,7 +1972,11 @@ impl Live<'_> {
                     let later: Vec<(u64, Vec<u8>)> = self
                         .sent
                         .iter()
-                        .filter(|(_, s)| s.room == room && s.epoch >= removal.since)
+                        .filter(|(_, s)| {
+                            s.room == room
+                                && s.epoch >= removal.since
+                                && removal.until.is_none_or(|u| s.epoch < u)
+                        })
                         .map(|(id, s)| (*id, s.ciphertext.clone()))
                         .collect();
                     for (id, ciphertext) in later {
@@ -1900,6 +2028,37 @@ impl Live<'_> {
             ),
         }
     }
+}
+
+/// The KeyPackageRef of an encoded KeyPackage (an MLSMessage).
+fn key_package_ref(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let MlsMessageBody::KeyPackage(kp) = MlsMessage::from_bytes(bytes)
+        .map_err(|e| e.to_string())?
+        .body
+    else {
+        return Err("not a KeyPackage".into());
+    };
+    let suite = Suite::new(kp.cipher_suite).map_err(|e| e.to_string())?;
+    Ok(concord_reference::welcome::key_package_ref(&suite, &kp)
+        .0
+        .as_slice()
+        .to_vec())
+}
+
+/// An operation waiting for its member's link to the hub.
+#[derive(Debug, Clone)]
+enum Deferred {
+    Send {
+        room: String,
+        sender: String,
+        text: String,
+    },
+    Commit {
+        room: String,
+        by: String,
+        adds: Vec<String>,
+        removes: Vec<String>,
+    },
 }
 
 /// A Commit made and not yet sent.
