@@ -615,7 +615,8 @@ impl Live<'_> {
             .or_else(|| self.options.clients.get("*"))
             .cloned()
             .unwrap_or_else(|| spec.to_string());
-        let identity = format!("{user}@{provider}");
+        // Unique to this run: a server that outlives runs keeps earlier clients' KeyPackages.
+        let identity = format!("{user}-{}@{provider}", self.net.tag);
         let client = (self.factory)(&spec, self.options.seed ^ stable_hash(&identity))
             .map_err(|e| format!("user {user}: {e}"))?;
         self.members.insert(
@@ -632,6 +633,18 @@ impl Live<'_> {
         self.current.insert(user.to_string(), identity.clone());
         self.publish_key_packages(&identity, 2)?;
         Ok(identity)
+    }
+
+    /// The room's ID on the wire: the scenario's name plus this run's tag, so that a server
+    /// that outlives runs sees new rooms.
+    fn wire(&self, room: &str) -> String {
+        format!("{room}-{}", self.net.tag)
+    }
+
+    /// The scenario's name of a room ID on the wire (`None`: another run's room).
+    fn unwire(&self, wire: &str) -> Option<String> {
+        wire.strip_suffix(&format!("-{}", self.net.tag))
+            .map(str::to_string)
     }
 
     fn id(&self, user: &str) -> Result<String, String> {
@@ -950,11 +963,12 @@ impl Live<'_> {
     }
 
     fn create(&mut self, room: &str, by: &str, hub: &str, open: bool) -> Result<(), String> {
+        let group_id = self.wire(room).into_bytes();
         let m = self.member(by)?;
         let created = m
             .client
             .create_group(CreateGroupRequest {
-                group_id: room.as_bytes().to_vec(),
+                group_id,
                 cipher_suite: u32::from(SUITE),
                 encrypt_handshake: false,
                 identity: by.as_bytes().to_vec(),
@@ -982,9 +996,12 @@ impl Live<'_> {
             open,
         }
         .to_bytes();
-        let answer = self
-            .net
-            .post(hub, domain_of(by), &format!("/v1/createRoom/{room}"), body)?;
+        let answer = self.net.post(
+            hub,
+            domain_of(by),
+            &format!("/v1/createRoom/{}", self.wire(room)),
+            body,
+        )?;
         match CreateRoomResponse::from_bytes(&answer.body) {
             Ok(r) if r.code == CreateRoomCode::Created => {}
             _ => {
@@ -1014,7 +1031,7 @@ impl Live<'_> {
         let mut request = KeyMaterialRequest {
             requesting_user: requester.to_string(),
             target_user: target.to_string(),
-            room_id: room.to_string(),
+            room_id: self.wire(room),
             acceptable_ciphersuites: vec![CipherSuite(SUITE)],
             required_capabilities: RequiredCapabilities::default(),
             requester_signature_key: SignaturePublicKey(Bytes(signer.public.clone())),
@@ -1147,9 +1164,12 @@ impl Live<'_> {
             participant_changes: p.changes.clone(),
         }
         .to_bytes();
-        let answer = self
-            .net
-            .post(&hub, domain_of(by), &format!("/v1/update/{room}"), body)?;
+        let answer = self.net.post(
+            &hub,
+            domain_of(by),
+            &format!("/v1/update/{}", self.wire(room)),
+            body,
+        )?;
         let response = UpdateRoomResponse::from_bytes(&answer.body)
             .map_err(|e| format!("update of {room}: {e}: {}", text_of(&answer)))?;
         match response.code {
@@ -1254,7 +1274,7 @@ impl Live<'_> {
         let answer = self.net.post(
             &hub,
             domain_of(by),
-            &format!("/v1/publishGroupInfo/{room}"),
+            &format!("/v1/publishGroupInfo/{}", self.wire(room)),
             body,
         )?;
         if answer.status != 201 && answer.status != 409 {
@@ -1293,7 +1313,7 @@ impl Live<'_> {
         let answer = self.net.post(
             &hub,
             domain_of(sender),
-            &format!("/v1/submitMessage/{room}"),
+            &format!("/v1/submitMessage/{}", self.wire(room)),
             body,
         )?;
         match SubmitMessageResponse::from_bytes(&answer.body) {
@@ -1346,9 +1366,12 @@ impl Live<'_> {
             participant_changes: vec![ParticipantChange::Remove(leaver.to_string())],
         }
         .to_bytes();
-        let answer = self
-            .net
-            .post(&hub, domain_of(leaver), &format!("/v1/update/{room}"), body)?;
+        let answer = self.net.post(
+            &hub,
+            domain_of(leaver),
+            &format!("/v1/update/{}", self.wire(room)),
+            body,
+        )?;
         let response = UpdateRoomResponse::from_bytes(&answer.body)
             .map_err(|e| format!("{leaver}'s leave proposal: {e}: {}", text_of(&answer)))?;
         if !matches!(response.code, UpdateCode::Success { .. }) {
@@ -1421,7 +1444,7 @@ impl Live<'_> {
         let answer = self.net.post(
             &hub,
             domain_of(joiner),
-            &format!("/v1/groupInfo/{room}"),
+            &format!("/v1/groupInfo/{}", self.wire(room)),
             request.to_bytes(),
         )?;
         let response = GroupInfoResponse::from_bytes(&answer.body)
@@ -1436,7 +1459,7 @@ impl Live<'_> {
             .decrypt_with_label(
                 &hpke.private,
                 GROUP_INFO_LABEL,
-                room.as_bytes(),
+                self.wire(room).as_bytes(),
                 success.encrypted_groupinfo_and_tree.kem_output.as_slice(),
                 success.encrypted_groupinfo_and_tree.ciphertext.as_slice(),
             )
@@ -1466,9 +1489,12 @@ impl Live<'_> {
             participant_changes: vec![ParticipantChange::Add(joiner.to_string())],
         }
         .to_bytes();
-        let answer = self
-            .net
-            .post(&hub, domain_of(joiner), &format!("/v1/update/{room}"), body)?;
+        let answer = self.net.post(
+            &hub,
+            domain_of(joiner),
+            &format!("/v1/update/{}", self.wire(room)),
+            body,
+        )?;
         let response = UpdateRoomResponse::from_bytes(&answer.body)
             .map_err(|e| format!("{joiner}'s external Commit: {e}: {}", text_of(&answer)))?;
         if !matches!(response.code, UpdateCode::Success { .. }) {
@@ -1619,7 +1645,9 @@ impl Live<'_> {
         })?;
         self.member(identity)?.cursor = inbox.next_cursor;
         for entry in inbox.entries {
-            let room = String::from_utf8_lossy(&entry.room.0).into_owned();
+            let Some(room) = self.unwire(&String::from_utf8_lossy(&entry.room.0)) else {
+                continue;
+            };
             self.process(identity, &room, entry.kind, entry.epoch, entry.message.0);
         }
         Ok(())
