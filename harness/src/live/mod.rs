@@ -1623,10 +1623,10 @@ impl Live<'_> {
         if self.crashed.contains(&m.provider) {
             return Ok(());
         }
-        if let Some((room, until)) = &m.offline {
-            if self.rooms.get(room).is_some_and(|r| r.epoch < *until) {
-                return Ok(());
-            }
+        if let Some((room, until)) = &m.offline
+            && self.rooms.get(room).is_some_and(|r| r.epoch < *until)
+        {
+            return Ok(());
         }
         let (provider, cursor) = (m.provider.clone(), m.cursor);
         if let Some(m) = self.members.get_mut(identity) {
