@@ -70,6 +70,9 @@ pub struct LiveOptions {
     pub urls: BTreeMap<String, String>,
     /// Overrides of client specs: user (or `*`) -> spec.
     pub clients: BTreeMap<String, String>,
+    /// (domain, URL) of a provider under test that hosts every room of the scenarios (the
+    /// `create` steps' hubs are replaced by it; their other traffic goes to it too).
+    pub hub: Option<(String, String)>,
 }
 
 /// How long one HTTP call may keep being retried through a lossy proxy.
@@ -322,20 +325,25 @@ fn start_net(scenario: &Scenario, options: &LiveOptions) -> Result<Net, String> 
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let external: BTreeMap<&String, &String> = options
-        .urls
-        .iter()
-        .filter(|(d, _)| scenario.providers.contains(d))
-        .collect();
+    let mut providers = scenario.providers.clone();
+    let mut urls = options.urls.clone();
+    if let Some((domain, url)) = &options.hub {
+        if !providers.contains(domain) {
+            providers.push(domain.clone());
+        }
+        urls.insert(domain.clone(), url.clone());
+    }
+    let external: BTreeMap<&String, &String> =
+        urls.iter().filter(|(d, _)| providers.contains(d)).collect();
     let (tls_dir, temporary) = match &options.tls_dir {
         Some(dir) => (dir.clone(), false),
-        None if external.is_empty() => {
+        None if external.is_empty() && options.hub.is_none() => {
             let dir = std::env::temp_dir().join(format!(
                 "concord-live-{}-{}",
                 std::process::id(),
                 server::now_ms()
             ));
-            certs::generate(&dir, &scenario.providers).map_err(|e| e.to_string())?;
+            certs::generate(&dir, &providers).map_err(|e| e.to_string())?;
             (dir, true)
         }
         None => {
@@ -350,15 +358,8 @@ fn start_net(scenario: &Scenario, options: &LiveOptions) -> Result<Net, String> 
             ));
         }
     };
-    for domain in &scenario.providers {
-        if !tls_dir.join(format!("{domain}.pem")).is_file() {
-            return Err(format!(
-                "{}: no certificate for {domain} (concord certs --out DIR --domains {})",
-                tls_dir.display(),
-                scenario.providers.join(",")
-            ));
-        }
-    }
+    // Concord's own providers get certificates from the folder's CA when it lacks them.
+    certs::add_missing(&tls_dir, &providers).map_err(|e| format!("{}: {e}", tls_dir.display()))?;
     let mut net = Net {
         runtime,
         tls_dir: tls_dir.clone(),
@@ -371,8 +372,13 @@ fn start_net(scenario: &Scenario, options: &LiveOptions) -> Result<Net, String> 
         temporary,
     };
     let default = impairment(&scenario.network);
-    let mut peers = BTreeMap::new();
-    for (n, domain) in scenario.providers.iter().enumerate() {
+    // Other entries (another tool's providers) are kept.
+    let mut peers: BTreeMap<String, String> =
+        resolve::read_peers(&tls_dir.join(resolve::PEERS_FILE))?
+            .into_iter()
+            .map(|(d, u)| (d, u.to_url()))
+            .collect();
+    for (n, domain) in providers.iter().enumerate() {
         let url = match external.get(domain) {
             Some(url) => (*url).clone(),
             None => {
@@ -598,6 +604,11 @@ pub fn run_scenario(
     out
 }
 
+/// Whether a scenario needs a simulated misbehaving provider (it cannot run live).
+pub fn needs_simulated_provider(scenario: &Scenario) -> bool {
+    scenario.steps.iter().any(|s| adversary(&s.action))
+}
+
 fn adversary(action: &Action) -> bool {
     match action {
         Action::Misbehave { .. } | Action::GhostInvite { .. } => true,
@@ -700,7 +711,10 @@ impl Live<'_> {
                 by,
                 hub,
                 open,
-            } => self.create(room, &self.id(by)?, hub, *open),
+            } => {
+                let hub = self.actual(hub);
+                self.create(room, &self.id(by)?, &hub, *open)
+            }
             Action::Invite {
                 room,
                 by,
@@ -848,6 +862,7 @@ impl Live<'_> {
                 self.reconnected()
             }
             Action::Crash(p) => {
+                let p = &self.actual(p);
                 if let Some(proxy) = self.net.proxies.get(p) {
                     proxy.set_partitioned(true);
                 }
@@ -855,6 +870,7 @@ impl Live<'_> {
                 Ok(())
             }
             Action::Restart(p) => {
+                let p = &self.actual(p);
                 if let Some(proxy) = self.net.proxies.get(p) {
                     proxy.set_partitioned(false);
                 }
@@ -868,8 +884,9 @@ impl Live<'_> {
                 Ok(())
             }
             Action::SetLink { from, to, link } => {
-                if let Some(p) = self.net.proxies.get(to) {
-                    p.set_caller_impairment(from, Some(impairment(link)));
+                let (from, to) = (self.actual(from), self.actual(to));
+                if let Some(p) = self.net.proxies.get(&to) {
+                    p.set_caller_impairment(&from, Some(impairment(link)));
                 }
                 Ok(())
             }
@@ -885,7 +902,36 @@ impl Live<'_> {
         }
     }
 
+    /// The provider that plays `provider` in this run: the provider under test for the
+    /// scenario's room hubs when one hosts every room, else `provider` itself.
+    fn actual(&self, provider: &str) -> String {
+        match &self.options.hub {
+            Some((domain, _)) if self.scenario_hubs().contains(provider) => domain.clone(),
+            _ => provider.to_string(),
+        }
+    }
+
+    /// The providers the scenario's `create` steps put rooms on.
+    fn scenario_hubs(&self) -> BTreeSet<String> {
+        fn collect(steps: &[Step], into: &mut BTreeSet<String>) {
+            for step in steps {
+                match &step.action {
+                    Action::Create { hub, .. } => {
+                        into.insert(hub.clone());
+                    }
+                    Action::Concurrent(inner) => collect(inner, into),
+                    _ => {}
+                }
+            }
+        }
+        let mut hubs = BTreeSet::new();
+        collect(&self.scenario.steps, &mut hubs);
+        hubs
+    }
+
     fn block(&mut self, from: &str, to: &str, on: bool) {
+        let (from, to) = (self.actual(from), self.actual(to));
+        let (from, to) = (from.as_str(), to.as_str());
         // Traffic from `from` into `to` passes `to`'s proxy; `from`'s clients call through
         // it with their provider's certificate, so they are cut off too.
         if let Some(p) = self.net.proxies.get(to) {

@@ -72,6 +72,12 @@ pub enum CertsError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Whether `name` is a plain DNS name usable as a provider domain.
@@ -104,6 +110,91 @@ fn write(path: PathBuf, text: &str) -> Result<(), CertsError> {
     std::fs::write(&path, text).map_err(|source| CertsError::Write { path, source })
 }
 
+/// The test CA's parameters (the same every time, so that its key in a folder can sign
+/// more certificates later).
+fn ca_params() -> Result<CertificateParams, rcgen::Error> {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca_params.distinguished_name.push(
+        DnType::CommonName,
+        "Concord loopback test CA (not for real use)",
+    );
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    validity(&mut ca_params);
+    Ok(ca_params)
+}
+
+/// One provider certificate and key, signed by `issuer`, written to `out`.
+fn issue(
+    out: &Path,
+    issuer: &Issuer<'_, KeyPair>,
+    domain: &str,
+) -> Result<Vec<PathBuf>, CertsError> {
+    let generate_err = |source| CertsError::Generate {
+        what: domain.to_string(),
+        source,
+    };
+    let mut params = CertificateParams::new(vec![domain.to_string(), "localhost".to_string()])
+        .map_err(generate_err)?;
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress(std::net::IpAddr::V4(
+            std::net::Ipv4Addr::LOCALHOST,
+        )));
+    params.distinguished_name.push(DnType::CommonName, domain);
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    params.use_authority_key_identifier_extension = true;
+    validity(&mut params);
+    let key = KeyPair::generate().map_err(generate_err)?;
+    let cert = params.signed_by(&key, issuer).map_err(generate_err)?;
+    write(cert_path(out, domain), &cert.pem())?;
+    write(key_path(out, domain), &key.serialize_pem())?;
+    Ok(vec![cert_path(out, domain), key_path(out, domain)])
+}
+
+/// Adds certificates for the `domains` a `concord certs` folder lacks, signed by its CA
+/// (whose key is in the folder). Returns the domains added.
+pub fn add_missing(dir: &Path, domains: &[String]) -> Result<Vec<String>, CertsError> {
+    let missing: Vec<String> = domains
+        .iter()
+        .filter(|d| !cert_path(dir, d).is_file())
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        return Ok(missing);
+    }
+    if let Some(bad) = missing.iter().find(|d| !valid_domain(d)) {
+        return Err(CertsError::BadDomain(bad.clone()));
+    }
+    let key_file = dir.join(CA_KEY);
+    let pem = std::fs::read_to_string(&key_file).map_err(|source| CertsError::Read {
+        path: key_file.clone(),
+        source,
+    })?;
+    let generate_err = |source| CertsError::Generate {
+        what: "the CA".to_string(),
+        source,
+    };
+    let ca_key = KeyPair::from_pem(&pem).map_err(generate_err)?;
+    let issuer = Issuer::new(ca_params().map_err(generate_err)?, ca_key);
+    for domain in &missing {
+        issue(dir, &issuer, domain)?;
+    }
+    Ok(missing)
+}
+
 /// Writes the test CA and one certificate and key per domain into `out` (created if missing).
 /// Returns the files written.
 pub fn generate(out: &Path, domains: &[String]) -> Result<Vec<PathBuf>, CertsError> {
@@ -122,19 +213,7 @@ pub fn generate(out: &Path, domains: &[String]) -> Result<Vec<PathBuf>, CertsErr
         move |source| CertsError::Generate { what, source }
     };
 
-    let mut ca_params =
-        CertificateParams::new(Vec::<String>::new()).map_err(generate_err("the CA"))?;
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca_params.distinguished_name.push(
-        DnType::CommonName,
-        "Concord loopback test CA (not for real use)",
-    );
-    ca_params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    validity(&mut ca_params);
+    let ca_params = ca_params().map_err(generate_err("the CA"))?;
     let ca_key = KeyPair::generate().map_err(generate_err("the CA"))?;
     let ca_cert = ca_params
         .self_signed(&ca_key)
@@ -147,35 +226,7 @@ pub fn generate(out: &Path, domains: &[String]) -> Result<Vec<PathBuf>, CertsErr
     let issuer = Issuer::new(ca_params, ca_key);
 
     for domain in domains {
-        let mut params = CertificateParams::new(vec![domain.clone(), "localhost".to_string()])
-            .map_err(generate_err(domain))?;
-        params
-            .subject_alt_names
-            .push(SanType::IpAddress(std::net::IpAddr::V4(
-                std::net::Ipv4Addr::LOCALHOST,
-            )));
-        params
-            .distinguished_name
-            .push(DnType::CommonName, domain.as_str());
-        params.is_ca = IsCa::ExplicitNoCa;
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ];
-        params.use_authority_key_identifier_extension = true;
-        validity(&mut params);
-        let key = KeyPair::generate().map_err(generate_err(domain))?;
-        let cert = params
-            .signed_by(&key, &issuer)
-            .map_err(generate_err(domain))?;
-        write(cert_path(out, domain), &cert.pem())?;
-        written.push(cert_path(out, domain));
-        write(key_path(out, domain), &key.serialize_pem())?;
-        written.push(key_path(out, domain));
+        written.extend(issue(out, &issuer, domain)?);
     }
 
     let readme = format!(

@@ -239,6 +239,11 @@ pub struct ProviderTestArgs {
     /// Seconds to wait for each answer of the provider under test (longer: a hang).
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
+    /// Scenario files (or folders of them) to play live with every room on the provider
+    /// under test (role hub; default: ./scenarios when it exists). Scale scenarios and those
+    /// needing a simulated misbehaving provider are left out.
+    #[arg(long, value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
     /// Users of the provider under test to ask key material and consent of (comma-separated;
     /// a bare name gets the provider's domain).
     #[arg(long, value_delimiter = ',', default_value = "alice,bob")]
@@ -731,12 +736,17 @@ pub fn verdict_line(info: &CheckInfo, verdict: &CheckVerdict) -> String {
 
 /// The closing line: `provider: N passed, N failed, N skipped`.
 pub fn closing_line(verdicts: &[CheckVerdict]) -> String {
+    closing_line_with(verdicts, (0, 0, 0))
+}
+
+/// The closing line, counting the scenario assertions (passed, failed, skipped) too.
+pub fn closing_line_with(verdicts: &[CheckVerdict], scenarios: (usize, usize, usize)) -> String {
     let count = |f: fn(&Outcome) -> bool| verdicts.iter().filter(|v| f(&v.outcome)).count();
     format!(
         "provider: {} passed, {} failed, {} skipped",
-        count(|o| matches!(o, Outcome::Pass(_))),
-        count(|o| matches!(o, Outcome::Fail(_) | Outcome::Down(_))),
-        count(|o| matches!(o, Outcome::Skip(_))),
+        count(|o| matches!(o, Outcome::Pass(_))) + scenarios.0,
+        count(|o| matches!(o, Outcome::Fail(_) | Outcome::Down(_))) + scenarios.1,
+        count(|o| matches!(o, Outcome::Skip(_))) + scenarios.2,
     )
 }
 
@@ -908,16 +918,63 @@ pub fn main(args: ProviderTestArgs) -> u8 {
         args.seed,
         args.fuzz
     );
-    let results: Vec<CaseResult> = selected
+    let mut results: Vec<CaseResult> = selected
         .iter()
         .zip(&verdicts)
         .map(|(info, v)| case_result(info, v, &args.provider, &reproducer))
         .collect();
-    let mut notes = vec![format!(
+    let mut scenario_notes = Vec::new();
+    let went_down = verdicts
+        .iter()
+        .any(|v| matches!(v.outcome, Outcome::Down(_)));
+    let scenario_paths = if args.scenarios.is_empty() {
+        let default = PathBuf::from("scenarios");
+        if default.is_dir() {
+            vec![default]
+        } else {
+            Vec::new()
+        }
+    } else {
+        args.scenarios.clone()
+    };
+    if role == TestRole::Follower {
+        scenario_notes.push(
+            "scenarios: not run for a follower (its users would need client access, beyond the draft)"
+                .to_string(),
+        );
+    } else if args.only.is_some() {
+        scenario_notes.push("scenarios: not run with --only".to_string());
+    } else if went_down {
+        scenario_notes.push("scenarios: not run, the provider under test went down".to_string());
+    } else if !scenario_paths.is_empty() {
+        match scenarios_live(
+            &scenario_paths,
+            &ctx.domain,
+            &args.provider,
+            &tls_dir,
+            args.seed,
+        ) {
+            Ok((found, note)) => {
+                scenario_notes.push(note);
+                results.extend(found);
+            }
+            Err(e) => return fail(e),
+        }
+    }
+    let scenario_counts = results
+        .iter()
+        .filter(|r| r.id.starts_with(&format!("{SOURCE}/scenario/")))
+        .fold((0, 0, 0), |(p, f, k), r| match r.verdict {
+            concord_reports::Verdict::Pass => (p + 1, f, k),
+            concord_reports::Verdict::Fail => (p, f + 1, k),
+            _ => (p, f, k + 1),
+        });
+    let mut notes = scenario_notes;
+    notes.push(format!(
         "Concord's followers {} served on loopback, their addresses in {}",
         FOLLOWERS.join(" and "),
         tls_dir.join(resolve::PEERS_FILE).display()
-    )];
+    ));
     if selected.len() < CHECKS.len() {
         let not_run: Vec<&str> = CHECKS
             .iter()
@@ -946,12 +1003,112 @@ pub fn main(args: ProviderTestArgs) -> u8 {
                 "concord provider-test: cannot write the reports to {}: {e}",
                 args.out.display()
             );
-            println!("{}", closing_line(&verdicts));
+            println!("{}", closing_line_with(&verdicts, scenario_counts));
             return exit::BAD_INPUT;
         }
     }
-    println!("{}", closing_line(&verdicts));
+    println!("{}", closing_line_with(&verdicts, scenario_counts));
     report.exit_code(false)
+}
+
+/// The scenarios of `paths` played live with every room on the provider under test
+/// (`domain` at `url`), Concord's reference providers for the other providers; one result
+/// per assertion (`provider/scenario/FILE/ASSERTION[/ROOM]`), printed as they come.
+fn scenarios_live(
+    paths: &[PathBuf],
+    domain: &str,
+    url: &str,
+    tls_dir: &Path,
+    seed: u64,
+) -> Result<(Vec<CaseResult>, String), String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| format!("--scenarios {}: {e}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .filter(|p| !p.to_string_lossy().contains("scale"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            return Err(format!(
+                "--scenarios {}: no such file or folder",
+                path.display()
+            ));
+        }
+    }
+    let scenarios = crate::sim::load_all(&files).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let (live, simulated_only): (Vec<_>, Vec<_>) = scenarios
+        .into_iter()
+        .partition(|s| !crate::live::needs_simulated_provider(s));
+    let options = crate::live::LiveOptions {
+        seed,
+        tls_dir: Some(tls_dir.to_path_buf()),
+        urls: BTreeMap::new(),
+        clients: BTreeMap::new(),
+        hub: Some((domain.to_string(), url.to_string())),
+    };
+    let factory = |spec: &str, seed: u64| {
+        crate::interop::session::open_client(spec, Duration::from_secs(30), seed)
+    };
+    let mut results = Vec::new();
+    for scenario in &live {
+        let stem = scenario
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for v in crate::live::run_scenario(scenario, &options, &factory) {
+            let word = match v.verdict {
+                crate::sim::checks::Verdict::Pass => "pass",
+                crate::sim::checks::Verdict::Fail => "FAIL",
+                _ => "skip",
+            };
+            let room = if v.room.is_empty() {
+                String::new()
+            } else {
+                format!("/{}", v.room)
+            };
+            let id = format!("{SOURCE}/scenario/{stem}/{}{room}", v.assertion);
+            println!(
+                "{word:<4}  {id}  [{}]  {}",
+                v.requirements.join(" "),
+                v.detail
+            );
+            let result = match v.verdict {
+                crate::sim::checks::Verdict::Pass => CaseResult::pass(SOURCE, id).detail(v.detail),
+                crate::sim::checks::Verdict::Fail => CaseResult::fail(SOURCE, id, v.detail),
+                _ => CaseResult::skipped(SOURCE, id, v.detail),
+            };
+            results.push(
+                result
+                    .client(url)
+                    .requirements(v.requirements.iter().map(String::as_str))
+                    .feature("provider:scenario")
+                    .reproducer(format!(
+                        "concord provider-test --provider {url} --role hub --tls-dir {} --scenarios {}",
+                        tls_dir.display(),
+                        scenario.file.display()
+                    )),
+            );
+        }
+    }
+    let note = format!(
+        "scenarios: {} played live with every room on {domain} ({} left out: they need a simulated misbehaving provider)",
+        live.len(),
+        simulated_only.len()
+    );
+    Ok((results, note))
 }
 
 /// Makes the sans-IO provider behind one of Concord's followers: (domain, seed).

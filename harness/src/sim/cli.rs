@@ -120,6 +120,7 @@ pub fn main(args: SimArgs) -> u8 {
                 tls_dir: args.tls_dir,
                 urls,
                 clients,
+                hub: None,
             },
             &factory,
             &mut stdout,
