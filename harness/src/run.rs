@@ -255,12 +255,12 @@ fn step_property(args: &RunArgs, results: &mut Vec<CaseResult>, run: &mut RunInf
 /// by `concord provider-test`'s checks of each role.
 fn step_provider(args: &RunArgs, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
     println!(
-        "provider: the reference hub and follower over HTTPS on loopback (concord provider-test)"
+        "provider: the reference hub and follower over HTTPS on loopback (concord provider-test), the scenarios live on the hub"
     );
-    match crate::provider::ptest::run_reference_for_report(args.seed) {
+    match crate::provider::ptest::run_reference_for_report(args.seed, Some(&args.scenarios)) {
         Ok(found) => {
             run.notes.push(format!(
-                "provider checks: the reference provider served on loopback as a hub and as a follower, {} checks (concord serve-provider + concord provider-test)",
+                "provider checks: the reference provider served on loopback as a hub and as a follower, {} results (concord serve-provider + concord provider-test; the scenarios played live with every room on the hub)",
                 found.len()
             ));
             results.extend(found);

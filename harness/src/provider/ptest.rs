@@ -953,6 +953,7 @@ pub fn main(args: ProviderTestArgs) -> u8 {
             &args.provider,
             &tls_dir,
             args.seed,
+            true,
         ) {
             Ok((found, note)) => {
                 scenario_notes.push(note);
@@ -1020,6 +1021,7 @@ fn scenarios_live(
     url: &str,
     tls_dir: &Path,
     seed: u64,
+    print: bool,
 ) -> Result<(Vec<CaseResult>, String), String> {
     let mut files = Vec::new();
     for path in paths {
@@ -1080,11 +1082,13 @@ fn scenarios_live(
                 format!("/{}", v.room)
             };
             let id = format!("{SOURCE}/scenario/{stem}/{}{room}", v.assertion);
-            println!(
-                "{word:<4}  {id}  [{}]  {}",
-                v.requirements.join(" "),
-                v.detail
-            );
+            if print {
+                println!(
+                    "{word:<4}  {id}  [{}]  {}",
+                    v.requirements.join(" "),
+                    v.detail
+                );
+            }
             let result = match v.verdict {
                 crate::sim::checks::Verdict::Pass => CaseResult::pass(SOURCE, id).detail(v.detail),
                 crate::sim::checks::Verdict::Fail => CaseResult::fail(SOURCE, id, v.detail),
@@ -1170,7 +1174,12 @@ pub async fn run_with_followers(
 /// `concord run`'s provider stage: the reference provider served on loopback, once as a hub
 /// and once as a follower (test certificates in a temporary folder), each checked with every
 /// check of its role. Returns the results (source `provider`, ids `provider/ROLE/CHECK`).
-pub fn run_reference_for_report(seed: u64) -> Result<Vec<CaseResult>, String> {
+/// With `scenarios`, the hub also hosts every room of those scenarios played live
+/// (`provider/scenario/...`).
+pub fn run_reference_for_report(
+    seed: u64,
+    scenarios: Option<&Path>,
+) -> Result<Vec<CaseResult>, String> {
     let dir = std::env::temp_dir().join(format!(
         "concord-run-provider-{}-{}",
         std::process::id(),
@@ -1223,10 +1232,24 @@ pub fn run_reference_for_report(seed: u64) -> Result<Vec<CaseResult>, String> {
             let selected = select(role, None)?;
             let verdicts =
                 run_with_followers(&mut ctx, &selected, super::reference::follower, false).await;
-            served.shutdown().await;
-            verdicts.map(|v| (selected, v, url))
+            Ok::<_, String>((selected, verdicts, url, served))
         });
-        let (selected, verdicts, url) = verdicts?;
+        let (selected, verdicts, url, served) = verdicts?;
+        let verdicts = verdicts?;
+        if role == TestRole::Hub
+            && let Some(folder) = scenarios.filter(|f| f.is_dir())
+        {
+            let played = scenarios_live(&[folder.to_path_buf()], domain, &url, &dir, seed, false);
+            match played {
+                Ok((found, _)) => results.extend(found),
+                Err(e) => results.push(CaseResult::fail(
+                    SOURCE,
+                    format!("{SOURCE}/scenario/setup"),
+                    e,
+                )),
+            }
+        }
+        runtime.block_on(served.shutdown());
         let reproducer = format!(
             "concord certs --out tls && concord serve-provider --listen 127.0.0.1:8443 --domain {domain} --role {role_name} --tls-dir tls --seed {seed} & concord provider-test --provider https://127.0.0.1:8443 --role {role_name} --tls-dir tls --seed {seed}"
         );
