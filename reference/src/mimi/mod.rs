@@ -104,6 +104,12 @@
 //! 20. **Fanout delivery.** The hub POSTs `/v1/notify/{roomId}` to each provider with
 //!     recipients, retrying after a failure with a backoff of 1, 2, 4, ... 32 polls of
 //!     [`service::ProviderService::take_outbound`]; its own clients get their fanout at once.
+//! 21. **Client access** (beyond the draft, which defines provider-to-provider endpoints
+//!     only): `clientKeyPackage/{client}` (a client publishes its own KeyPackage),
+//!     `clientInbox/{client}` (what its provider received for it, from a cursor) and
+//!     `publishGroupInfo/{room}` (a member publishes the GroupInfo of the hub's epoch for
+//!     external joiners). The first two need the provider's own certificate; see
+//!     [`service::client_access`]. Live mode drives simulated clients through them.
 
 mod hub;
 mod provider;
