@@ -16,6 +16,7 @@
 
 pub mod codec;
 pub mod commit;
+pub mod content;
 pub mod crypto;
 pub mod framing;
 pub mod group;
