@@ -52,6 +52,7 @@ pub static REGISTRY: &[fn() -> Vec<CheckCitation>] = &[
     crate::sim::adversary::citations,
     crate::property::citations,
     crate::provider::ptest::citations,
+    crate::vectors::mimi_content::citations,
 ];
 
 /// Every check of every registered subsystem.

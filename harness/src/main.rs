@@ -123,7 +123,8 @@ enum VectorsCommand {
     /// Check official vector files (one file per family) against the reference.
     Verify {
         /// Folder holding the vector files (default: $CONCORD_VECTORS, else ../shared/mls-vectors),
-        /// or one vector file.
+        /// or one vector file; a folder of MIMI content examples (`X.cbor` beside `X.edn`),
+        /// or one `.cbor` example, is checked as MIMI content (draft-ietf-mimi-content).
         dir: Option<PathBuf>,
         /// Only these families (file stems, comma-separated), e.g. crypto-basics,tree-math;
         /// FAMILY:CASE checks one case (its index from 0), as the report's reproducers do.
@@ -226,6 +227,9 @@ fn serve_client(listen: std::net::SocketAddr, spec: &str, seed: u64) -> u8 {
 
 fn verify(dir: Option<PathBuf>, only: Option<Vec<String>>, json: bool) -> u8 {
     let dir = dir.unwrap_or_else(vectors::default_directory);
+    if vectors::mimi_content::applies(&dir) {
+        return vectors::mimi_content::main(&dir, only.as_deref(), json);
+    }
     let summary = match vectors::verify_directory(&dir, only.as_deref()) {
         Ok(summary) => summary,
         Err(e) => {

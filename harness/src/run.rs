@@ -221,6 +221,7 @@ pub fn main(args: RunArgs) -> u8 {
     step_scenarios(&args, &clients, timeout, &mut results, &mut run);
     step_property(&args, &mut results, &mut run);
     step_provider(&args, &mut results, &mut run);
+    step_content(&mut results, &mut run);
     run.duration_seconds = Some(started.elapsed().as_secs_f64());
 
     let mut report = Report::new(env!("CARGO_PKG_VERSION"), run, results);
@@ -247,6 +248,25 @@ fn step_property(args: &RunArgs, results: &mut Vec<CaseResult>, run: &mut RunInf
     let found = crate::property::run_for_report(args.seed, cases);
     run.notes.push(format!(
         "property tests: {cases} random operation sequences on the reference (the long run: concord property --cases 10000)"
+    ));
+    results.extend(found);
+}
+
+/// The MIMI content example messages ($CONCORD_SPECS/mimi-content-examples), when present.
+fn step_content(results: &mut Vec<CaseResult>, run: &mut RunInfo) {
+    let dir = crate::vectors::mimi_content::default_directory();
+    if !dir.is_dir() {
+        run.notes.push(format!(
+            "MIMI content examples: {} not found (set CONCORD_SPECS)",
+            dir.display()
+        ));
+        return;
+    }
+    println!("content: {}", dir.display());
+    let found = crate::vectors::mimi_content::run_for_report(&dir);
+    run.notes.push(format!(
+        "MIMI content examples (draft-ietf-mimi-content-08): {} decoded, re-encoded and their message IDs checked",
+        found.len()
     ));
     results.extend(found);
 }

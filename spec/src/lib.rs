@@ -207,6 +207,22 @@ pub const MIMI_PROTOCOL_06_SECTIONS: [(&str, &str); 11] = [
     ("11", "Acknowledgments"),
 ];
 
+/// The top-level sections of draft-ietf-mimi-content-08.
+pub const MIMI_CONTENT_08_SECTIONS: [(&str, &str); 12] = [
+    ("1", "Terminology"),
+    ("2", "Introduction"),
+    ("3", "Overview"),
+    ("4", "MIMI Content Container Message Semantics"),
+    ("5", "Examples"),
+    ("6", "CBOR Data Model and Encoding Restrictions"),
+    ("7", "Support for Specific Media Types"),
+    ("8", "IANA Considerations"),
+    ("9", "Security Considerations"),
+    ("10", "CDDL Schemas"),
+    ("11", "Multipart examples"),
+    ("12", "Changelog"),
+];
+
 impl Document {
     /// The title of a top-level section: from the document's table of sections when Concord
     /// has one ([`RFC9420_SECTIONS`], [`MIMI_PROTOCOL_06_SECTIONS`]), else the title of an
@@ -215,6 +231,7 @@ impl Document {
         let table: &[(&str, &str)] = match self.name.as_str() {
             load::RFC9420_DOCUMENT => &RFC9420_SECTIONS,
             "draft-ietf-mimi-protocol-06" => &MIMI_PROTOCOL_06_SECTIONS,
+            "draft-ietf-mimi-content-08" => &MIMI_CONTENT_08_SECTIONS,
             _ => &[],
         };
         if !table.is_empty() {

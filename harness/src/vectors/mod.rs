@@ -24,6 +24,7 @@ mod hexbytes;
 pub(crate) mod key_schedule;
 pub(crate) mod message_protection;
 pub(crate) mod messages;
+pub mod mimi_content;
 mod passive_client_handling_commit;
 mod passive_client_welcome;
 pub(crate) mod psk_secret;
