@@ -24,11 +24,67 @@
 //! The same recursion computes the `original_sibling_tree_hash` of section 7.9: the
 //! tree hash with some leaves blanked and removed from every `unmerged_leaves` list.
 
+use std::sync::OnceLock;
+
 use super::RatchetTree;
 use crate::codec::{Codec, write_opaque};
-use crate::crypto::Suite;
+use crate::crypto::{CipherSuite, Suite};
 use crate::messages::{Node, NodeType, ParentNode};
 use crate::tree_math::{self, LeafIndex, NodeIndex};
+
+/// The tree hashes computed so far, by node index, for the one cipher suite they were
+/// computed with. A node's entry is dropped whenever a node of its subtree changes, so
+/// a commit rehashes only its path (about log2(N) nodes) instead of the whole tree.
+/// It is never part of the tree's value: equality and the wire form ignore it.
+#[derive(Clone, Default)]
+pub(super) struct HashCache {
+    suite: OnceLock<CipherSuite>,
+    hashes: Vec<OnceLock<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for HashCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cached = self.hashes.iter().filter(|h| h.get().is_some()).count();
+        write!(f, "HashCache({cached} of {} nodes)", self.hashes.len())
+    }
+}
+
+impl HashCache {
+    pub(super) fn with_len(len: usize) -> Self {
+        let mut cache = HashCache::default();
+        cache.resize(len);
+        cache
+    }
+
+    /// Follows the tree's node count (section 7.7's extend and truncate leave every
+    /// remaining subtree as it was).
+    pub(super) fn resize(&mut self, len: usize) {
+        self.hashes.resize_with(len, OnceLock::new);
+    }
+
+    /// `index` changed: its hash and every ancestor's are stale.
+    pub(super) fn invalidate(&mut self, index: NodeIndex, leaves: u32) {
+        let mut current = Some(index);
+        while let Some(node) = current {
+            match self.hashes.get_mut(node.as_usize()) {
+                Some(slot) => {
+                    slot.take();
+                }
+                None => break,
+            }
+            current = tree_math::parent(node, leaves);
+        }
+    }
+
+    /// The slot for `index` when the cache holds hashes of `suite` (claiming it for
+    /// `suite` if it holds none yet).
+    fn slot(&self, suite: &Suite, index: NodeIndex) -> Option<&OnceLock<Vec<u8>>> {
+        if *self.suite.get_or_init(|| suite.id()) != suite.id() {
+            return None;
+        }
+        self.hashes.get(index.as_usize())
+    }
+}
 
 /// The tree hash of every node of a tree, indexed by node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +118,13 @@ impl RatchetTree {
         TreeHashes(all)
     }
 
+    /// Whether a leaf of `excluded` lies in the subtree under `index`.
+    fn excludes_below(index: NodeIndex, excluded: &[LeafIndex]) -> bool {
+        excluded
+            .iter()
+            .any(|l| tree_math::is_ancestor_or_self(index, l.node()))
+    }
+
     /// The tree hash of the subtree under `index` once every leaf of `excluded` is
     /// blanked and removed from the `unmerged_leaves` of every parent (section 7.9).
     pub fn subtree_hash_excluding(
@@ -74,6 +137,30 @@ impl RatchetTree {
     }
 
     fn hash_node(
+        &self,
+        suite: &Suite,
+        index: NodeIndex,
+        excluded: &[LeafIndex],
+        record: &mut Option<&mut Vec<Vec<u8>>>,
+    ) -> Vec<u8> {
+        // Blanking leaves outside a subtree leaves its hash unchanged, so the cached
+        // value serves whenever no excluded leaf lies below `index`.
+        let slot = if record.is_none() && !Self::excludes_below(index, excluded) {
+            self.hashes.slot(suite, index)
+        } else {
+            None
+        };
+        if let Some(hash) = slot.and_then(OnceLock::get) {
+            return hash.clone();
+        }
+        let hash = self.hash_node_uncached(suite, index, excluded, record);
+        if let Some(slot) = slot {
+            let _ = slot.set(hash.clone());
+        }
+        hash
+    }
+
+    fn hash_node_uncached(
         &self,
         suite: &Suite,
         index: NodeIndex,

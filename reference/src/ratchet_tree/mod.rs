@@ -62,16 +62,28 @@ pub enum TreeError {
 
 /// A ratchet tree whose leaf count is a power of two (section 7.7): `nodes` holds
 /// `2 * leaves - 1` entries, `None` for blank nodes, leaves at even indices.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RatchetTree {
     nodes: Vec<Option<Node>>,
+    hashes: hash::HashCache,
 }
+
+/// Two trees are equal when their nodes are; which hashes each has cached is not part
+/// of its value.
+impl PartialEq for RatchetTree {
+    fn eq(&self, other: &Self) -> bool {
+        self.nodes == other.nodes
+    }
+}
+
+impl Eq for RatchetTree {}
 
 impl RatchetTree {
     /// A one-member tree.
     pub fn new(leaf: LeafNode) -> Self {
         RatchetTree {
             nodes: vec![Some(Node::Leaf(leaf))],
+            hashes: hash::HashCache::with_len(1),
         }
     }
 
@@ -105,7 +117,8 @@ impl RatchetTree {
             }
         }
         nodes.resize(tree_math::node_width(full) as usize, None);
-        Ok(RatchetTree { nodes })
+        let hashes = hash::HashCache::with_len(nodes.len());
+        Ok(RatchetTree { nodes, hashes })
     }
 
     /// The `ratchet_tree` extension form: trailing blank nodes omitted.
@@ -150,6 +163,7 @@ impl RatchetTree {
     }
 
     pub(crate) fn parent_node_mut(&mut self, index: NodeIndex) -> Option<&mut ParentNode> {
+        self.changed(index);
         match self.nodes.get_mut(index.as_usize()) {
             Some(Some(Node::Parent(p))) => Some(p),
             _ => None,
@@ -175,6 +189,13 @@ impl RatchetTree {
             .map(|(i, node)| (NodeIndex(i as u32), node.as_ref()))
     }
 
+    /// Every mutation of a node goes through here first: the cached hashes of the node
+    /// and its ancestors no longer hold.
+    fn changed(&mut self, index: NodeIndex) {
+        let leaves = self.leaf_count();
+        self.hashes.invalidate(index, leaves);
+    }
+
     fn check_leaf(&self, leaf: LeafIndex) -> Result<(), TreeError> {
         if leaf.0 < self.leaf_count() {
             Ok(())
@@ -186,6 +207,7 @@ impl RatchetTree {
     /// Replaces a leaf (blank or not).
     pub fn set_leaf(&mut self, leaf: LeafIndex, node: LeafNode) -> Result<(), TreeError> {
         self.check_leaf(leaf)?;
+        self.changed(leaf.node());
         if let Some(slot) = self.nodes.get_mut(leaf.node().as_usize()) {
             *slot = Some(Node::Leaf(node));
         }
@@ -194,15 +216,18 @@ impl RatchetTree {
 
     /// Sets a parent node; ignored for a leaf position or an index outside the tree.
     pub fn set_parent(&mut self, index: NodeIndex, node: ParentNode) {
-        if !index.is_leaf()
-            && let Some(slot) = self.nodes.get_mut(index.as_usize())
-        {
+        if index.is_leaf() {
+            return;
+        }
+        self.changed(index);
+        if let Some(slot) = self.nodes.get_mut(index.as_usize()) {
             *slot = Some(Node::Parent(node));
         }
     }
 
     /// Blanks one node.
     pub fn blank(&mut self, index: NodeIndex) {
+        self.changed(index);
         if let Some(slot) = self.nodes.get_mut(index.as_usize()) {
             *slot = None;
         }
@@ -229,6 +254,7 @@ impl RatchetTree {
             .ok_or(TreeError::TooLarge)?;
         self.nodes
             .resize(tree_math::node_width(leaves) as usize, None);
+        self.hashes.resize(self.nodes.len());
         Ok(())
     }
 
@@ -243,6 +269,7 @@ impl RatchetTree {
                 .is_some_and(|r| r.iter().all(Option::is_none))
             {
                 self.nodes.truncate(half);
+                self.hashes.resize(half);
             } else {
                 break;
             }

@@ -193,3 +193,82 @@ fn lifetimes_are_checked_at_a_common_moment() {
         Err(TreeValidationError::LifetimesDisjoint)
     );
 }
+
+/// One mutation of a tree, as the proposals and commits of section 12 apply them.
+#[derive(Debug, Clone)]
+enum Step {
+    Add(u8),
+    Update(u32, u8),
+    Remove(u32),
+    SetParent(u32, u8),
+    ParentHashes(u32),
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        any::<u8>().prop_map(Step::Add),
+        (0..16u32, any::<u8>()).prop_map(|(l, t)| Step::Update(l, t)),
+        (0..16u32).prop_map(Step::Remove),
+        (0..16u32, any::<u8>()).prop_map(|(p, t)| Step::SetParent(p, t)),
+        (0..16u32).prop_map(Step::ParentHashes),
+    ]
+}
+
+proptest::proptest! {
+    /// The cached tree hashes always equal those of a copy of the tree with nothing
+    /// cached, for the whole tree and for every parent's
+    /// `original_sibling_tree_hash`, whatever mutations came in between.
+    #[test]
+    fn cached_tree_hashes_follow_every_mutation(
+        steps in proptest::collection::vec(step(), 1..24),
+    ) {
+        let suite = crate::crypto::Suite::new(crate::crypto::CipherSuite(1))
+            .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+        let mut tree = tree_of(3);
+        for step in steps {
+            match step {
+                Step::Add(tag) => {
+                    let _ = tree.add_leaf(leaf(tag));
+                }
+                Step::Update(l, tag) => {
+                    let _ = tree.update_leaf(LeafIndex(l % tree.leaf_count()), leaf(tag));
+                }
+                Step::Remove(l) => {
+                    if tree.leaves().count() > 1 {
+                        let _ = tree.remove_leaf(LeafIndex(l % tree.leaf_count()));
+                    }
+                }
+                Step::SetParent(p, tag) => {
+                    let index = NodeIndex((2 * (p % tree.leaf_count())) | 1);
+                    if index.0 < tree.node_count() {
+                        let below: Vec<u32> = tree
+                            .leaves()
+                            .map(|(l, _)| l.0)
+                            .filter(|&l| tree_math::is_ancestor_or_self(index, LeafIndex(l).node()))
+                            .take(1)
+                            .collect();
+                        tree.set_parent(index, parent(tag, &below));
+                    }
+                }
+                Step::ParentHashes(l) => {
+                    let _ = tree.set_path_parent_hashes(&suite, LeafIndex(l % tree.leaf_count()));
+                }
+            }
+            let fresh = RatchetTree {
+                nodes: tree.nodes.clone(),
+                hashes: hash::HashCache::with_len(tree.nodes.len()),
+            };
+            proptest::prop_assert_eq!(tree.tree_hash(&suite), fresh.tree_hash(&suite));
+            for (index, node) in tree.nodes() {
+                let Some(Node::Parent(p)) = node else { continue };
+                for child in [tree_math::left(index), tree_math::right(index)].into_iter().flatten() {
+                    proptest::prop_assert_eq!(
+                        tree.subtree_hash_excluding(&suite, child, &p.unmerged_leaves),
+                        fresh.subtree_hash_excluding(&suite, child, &p.unmerged_leaves),
+                    );
+                }
+            }
+        }
+    }
+}
