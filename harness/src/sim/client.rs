@@ -1038,9 +1038,9 @@ impl ClientActor {
             RoomEvent::Handshake { message, .. } if !removed => {
                 let is_commit = MlsMessage::from_bytes(&message).ok().is_some_and(|m| matches!(m.body, MlsMessageBody::PublicMessage(p) if matches!(p.content.body, ContentBody::Commit(_))));
                 if is_commit {
-                    self.handle_commit(world, room, message);
+                    self.handle_commit(world, room, message.to_vec());
                 } else if let Some(r) = self.rooms.get_mut(room) {
-                    r.proposals.push(message);
+                    r.proposals.push(message.to_vec());
                 }
             }
             RoomEvent::Application { epoch, message } => {
@@ -1049,7 +1049,7 @@ impl ClientActor {
                 match world.call(|| {
                     client.unprotect(UnprotectRequest {
                         state_id: state,
-                        ciphertext: message,
+                        ciphertext: message.to_vec(),
                     })
                 }) {
                     Ok(answer) => {

@@ -502,7 +502,7 @@ fn submit_message(
         .collect();
     let event = RoomEvent::Application {
         epoch: current,
-        message: bytes.to_vec(),
+        message: bytes.into(),
     };
     let mut fanout = room.fan_out(&recipients, &event, now);
     if room.faults.replay {
@@ -576,7 +576,7 @@ fn update_room(
                 room.forked.insert((epoch, provider));
                 let event = RoomEvent::Handshake {
                     epoch,
-                    message: bundle.message.clone(),
+                    message: bundle.message.as_slice().into(),
                 };
                 let fanout = room.inject("fork", epoch, &event, &old, false, now);
                 return (UpdateResponse::Success { accepted_at: now }, fanout);
@@ -637,7 +637,7 @@ fn update_room(
                 .collect();
             let event = RoomEvent::Handshake {
                 epoch: current,
-                message: bundle.message.clone(),
+                message: bundle.message.as_slice().into(),
             };
             let fanout = room.fan_out(&recipients, &event, now);
             if room.faults.replay {
@@ -749,7 +749,7 @@ fn update_room(
             let epoch = room.epoch();
             let commit_event = RoomEvent::Handshake {
                 epoch: current,
-                message: bundle.message.clone(),
+                message: bundle.message.as_slice().into(),
             };
             if room.faults.fork {
                 // Only the committer's provider sees this commit.
@@ -813,7 +813,7 @@ fn update_room(
                     .collect();
                 let event = RoomEvent::Handshake {
                     epoch: held.epoch,
-                    message: held.message,
+                    message: held.message.into(),
                 };
                 fanout.extend(room.inject("delay", held.epoch, &event, &recipients, false, now));
             }
@@ -822,7 +822,7 @@ fn update_room(
             {
                 let event = RoomEvent::Welcome {
                     epoch,
-                    welcome: welcome.clone(),
+                    welcome: welcome.as_slice().into(),
                 };
                 fanout.extend(room.fan_out(&joiners, &event, now));
             }

@@ -183,15 +183,20 @@ pub enum SubmitResponse {
     EpochTooOld { current_epoch: u64 },
 }
 
+/// The bytes of one MLS message as a room event carries them: shared, not copied, by
+/// every fanout and delivery of the event (one message to a room of N members is one
+/// allocation, not N).
+pub type MessageBytes = std::sync::Arc<[u8]>;
+
 /// What a fanout carries to a provider (and a delivery to a client).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoomEvent {
     /// A proposal or commit (PublicMessage), accepted in `epoch`.
-    Handshake { epoch: u64, message: Vec<u8> },
+    Handshake { epoch: u64, message: MessageBytes },
     /// An application message (PrivateMessage) accepted in `epoch`.
-    Application { epoch: u64, message: Vec<u8> },
+    Application { epoch: u64, message: MessageBytes },
     /// A Welcome into `epoch`; the ratchet tree is inside its GroupInfo.
-    Welcome { epoch: u64, welcome: Vec<u8> },
+    Welcome { epoch: u64, welcome: MessageBytes },
 }
 
 impl RoomEvent {

@@ -723,7 +723,7 @@ impl ProviderService {
                 client,
                 &RoomEvent::Handshake {
                     epoch,
-                    message: bundle.message.clone(),
+                    message: bundle.message.as_slice().into(),
                 },
                 now_ms,
             )
@@ -773,7 +773,7 @@ impl ProviderService {
                 client,
                 &RoomEvent::Application {
                     epoch,
-                    message: request.app_message.clone(),
+                    message: request.app_message.as_slice().into(),
                 },
                 now_ms,
             )

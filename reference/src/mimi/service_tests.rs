@@ -220,7 +220,7 @@ fn applications_for(service: &ProviderService, client: &str) -> Vec<Vec<u8>> {
         .iter()
         .filter(|d| d.client == client)
         .filter_map(|d| match &d.event {
-            RoomEvent::Application { message, .. } => Some(message.clone()),
+            RoomEvent::Application { message, .. } => Some(message.to_vec()),
             _ => None,
         })
         .collect()

@@ -134,7 +134,7 @@ fn a_provider_delivers_in_order_once() {
         timestamp: seq,
         event: RoomEvent::Application {
             epoch: 0,
-            message: vec![seq as u8],
+            message: vec![seq as u8].into(),
         },
         recipients: vec!["bob@b".into(), "dave@b".into()],
     };

@@ -872,7 +872,7 @@ impl FanoutMessage {
     /// The hub's [`super::Fanout`] this message carries, for room `room`.
     pub fn to_fanout(&self, room: &str) -> super::Fanout {
         use super::RoomEvent;
-        let message = self.message.clone();
+        let message: super::MessageBytes = self.message.as_slice().into();
         let epoch = self.epoch;
         let event = match self.extra {
             FanoutExtra::Application { .. } => RoomEvent::Application { epoch, message },
