@@ -320,8 +320,8 @@ fn bench_primitives(c: &mut Criterion) {
 fn groups(c: &mut Criterion) {
     bench_primitives(c);
     let reference = RefCell::new(Reference::new(CipherSuite(1), 1).expect("suite 1"));
-    let openmls = RefCell::new(OpenMls);
-    let mlsrs = RefCell::new(MlsRs::default());
+    let openmls = RefCell::new(OpenMls::<openmls_rust_crypto::RustCrypto>::default());
+    let mlsrs = RefCell::new(MlsRs::<mls_rs_crypto_rustcrypto::RustCryptoProvider>::default());
     let (with_ref, with_openmls, with_mlsrs) =
         (enabled("reference"), enabled("openmls"), enabled("mls-rs"));
     if with_ref {
@@ -333,7 +333,9 @@ fn groups(c: &mut Criterion) {
     if with_mlsrs {
         bench_standalone(c, &mlsrs);
     }
-    // Size by size, the three side by side, so drifting load on the machine hits all.
+    #[cfg(feature = "second-rows")]
+    let second = SecondRows::new(c);
+    // Size by size, all side by side, so drifting load on the machine hits all.
     for size in env_sizes("CONCORD_BENCH_SIZES", "2,16,128,1024") {
         for shape in Shape::ALL {
             if with_ref {
@@ -345,6 +347,8 @@ fn groups(c: &mut Criterion) {
             if with_mlsrs {
                 bench_scene(c, &mlsrs, shape, size);
             }
+            #[cfg(feature = "second-rows")]
+            second.scene(c, shape, size);
         }
     }
     if with_ref && std::env::var("CONCORD_BENCH_4096").is_ok_and(|v| v == "1") {
@@ -365,6 +369,39 @@ fn groups(c: &mut Criterion) {
                     bench_scene(c, &engine, shape, size);
                 }
             }
+        }
+    }
+}
+
+/// OpenMLS on libcrux and mls-rs on OpenSSL: the same operations as the main rows.
+#[cfg(feature = "second-rows")]
+struct SecondRows {
+    openmls: Option<RefCell<OpenMls<openmls_libcrux_crypto::CryptoProvider>>>,
+    mlsrs: Option<RefCell<MlsRs<mls_rs_crypto_openssl::OpensslCryptoProvider>>>,
+}
+
+#[cfg(feature = "second-rows")]
+impl SecondRows {
+    fn new(c: &mut Criterion) -> Self {
+        let rows = SecondRows {
+            openmls: enabled("openmls-libcrux").then(|| RefCell::new(OpenMls::default())),
+            mlsrs: enabled("mls-rs-openssl").then(|| RefCell::new(MlsRs::default())),
+        };
+        if let Some(engine) = &rows.openmls {
+            bench_standalone(c, engine);
+        }
+        if let Some(engine) = &rows.mlsrs {
+            bench_standalone(c, engine);
+        }
+        rows
+    }
+
+    fn scene(&self, c: &mut Criterion, shape: Shape, size: usize) {
+        if let Some(engine) = &self.openmls {
+            bench_scene(c, engine, shape, size);
+        }
+        if let Some(engine) = &self.mlsrs {
+            bench_scene(c, engine, shape, size);
         }
     }
 }

@@ -1,4 +1,6 @@
-//! mls-rs 0.57 behind [`Engine`]: the RustCrypto backend, in-memory key package storage,
+//! mls-rs 0.57 behind [`Engine`]: the RustCrypto backend (the main row; the OpenSSL one,
+//! `mls-rs-crypto-openssl`, is the second row, with the `second-rows` feature), in-memory
+//! key package storage,
 //! rules that keep handshakes in PublicMessage, add no padding and put the ratchet tree in
 //! the GroupInfo. mls-rs checks a joined tree's leaves on both cores (its `rayon` feature,
 //! on by default).
@@ -24,11 +26,26 @@ use crate::engine::{BenchResult, Engine};
 
 const SUITE: CipherSuite = CipherSuite::CURVE25519_AES128;
 
+/// The primitives of one mls-rs row.
+pub trait Backend: CryptoProvider + Clone + Default + Debug {
+    /// The row name in reports.
+    const ROW: &'static str;
+}
+
+impl Backend for RustCryptoProvider {
+    const ROW: &'static str = "mls-rs";
+}
+
+#[cfg(feature = "second-rows")]
+impl Backend for mls_rs_crypto_openssl::OpensslCryptoProvider {
+    const ROW: &'static str = "mls-rs-openssl";
+}
+
 /// Every client's configuration.
-pub type Config = WithIdentityProvider<
+pub type Config<P> = WithIdentityProvider<
     BasicIdentityProvider,
     WithCryptoProvider<
-        RustCryptoProvider,
+        P,
         WithMlsRules<DefaultMlsRules, WithKeyPackageRepo<InMemoryKeyPackageStorage, BaseConfig>>,
     >,
 >;
@@ -40,16 +57,16 @@ fn err(e: impl Debug) -> Box<dyn std::error::Error + Send + Sync> {
 /// A key package's owner: its client, and the stored key package to put back after a join
 /// (mls-rs deletes it when joining).
 #[derive(Debug, Clone)]
-pub struct Joiner {
-    client: Client<Config>,
+pub struct Joiner<P: Backend> {
+    client: Client<Config<P>>,
     store: InMemoryKeyPackageStorage,
     stored: Vec<(Vec<u8>, KeyPackageData)>,
 }
 
-/// mls-rs with the RustCrypto backend.
+/// mls-rs with the backend `P`: [`RustCryptoProvider`] by default.
 #[derive(Debug, Default)]
-pub struct MlsRs {
-    crypto: RustCryptoProvider,
+pub struct MlsRs<P = RustCryptoProvider> {
+    crypto: P,
 }
 
 fn rules() -> DefaultMlsRules {
@@ -64,8 +81,11 @@ fn rules() -> DefaultMlsRules {
         .with_encryption_options(EncryptionOptions::new(false, PaddingMode::None))
 }
 
-impl MlsRs {
-    fn client(&self, identity: &[u8]) -> BenchResult<(Client<Config>, InMemoryKeyPackageStorage)> {
+impl<P: Backend> MlsRs<P> {
+    fn client(
+        &self,
+        identity: &[u8],
+    ) -> BenchResult<(Client<Config<P>>, InMemoryKeyPackageStorage)> {
         let provider = self
             .crypto
             .cipher_suite_provider(SUITE)
@@ -92,15 +112,15 @@ fn encode(message: &MlsMessage) -> BenchResult<Vec<u8>> {
     message.to_bytes().map_err(err)
 }
 
-impl Engine for MlsRs {
-    type Member = Group<Config>;
-    type Joiner = Joiner;
+impl<P: Backend> Engine for MlsRs<P> {
+    type Member = Group<Config<P>>;
+    type Joiner = Joiner<P>;
 
     fn name(&self) -> String {
-        "mls-rs".into()
+        P::ROW.into()
     }
 
-    fn key_package(&mut self, identity: &[u8]) -> BenchResult<(Vec<u8>, Joiner)> {
+    fn key_package(&mut self, identity: &[u8]) -> BenchResult<(Vec<u8>, Joiner<P>)> {
         let (client, store) = self.client(identity)?;
         let message = client
             .generate_key_package_message(ExtensionList::new(), ExtensionList::new(), None)
@@ -116,25 +136,25 @@ impl Engine for MlsRs {
         ))
     }
 
-    fn clone_joiner(&mut self, joiner: &Joiner) -> BenchResult<Joiner> {
+    fn clone_joiner(&mut self, joiner: &Joiner<P>) -> BenchResult<Joiner<P>> {
         for (id, data) in &joiner.stored {
             joiner.store.insert(id.clone(), data.clone());
         }
         Ok(joiner.clone())
     }
 
-    fn create_group(&mut self, identity: &[u8]) -> BenchResult<Group<Config>> {
+    fn create_group(&mut self, identity: &[u8]) -> BenchResult<Group<Config<P>>> {
         let (client, _) = self.client(identity)?;
         client
             .create_group(ExtensionList::new(), ExtensionList::new(), None)
             .map_err(err)
     }
 
-    fn clone_member(&mut self, member: &Group<Config>) -> BenchResult<Group<Config>> {
+    fn clone_member(&mut self, member: &Group<Config<P>>) -> BenchResult<Group<Config<P>>> {
         Ok(member.clone())
     }
 
-    fn commit_update(&mut self, member: &mut Group<Config>) -> BenchResult<Vec<u8>> {
+    fn commit_update(&mut self, member: &mut Group<Config<P>>) -> BenchResult<Vec<u8>> {
         // A commit without proposals always carries an UpdatePath.
         let output = member.commit(Vec::new()).map_err(err)?;
         encode(&output.commit_message)
@@ -142,7 +162,7 @@ impl Engine for MlsRs {
 
     fn commit_add(
         &mut self,
-        member: &mut Group<Config>,
+        member: &mut Group<Config<P>>,
         key_packages: &[Vec<u8>],
     ) -> BenchResult<(Vec<u8>, Vec<u8>)> {
         let mut builder = member.commit_builder();
@@ -154,16 +174,16 @@ impl Engine for MlsRs {
         Ok((encode(&output.commit_message)?, encode(welcome)?))
     }
 
-    fn discard_pending(&mut self, member: &mut Group<Config>) -> BenchResult<()> {
+    fn discard_pending(&mut self, member: &mut Group<Config<P>>) -> BenchResult<()> {
         member.clear_pending_commit();
         Ok(())
     }
 
-    fn merge_pending(&mut self, member: &mut Group<Config>) -> BenchResult<()> {
+    fn merge_pending(&mut self, member: &mut Group<Config<P>>) -> BenchResult<()> {
         member.apply_pending_commit().map(|_| ()).map_err(err)
     }
 
-    fn process_commit(&mut self, member: &mut Group<Config>, commit: &[u8]) -> BenchResult<()> {
+    fn process_commit(&mut self, member: &mut Group<Config<P>>, commit: &[u8]) -> BenchResult<()> {
         match member
             .process_incoming_message(decode(commit)?)
             .map_err(err)?
@@ -173,7 +193,7 @@ impl Engine for MlsRs {
         }
     }
 
-    fn join(&mut self, joiner: Joiner, welcome: &[u8]) -> BenchResult<Group<Config>> {
+    fn join(&mut self, joiner: Joiner<P>, welcome: &[u8]) -> BenchResult<Group<Config<P>>> {
         let (group, _) = joiner
             .client
             .join_group(None, &decode(welcome)?, None)
@@ -181,7 +201,7 @@ impl Engine for MlsRs {
         Ok(group)
     }
 
-    fn group_info(&mut self, member: &Group<Config>) -> BenchResult<Vec<u8>> {
+    fn group_info(&mut self, member: &Group<Config<P>>) -> BenchResult<Vec<u8>> {
         encode(
             &member
                 .group_info_message_allowing_ext_commit(true)
@@ -193,7 +213,7 @@ impl Engine for MlsRs {
         &mut self,
         group_info: &[u8],
         identity: &[u8],
-    ) -> BenchResult<(Group<Config>, Vec<u8>)> {
+    ) -> BenchResult<(Group<Config<P>>, Vec<u8>)> {
         let (client, _) = self.client(identity)?;
         let (group, commit) = client
             .external_commit_builder()
@@ -203,7 +223,7 @@ impl Engine for MlsRs {
         Ok((group, encode(&commit)?))
     }
 
-    fn protect(&mut self, member: &mut Group<Config>, data: &[u8]) -> BenchResult<Vec<u8>> {
+    fn protect(&mut self, member: &mut Group<Config<P>>, data: &[u8]) -> BenchResult<Vec<u8>> {
         encode(
             &member
                 .encrypt_application_message(data, Vec::new())
@@ -211,7 +231,7 @@ impl Engine for MlsRs {
         )
     }
 
-    fn unprotect(&mut self, member: &mut Group<Config>, message: &[u8]) -> BenchResult<Vec<u8>> {
+    fn unprotect(&mut self, member: &mut Group<Config<P>>, message: &[u8]) -> BenchResult<Vec<u8>> {
         match member
             .process_incoming_message(decode(message)?)
             .map_err(err)?
@@ -221,11 +241,11 @@ impl Engine for MlsRs {
         }
     }
 
-    fn leaf_index(&self, member: &Group<Config>) -> u32 {
+    fn leaf_index(&self, member: &Group<Config<P>>) -> u32 {
         member.current_member_index()
     }
 
-    fn epoch_authenticator(&self, member: &Group<Config>) -> BenchResult<Vec<u8>> {
+    fn epoch_authenticator(&self, member: &Group<Config<P>>) -> BenchResult<Vec<u8>> {
         Ok(member
             .epoch_authenticator()
             .map_err(err)?
@@ -233,7 +253,7 @@ impl Engine for MlsRs {
             .to_vec())
     }
 
-    fn ratchet_tree(&self, member: &Group<Config>) -> BenchResult<Vec<u8>> {
+    fn ratchet_tree(&self, member: &Group<Config<P>>) -> BenchResult<Vec<u8>> {
         member.export_tree().to_bytes().map_err(err)
     }
 }

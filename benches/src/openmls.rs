@@ -1,19 +1,23 @@
-//! OpenMLS 0.9 behind [`Engine`]: the RustCrypto provider, one in-memory store per member.
+//! OpenMLS 0.9 behind [`Engine`]: one in-memory store per member, and the primitives of
+//! either provider: RustCrypto (`openmls_rust_crypto`, the main row) or libcrux
+//! (`openmls_libcrux_crypto`, the second row, with the `second-rows` feature).
 //!
 //! OpenMLS writes its group state to the store on every operation (create, commit, merge,
 //! process); the other two implementations keep state in memory and write nothing. That
 //! is part of what its rows measure.
 
 use std::fmt::Debug;
+use std::marker::PhantomData;
 
 use openmls::prelude::tls_codec::Deserialize as _;
 use openmls::prelude::{
     BasicCredential, Ciphersuite, CredentialWithKey, KeyPackage, LeafNodeParameters, MlsGroup,
-    MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, OpenMlsCrypto as _, OpenMlsProvider,
+    MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, OpenMlsCrypto, OpenMlsProvider,
     PURE_PLAINTEXT_WIRE_FORMAT_POLICY, ProcessedMessageContent, ProtocolVersion, StagedWelcome,
 };
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::{MemoryStorage, RustCrypto};
+use openmls_traits::random::OpenMlsRand;
 
 use crate::engine::{BenchResult, Engine};
 
@@ -23,57 +27,107 @@ fn err(e: impl Debug) -> Box<dyn std::error::Error + Send + Sync> {
     format!("{e:?}").into()
 }
 
-/// RustCrypto primitives and randomness, and a store of one member's own.
-#[derive(Debug, Default)]
-pub struct Provider {
-    crypto: RustCrypto,
+/// The primitives (and randomness) of one OpenMLS row.
+pub trait Primitives: OpenMlsCrypto + OpenMlsRand + Sized {
+    /// The row name in reports.
+    const ROW: &'static str;
+
+    fn make() -> BenchResult<Self>;
+}
+
+impl Primitives for RustCrypto {
+    const ROW: &'static str = "openmls";
+
+    fn make() -> BenchResult<Self> {
+        Ok(RustCrypto::default())
+    }
+}
+
+#[cfg(feature = "second-rows")]
+impl Primitives for openmls_libcrux_crypto::CryptoProvider {
+    const ROW: &'static str = "openmls-libcrux";
+
+    fn make() -> BenchResult<Self> {
+        openmls_libcrux_crypto::CryptoProvider::new().map_err(err)
+    }
+}
+
+/// The primitives and randomness, and a store of one member's own.
+pub struct Provider<C> {
+    crypto: C,
     storage: MemoryStorage,
 }
 
-impl Provider {
+impl<C> Debug for Provider<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider")
+            .field("primitives", &std::any::type_name::<C>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Primitives> Provider<C> {
+    fn new() -> BenchResult<Self> {
+        Ok(Provider {
+            crypto: C::make()?,
+            storage: MemoryStorage::default(),
+        })
+    }
+
     /// A provider whose store holds a copy of `self`'s.
-    fn copy(&self) -> BenchResult<Provider> {
+    fn copy(&self) -> BenchResult<Self> {
         let values = self.storage.values.read().map_err(err)?.clone();
-        let copy = Provider::default();
+        let copy = Self::new()?;
         *copy.storage.values.write().map_err(err)? = values;
         Ok(copy)
     }
 }
 
-impl OpenMlsProvider for Provider {
-    type CryptoProvider = RustCrypto;
-    type RandProvider = RustCrypto;
+impl<C: Primitives> OpenMlsProvider for Provider<C> {
+    type CryptoProvider = C;
+    type RandProvider = C;
     type StorageProvider = MemoryStorage;
 
     fn storage(&self) -> &MemoryStorage {
         &self.storage
     }
-    fn crypto(&self) -> &RustCrypto {
+    fn crypto(&self) -> &C {
         &self.crypto
     }
-    fn rand(&self) -> &RustCrypto {
+    fn rand(&self) -> &C {
         &self.crypto
     }
 }
 
 /// A member: its group, its store, its signature key.
 #[derive(Debug)]
-pub struct Member {
+pub struct Member<C> {
     group: MlsGroup,
-    provider: Provider,
+    provider: Provider<C>,
     signer: Signer,
 }
 
 /// A key package owner: the store with the key package's private keys.
 #[derive(Debug)]
-pub struct Joiner {
-    provider: Provider,
+pub struct Joiner<C> {
+    provider: Provider<C>,
     signer: Signer,
 }
 
-/// OpenMLS with the RustCrypto provider.
-#[derive(Debug, Default)]
-pub struct OpenMls;
+/// OpenMLS with the primitives of `C`: [`RustCrypto`] by default.
+pub struct OpenMls<C = RustCrypto>(PhantomData<C>);
+
+impl<C> Default for OpenMls<C> {
+    fn default() -> Self {
+        OpenMls(PhantomData)
+    }
+}
+
+impl<C> Debug for OpenMls<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OpenMls<{}>", std::any::type_name::<C>())
+    }
+}
 
 /// A signature key pair and its raw keys (to copy it: OpenMLS's pair does not clone).
 #[derive(Debug)]
@@ -97,7 +151,10 @@ impl Signer {
     }
 }
 
-fn signer_of(provider: &Provider, identity: &[u8]) -> BenchResult<(Signer, CredentialWithKey)> {
+fn signer_of<C: Primitives>(
+    provider: &Provider<C>,
+    identity: &[u8],
+) -> BenchResult<(Signer, CredentialWithKey)> {
     let (private, public) = provider
         .crypto
         .signature_key_gen(SUITE.signature_algorithm())
@@ -135,16 +192,16 @@ fn encode(message: &impl openmls::prelude::tls_codec::Serialize) -> BenchResult<
     message.tls_serialize_detached().map_err(err)
 }
 
-impl Engine for OpenMls {
-    type Member = Member;
-    type Joiner = Joiner;
+impl<C: Primitives> Engine for OpenMls<C> {
+    type Member = Member<C>;
+    type Joiner = Joiner<C>;
 
     fn name(&self) -> String {
-        "openmls".into()
+        C::ROW.into()
     }
 
-    fn key_package(&mut self, identity: &[u8]) -> BenchResult<(Vec<u8>, Joiner)> {
-        let provider = Provider::default();
+    fn key_package(&mut self, identity: &[u8]) -> BenchResult<(Vec<u8>, Joiner<C>)> {
+        let provider = Provider::<C>::new()?;
         let (signer, credential) = signer_of(&provider, identity)?;
         let bundle = KeyPackage::builder()
             .build(SUITE, &provider, &signer.pair, credential)
@@ -153,15 +210,15 @@ impl Engine for OpenMls {
         Ok((encode(&message)?, Joiner { provider, signer }))
     }
 
-    fn clone_joiner(&mut self, joiner: &Joiner) -> BenchResult<Joiner> {
+    fn clone_joiner(&mut self, joiner: &Joiner<C>) -> BenchResult<Joiner<C>> {
         Ok(Joiner {
             provider: joiner.provider.copy()?,
             signer: joiner.signer.copy(),
         })
     }
 
-    fn create_group(&mut self, identity: &[u8]) -> BenchResult<Member> {
-        let provider = Provider::default();
+    fn create_group(&mut self, identity: &[u8]) -> BenchResult<Member<C>> {
+        let provider = Provider::<C>::new()?;
         let (signer, credential) = signer_of(&provider, identity)?;
         let group = MlsGroup::builder()
             .ciphersuite(SUITE)
@@ -176,7 +233,7 @@ impl Engine for OpenMls {
         })
     }
 
-    fn clone_member(&mut self, member: &Member) -> BenchResult<Member> {
+    fn clone_member(&mut self, member: &Member<C>) -> BenchResult<Member<C>> {
         let provider = member.provider.copy()?;
         let group = MlsGroup::load(provider.storage(), member.group.group_id())
             .map_err(err)?
@@ -188,7 +245,7 @@ impl Engine for OpenMls {
         })
     }
 
-    fn commit_update(&mut self, member: &mut Member) -> BenchResult<Vec<u8>> {
+    fn commit_update(&mut self, member: &mut Member<C>) -> BenchResult<Vec<u8>> {
         let bundle = member
             .group
             .self_update(
@@ -202,7 +259,7 @@ impl Engine for OpenMls {
 
     fn commit_add(
         &mut self,
-        member: &mut Member,
+        member: &mut Member<C>,
         key_packages: &[Vec<u8>],
     ) -> BenchResult<(Vec<u8>, Vec<u8>)> {
         let mut validated = Vec::with_capacity(key_packages.len());
@@ -235,21 +292,21 @@ impl Engine for OpenMls {
         Ok((encode(bundle.commit())?, encode(&welcome)?))
     }
 
-    fn discard_pending(&mut self, member: &mut Member) -> BenchResult<()> {
+    fn discard_pending(&mut self, member: &mut Member<C>) -> BenchResult<()> {
         member
             .group
             .clear_pending_commit(member.provider.storage())
             .map_err(err)
     }
 
-    fn merge_pending(&mut self, member: &mut Member) -> BenchResult<()> {
+    fn merge_pending(&mut self, member: &mut Member<C>) -> BenchResult<()> {
         member
             .group
             .merge_pending_commit(&member.provider)
             .map_err(err)
     }
 
-    fn process_commit(&mut self, member: &mut Member, commit: &[u8]) -> BenchResult<()> {
+    fn process_commit(&mut self, member: &mut Member<C>, commit: &[u8]) -> BenchResult<()> {
         let message = MlsMessageIn::tls_deserialize_exact(commit)
             .map_err(err)?
             .try_into_protocol_message()
@@ -267,7 +324,7 @@ impl Engine for OpenMls {
             .map_err(err)
     }
 
-    fn join(&mut self, joiner: Joiner, welcome: &[u8]) -> BenchResult<Member> {
+    fn join(&mut self, joiner: Joiner<C>, welcome: &[u8]) -> BenchResult<Member<C>> {
         let MlsMessageBodyIn::Welcome(welcome) = decode(welcome)? else {
             return Err("not a Welcome".into());
         };
@@ -283,7 +340,7 @@ impl Engine for OpenMls {
         })
     }
 
-    fn group_info(&mut self, member: &Member) -> BenchResult<Vec<u8>> {
+    fn group_info(&mut self, member: &Member<C>) -> BenchResult<Vec<u8>> {
         let info = member
             .group
             .export_group_info(member.provider.crypto(), &member.signer.pair, true)
@@ -295,11 +352,11 @@ impl Engine for OpenMls {
         &mut self,
         group_info: &[u8],
         identity: &[u8],
-    ) -> BenchResult<(Member, Vec<u8>)> {
+    ) -> BenchResult<(Member<C>, Vec<u8>)> {
         let MlsMessageBodyIn::GroupInfo(info) = decode(group_info)? else {
             return Err("not a GroupInfo".into());
         };
-        let provider = Provider::default();
+        let provider = Provider::<C>::new()?;
         let (signer, credential) = signer_of(&provider, identity)?;
         let (group, bundle) = MlsGroup::external_commit_builder()
             .with_config(join_config())
@@ -322,7 +379,7 @@ impl Engine for OpenMls {
         ))
     }
 
-    fn protect(&mut self, member: &mut Member, data: &[u8]) -> BenchResult<Vec<u8>> {
+    fn protect(&mut self, member: &mut Member<C>, data: &[u8]) -> BenchResult<Vec<u8>> {
         let message = member
             .group
             .create_message(&member.provider, &member.signer.pair, data)
@@ -330,7 +387,7 @@ impl Engine for OpenMls {
         encode(&message)
     }
 
-    fn unprotect(&mut self, member: &mut Member, message: &[u8]) -> BenchResult<Vec<u8>> {
+    fn unprotect(&mut self, member: &mut Member<C>, message: &[u8]) -> BenchResult<Vec<u8>> {
         let message = MlsMessageIn::tls_deserialize_exact(message)
             .map_err(err)?
             .try_into_protocol_message()
@@ -345,15 +402,15 @@ impl Engine for OpenMls {
         }
     }
 
-    fn leaf_index(&self, member: &Member) -> u32 {
+    fn leaf_index(&self, member: &Member<C>) -> u32 {
         member.group.own_leaf_index().u32()
     }
 
-    fn epoch_authenticator(&self, member: &Member) -> BenchResult<Vec<u8>> {
+    fn epoch_authenticator(&self, member: &Member<C>) -> BenchResult<Vec<u8>> {
         Ok(member.group.epoch_authenticator().as_slice().to_vec())
     }
 
-    fn ratchet_tree(&self, member: &Member) -> BenchResult<Vec<u8>> {
+    fn ratchet_tree(&self, member: &Member<C>) -> BenchResult<Vec<u8>> {
         encode(&member.group.export_ratchet_tree())
     }
 }

@@ -66,6 +66,10 @@ pub struct BenchArgs {
     /// Do not run the benchmarks: collect what OUT/criterion holds from an earlier run.
     #[arg(long)]
     pub no_run: bool,
+    /// Leave out the second rows (OpenMLS on libcrux, mls-rs on OpenSSL), for a machine
+    /// without the OpenSSL headers.
+    #[arg(long)]
+    pub without_second_rows: bool,
 }
 
 /// One criterion measurement as found on disk.
@@ -125,7 +129,7 @@ struct PlotFile {
 
 /// What the benchmark aligns across the three implementations, and where one does more.
 pub const SETTINGS: [&str; 7] = [
-    "ciphersuite 1 (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519), RustCrypto primitives for all three",
+    "ciphersuite 1 (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519), RustCrypto primitives for all three; second rows: OpenMLS on libcrux (openmls-libcrux), mls-rs on OpenSSL (mls-rs-openssl)",
     "handshake messages as PublicMessage for all three; application messages as PrivateMessage without padding",
     "the ratchet tree inside the Welcome's GroupInfo (and the external-join GroupInfo)",
     "committer and receiver at the same leaves in all three: full tree n-1 and n-2, sparse tree 0 and 1",
@@ -416,6 +420,19 @@ fn time(ns: f64) -> String {
     }
 }
 
+/// The implementations always in the table.
+const MAIN_ROWS: [&str; 3] = ["reference", "openmls", "mls-rs"];
+
+/// Every implementation's column, in table order: the second rows (other primitives
+/// under OpenMLS and mls-rs) appear when measured.
+const IMPLEMENTATIONS: [&str; 5] = [
+    "reference",
+    "openmls",
+    "openmls-libcrux",
+    "mls-rs",
+    "mls-rs-openssl",
+];
+
 /// The Markdown table: one line per operation, shape and size; per implementation the
 /// median, the spread (in % of the median), the ratio to the fastest and to the floor.
 pub fn markdown(detail: &Detail) -> String {
@@ -431,9 +448,20 @@ pub fn markdown(detail: &Detail) -> String {
          [ratio to the fastest of the row, ratio to the floor]. Floor: primitive calls \
          the RFC requires times their measured cost (reference provider, suite 1).\n\n",
     );
-    let implementations = ["reference", "openmls", "mls-rs"];
-    out.push_str("| operation | tree | members | floor | reference | openmls | mls-rs |\n");
-    out.push_str("|---|---|---:|---:|---|---|---|\n");
+    let implementations: Vec<&str> = IMPLEMENTATIONS
+        .iter()
+        .copied()
+        .filter(|&name| {
+            MAIN_ROWS.contains(&name) || detail.results.iter().any(|r| r.implementation == name)
+        })
+        .collect();
+    out.push_str("| operation | tree | members | floor |");
+    for name in &implementations {
+        let _ = write!(out, " {name} |");
+    }
+    out.push_str("\n|---|---|---:|---:|");
+    out.push_str(&"---|".repeat(implementations.len()));
+    out.push('\n');
     let mut lines: Vec<(&str, Option<&str>, u64)> = Vec::new();
     for r in detail
         .results
@@ -480,14 +508,15 @@ pub fn markdown(detail: &Detail) -> String {
             })
             .and_then(|r| r.floor_ns)
             .map_or("-".into(), time);
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "| {operation} | {} | {size} | {floor} | {} | {} | {} |",
-            shape.unwrap_or("-"),
-            cell(implementations[0]),
-            cell(implementations[1]),
-            cell(implementations[2]),
+            "| {operation} | {} | {size} | {floor} |",
+            shape.unwrap_or("-")
         );
+        for name in &implementations {
+            let _ = write!(out, " {} |", cell(name));
+        }
+        out.push('\n');
     }
     let others: Vec<&Row> = detail
         .results
@@ -598,9 +627,11 @@ pub fn main(args: BenchArgs) -> u8 {
             }
         };
         let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        command
-            .args(["bench", "-p", "concord-benches", "--bench", "groups", "--"])
-            .env("CRITERION_HOME", &absolute);
+        command.args(["bench", "-p", "concord-benches", "--bench", "groups"]);
+        if !args.without_second_rows {
+            command.args(["--features", "second-rows"]);
+        }
+        command.arg("--").env("CRITERION_HOME", &absolute);
         if args.quick {
             command.arg("--quick");
             if std::env::var_os("CONCORD_BENCH_SIZES").is_none() {
