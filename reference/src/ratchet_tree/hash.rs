@@ -24,7 +24,7 @@
 //! The same recursion computes the `original_sibling_tree_hash` of section 7.9: the
 //! tree hash with some leaves blanked and removed from every `unmerged_leaves` list.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::RatchetTree;
 use crate::codec::{Codec, write_opaque};
@@ -39,7 +39,7 @@ use crate::tree_math::{self, LeafIndex, NodeIndex};
 #[derive(Clone, Default)]
 pub(super) struct HashCache {
     suite: OnceLock<CipherSuite>,
-    hashes: Vec<OnceLock<Vec<u8>>>,
+    hashes: Vec<OnceLock<Arc<[u8]>>>,
 }
 
 impl std::fmt::Debug for HashCache {
@@ -78,7 +78,7 @@ impl HashCache {
 
     /// The slot for `index` when the cache holds hashes of `suite` (claiming it for
     /// `suite` if it holds none yet).
-    fn slot(&self, suite: &Suite, index: NodeIndex) -> Option<&OnceLock<Vec<u8>>> {
+    fn slot(&self, suite: &Suite, index: NodeIndex) -> Option<&OnceLock<Arc<[u8]>>> {
         if *self.suite.get_or_init(|| suite.id()) != suite.id() {
             return None;
         }
@@ -151,11 +151,11 @@ impl RatchetTree {
             None
         };
         if let Some(hash) = slot.and_then(OnceLock::get) {
-            return hash.clone();
+            return hash.to_vec();
         }
         let hash = self.hash_node_uncached(suite, index, excluded, record);
         if let Some(slot) = slot {
-            let _ = slot.set(hash.clone());
+            let _ = slot.set(hash.as_slice().into());
         }
         hash
     }

@@ -31,6 +31,8 @@ pub use validation::{
     check_unmerged_leaves, common_valid_time, validate_tree, verify_leaf_signature,
 };
 
+use std::sync::Arc;
+
 use crate::messages::{self, LeafNode, Node, ParentNode};
 use crate::tree_math::{self, LeafIndex, NodeIndex};
 
@@ -62,9 +64,13 @@ pub enum TreeError {
 
 /// A ratchet tree whose leaf count is a power of two (section 7.7): `nodes` holds
 /// `2 * leaves - 1` entries, `None` for blank nodes, leaves at even indices.
+///
+/// Nodes are shared between copies: every commit works on a provisional copy of the
+/// tree (kept only if the commit is valid), and copying 2N shared nodes costs little
+/// next to copying every leaf. A node is copied when a copy changes it.
 #[derive(Debug, Clone)]
 pub struct RatchetTree {
-    nodes: Vec<Option<Node>>,
+    nodes: Vec<Option<Arc<Node>>>,
     hashes: hash::HashCache,
 }
 
@@ -82,7 +88,7 @@ impl RatchetTree {
     /// A one-member tree.
     pub fn new(leaf: LeafNode) -> Self {
         RatchetTree {
-            nodes: vec![Some(Node::Leaf(leaf))],
+            nodes: vec![Some(Arc::new(Node::Leaf(leaf)))],
             hashes: hash::HashCache::with_len(1),
         }
     }
@@ -103,8 +109,7 @@ impl RatchetTree {
             .checked_next_power_of_two()
             .filter(|&l| l <= MAX_LEAVES)
             .ok_or(TreeError::TooLarge)?;
-        let mut nodes = wire.0.clone();
-        for (i, node) in nodes.iter().enumerate() {
+        for (i, node) in wire.0.iter().enumerate() {
             let index = u32::try_from(i).map_err(|_| TreeError::TooLarge)?;
             match node {
                 Some(Node::Parent(_)) if i % 2 == 0 => {
@@ -116,6 +121,11 @@ impl RatchetTree {
                 _ => {}
             }
         }
+        let mut nodes: Vec<Option<Arc<Node>>> = wire
+            .0
+            .iter()
+            .map(|node| node.clone().map(Arc::new))
+            .collect();
         nodes.resize(tree_math::node_width(full) as usize, None);
         let hashes = hash::HashCache::with_len(nodes.len());
         Ok(RatchetTree { nodes, hashes })
@@ -123,11 +133,18 @@ impl RatchetTree {
 
     /// The `ratchet_tree` extension form: trailing blank nodes omitted.
     pub fn to_wire(&self) -> messages::RatchetTree {
-        let mut nodes = self.nodes.clone();
-        while matches!(nodes.last(), Some(None)) {
-            nodes.pop();
-        }
-        messages::RatchetTree(nodes)
+        let used = self
+            .nodes
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |last| last + 1);
+        messages::RatchetTree(
+            self.nodes
+                .iter()
+                .take(used)
+                .map(|node| node.as_deref().cloned())
+                .collect(),
+        )
     }
 
     /// Number of leaves (a power of two).
@@ -145,7 +162,7 @@ impl RatchetTree {
     }
 
     pub fn node(&self, index: NodeIndex) -> Option<&Node> {
-        self.nodes.get(index.as_usize()).and_then(Option::as_ref)
+        self.nodes.get(index.as_usize()).and_then(Option::as_deref)
     }
 
     pub fn leaf(&self, leaf: LeafIndex) -> Option<&LeafNode> {
@@ -165,7 +182,10 @@ impl RatchetTree {
     pub(crate) fn parent_node_mut(&mut self, index: NodeIndex) -> Option<&mut ParentNode> {
         self.changed(index);
         match self.nodes.get_mut(index.as_usize()) {
-            Some(Some(Node::Parent(p))) => Some(p),
+            Some(Some(node)) => match Arc::make_mut(node) {
+                Node::Parent(p) => Some(p),
+                Node::Leaf(_) => None,
+            },
             _ => None,
         }
     }
@@ -175,7 +195,7 @@ impl RatchetTree {
         self.nodes
             .iter()
             .enumerate()
-            .filter_map(|(i, node)| match node {
+            .filter_map(|(i, node)| match node.as_deref() {
                 Some(Node::Leaf(l)) => Some((LeafIndex((i / 2) as u32), l)),
                 _ => None,
             })
@@ -186,7 +206,7 @@ impl RatchetTree {
         self.nodes
             .iter()
             .enumerate()
-            .map(|(i, node)| (NodeIndex(i as u32), node.as_ref()))
+            .map(|(i, node)| (NodeIndex(i as u32), node.as_deref()))
     }
 
     /// Every mutation of a node goes through here first: the cached hashes of the node
@@ -209,7 +229,7 @@ impl RatchetTree {
         self.check_leaf(leaf)?;
         self.changed(leaf.node());
         if let Some(slot) = self.nodes.get_mut(leaf.node().as_usize()) {
-            *slot = Some(Node::Leaf(node));
+            *slot = Some(Arc::new(Node::Leaf(node)));
         }
         Ok(())
     }
@@ -221,7 +241,7 @@ impl RatchetTree {
         }
         self.changed(index);
         if let Some(slot) = self.nodes.get_mut(index.as_usize()) {
-            *slot = Some(Node::Parent(node));
+            *slot = Some(Arc::new(Node::Parent(node)));
         }
     }
 
