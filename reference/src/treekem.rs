@@ -219,37 +219,105 @@ impl PreparedPath {
         new_members: &[LeafIndex],
         rng: &mut dyn rand_core::CryptoRng,
     ) -> Result<UpdatePath, TreeKemError> {
-        let mut nodes = Vec::with_capacity(self.secrets.nodes.len());
-        for (node, path_secret, private) in &self.secrets.nodes {
-            let mut encrypted_path_secret = Vec::new();
+        // Every seal, in path order then resolution order, with its own seed drawn from
+        // `rng` in that order: the seals may then run on any number of cores and the
+        // UpdatePath still depends only on `rng`.
+        let mut seals: Vec<Seal<'_>> = Vec::new();
+        for (position, (node, path_secret, _)) in self.secrets.nodes.iter().enumerate() {
             for target in copath_resolution(tree, *node, self.sender, new_members) {
                 let public = match tree.node(target) {
                     Some(crate::messages::Node::Leaf(l)) => l.encryption_key.as_slice(),
                     Some(crate::messages::Node::Parent(p)) => p.encryption_key.as_slice(),
                     None => continue,
                 };
-                let (kem_output, ciphertext) = suite.encrypt_with_label(
+                let mut seed = [0u8; 32];
+                rng.fill_bytes(&mut seed);
+                seals.push(Seal {
+                    position,
                     public,
-                    UPDATE_PATH_NODE_LABEL,
-                    group_context,
                     path_secret,
-                    rng,
-                )?;
-                encrypted_path_secret.push(HpkeCiphertext {
+                    seed,
+                });
+            }
+        }
+        let sealed = seal_all(suite, group_context, &seals);
+        let mut nodes = Vec::with_capacity(self.secrets.nodes.len());
+        for (_, _, private) in &self.secrets.nodes {
+            nodes.push(UpdatePathNode {
+                encryption_key: HpkePublicKey::from(suite.hpke_public_key(private)?),
+                encrypted_path_secret: Vec::new(),
+            });
+        }
+        for (seal, result) in seals.iter().zip(sealed) {
+            let (kem_output, ciphertext) = result?;
+            if let Some(node) = nodes.get_mut(seal.position) {
+                node.encrypted_path_secret.push(HpkeCiphertext {
                     kem_output: Bytes(kem_output),
                     ciphertext: Bytes(ciphertext),
                 });
             }
-            nodes.push(UpdatePathNode {
-                encryption_key: HpkePublicKey::from(suite.hpke_public_key(private)?),
-                encrypted_path_secret,
-            });
         }
         Ok(UpdatePath {
             leaf_node: self.leaf_node.clone(),
             nodes,
         })
     }
+}
+
+/// One `EncryptWithLabel` of a path secret to one node of a copath resolution.
+struct Seal<'a> {
+    /// The index of the path node in the UpdatePath.
+    position: usize,
+    public: &'a [u8],
+    path_secret: &'a [u8],
+    seed: [u8; 32],
+}
+
+/// Below this many seals per core, threads cost more than they save.
+const SEALS_PER_THREAD: usize = 8;
+
+type Sealed = Result<(Vec<u8>, Vec<u8>), CryptoError>;
+
+/// Every seal's `(kem_output, ciphertext)`, in order, spread over the available cores
+/// (a sparse tree's commit seals to every member: section 7.6's resolutions).
+fn seal_all(suite: &Suite, group_context: &[u8], seals: &[Seal<'_>]) -> Vec<Sealed> {
+    use rand_core::SeedableRng as _;
+    let run = |part: &[Seal<'_>]| -> Vec<Sealed> {
+        part.iter()
+            .map(|seal| {
+                let mut rng = rand_chacha::ChaCha20Rng::from_seed(seal.seed);
+                suite.encrypt_with_label(
+                    seal.public,
+                    UPDATE_PATH_NODE_LABEL,
+                    group_context,
+                    seal.path_secret,
+                    &mut rng,
+                )
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(seals.len() / SEALS_PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return run(seals);
+    }
+    let chunk = seals.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = seals
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || run(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// The resolution of the child of `node` that is not on `sender`'s path, without the

@@ -86,6 +86,9 @@ impl HashCache {
     }
 }
 
+/// From this many leaves on, a tree hashed from scratch is hashed on two cores.
+const PARALLEL_HASH_LEAVES: u32 = 256;
+
 /// The tree hash of every node of a tree, indexed by node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeHashes(Vec<Vec<u8>>);
@@ -107,8 +110,26 @@ impl TreeHashes {
 
 impl RatchetTree {
     /// The tree hash of the root: the `tree_hash` of the GroupContext.
+    ///
+    /// A large tree hashed from scratch (a joiner's received tree) has its two halves
+    /// hashed on two cores; both land in the cache, and the root combines them.
     pub fn tree_hash(&self, suite: &Suite) -> Vec<u8> {
-        self.subtree_hash_excluding(suite, self.root(), &[])
+        let root = self.root();
+        let uncached = self
+            .hashes
+            .slot(suite, root)
+            .is_some_and(|slot| slot.get().is_none());
+        if uncached
+            && self.leaf_count() >= PARALLEL_HASH_LEAVES
+            && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+            && let (Some(left), Some(right)) = (tree_math::left(root), tree_math::right(root))
+        {
+            std::thread::scope(|scope| {
+                scope.spawn(|| self.subtree_hash_excluding(suite, left, &[]));
+                self.subtree_hash_excluding(suite, right, &[]);
+            });
+        }
+        self.subtree_hash_excluding(suite, root, &[])
     }
 
     /// The tree hash of every node.
