@@ -281,6 +281,12 @@ type Sealed = Result<(Vec<u8>, Vec<u8>), CryptoError>;
 /// Every seal's `(kem_output, ciphertext)`, in order, spread over the available cores
 /// (a sparse tree's commit seals to every member: section 7.6's resolutions).
 fn seal_all(suite: &Suite, group_context: &[u8], seals: &[Seal<'_>]) -> Vec<Sealed> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    seal_on(suite, group_context, seals, cores)
+}
+
+/// [`seal_all`] on at most `cores` threads.
+fn seal_on(suite: &Suite, group_context: &[u8], seals: &[Seal<'_>], cores: usize) -> Vec<Sealed> {
     use rand_core::SeedableRng as _;
     let run = |part: &[Seal<'_>]| -> Vec<Sealed> {
         part.iter()
@@ -296,10 +302,7 @@ fn seal_all(suite: &Suite, group_context: &[u8], seals: &[Seal<'_>]) -> Vec<Seal
             })
             .collect()
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(seals.len() / SEALS_PER_THREAD)
-        .max(1);
+    let threads = cores.min(seals.len() / SEALS_PER_THREAD).max(1);
     if threads == 1 {
         return run(seals);
     }
@@ -449,3 +452,51 @@ pub fn decrypt_update_path(
 #[cfg(test)]
 #[path = "treekem_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod seal_tests {
+    use super::*;
+
+    /// The seals of an UpdatePath are the same bytes on one core as on several: the
+    /// output depends only on the caller's generator.
+    #[test]
+    fn sealing_does_not_depend_on_the_core_count() {
+        let Ok(suite) = Suite::new(crate::crypto::CipherSuite(1)) else {
+            panic!("suite 1");
+        };
+        let keys: Vec<HpkeKeyPair> = (0u8..40)
+            .map(|i| node_key_pair(&suite, &[i; 32]))
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let secret = [7u8; 32];
+        let seals: Vec<Seal<'_>> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, pair)| Seal {
+                position: i % 3,
+                public: &pair.public,
+                path_secret: &secret,
+                seed: [i as u8; 32],
+            })
+            .collect();
+        let one = seal_on(&suite, b"context", &seals, 1);
+        let four = seal_on(&suite, b"context", &seals, 4);
+        assert_eq!(one, four);
+        assert_eq!(one.len(), 40);
+        // Each seal opens with its own key, and different seeds gave different outputs.
+        for (sealed, pair) in one.iter().zip(&keys) {
+            let Ok((kem_output, ciphertext)) = sealed else {
+                panic!("seal failed: {sealed:?}");
+            };
+            let opened = suite.decrypt_with_label(
+                &pair.private,
+                UPDATE_PATH_NODE_LABEL,
+                b"context",
+                kem_output,
+                ciphertext,
+            );
+            assert_eq!(opened.as_deref(), Ok(&secret[..]));
+        }
+        assert_ne!(one.first(), one.get(1));
+    }
+}
