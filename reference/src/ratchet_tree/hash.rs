@@ -115,14 +115,18 @@ impl RatchetTree {
     /// hashed on two cores; both land in the cache, and the root combines them.
     pub fn tree_hash(&self, suite: &Suite) -> Vec<u8> {
         let root = self.root();
-        let uncached = self
-            .hashes
-            .slot(suite, root)
-            .is_some_and(|slot| slot.get().is_none());
-        if uncached
-            && self.leaf_count() >= PARALLEL_HASH_LEAVES
-            && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+        let uncached = |index: NodeIndex| {
+            self.hashes
+                .slot(suite, index)
+                .is_some_and(|slot| slot.get().is_none())
+        };
+        // Only when both halves are to be hashed: after a commit one half is cached and
+        // a thread would cost more than the path it rehashes.
+        if self.leaf_count() >= PARALLEL_HASH_LEAVES
             && let (Some(left), Some(right)) = (tree_math::left(root), tree_math::right(root))
+            && uncached(left)
+            && uncached(right)
+            && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
         {
             std::thread::scope(|scope| {
                 scope.spawn(|| self.subtree_hash_excluding(suite, left, &[]));
