@@ -24,6 +24,7 @@ pub mod join;
 pub mod key_schedule;
 pub mod messages;
 pub mod mimi;
+mod parallel;
 pub mod psk;
 pub mod ratchet_tree;
 pub mod requirement;

@@ -281,8 +281,7 @@ type Sealed = Result<(Vec<u8>, Vec<u8>), CryptoError>;
 /// Every seal's `(kem_output, ciphertext)`, in order, spread over the available cores
 /// (a sparse tree's commit seals to every member: section 7.6's resolutions).
 fn seal_all(suite: &Suite, group_context: &[u8], seals: &[Seal<'_>]) -> Vec<Sealed> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    seal_on(suite, group_context, seals, cores)
+    seal_on(suite, group_context, seals, crate::parallel::cores())
 }
 
 /// [`seal_all`] on at most `cores` threads.
@@ -302,25 +301,8 @@ fn seal_on(suite: &Suite, group_context: &[u8], seals: &[Seal<'_>], cores: usize
             })
             .collect()
     };
-    let threads = cores.min(seals.len() / SEALS_PER_THREAD).max(1);
-    if threads == 1 {
-        return run(seals);
-    }
-    let chunk = seals.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = seals
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || run(part)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+    let threads = cores.min(seals.len() / SEALS_PER_THREAD);
+    crate::parallel::map_in_order(seals, threads, run)
 }
 
 /// The resolution of the child of `node` that is not on `sender`'s path, without the

@@ -149,28 +149,8 @@ fn verify_leaf_signatures(
             .map(|&(leaf, node)| verify_leaf_signature(suite, node, group_id, leaf))
             .collect()
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(leaves.len() / LEAVES_PER_THREAD)
-        .max(1);
-    if threads == 1 {
-        return verify_all(leaves);
-    }
-    let chunk = leaves.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = leaves
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || verify_all(part)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+    let threads = crate::parallel::cores().min(leaves.len() / LEAVES_PER_THREAD);
+    crate::parallel::map_in_order(leaves, threads, verify_all)
 }
 
 /// `VerifyWithLabel(signature_key, "LeafNodeTBS", LeafNodeTBS, signature)` for the leaf
