@@ -732,11 +732,14 @@ impl Live<'_> {
                 Ok(())
             }
             Action::JoinExternal { room, user } => self.join_external(room, &self.id(user)?),
+            // Live sends go one at a time, each after the last was accepted: spaced by
+            // the round trip already, so `interval` (virtual time) does not apply.
             Action::Send {
                 room,
                 from,
                 count,
                 text,
+                interval: _,
             } => {
                 for _ in 0..*count {
                     let sender = match from {

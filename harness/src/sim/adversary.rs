@@ -333,7 +333,7 @@ pub fn watch(world: &mut World<'_>, to: &str, payload: &Payload) -> Option<Watch
             && i.behaviour != "fork"
     })?;
     let behaviour = Behaviour::parse(injection.behaviour)?;
-    let client = world.clients.get(to)?;
+    let client = world.client(to)?;
     Some(Watch {
         behaviour,
         room: delivery.room.clone(),
@@ -349,7 +349,7 @@ fn received_by(world: &World<'_>, client: &str) -> usize {
         .truth
         .received
         .values()
-        .map(|r| r.iter().filter(|c| *c == client).count())
+        .map(|r| r.iter().filter(|c| &***c == client).count())
         .sum()
 }
 
@@ -367,8 +367,7 @@ pub fn judge_delivery(world: &mut World<'_>, watch: Watch) {
     }
     world.truth.errors = kept;
     let epoch = world
-        .clients
-        .get(&watch.client)
+        .client(&watch.client)
         .and_then(|c| c.epoch_of(&watch.room));
     let received = received_by(world, &watch.client);
     let (rejected, detail) = if !mine.is_empty() {

@@ -99,7 +99,7 @@ fn converged(world: &World<'_>, room: &str) -> Outcome {
     let auths = world.truth.auths.get(room).cloned().unwrap_or_default();
     let at_epoch = auths.get(&epoch).cloned().unwrap_or_default();
     for member in &members {
-        let client_epoch = world.clients.get(member).and_then(|c| c.epoch_of(room));
+        let client_epoch = world.client(member).and_then(|c| c.epoch_of(room));
         if client_epoch != Some(epoch) {
             problems.push(format!(
                 "{member} is at epoch {client_epoch:?}, the hub at {epoch}"
@@ -260,7 +260,7 @@ fn removed_cannot_read(world: &mut World<'_>, room: &str) -> Result<Outcome, Str
                 .truth
                 .received
                 .get(id)
-                .is_some_and(|r| r.contains(client))
+                .is_some_and(|r| r.iter().any(|c| **c == **client))
             {
                 problems.push(format!(
                     "m{id} was delivered to {client}, removed at epoch {since}"

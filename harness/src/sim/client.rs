@@ -11,6 +11,7 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use concord_reference::codec::Codec;
 use concord_reference::crypto::{CipherSuite, Suite};
@@ -135,7 +136,8 @@ struct ClientRoom {
     joined: bool,
     removed: bool,
     next_seq: u64,
-    early: BTreeMap<u64, Delivery>,
+    /// Events that came before their turn, by sequence number.
+    early: BTreeMap<u64, RoomEvent>,
     proposals: Vec<Vec<u8>>,
     own_proposals: Vec<Vec<u8>>,
     pending_commit: Option<Vec<u8>>,
@@ -153,6 +155,8 @@ impl std::fmt::Debug for ClientActor {
 
 pub struct ClientActor {
     pub identity: String,
+    /// The identity again, shared into the ground truth once per message received.
+    name: Arc<str>,
     pub provider: String,
     pub spec: String,
     client: Box<dyn ClientUnderTest>,
@@ -179,6 +183,7 @@ impl ClientActor {
         suite: u16,
     ) -> Self {
         ClientActor {
+            name: Arc::from(identity.as_str()),
             identity,
             provider,
             spec,
@@ -690,9 +695,14 @@ impl ClientActor {
     }
 
     /// A payload addressed to this client.
-    pub fn on_payload(&mut self, world: &mut World<'_>, payload: Payload) {
-        match payload {
-            Payload::Deliver(delivery) => self.on_delivery(world, delivery),
+    pub fn on_payload(&mut self, world: &mut World<'_>, payload: Arc<Payload>) {
+        if let Payload::Deliver(delivery) = &*payload {
+            // The common case, read in place: the network keeps its copy until acknowledged.
+            self.on_delivery(world, delivery);
+            self.pump(world);
+            return;
+        }
+        match Arc::unwrap_or_clone(payload) {
             Payload::ClaimAnswer {
                 claim,
                 target,
@@ -981,7 +991,7 @@ impl ClientActor {
             .insert(self.identity.clone(), authenticator);
     }
 
-    fn on_delivery(&mut self, world: &mut World<'_>, delivery: Delivery) {
+    fn on_delivery(&mut self, world: &mut World<'_>, delivery: &Delivery) {
         if !self.rooms.contains_key(&delivery.room) {
             self.rooms
                 .insert(delivery.room.clone(), ClientRoom::default());
@@ -996,14 +1006,11 @@ impl ClientActor {
         if delivery.seq == r.next_seq && (r.joined || is_welcome) {
             // The one due next (the common case): processed at once, not buffered.
             r.next_seq += 1;
-            let Delivery { room, event, .. } = delivery;
-            self.process(world, &room, event);
-            self.drain(world, &room);
+            self.process(world, &delivery.room, delivery.event.clone());
         } else {
-            let room = delivery.room.clone();
-            r.early.insert(delivery.seq, delivery);
-            self.drain(world, &room);
+            r.early.insert(delivery.seq, delivery.event.clone());
         }
+        self.drain(world, &delivery.room);
     }
 
     /// Processes buffered deliveries in order, as far as this client can.
@@ -1013,18 +1020,18 @@ impl ClientActor {
                 return;
             };
             let next = r.next_seq;
-            let Some(delivery) = r.early.get(&next) else {
+            let Some(event) = r.early.get(&next) else {
                 return;
             };
-            let is_welcome = matches!(delivery.event, RoomEvent::Welcome { .. });
+            let is_welcome = matches!(event, RoomEvent::Welcome { .. });
             if !r.joined && !is_welcome {
                 return; // wait for our own join to be confirmed
             }
-            let Some(delivery) = r.early.remove(&next) else {
+            let Some(event) = r.early.remove(&next) else {
                 return;
             };
             r.next_seq += 1;
-            self.process(world, room, delivery.event);
+            self.process(world, room, event);
         }
     }
 
@@ -1068,7 +1075,7 @@ impl ClientActor {
                                     .received
                                     .entry(id)
                                     .or_default()
-                                    .push(self.identity.clone());
+                                    .push(self.name.clone());
                             }
                             None => world.truth.errors.push((
                                 room.to_string(),

@@ -14,7 +14,8 @@
 //! idempotent (the MIMI model numbers its messages for that).
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
@@ -58,32 +59,45 @@ pub enum NetNote {
 /// An event taken off the queue.
 #[derive(Debug)]
 pub enum Happening<P> {
-    /// Data arrived at `to` (already acknowledged).
+    /// Data arrived at `to` (already acknowledged). The payload is shared with the
+    /// sender's copy kept for retransmission.
     Data {
         id: u64,
-        from: String,
-        to: String,
-        payload: P,
+        from: Arc<str>,
+        to: Arc<str>,
+        payload: Arc<P>,
     },
     /// A host's timer (`token` as given to [`Network::wake`]).
-    Wake { host: String, token: u64 },
+    Wake { host: Arc<str>, token: u64 },
     /// Internal work (acks, retransmissions): nothing for the hosts.
     Internal,
 }
 
-#[derive(Debug, Clone)]
-enum Body<P> {
-    Data(P),
-    Ack,
-}
+/// A host, by the order it was first named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HostId(u32);
 
-#[derive(Debug, Clone)]
+/// A packet on the wire: data (shared with the sender's unacknowledged copy) or an ack.
+#[derive(Debug)]
 struct Packet<P> {
     id: u64,
-    from: String,
-    to: String,
+    from: HostId,
+    to: HostId,
     size: usize,
-    body: Body<P>,
+    /// `None`: the acknowledgement of data packet `id`.
+    data: Option<Arc<P>>,
+}
+
+impl<P> Clone for Packet<P> {
+    fn clone(&self) -> Self {
+        Packet {
+            id: self.id,
+            from: self.from,
+            to: self.to,
+            size: self.size,
+            data: self.data.clone(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -94,12 +108,12 @@ enum Event<P> {
         id: u64,
     },
     Wake {
-        host: String,
+        host: HostId,
         token: u64,
     },
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 struct LinkState<P> {
     spec: Option<LinkSpec>,
     cut: bool,
@@ -123,7 +137,7 @@ impl<P> LinkState<P> {
 struct Queued<P> {
     at: u64,
     order: u64,
-    event: Box<Event<P>>,
+    event: Event<P>,
 }
 
 impl<P> PartialEq for Queued<P> {
@@ -165,11 +179,16 @@ pub struct NetStats {
 }
 
 /// The network; `P` is what hosts send each other.
+///
+/// Hosts are numbered as they are first named, so a packet carries two numbers rather
+/// than two names, and a payload is shared (not copied) between the packet on the wire,
+/// its duplicates and the sender's copy kept for retransmission. Maps keyed by number
+/// are hash maps: looked up, never iterated in an order that reaches the transcript.
 pub struct Network<P> {
     now: u64,
     order: u64,
     next_id: u64,
-    /// Earliest (time, order) first; events are boxed so the heap moves 24-byte entries.
+    /// Earliest (time, order) first.
     queue: BinaryHeap<Reverse<Queued<P>>>,
     /// First retransmission timers, `(time, order, packet id)`: each is set `RTO_US` after
     /// its send and the clock never goes back, so they come due in the order they were set
@@ -177,11 +196,13 @@ pub struct Network<P> {
     timers: VecDeque<(u64, u64, u64)>,
     rng: ChaCha8Rng,
     default_link: LinkSpec,
-    /// from -> to -> link: looked up by `&str` without allocating.
-    links: BTreeMap<String, BTreeMap<String, LinkState<P>>>,
-    down: BTreeSet<String>,
+    names: Vec<Arc<str>>,
+    hosts: HashMap<Arc<str>, HostId>,
+    links: HashMap<(HostId, HostId), LinkState<P>>,
+    /// Indexed by host.
+    down: Vec<bool>,
     /// Packet id (unique in the run) -> what waits for its acknowledgement.
-    unacked: BTreeMap<u64, Box<Unacked<P>>>,
+    unacked: HashMap<u64, Unacked<P>>,
     in_flight: u64,
     record: bool,
     notes: Vec<(u64, NetNote)>,
@@ -198,7 +219,7 @@ impl<P> std::fmt::Debug for Network<P> {
     }
 }
 
-impl<P: Clone> Network<P> {
+impl<P> Network<P> {
     /// A network whose randomness is `seed`; `record` keeps per-packet notes.
     pub fn new(seed: u64, default_link: LinkSpec, record: bool) -> Self {
         Network {
@@ -209,9 +230,11 @@ impl<P: Clone> Network<P> {
             timers: VecDeque::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             default_link,
-            links: BTreeMap::new(),
-            down: BTreeSet::new(),
-            unacked: BTreeMap::new(),
+            names: Vec::new(),
+            hosts: HashMap::new(),
+            links: HashMap::new(),
+            down: Vec::new(),
+            unacked: HashMap::new(),
             in_flight: 0,
             record,
             notes: Vec::new(),
@@ -227,6 +250,28 @@ impl<P: Clone> Network<P> {
     /// A draw from the run's seeded stream.
     pub fn random(&mut self) -> u64 {
         self.rng.next_u64()
+    }
+
+    /// The number of host `name`, numbering it if it is new.
+    pub fn host(&mut self, name: &str) -> HostId {
+        if let Some(id) = self.hosts.get(name) {
+            return *id;
+        }
+        let id = HostId(self.names.len() as u32);
+        let name: Arc<str> = Arc::from(name);
+        self.names.push(name.clone());
+        self.hosts.insert(name, id);
+        self.down.push(false);
+        id
+    }
+
+    /// The name of a host.
+    pub fn name(&self, host: HostId) -> &Arc<str> {
+        &self.names[host.0 as usize]
+    }
+
+    fn text(&self, host: HostId) -> String {
+        self.names[host.0 as usize].to_string()
     }
 
     fn chance(&mut self, p: f64) -> bool {
@@ -246,28 +291,26 @@ impl<P: Clone> Network<P> {
         std::mem::take(&mut self.notes)
     }
 
-    fn note(&mut self, note: impl FnOnce() -> NetNote) {
+    fn note(&mut self, note: impl FnOnce(&Self) -> NetNote) {
         if self.record {
-            self.notes.push((self.now, note()));
+            let note = note(self);
+            self.notes.push((self.now, note));
         }
     }
 
-    fn link(&mut self, from: &str, to: &str) -> &mut LinkState<P> {
-        // Two lookups on the hot path rather than two allocations per packet.
-        if !self.links.get(from).is_some_and(|m| m.contains_key(to)) {
-            self.links
-                .entry(from.to_string())
-                .or_default()
-                .insert(to.to_string(), LinkState::fresh());
-        }
-        match self.links.get_mut(from).and_then(|m| m.get_mut(to)) {
-            Some(link) => link,
-            None => unreachable!("the link {from} -> {to} was just inserted"),
-        }
+    fn link(&mut self, from: HostId, to: HostId) -> &mut LinkState<P> {
+        self.links
+            .entry((from, to))
+            .or_insert_with(LinkState::fresh)
+    }
+
+    fn link_of(&mut self, from: &str, to: &str) -> &mut LinkState<P> {
+        let (from, to) = (self.host(from), self.host(to));
+        self.link(from, to)
     }
 
     pub fn set_link(&mut self, from: &str, to: &str, spec: LinkSpec) {
-        self.link(from, to).spec = Some(spec);
+        self.link_of(from, to).spec = Some(spec);
     }
 
     fn schedule(&mut self, at: u64, event: Event<P>) {
@@ -278,29 +321,35 @@ impl<P: Clone> Network<P> {
         self.queue.push(Reverse(Queued {
             at,
             order: self.order,
-            event: Box::new(event),
+            event,
         }));
     }
 
     /// Sends `payload` reliably: kept and retransmitted until `to` acknowledges it.
     pub fn send(&mut self, from: &str, to: &str, payload: P, size: usize) {
+        let (from, to) = (self.host(from), self.host(to));
+        self.send_between(from, to, payload, size);
+    }
+
+    /// [`Network::send`] between hosts already numbered.
+    pub fn send_between(&mut self, from: HostId, to: HostId, payload: P, size: usize) {
         let id = self.next_id;
         self.next_id += 1;
         let packet = Packet {
             id,
-            from: from.to_string(),
-            to: to.to_string(),
+            from,
+            to,
             size,
-            body: Body::Data(payload),
+            data: Some(Arc::new(payload)),
         };
         self.stats.data_sent += 1;
         self.transmit(packet.clone(), 0);
         self.unacked.insert(
             id,
-            Box::new(Unacked {
+            Unacked {
                 packet,
                 attempts: 0,
-            }),
+            },
         );
         self.order += 1;
         self.timers.push_back((self.now + RTO_US, self.order, id));
@@ -308,74 +357,60 @@ impl<P: Clone> Network<P> {
 
     /// A timer for `host`, `after` microseconds from now.
     pub fn wake(&mut self, host: &str, after: u64, token: u64) {
-        self.schedule(
-            self.now + after,
-            Event::Wake {
-                host: host.to_string(),
-                token,
-            },
-        );
+        let host = self.host(host);
+        self.schedule(self.now + after, Event::Wake { host, token });
     }
 
     fn transmit(&mut self, packet: Packet<P>, attempt: u32) {
-        // Names are copied only into notes, and notes are kept only when recording.
-        let (id, size) = (packet.id, packet.size);
-        let (from, to) = (packet.from.as_str(), packet.to.as_str());
-        let is_data = matches!(packet.body, Body::Data(_));
-        if is_data {
-            self.note(|| NetNote::Sent {
+        let (id, size, from, to) = (packet.id, packet.size, packet.from, packet.to);
+        if packet.data.is_some() {
+            self.note(|n| NetNote::Sent {
                 id,
-                from: from.to_string(),
-                to: to.to_string(),
+                from: n.text(from),
+                to: n.text(to),
                 size,
                 attempt,
             });
             self.stats.bytes += size as u64;
         }
         let default = self.default_link;
-        let record = self.record;
         let link = self.link(from, to);
         if link.cut {
             self.stats.cut += 1;
-            self.note(|| NetNote::Dropped {
+            self.note(|n| NetNote::Dropped {
                 id,
-                from: from.to_string(),
-                to: to.to_string(),
+                from: n.text(from),
+                to: n.text(to),
                 why: "partition",
             });
             return;
         }
-        if link.held.is_some() {
-            let note = record.then(|| NetNote::Held {
+        if let Some(held) = &mut link.held {
+            held.push_back(packet);
+            self.note(|n| NetNote::Held {
                 id,
-                from: from.to_string(),
-                to: to.to_string(),
+                from: n.text(from),
+                to: n.text(to),
             });
-            if let Some(held) = &mut self.link(from, to).held {
-                held.push_back(packet);
-            }
-            if let Some(note) = note {
-                self.notes.push((self.now, note));
-            }
             return;
         }
         let spec = link.spec.unwrap_or(default);
         if self.chance(spec.loss) {
             self.stats.lost += 1;
-            self.note(|| NetNote::Dropped {
+            self.note(|n| NetNote::Dropped {
                 id,
-                from: from.to_string(),
-                to: to.to_string(),
+                from: n.text(from),
+                to: n.text(to),
                 why: "loss",
             });
             return;
         }
         let copies = if self.chance(spec.duplicate) {
             self.stats.duplicated += 1;
-            self.note(|| NetNote::Duplicated {
+            self.note(|n| NetNote::Duplicated {
                 id,
-                from: from.to_string(),
-                to: to.to_string(),
+                from: n.text(from),
+                to: n.text(to),
             });
             2
         } else {
@@ -433,7 +468,7 @@ impl<P: Clone> Network<P> {
         }
         let Reverse(Queued { at, event, .. }) = self.queue.pop()?;
         self.now = at;
-        Some(match *event {
+        Some(match event {
             Event::Arrive(packet) => {
                 self.in_flight -= 1;
                 self.arrive(packet)
@@ -443,46 +478,49 @@ impl<P: Clone> Network<P> {
                 Happening::Internal
             }
             Event::Wake { host, token } => {
-                if self.down.contains(&host) {
+                if self.down[host.0 as usize] {
                     Happening::Internal
                 } else {
-                    Happening::Wake { host, token }
+                    Happening::Wake {
+                        host: self.name(host).clone(),
+                        token,
+                    }
                 }
             }
         })
     }
 
     fn arrive(&mut self, packet: Packet<P>) -> Happening<P> {
-        if self.down.contains(&packet.to) {
+        let (id, from, to) = (packet.id, packet.from, packet.to);
+        if self.down[to.0 as usize] {
             self.stats.to_down_host += 1;
-            let (id, from, to) = (packet.id, packet.from.clone(), packet.to.clone());
-            self.note(|| NetNote::Dropped {
+            self.note(|n| NetNote::Dropped {
                 id,
-                from,
-                to,
+                from: n.text(from),
+                to: n.text(to),
                 why: "host down",
             });
             return Happening::Internal;
         }
-        match packet.body {
-            Body::Ack => {
-                self.unacked.remove(&packet.id);
+        match packet.data {
+            None => {
+                self.unacked.remove(&id);
                 Happening::Internal
             }
-            Body::Data(payload) => {
+            Some(payload) => {
                 self.stats.data_delivered += 1;
                 let ack = Packet {
-                    id: packet.id,
-                    from: packet.to.clone(),
-                    to: packet.from.clone(),
+                    id,
+                    from: to,
+                    to: from,
                     size: ACK_SIZE,
-                    body: Body::Ack,
+                    data: None,
                 };
                 self.transmit(ack, 0);
                 Happening::Data {
-                    id: packet.id,
-                    from: packet.from,
-                    to: packet.to,
+                    id,
+                    from: self.name(from).clone(),
+                    to: self.name(to).clone(),
                     payload,
                 }
             }
@@ -493,7 +531,7 @@ impl<P: Clone> Network<P> {
         let Some(entry) = self.unacked.get_mut(&id) else {
             return;
         };
-        if self.down.contains(&entry.packet.from) {
+        if self.down[entry.packet.from.0 as usize] {
             // Resumed by restart.
             return;
         }
@@ -510,9 +548,9 @@ impl<P: Clone> Network<P> {
 
     /// Cuts `from -> to` (and back when `both`): packets on it are dropped.
     pub fn partition(&mut self, from: &str, to: &str, both: bool) {
-        self.link(from, to).cut = true;
+        self.link_of(from, to).cut = true;
         if both {
-            self.link(to, from).cut = true;
+            self.link_of(to, from).cut = true;
         }
     }
 
@@ -520,20 +558,16 @@ impl<P: Clone> Network<P> {
     pub fn heal(&mut self, pair: Option<(&str, &str)>) {
         match pair {
             Some((a, b)) => {
-                self.link(a, b).cut = false;
-                self.link(b, a).cut = false;
+                self.link_of(a, b).cut = false;
+                self.link_of(b, a).cut = false;
             }
-            None => self
-                .links
-                .values_mut()
-                .flat_map(BTreeMap::values_mut)
-                .for_each(|l| l.cut = false),
+            None => self.links.values_mut().for_each(|l| l.cut = false),
         }
     }
 
     /// Holds `from -> to`: packets wait on the link until released.
     pub fn hold(&mut self, from: &str, to: &str) {
-        let link = self.link(from, to);
+        let link = self.link_of(from, to);
         if link.held.is_none() {
             link.held = Some(VecDeque::new());
         }
@@ -541,33 +575,39 @@ impl<P: Clone> Network<P> {
 
     /// Releases a held link: what waited goes out now, in order.
     pub fn release(&mut self, from: &str, to: &str) {
-        let held = self.link(from, to).held.take().unwrap_or_default();
+        let held = self.link_of(from, to).held.take().unwrap_or_default();
         for packet in held {
             self.transmit(packet, 0);
         }
     }
 
     pub fn is_held(&self, from: &str, to: &str) -> bool {
+        let (Some(from), Some(to)) = (self.hosts.get(from), self.hosts.get(to)) else {
+            return false;
+        };
         self.links
-            .get(from)
-            .and_then(|m| m.get(to))
+            .get(&(*from, *to))
             .is_some_and(|l| l.held.is_some())
     }
 
     /// A crashed host receives nothing and sends nothing until restarted; what it had
     /// sent and not yet seen acknowledged is retransmitted after the restart.
     pub fn crash(&mut self, host: &str) {
-        self.down.insert(host.to_string());
+        let host = self.host(host);
+        self.down[host.0 as usize] = true;
     }
 
     pub fn restart(&mut self, host: &str) {
-        if self.down.remove(host) {
-            let ids: Vec<u64> = self
+        let host = self.host(host);
+        if std::mem::replace(&mut self.down[host.0 as usize], false) {
+            let mut ids: Vec<u64> = self
                 .unacked
                 .iter()
                 .filter(|(_, u)| u.packet.from == host)
                 .map(|(id, _)| *id)
                 .collect();
+            // In sending order, whatever the map's.
+            ids.sort_unstable();
             for id in ids {
                 self.schedule(self.now, Event::Retransmit { id });
             }
@@ -575,7 +615,9 @@ impl<P: Clone> Network<P> {
     }
 
     pub fn is_down(&self, host: &str) -> bool {
-        self.down.contains(host)
+        self.hosts
+            .get(host)
+            .is_some_and(|h| self.down[h.0 as usize])
     }
 
     /// Nothing in flight and nothing waiting for an acknowledgement.

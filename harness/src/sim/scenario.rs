@@ -89,6 +89,8 @@ pub enum Action {
         from: Senders,
         count: u64,
         text: String,
+        /// Virtual microseconds between one message and the next; 0: all at once.
+        interval: u64,
     },
     /// `by` commits an update; `None`: every member in turn.
     Update {
@@ -304,6 +306,7 @@ struct RawStep {
     provider: Option<Spanned<String>>,
     epochs: Option<Spanned<u64>>,
     duration: Option<Spanned<String>>,
+    interval: Option<Spanned<String>>,
     latency: Option<Spanned<String>>,
     jitter: Option<Spanned<String>>,
     loss: Option<Spanned<f64>>,
@@ -888,11 +891,23 @@ impl<'a> Checker<'a> {
                     other => Senders::User(user(self, other.as_ref(), "from")?),
                 };
                 let count = s.count.as_ref().map_or(1, |c| *c.get_ref());
+                let interval = match &s.interval {
+                    Some(d) if nested => {
+                        return self.ctx.error(
+                            d.span(),
+                            &f("interval"),
+                            "not inside concurrent steps: they are issued together",
+                        );
+                    }
+                    Some(d) => self.duration(d, &f("interval"))?,
+                    None => 0,
+                };
                 Action::Send {
                     room,
                     from,
                     count,
                     text: s.text.clone().unwrap_or_else(|| "hello".into()),
+                    interval,
                 }
             }
             "update" => {

@@ -8,7 +8,8 @@
 //!                                      └── Deliver / answers ── providers <┘ (hub: Hub, follower: Provider)
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use concord_reference::mimi::{
@@ -176,17 +177,40 @@ pub struct Truth {
     pub auths: BTreeMap<String, BTreeMap<u64, BTreeMap<String, Vec<u8>>>>,
     pub messages: BTreeMap<u64, SentMessage>,
     /// Message id -> the clients that decrypted it (once per delivery).
-    pub received: BTreeMap<u64, Vec<String>>,
+    pub received: BTreeMap<u64, Vec<Arc<str>>>,
     /// Room -> client -> first epoch it is no longer a member of.
     pub removed: BTreeMap<String, Vec<Removal>>,
     /// Failures while processing deliveries: (room, text).
     pub errors: Vec<(String, String)>,
 }
 
-/// A step's operations, issued phase by phase.
+/// A step's operations, issued phase by phase: a phase once the one before has finished,
+/// its operations at once, or one per `interval` of virtual time (a paced send).
 struct Plan {
     phases: Vec<Vec<(String, Op)>>,
+    /// The phase under way: its operations not issued yet.
+    pending: VecDeque<(String, Op)>,
+    interval: u64,
+    /// When the next pending operation is due.
+    next_at: u64,
     running: BTreeSet<u64>,
+}
+
+impl Plan {
+    fn new(phases: Vec<Vec<(String, Op)>>, interval: u64) -> Self {
+        Plan {
+            phases,
+            pending: VecDeque::new(),
+            interval,
+            next_at: 0,
+            running: BTreeSet::new(),
+        }
+    }
+
+    /// Nothing left to issue.
+    fn issued(&self) -> bool {
+        self.phases.is_empty() && self.pending.is_empty()
+    }
 }
 
 /// Counters for the benchmark line.
@@ -211,8 +235,9 @@ pub struct World<'a> {
     pub scenario: &'a Scenario,
     pub net: Network<Payload>,
     providers: BTreeMap<String, ProviderHost>,
-    /// Boxed: taken out of the map and put back around every event a client handles.
-    pub(super) clients: BTreeMap<String, Box<ClientActor>>,
+    /// Taken out of its slot while it handles an event, and put back (the map is not
+    /// reshaped for it); `None` only meanwhile.
+    clients: BTreeMap<String, Option<Box<ClientActor>>>,
     /// User name -> current client identity.
     pub current: BTreeMap<String, String>,
     room_hub: BTreeMap<String, String>,
@@ -350,7 +375,7 @@ impl<'a> World<'a> {
             client,
             self.scenario.suite,
         );
-        self.clients.insert(identity.clone(), Box::new(actor));
+        self.clients.insert(identity.clone(), Some(Box::new(actor)));
         self.current.insert(user.to_string(), identity.clone());
         self.with_client(&identity, |actor, world| {
             actor.publish_key_packages(world, 2)
@@ -364,11 +389,18 @@ impl<'a> World<'a> {
         identity: &str,
         f: impl FnOnce(&mut ClientActor, &mut World<'a>) -> T,
     ) -> Option<T> {
-        // Out of the map while it works on the world, back under the same key (no copy).
-        let (key, mut actor) = self.clients.remove_entry(identity)?;
+        // Out of its slot while it works on the world, then back.
+        let mut actor = self.clients.get_mut(identity)?.take()?;
         let out = f(&mut actor, self);
-        self.clients.insert(key, actor);
+        if let Some(slot) = self.clients.get_mut(identity) {
+            *slot = Some(actor);
+        }
         Some(out)
+    }
+
+    /// A client actor, to read.
+    pub(super) fn client(&self, identity: &str) -> Option<&ClientActor> {
+        self.clients.get(identity)?.as_deref()
     }
 
     /// A call to a client under test, timed for the benchmark.
@@ -678,7 +710,7 @@ impl<'a> World<'a> {
                 let client = client.clone();
                 self.send(provider, &client, payload);
             }
-            Payload::Fanout(fanout) => self.receive_fanout(provider, fanout),
+            Payload::Fanout(fanout) => self.receive_fanout(provider, &fanout),
             Payload::Deliver(_) => {}
         }
     }
@@ -715,14 +747,17 @@ impl<'a> World<'a> {
         }
     }
 
-    fn receive_fanout(&mut self, provider: &str, fanout: Fanout) {
+    fn receive_fanout(&mut self, provider: &str, fanout: &Fanout) {
         let deliveries = match self.providers.get_mut(provider) {
             Some(p) => p.provider.receive_fanout(fanout),
             None => return,
         };
+        let from = self.net.host(provider);
         for delivery in deliveries {
-            let client = delivery.client.clone();
-            self.send(provider, &client, Payload::Deliver(delivery));
+            let to = self.net.host(&delivery.client);
+            let payload = Payload::Deliver(delivery);
+            let size = payload.size();
+            self.net.send_between(from, to, payload, size);
         }
     }
 
@@ -740,11 +775,15 @@ impl<'a> World<'a> {
                 if self.detail() >= Detail::Packets {
                     self.log(
                         "deliver",
-                        json!({"id": id, "from": from, "to": to, "payload": payload.kind()}),
+                        json!({"id": id, "from": &*from, "to": &*to, "payload": payload.kind()}),
                     );
                 }
-                if self.providers.contains_key(&to) {
-                    self.on_provider(&to, &from, payload);
+                if self.providers.contains_key(&*to) {
+                    match &*payload {
+                        // Read in place: the recipients list is long and used only here.
+                        Payload::Fanout(fanout) => self.receive_fanout(&to, fanout),
+                        _ => self.on_provider(&to, &from, Arc::unwrap_or_clone(payload)),
+                    }
                 } else {
                     let watch = adversary::watch(self, &to, &payload);
                     self.with_client(&to, |actor, world| actor.on_payload(world, payload));
@@ -817,16 +856,19 @@ impl<'a> World<'a> {
     fn run_until(&mut self, deadline: u64, plan: &mut Plan) -> bool {
         loop {
             self.advance_plan(plan);
-            if plan.phases.is_empty()
-                && plan.running.is_empty()
-                && self.net.quiet()
-                && self.clients_idle()
-            {
+            if plan.issued() && plan.running.is_empty() && self.net.quiet() && self.clients_idle() {
                 return true;
             }
-            match self.net.next(deadline) {
+            // A paced phase wakes the loop when its next operation is due.
+            let until = if plan.pending.is_empty() {
+                deadline
+            } else {
+                plan.next_at.min(deadline)
+            };
+            match self.net.next(until) {
                 Some(h) => self.dispatch(h),
-                None => return plan.phases.is_empty() && plan.running.is_empty(),
+                None if until < deadline => self.net.advance_to(until),
+                None => return plan.issued() && plan.running.is_empty(),
             }
         }
     }
@@ -836,23 +878,32 @@ impl<'a> World<'a> {
     }
 
     /// Drops the operations finished since the last call from the plan (work per finished
-    /// operation, not per running one: a step may run ten thousand at once), and issues
-    /// the next phase once the running one is done.
+    /// operation, not per running one: a step may run ten thousand at once), issues what
+    /// is due of the phase under way, and starts the next phase once it is all done.
     fn advance_plan(&mut self, plan: &mut Plan) {
         for op in self.finished.drain(..) {
             plan.running.remove(&op);
         }
-        while plan.running.is_empty() && !plan.phases.is_empty() {
-            let phase = plan.phases.remove(0);
-            for (client, op) in phase {
+        loop {
+            while !plan.pending.is_empty() && (plan.interval == 0 || plan.next_at <= self.net.now())
+            {
+                let Some((client, op)) = plan.pending.pop_front() else {
+                    break;
+                };
                 let id = self.enqueue(&client, op);
                 if self.outstanding.contains_key(&id) {
                     plan.running.insert(id);
                 }
+                plan.next_at += plan.interval;
             }
             for op in self.finished.drain(..) {
                 plan.running.remove(&op);
             }
+            if !plan.pending.is_empty() || !plan.running.is_empty() || plan.phases.is_empty() {
+                return;
+            }
+            plan.pending = plan.phases.remove(0).into();
+            plan.next_at = self.net.now();
         }
     }
 
@@ -884,12 +935,13 @@ impl<'a> World<'a> {
                 return;
             }
         };
-        let mut plan = Plan {
-            phases,
-            running: BTreeSet::new(),
+        let interval = match step.action {
+            Action::Send { interval, .. } => interval,
+            _ => 0,
         };
+        let mut plan = Plan::new(phases, interval);
         let deadline = self.net.now() + self.scenario.step_timeout_us;
-        if !self.run_until(deadline, &mut plan) && !plan.phases.is_empty() {
+        if !self.run_until(deadline, &mut plan) && !plan.issued() {
             self.record_failure(format!("{label} did not complete within the step timeout"));
         }
     }
@@ -897,10 +949,7 @@ impl<'a> World<'a> {
     /// After the last step: let everything outstanding finish.
     pub fn settle(&mut self) {
         self.step_label = "settle".into();
-        let mut plan = Plan {
-            phases: Vec::new(),
-            running: BTreeSet::new(),
-        };
+        let mut plan = Plan::new(Vec::new(), 0);
         let deadline = self.net.now() + self.scenario.step_timeout_us;
         self.run_until(deadline, &mut plan);
         let left: Vec<(u64, (String, String))> = self
@@ -981,6 +1030,7 @@ impl<'a> World<'a> {
                 from,
                 count,
                 text,
+                ..
             } => {
                 let members = self.members_now(room);
                 let mut phase = Vec::new();
@@ -1091,8 +1141,7 @@ impl<'a> World<'a> {
                         .ok_or_else(|| format!("nobody else in {room} to commit the switch"))?,
                 };
                 let spec = self
-                    .clients
-                    .get(&old)
+                    .client(&old)
                     .map(|c| c.spec.clone())
                     .unwrap_or_else(|| "reference".into());
                 let new = self.add_client(user, to, &spec)?;
@@ -1203,10 +1252,7 @@ impl<'a> World<'a> {
             }
             Action::Wait(duration) => {
                 let until = self.net.now() + duration;
-                let mut plan = Plan {
-                    phases: Vec::new(),
-                    running: BTreeSet::new(),
-                };
+                let mut plan = Plan::new(Vec::new(), 0);
                 while let Some(h) = self.net.next(until) {
                     self.dispatch(h);
                     self.advance_plan(&mut plan);

@@ -27,7 +27,8 @@ struct Inbound {
 pub struct Provider {
     key_packages: BTreeMap<String, VecDeque<Vec<u8>>>,
     inbound: BTreeMap<String, Inbound>,
-    next_delivery: BTreeMap<(String, String), u64>,
+    /// Room -> client -> the next delivery's sequence number.
+    next_delivery: BTreeMap<String, BTreeMap<String, u64>>,
     duplicates: u64,
     reuse_key_packages: bool,
     handed_out: BTreeMap<Vec<u8>, u64>,
@@ -88,35 +89,58 @@ impl Provider {
 
     /// Takes a fanout from the hub: a duplicate is dropped, an early one kept until its
     /// turn; returns the deliveries now due, in order.
-    pub fn receive_fanout(&mut self, fanout: Fanout) -> Vec<Delivery> {
-        let inbound = self.inbound.entry(fanout.room.clone()).or_default();
+    pub fn receive_fanout(&mut self, fanout: &Fanout) -> Vec<Delivery> {
+        if !self.inbound.contains_key(&fanout.room) {
+            self.inbound.insert(fanout.room.clone(), Inbound::default());
+        }
+        let Some(inbound) = self.inbound.get_mut(&fanout.room) else {
+            return Vec::new();
+        };
         if fanout.seq < inbound.next || inbound.early.contains_key(&fanout.seq) {
             self.duplicates += 1;
             return Vec::new();
         }
-        inbound.early.insert(fanout.seq, fanout);
-        let mut due = Vec::new();
+        let mut deliveries = Vec::new();
+        if fanout.seq == inbound.next {
+            // The one due next (the common case): delivered at once, not buffered.
+            inbound.next += 1;
+            number_deliveries(&mut self.next_delivery, fanout, &mut deliveries);
+        } else {
+            inbound.early.insert(fanout.seq, fanout.clone());
+        }
         while let Some(next) = inbound.early.remove(&inbound.next) {
             inbound.next += 1;
-            due.push(next);
-        }
-        let mut deliveries = Vec::new();
-        for fanout in due {
-            for client in &fanout.recipients {
-                let seq = self
-                    .next_delivery
-                    .entry((fanout.room.clone(), client.clone()))
-                    .or_insert(0);
-                deliveries.push(Delivery {
-                    room: fanout.room.clone(),
-                    client: client.clone(),
-                    seq: *seq,
-                    timestamp: fanout.timestamp,
-                    event: fanout.event.clone(),
-                });
-                *seq += 1;
-            }
+            number_deliveries(&mut self.next_delivery, &next, &mut deliveries);
         }
         deliveries
+    }
+}
+
+/// One delivery per recipient of `fanout`, each numbered in its (room, client) stream.
+fn number_deliveries(
+    next_delivery: &mut BTreeMap<String, BTreeMap<String, u64>>,
+    fanout: &Fanout,
+    out: &mut Vec<Delivery>,
+) {
+    if !next_delivery.contains_key(&fanout.room) {
+        next_delivery.insert(fanout.room.clone(), BTreeMap::new());
+    }
+    let Some(streams) = next_delivery.get_mut(&fanout.room) else {
+        return;
+    };
+    out.reserve(fanout.recipients.len());
+    for client in &fanout.recipients {
+        let seq = match streams.get_mut(client) {
+            Some(seq) => seq,
+            None => streams.entry(client.clone()).or_insert(0),
+        };
+        out.push(Delivery {
+            room: fanout.room.clone(),
+            client: client.clone(),
+            seq: *seq,
+            timestamp: fanout.timestamp,
+            event: fanout.event.clone(),
+        });
+        *seq += 1;
     }
 }

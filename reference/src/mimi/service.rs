@@ -937,7 +937,7 @@ impl ProviderService {
             }
         }
         for message in &body.0 {
-            let delivered = self.provider.receive_fanout(message.to_fanout(room));
+            let delivered = self.provider.receive_fanout(&message.to_fanout(room));
             self.deliveries.extend(delivered);
         }
         Ok(Response {
@@ -1090,7 +1090,7 @@ impl ProviderService {
     fn send_fanout(&mut self, room: &str, fanout: Vec<(String, Fanout)>) {
         for (domain, fanout) in fanout {
             if domain == self.domain {
-                let delivered = self.provider.receive_fanout(fanout);
+                let delivered = self.provider.receive_fanout(&fanout);
                 self.deliveries.extend(delivered);
                 continue;
             }

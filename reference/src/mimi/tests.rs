@@ -139,8 +139,8 @@ fn a_provider_delivers_in_order_once() {
         recipients: vec!["bob@b".into(), "dave@b".into()],
     };
     let mut provider = Provider::default();
-    assert!(provider.receive_fanout(fanout(1)).is_empty());
-    let due = provider.receive_fanout(fanout(0));
+    assert!(provider.receive_fanout(&fanout(1)).is_empty());
+    let due = provider.receive_fanout(&fanout(0));
     let order: Vec<(String, u64)> = due.iter().map(|d| (d.client.clone(), d.seq)).collect();
     assert_eq!(
         order,
@@ -151,7 +151,7 @@ fn a_provider_delivers_in_order_once() {
             ("dave@b".into(), 1)
         ]
     );
-    assert!(provider.receive_fanout(fanout(1)).is_empty());
+    assert!(provider.receive_fanout(&fanout(1)).is_empty());
     assert_eq!(provider.duplicates(), 1);
 }
 
