@@ -13,9 +13,11 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
-use concord_reference::codec::Codec;
+use concord_reference::codec::{Codec, DecodeError, Reader};
 use concord_reference::crypto::{CipherSuite, Suite};
-use concord_reference::messages::{ContentBody, KeyPackage, MlsMessage, MlsMessageBody};
+use concord_reference::messages::{
+    ContentType, KeyPackage, MlsMessage, MlsMessageBody, ProtocolVersion, Sender, WireFormat,
+};
 use concord_reference::mimi::{
     Delivery, HandshakeBundle, ParticipantChange, RoomEvent, SubmitResponse, UpdateResponse,
 };
@@ -168,6 +170,25 @@ pub struct ClientActor {
     next_request: u64,
     next_claim: u64,
     next_token: u64,
+}
+
+/// Whether an encoded MLSMessage is a PublicMessage carrying a commit. Reads up to the
+/// FramedContent's `content_type` (RFC 9420 sections 6 and 6.2), not the commit itself: a
+/// commit with a path is large, and every member is handed one.
+fn is_public_commit(message: &[u8]) -> bool {
+    let peek = || -> Result<bool, DecodeError> {
+        let mut reader = Reader::new(message);
+        ProtocolVersion::decode(&mut reader)?;
+        if WireFormat::decode(&mut reader)? != WireFormat::MLS_PUBLIC_MESSAGE {
+            return Ok(false);
+        }
+        reader.sub_reader("group_id")?;
+        reader.u64("epoch")?;
+        Sender::decode(&mut reader)?;
+        reader.sub_reader("authenticated_data")?;
+        Ok(ContentType::decode(&mut reader)? == ContentType::Commit)
+    };
+    peek().unwrap_or(false)
 }
 
 fn failure(e: &ClientError) -> String {
@@ -1043,8 +1064,7 @@ impl ClientActor {
         match event {
             RoomEvent::Welcome { epoch, welcome } => self.join(world, room, epoch, &welcome),
             RoomEvent::Handshake { message, .. } if !removed => {
-                let is_commit = MlsMessage::from_bytes(&message).ok().is_some_and(|m| matches!(m.body, MlsMessageBody::PublicMessage(p) if matches!(p.content.body, ContentBody::Commit(_))));
-                if is_commit {
+                if is_public_commit(&message) {
                     self.handle_commit(world, room, message.to_vec());
                 } else if let Some(r) = self.rooms.get_mut(room) {
                     r.proposals.push(message.to_vec());
@@ -1207,5 +1227,70 @@ impl ClientActor {
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::reference::ReferenceClient;
+
+    /// A commit, a proposal, an application message and a KeyPackage from a reference
+    /// client: only the commit is one, told from its first bytes.
+    #[test]
+    fn the_commit_peek_tells_a_public_commit_from_everything_else() {
+        let mut alice = ReferenceClient::new(7);
+        let state = alice
+            .create_group(CreateGroupRequest {
+                group_id: b"room".to_vec(),
+                cipher_suite: 1,
+                encrypt_handshake: false,
+                identity: b"alice@a".to_vec(),
+            })
+            .unwrap()
+            .state_id;
+        let proposal = alice
+            .update_proposal(UpdateProposalRequest { state_id: state })
+            .unwrap()
+            .proposal;
+        let commit = alice
+            .commit(CommitRequest {
+                state_id: state,
+                force_path: true,
+                ..CommitRequest::default()
+            })
+            .unwrap()
+            .commit;
+        let state = alice
+            .handle_pending_commit(HandlePendingCommitRequest { state_id: state })
+            .unwrap()
+            .state_id;
+        let application = alice
+            .protect(ProtectRequest {
+                state_id: state,
+                authenticated_data: Vec::new(),
+                plaintext: b"m1:hello".to_vec(),
+            })
+            .unwrap()
+            .ciphertext;
+        let key_package = alice
+            .create_key_package(CreateKeyPackageRequest {
+                cipher_suite: 1,
+                identity: b"alice@a".to_vec(),
+            })
+            .unwrap()
+            .key_package;
+
+        assert!(is_public_commit(&commit));
+        assert!(!is_public_commit(&proposal));
+        assert!(!is_public_commit(&application));
+        assert!(!is_public_commit(&key_package));
+        // A peek: it needs the header up to content_type, and no more.
+        let header = (0..commit.len())
+            .find(|&cut| is_public_commit(&commit[..cut]))
+            .unwrap_or(commit.len());
+        assert!(header < 64 && header < commit.len() / 2, "{header}");
+        assert!((header..commit.len()).all(|cut| is_public_commit(&commit[..cut])));
+        assert!(!is_public_commit(&[]));
     }
 }

@@ -431,7 +431,7 @@ impl<'a> World<'a> {
     }
 
     /// Members of `room` at `epoch`, as its hub recorded them.
-    pub fn hub_members(&self, room: &str, epoch: u64) -> Option<BTreeSet<String>> {
+    pub fn hub_members(&self, room: &str, epoch: u64) -> Option<&BTreeSet<String>> {
         let hub = self.room_hub.get(room)?;
         self.providers
             .get(hub)?
@@ -440,7 +440,6 @@ impl<'a> World<'a> {
             .history()
             .members
             .get(&epoch)
-            .cloned()
     }
 
     /// The follower and hub roles of a provider (for `misbehave` steps).
