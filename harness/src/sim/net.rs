@@ -14,11 +14,12 @@
 //! idempotent (the MIMI model numbers its messages for that).
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
+use rustc_hash::FxHashMap as HashMap;
 
 use super::scenario::LinkSpec;
 
@@ -231,10 +232,10 @@ impl<P> Network<P> {
             rng: ChaCha8Rng::seed_from_u64(seed),
             default_link,
             names: Vec::new(),
-            hosts: HashMap::new(),
-            links: HashMap::new(),
+            hosts: HashMap::default(),
+            links: HashMap::default(),
             down: Vec::new(),
-            unacked: HashMap::new(),
+            unacked: HashMap::default(),
             in_flight: 0,
             record,
             notes: Vec::new(),

@@ -229,15 +229,26 @@ impl Room {
         event: &RoomEvent,
         now: u64,
     ) -> Vec<(String, Fanout)> {
-        let mut by_provider: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for client in recipients {
-            if let Some(provider) = provider_of(client) {
-                by_provider
-                    .entry(provider.to_string())
-                    .or_default()
-                    .push(client.clone());
-            }
-        }
+        self.fan_out_grouped(by_provider(recipients), event, now)
+    }
+
+    /// Fanout of `event` to every member but `sender` (an application message).
+    fn fan_out_to_members_but(
+        &mut self,
+        sender: &str,
+        event: &RoomEvent,
+        now: u64,
+    ) -> Vec<(String, Fanout)> {
+        let groups = by_provider(self.roster.member_set().iter().filter(|m| *m != sender));
+        self.fan_out_grouped(groups, event, now)
+    }
+
+    fn fan_out_grouped(
+        &mut self,
+        by_provider: BTreeMap<String, Vec<String>>,
+        event: &RoomEvent,
+        now: u64,
+    ) -> Vec<(String, Fanout)> {
         by_provider
             .into_iter()
             .map(|(provider, clients)| {
@@ -254,6 +265,25 @@ impl Room {
             })
             .collect()
     }
+}
+
+/// Client identities grouped by their provider, in the order given.
+fn by_provider<'a>(
+    recipients: impl IntoIterator<Item = &'a String>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for client in recipients {
+        let Some(provider) = provider_of(client) else {
+            continue;
+        };
+        match groups.get_mut(provider) {
+            Some(group) => group.push(client.clone()),
+            None => {
+                groups.insert(provider.to_string(), vec![client.clone()]);
+            }
+        }
+    }
+    groups
 }
 
 /// A GroupInfo (an encoded MLSMessage) whose ratchet_tree extension lost its last leaf,
@@ -494,18 +524,19 @@ fn submit_message(
     if private.epoch > current {
         return refuse("an epoch newer than the hub's");
     }
-    let recipients: BTreeSet<String> = room
-        .roster
-        .members()
-        .into_iter()
-        .filter(|m| m != client)
-        .collect();
     let event = RoomEvent::Application {
         epoch: current,
         message: bytes.into(),
     };
-    let mut fanout = room.fan_out(&recipients, &event, now);
+    let mut fanout = room.fan_out_to_members_but(client, &event, now);
     if room.faults.replay {
+        let recipients: BTreeSet<String> = room
+            .roster
+            .member_set()
+            .iter()
+            .filter(|m| *m != client)
+            .cloned()
+            .collect();
         fanout.extend(room.inject("replay", current, &event, &recipients, true, now));
     }
     (SubmitResponse::Accepted { accepted_at: now }, fanout)

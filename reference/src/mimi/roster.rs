@@ -45,8 +45,17 @@ pub struct Roster {
     group_id: Vec<u8>,
     epoch: u64,
     tree: RatchetTree,
+    /// The members' identities, kept beside the tree (read for every message).
+    member_set: BTreeSet<String>,
     /// Proposals accepted in this epoch, by reference: (sender, proposal).
     proposals: BTreeMap<Vec<u8>, (Sender, Proposal)>,
+}
+
+/// The identities at the tree's leaves.
+fn identities(tree: &RatchetTree) -> BTreeSet<String> {
+    tree.leaves()
+        .map(|(_, node)| String::from_utf8_lossy(&identity_of(&node.credential)).into_owned())
+        .collect()
 }
 
 impl Roster {
@@ -67,6 +76,7 @@ impl Roster {
             suite,
             group_id: info.group_context.group_id.as_slice().to_vec(),
             epoch: info.group_context.epoch,
+            member_set: identities(&tree),
             tree,
             proposals: BTreeMap::new(),
         })
@@ -96,7 +106,12 @@ impl Roster {
     }
 
     pub fn is_member(&self, identity: &str) -> bool {
-        self.members().iter().any(|m| m == identity)
+        self.member_set.contains(identity)
+    }
+
+    /// The identities of the members, sorted.
+    pub fn member_set(&self) -> &BTreeSet<String> {
+        &self.member_set
     }
 
     /// Records a proposal accepted in this epoch; returns its reference and proposal.
@@ -190,6 +205,7 @@ impl Roster {
             suite: self.suite,
             group_id: self.group_id.clone(),
             epoch: self.epoch + 1,
+            member_set: identities(&tree),
             tree,
             proposals: BTreeMap::new(),
         };
