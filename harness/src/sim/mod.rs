@@ -15,6 +15,7 @@ pub mod checks;
 pub mod cli;
 pub mod client;
 pub mod net;
+mod queue;
 pub mod scenario;
 pub mod transcript;
 pub mod world;

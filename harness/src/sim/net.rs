@@ -1,7 +1,9 @@
 //! The simulated network: a virtual clock, one event queue, hosts, directional links with
 //! latency, jitter, loss, duplication, reordering and bandwidth, and the fault verbs
 //! (partition, hold and release, crash and restart). Every random choice comes from one
-//! seeded ChaCha stream and every map is ordered, so a seed replays byte for byte.
+//! seeded ChaCha stream, events are ordered by time and then by scheduling order, and no
+//! map is iterated in an order that reaches the hosts, so a seed replays byte for byte.
+//! The queue is a calendar queue (`queue.rs`) that pops exactly as one heap would.
 //!
 //! ```text
 //! send(from, to, payload) ── reliable: kept until acknowledged, retransmitted with backoff
@@ -13,14 +15,14 @@
 //! Delivery is at least once: duplicates and reordering reach the hosts, which must be
 //! idempotent (the MIMI model numbers its messages for that).
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 use rustc_hash::FxHashMap as HashMap;
 
+use super::queue::{Entry, EventQueue};
 use super::scenario::LinkSpec;
 
 /// First retransmission timeout; doubled per attempt up to [`MAX_RTO_US`].
@@ -133,34 +135,6 @@ impl<P> LinkState<P> {
     }
 }
 
-/// A scheduled event; ordered by time, then by scheduling order (unique), never by content.
-#[derive(Debug)]
-struct Queued<P> {
-    at: u64,
-    order: u64,
-    event: Event<P>,
-}
-
-impl<P> PartialEq for Queued<P> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.order) == (other.at, other.order)
-    }
-}
-
-impl<P> Eq for Queued<P> {}
-
-impl<P> PartialOrd for Queued<P> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<P> Ord for Queued<P> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.at, self.order).cmp(&(other.at, other.order))
-    }
-}
-
 struct Unacked<P> {
     packet: Packet<P>,
     attempts: u32,
@@ -189,8 +163,8 @@ pub struct Network<P> {
     now: u64,
     order: u64,
     next_id: u64,
-    /// Earliest (time, order) first.
-    queue: BinaryHeap<Reverse<Queued<P>>>,
+    /// Earliest (time, order) first; scheduling order breaks ties, never content.
+    queue: EventQueue<Event<P>>,
     /// First retransmission timers, `(time, order, packet id)`: each is set `RTO_US` after
     /// its send and the clock never goes back, so they come due in the order they were set
     /// and wait in a FIFO beside the heap (half the events, none of the heap's work).
@@ -227,7 +201,7 @@ impl<P> Network<P> {
             now: 0,
             order: 0,
             next_id: 1,
-            queue: BinaryHeap::new(),
+            queue: EventQueue::default(),
             timers: VecDeque::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             default_link,
@@ -319,11 +293,7 @@ impl<P> Network<P> {
         if matches!(event, Event::Arrive(_)) {
             self.in_flight += 1;
         }
-        self.queue.push(Reverse(Queued {
-            at,
-            order: self.order,
-            event,
-        }));
+        self.queue.push(at, self.order, event);
     }
 
     /// Sends `payload` reliably: kept and retransmitted until `to` acknowledges it.
@@ -450,7 +420,7 @@ impl<P> Network<P> {
     /// The next event, advancing the clock; `None` when nothing is scheduled before
     /// `deadline`.
     pub fn next(&mut self, deadline: u64) -> Option<Happening<P>> {
-        let first = self.queue.peek().map(|q| (q.0.at, q.0.order));
+        let first = self.queue.peek().map(|q| (q.at, q.order));
         let timer = self.timers.front().map(|&(at, order, _)| (at, order));
         // Earliest (time, order) of the two, as one queue would give it.
         if let Some((at, order)) = timer
@@ -467,7 +437,9 @@ impl<P> Network<P> {
         if first?.0 > deadline {
             return None;
         }
-        let Reverse(Queued { at, event, .. }) = self.queue.pop()?;
+        let Entry {
+            at, item: event, ..
+        } = self.queue.pop()?;
         self.now = at;
         Some(match event {
             Event::Arrive(packet) => {
