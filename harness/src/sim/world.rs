@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustc_hash::FxHashMap;
+
 use concord_reference::mimi::{
     Delivery, Fanout, HandshakeBundle, Hub, Provider, SubmitResponse, UpdateResponse, provider_of,
 };
@@ -236,8 +238,9 @@ pub struct World<'a> {
     pub net: Network<Payload>,
     providers: BTreeMap<String, ProviderHost>,
     /// Taken out of its slot while it handles an event, and put back (the map is not
-    /// reshaped for it); `None` only meanwhile.
-    clients: BTreeMap<String, Option<Box<ClientActor>>>,
+    /// reshaped for it); `None` only meanwhile. Looked up once or twice per packet and
+    /// never iterated: hashed.
+    clients: FxHashMap<String, Option<Box<ClientActor>>>,
     /// User name -> current client identity.
     pub current: BTreeMap<String, String>,
     room_hub: BTreeMap<String, String>,
@@ -302,7 +305,7 @@ impl<'a> World<'a> {
                 .iter()
                 .map(|p| (p.clone(), ProviderHost::default()))
                 .collect(),
-            clients: BTreeMap::new(),
+            clients: FxHashMap::default(),
             current: BTreeMap::new(),
             room_hub: BTreeMap::new(),
             truth: Truth::default(),
