@@ -120,6 +120,46 @@ fn the_same_seed_gives_the_same_transcript_and_another_seed_another_interleaving
     assert_eq!(summary.failed, 0, "{:#?}", summary.verdicts);
 }
 
+/// The simulated times at which the hub accepted each application message of a one-room
+/// scenario whose send step is `send`.
+fn submit_times(send: &str, name: &str) -> Vec<u64> {
+    let text = format!(
+        "name = \"paced\"\ntranscript = \"events\"\n[network]\nlatency = \"20ms\"\n\
+         [[provider]]\nname = \"a.example\"\n[[provider]]\nname = \"b.example\"\n\
+         [[user]]\nname = \"alice\"\nprovider = \"a.example\"\n\
+         [[user]]\nname = \"bob\"\nprovider = \"b.example\"\n\
+         [[step]]\naction = \"create\"\nroom = \"r\"\nby = \"alice\"\n\
+         [[step]]\naction = \"invite\"\nroom = \"r\"\nby = \"alice\"\nusers = [\"bob\"]\n\
+         [[step]]\naction = \"send\"\nroom = \"r\"\nfrom = \"alice\"\ncount = 4\n{send}\
+         [[assert]]\ncheck = \"delivered_once\"\nroom = \"r\"\n"
+    );
+    let dir = scratch(name);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.join("paced.toml");
+    std::fs::write(&file, text).unwrap_or_else(|e| panic!("{e}"));
+    let (summary, transcript) = run(&[file], 3, name);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!((summary.passed, summary.failed), (2, 0), "{:#?}", summary.verdicts);
+    String::from_utf8_lossy(&transcript)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["kind"] == "hub_submit")
+        .filter_map(|v| v["t"].as_u64())
+        .collect()
+}
+
+#[test]
+fn a_paced_send_step_issues_one_message_per_interval() {
+    let paced = submit_times("interval = \"500ms\"\n", "paced");
+    let burst = submit_times("", "burst");
+    assert_eq!((paced.len(), burst.len()), (4, 4), "{paced:?} {burst:?}");
+    let gaps = |t: &[u64]| t.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>();
+    // No jitter and no loss: each message leaves exactly 500 ms after the one before.
+    assert!(gaps(&paced).iter().all(|g| *g == 500_000), "{paced:?}");
+    // All at once: the sender's next follows the hub's answer to the last, a round trip.
+    assert!(gaps(&burst).iter().all(|g| *g < 100_000), "{burst:?}");
+}
+
 /// A scenario text with one mistake, and the line and field its error must name.
 fn assert_error(text: &str, line: usize, field: &str, says: &str) {
     let path = Path::new("mistake.toml");
@@ -156,6 +196,23 @@ fn scenario_mistakes_name_the_line_and_the_field() {
         9,
         "step 1 (wait).duration",
         "unknown unit",
+    );
+    let create = "[[step]]\naction = \"create\"\nroom = \"r\"\nby = \"alice\"\n";
+    assert_error(
+        &format!(
+            "{HEAD}{create}[[step]]\naction = \"send\"\nroom = \"r\"\nfrom = \"alice\"\ninterval = \"often\"\n"
+        ),
+        15,
+        "step 2 (send).interval",
+        "not a duration",
+    );
+    assert_error(
+        &format!(
+            "{HEAD}{create}[[step]]\naction = \"concurrent\"\nsteps = [\n  {{ action = \"send\", room = \"r\", from = \"alice\", interval = \"1ms\" }},\n]\n"
+        ),
+        14,
+        "step 2 (send).interval",
+        "not inside concurrent steps",
     );
     assert_error(
         &format!("{HEAD}[network]\nloss = 1.5\n"),

@@ -1065,7 +1065,7 @@ impl ClientActor {
             RoomEvent::Welcome { epoch, welcome } => self.join(world, room, epoch, &welcome),
             RoomEvent::Handshake { message, .. } if !removed => {
                 if is_public_commit(&message) {
-                    self.handle_commit(world, room, message.to_vec());
+                    self.handle_commit(world, room, &message);
                 } else if let Some(r) = self.rooms.get_mut(room) {
                     r.proposals.push(message.to_vec());
                 }
@@ -1176,12 +1176,14 @@ impl ClientActor {
         }
     }
 
-    fn handle_commit(&mut self, world: &mut World<'_>, room: &str, commit: Vec<u8>) {
+    /// Hands the client a commit from the room's stream (read in place: at a thousand
+    /// members a commit with a path is about 100 KB, and only the client's copy is made).
+    fn handle_commit(&mut self, world: &mut World<'_>, room: &str, commit: &[u8]) {
         let Some(r) = self.rooms.get(room) else {
             return;
         };
         let Some(state) = r.state else { return };
-        let own = r.pending_commit.as_ref() == Some(&commit);
+        let own = r.pending_commit.as_deref() == Some(commit);
         let client = &mut self.client;
         let answer = if own {
             world.call(|| {
@@ -1194,7 +1196,7 @@ impl ClientActor {
                 client.handle_commit(HandleCommitRequest {
                     state_id: state,
                     proposal: proposals,
-                    commit: commit.clone(),
+                    commit: commit.to_vec(),
                 })
             })
         };
@@ -1206,7 +1208,7 @@ impl ClientActor {
                     r.own_proposals.clear();
                     r.pending_commit = None;
                     if own {
-                        r.merged.insert(commit);
+                        r.merged.insert(commit.to_vec());
                     }
                 }
                 self.reached_epoch(world, room, Some(answer.epoch_authenticator));
