@@ -139,7 +139,12 @@ fn submit_times(send: &str, name: &str) -> Vec<u64> {
     std::fs::write(&file, text).unwrap_or_else(|e| panic!("{e}"));
     let (summary, transcript) = run(&[file], 3, name);
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!((summary.passed, summary.failed), (2, 0), "{:#?}", summary.verdicts);
+    assert_eq!(
+        (summary.passed, summary.failed),
+        (2, 0),
+        "{:#?}",
+        summary.verdicts
+    );
     String::from_utf8_lossy(&transcript)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
