@@ -216,7 +216,7 @@ impl Room {
         let epoch = self.epoch();
         self.history
             .members
-            .insert(epoch, self.roster.members().into_iter().collect());
+            .insert(epoch, self.roster.member_set().clone());
         self.history
             .participants
             .insert(epoch, self.participants.clone());

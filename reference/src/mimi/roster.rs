@@ -214,10 +214,9 @@ impl Roster {
 
     /// The identities that are members here and not in `other`.
     pub fn difference(&self, other: &Roster) -> BTreeSet<String> {
-        let theirs: BTreeSet<String> = other.members().into_iter().collect();
-        self.members()
-            .into_iter()
-            .filter(|m| !theirs.contains(m))
+        self.member_set
+            .difference(&other.member_set)
+            .cloned()
             .collect()
     }
 }
