@@ -323,7 +323,7 @@ pub fn watch(world: &mut World<'_>, to: &str, payload: &Payload) -> Option<Watch
     };
     let message = delivery.event.message();
     let hash = fnv(message);
-    let key = (delivery.room.clone(), to.to_string(), hash);
+    let key = (delivery.room.to_string(), to.to_string(), hash);
     let repeat = !world.adversary.seen.insert(key);
     let room = world.hub_room(&delivery.room)?;
     let injection = room.injections().iter().find(|i| {
@@ -336,7 +336,7 @@ pub fn watch(world: &mut World<'_>, to: &str, payload: &Payload) -> Option<Watch
     let client = world.client(to)?;
     Some(Watch {
         behaviour,
-        room: delivery.room.clone(),
+        room: delivery.room.to_string(),
         client: to.to_string(),
         errors: world.truth.errors.len(),
         received: received_by(world, to),

@@ -2,6 +2,7 @@
 //! (epoch authenticators, decrypted messages) against what the hub recorded.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use concord_reference::mimi::requirement as mimi;
 
@@ -162,29 +163,19 @@ fn delivered_once(world: &World<'_>, room: &str) -> Outcome {
             ));
             continue;
         }
-        let mut expected = members.get(&message.epoch).cloned().unwrap_or_default();
-        expected.remove(&message.sender);
-        let mut got: BTreeMap<&str, usize> = BTreeMap::new();
-        for receiver in world.truth.received.get(id).into_iter().flatten() {
-            *got.entry(receiver).or_default() += 1;
-        }
-        for member in &expected {
-            match got.get(member.as_str()) {
-                Some(1) => deliveries += 1,
-                Some(n) => problems.push(format!("m{id} reached {member} {n} times")),
-                None => problems.push(format!(
-                    "m{id} (epoch {}) never reached {member}",
-                    message.epoch
-                )),
-            }
-        }
-        for receiver in got.keys() {
-            if !expected.contains(*receiver) {
-                problems.push(format!(
+        let expected = members.get(&message.epoch).into_iter().flatten();
+        let received = world.truth.received.get(id).map_or(&[][..], Vec::as_slice);
+        for mismatch in receipt(expected, &message.sender, received, &mut deliveries) {
+            problems.push(match mismatch {
+                Mismatch::Missing(member) => {
+                    format!("m{id} (epoch {}) never reached {member}", message.epoch)
+                }
+                Mismatch::Repeated(member, n) => format!("m{id} reached {member} {n} times"),
+                Mismatch::Stranger(receiver) => format!(
                     "m{id} reached {receiver}, not a member of epoch {}",
                     message.epoch
-                ));
-            }
+                ),
+            });
         }
     }
     if problems.is_empty() {
@@ -194,6 +185,51 @@ fn delivered_once(world: &World<'_>, room: &str) -> Outcome {
     } else {
         Err(problems)
     }
+}
+
+/// How one message's receipts differ from once per expected member.
+#[derive(Debug, PartialEq, Eq)]
+enum Mismatch<'a> {
+    Missing(&'a str),
+    Repeated(&'a str, usize),
+    /// A receiver that was not a member of the message's epoch (or is its sender).
+    Stranger(&'a str),
+}
+
+/// Compares who decrypted a message with `members` (sorted) but `sender`: counts in
+/// `once` the members reached exactly once, and returns every mismatch, members' first in
+/// member order, then strangers in name order. The receivers are sorted and walked beside
+/// the members, so the member set is never copied (a thousand names at scale).
+fn receipt<'a>(
+    members: impl Iterator<Item = &'a String>,
+    sender: &str,
+    received: &'a [Arc<str>],
+    once: &mut u64,
+) -> Vec<Mismatch<'a>> {
+    let mut got: Vec<&str> = received.iter().map(|c| &**c).collect();
+    got.sort_unstable();
+    let mut runs = got
+        .chunk_by(|a, b| a == b)
+        .map(|run| (run[0], run.len()))
+        .peekable();
+    let mut mismatches = Vec::new();
+    let mut strangers = Vec::new();
+    for member in members.filter(|m| *m != sender) {
+        while let Some(&(receiver, _)) = runs.peek()
+            && receiver < member.as_str()
+        {
+            strangers.push(Mismatch::Stranger(receiver));
+            runs.next();
+        }
+        match runs.next_if(|(receiver, _)| *receiver == member.as_str()) {
+            Some((_, 1)) => *once += 1,
+            Some((_, n)) => mismatches.push(Mismatch::Repeated(member, n)),
+            None => mismatches.push(Mismatch::Missing(member)),
+        }
+    }
+    strangers.extend(runs.map(|(receiver, _)| Mismatch::Stranger(receiver)));
+    mismatches.extend(strangers);
+    mismatches
 }
 
 fn participants_only(world: &World<'_>, room: &str) -> Outcome {
@@ -291,4 +327,45 @@ fn removed_cannot_read(world: &mut World<'_>, room: &str) -> Result<Outcome, Str
     } else {
         Err(problems)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<Arc<str>> {
+        list.iter().map(|n| Arc::from(*n)).collect()
+    }
+
+    #[test]
+    fn a_receipt_names_the_missing_the_repeated_and_the_strangers() {
+        let members: BTreeSet<String> = ["a", "b", "c", "d", "s"].map(String::from).into();
+        // b twice, d never, s (the sender) and x and 0 were not to receive it.
+        let received = names(&["x", "c", "b", "s", "a", "b", "0"]);
+        let mut once = 0;
+        let mismatches = receipt(members.iter(), "s", &received, &mut once);
+        assert_eq!(once, 2, "a and c, once each");
+        assert_eq!(
+            mismatches,
+            vec![
+                Mismatch::Repeated("b", 2),
+                Mismatch::Missing("d"),
+                Mismatch::Stranger("0"),
+                Mismatch::Stranger("s"),
+                Mismatch::Stranger("x"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_receipt_once_per_member_has_no_mismatch() {
+        let members: BTreeSet<String> = ["a", "b", "s"].map(String::from).into();
+        let mut once = 0;
+        assert!(receipt(members.iter(), "s", &names(&["b", "a"]), &mut once).is_empty());
+        assert_eq!(once, 2);
+        let mut once = 0;
+        let nobody = receipt(members.iter(), "s", &[], &mut once);
+        assert_eq!(nobody, vec![Mismatch::Missing("a"), Mismatch::Missing("b")]);
+        assert_eq!(once, 0);
+    }
 }

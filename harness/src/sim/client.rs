@@ -594,6 +594,15 @@ impl ClientActor {
                         accepted: false,
                     },
                 );
+                // Room for every other member of the epoch: one push per receipt, no regrowth.
+                let others = world
+                    .hub_members(room, epoch)
+                    .map_or(0, |m| m.len().saturating_sub(1));
+                world
+                    .truth
+                    .received
+                    .entry(message)
+                    .or_insert_with(|| Vec::with_capacity(others));
                 let request = self.request_id();
                 let payload = Payload::Submit {
                     room: room.to_string(),
@@ -1013,11 +1022,11 @@ impl ClientActor {
     }
 
     fn on_delivery(&mut self, world: &mut World<'_>, delivery: &Delivery) {
-        if !self.rooms.contains_key(&delivery.room) {
-            self.rooms
-                .insert(delivery.room.clone(), ClientRoom::default());
+        let room: &str = &delivery.room;
+        if !self.rooms.contains_key(room) {
+            self.rooms.insert(room.to_string(), ClientRoom::default());
         }
-        let Some(r) = self.rooms.get_mut(&delivery.room) else {
+        let Some(r) = self.rooms.get_mut(room) else {
             return;
         };
         if delivery.seq < r.next_seq || r.early.contains_key(&delivery.seq) {
@@ -1027,11 +1036,11 @@ impl ClientActor {
         if delivery.seq == r.next_seq && (r.joined || is_welcome) {
             // The one due next (the common case): processed at once, not buffered.
             r.next_seq += 1;
-            self.process(world, &delivery.room, delivery.event.clone());
+            self.process(world, room, delivery.event.clone());
         } else {
             r.early.insert(delivery.seq, delivery.event.clone());
         }
-        self.drain(world, &delivery.room);
+        self.drain(world, room);
     }
 
     /// Processes buffered deliveries in order, as far as this client can.

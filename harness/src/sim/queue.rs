@@ -1,18 +1,21 @@
 //! The network's event queue: a calendar queue that pops in exactly the order of one
-//! binary heap over `(time, order)`, with the heap's work done on one millisecond of
-//! events at a time.
+//! binary heap over `(time, order)`, with the sorting done on one millisecond of events
+//! at a time.
 //!
 //! ```text
-//! push(at) ── bucket at/1ms ──> ≤ cursor: `current` (a small heap: the bucket being drained)
+//! push(at) ── bucket at/1ms ──> ≤ cursor: `late` (a small heap: pushed into the bucket being drained)
 //!                               within the ring (4,096 ms): ring[bucket % 4096] (unsorted)
 //!                               beyond: `far` (a heap), moved into the ring as it comes near
-//! pop ── the least of `current`; when it runs dry, the next non-empty bucket becomes it
+//! pop ── the lesser of `current`'s last and `late`'s least; when both run dry, the next
+//!        non-empty bucket is sorted (greatest first) and becomes `current`
 //! ```
 //!
-//! Every event outside `current` lies in a later bucket than every event inside it, so the
-//! least of `current` is the least of all. A simulated network keeps tens of thousands of
-//! packets in flight, almost all due within the next hundred milliseconds: one heap over
-//! all of them is deep and cold in the cache, a heap over one bucket is neither.
+//! Every event outside `current` and `late` lies in a later bucket than every event inside
+//! them, so the least of those two is the least of all. A simulated network keeps tens of
+//! thousands of packets in flight, almost all due within the next hundred milliseconds:
+//! one heap over all of them is deep and cold in the cache; one sort per bucket is neither.
+//! A bucket's storage, once drained, goes to a small pool and serves the next bucket that
+//! fills, so a busy run does not grow every bucket from empty again and again.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -21,6 +24,8 @@ use std::collections::BinaryHeap;
 const BUCKET_US: u64 = 1_000;
 /// Buckets in the ring: events due within this many buckets wait unsorted.
 const RING: u64 = 4_096;
+/// Drained buckets' storage kept for reuse, at most.
+const POOL: usize = 64;
 
 /// An item with its due time and its scheduling order (unique); compared by those only.
 #[derive(Debug)]
@@ -34,11 +39,15 @@ impl<T> Entry<T> {
     fn bucket(&self) -> u64 {
         self.at / BUCKET_US
     }
+
+    fn key(&self) -> (u64, u64) {
+        (self.at, self.order)
+    }
 }
 
 impl<T> PartialEq for Entry<T> {
     fn eq(&self, other: &Self) -> bool {
-        (self.at, self.order) == (other.at, other.order)
+        self.key() == other.key()
     }
 }
 
@@ -52,35 +61,44 @@ impl<T> PartialOrd for Entry<T> {
 
 impl<T> Ord for Entry<T> {
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.at, self.order).cmp(&(other.at, other.order))
+        self.key().cmp(&other.key())
     }
 }
 
-/// Least `(at, order)` first.
+/// Events by due time; equal times in scheduling order.
 pub struct EventQueue<T> {
-    /// The bucket being drained; every event in `ring` and `far` is in a later one.
+    /// The bucket being drained.
     cursor: u64,
-    current: BinaryHeap<Reverse<Entry<T>>>,
+    /// The cursor's bucket as it stood when its turn came, sorted greatest first.
+    current: Vec<Entry<T>>,
+    /// Pushed into the cursor's bucket (or an earlier one) after its turn came.
+    late: BinaryHeap<Reverse<Entry<T>>>,
+    /// The buckets after the cursor's, each unsorted, by bucket number modulo `RING`.
     ring: Vec<Vec<Entry<T>>>,
     in_ring: usize,
+    /// Due beyond the ring.
     far: BinaryHeap<Reverse<Entry<T>>>,
+    /// Empty storage of drained buckets.
+    pool: Vec<Vec<Entry<T>>>,
 }
 
 impl<T> Default for EventQueue<T> {
     fn default() -> Self {
         EventQueue {
             cursor: 0,
-            current: BinaryHeap::new(),
+            current: Vec::new(),
+            late: BinaryHeap::new(),
             ring: (0..RING).map(|_| Vec::new()).collect(),
             in_ring: 0,
             far: BinaryHeap::new(),
+            pool: Vec::new(),
         }
     }
 }
 
 impl<T> EventQueue<T> {
     pub fn len(&self) -> usize {
-        self.current.len() + self.in_ring + self.far.len()
+        self.current.len() + self.late.len() + self.in_ring + self.far.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -91,32 +109,55 @@ impl<T> EventQueue<T> {
         let entry = Entry { at, order, item };
         let bucket = entry.bucket();
         if bucket <= self.cursor {
-            self.current.push(Reverse(entry));
+            self.late.push(Reverse(entry));
         } else if bucket < self.cursor + RING {
-            self.ring[(bucket % RING) as usize].push(entry);
-            self.in_ring += 1;
+            self.put_in_ring(bucket, entry);
         } else {
             self.far.push(Reverse(entry));
         }
     }
 
-    /// The least entry, left in place.
+    fn put_in_ring(&mut self, bucket: u64, entry: Entry<T>) {
+        let slot = &mut self.ring[(bucket % RING) as usize];
+        if slot.capacity() == 0
+            && let Some(storage) = self.pool.pop()
+        {
+            *slot = storage;
+        }
+        slot.push(entry);
+        self.in_ring += 1;
+    }
+
     pub fn peek(&mut self) -> Option<&Entry<T>> {
         self.fill();
-        self.current.peek().map(|e| &e.0)
+        match (self.current.last(), self.late.peek()) {
+            (Some(sorted), Some(Reverse(late))) if late < sorted => Some(late),
+            (Some(sorted), _) => Some(sorted),
+            (None, late) => late.map(|Reverse(e)| e),
+        }
     }
 
-    /// Takes the least entry.
     pub fn pop(&mut self) -> Option<Entry<T>> {
         self.fill();
-        self.current.pop().map(|e| e.0)
+        let late_first = match (self.current.last(), self.late.peek()) {
+            (Some(sorted), Some(Reverse(late))) => late < sorted,
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        if late_first {
+            self.late.pop().map(|Reverse(e)| e)
+        } else {
+            self.current.pop()
+        }
     }
 
-    /// Makes `current` hold the least entry, unless the queue is empty.
+    /// When `current` and `late` are both dry, makes the next non-empty bucket current.
     fn fill(&mut self) {
-        while self.current.is_empty() {
+        if !self.current.is_empty() || !self.late.is_empty() {
+            return;
+        }
+        loop {
             if self.in_ring == 0 {
-                // Nothing near: jump to the first far bucket (or stop).
                 let Some(first) = self.far.peek().map(|e| e.0.bucket()) else {
                     return;
                 };
@@ -124,25 +165,33 @@ impl<T> EventQueue<T> {
             } else {
                 self.cursor += 1;
             }
-            // Far events that came within the ring's reach.
+            // Far events now within the ring move into it (the cursor's slot included).
             while let Some(next) = self.far.peek()
                 && next.0.bucket() < self.cursor + RING
             {
                 let Some(Reverse(entry)) = self.far.pop() else {
                     break;
                 };
-                let bucket = entry.bucket();
-                if bucket <= self.cursor {
-                    self.current.push(Reverse(entry));
-                } else {
-                    self.ring[(bucket % RING) as usize].push(entry);
-                    self.in_ring += 1;
-                }
+                let bucket = entry.bucket().max(self.cursor);
+                self.put_in_ring(bucket, entry);
             }
-            // Taken with its storage: a slot keeps no capacity between its turns.
             let slot = std::mem::take(&mut self.ring[(self.cursor % RING) as usize]);
+            if slot.is_empty() {
+                self.recycle(slot);
+                continue;
+            }
             self.in_ring -= slot.len();
-            self.current.extend(slot.into_iter().map(Reverse));
+            let mut drained = std::mem::replace(&mut self.current, slot);
+            self.current.sort_unstable_by_key(|e| Reverse(e.key()));
+            drained.clear();
+            self.recycle(drained);
+            return;
+        }
+    }
+
+    fn recycle(&mut self, storage: Vec<Entry<T>>) {
+        if storage.capacity() > 0 && self.pool.len() < POOL {
+            self.pool.push(storage);
         }
     }
 }

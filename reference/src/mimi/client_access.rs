@@ -208,7 +208,7 @@ impl ProviderService {
             .min(self.deliveries.len());
         let entries = self.deliveries[start..]
             .iter()
-            .filter(|d| d.client == client)
+            .filter(|d| &*d.client == client)
             .map(|d| {
                 let (kind, epoch) = match &d.event {
                     RoomEvent::Handshake { epoch, .. } => (KIND_HANDSHAKE, *epoch),

@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::roster::{Roster, RosterError};
+use super::roster::{Roster, RosterError, by_provider};
 use super::{
-    Fanout, HandshakeBundle, ParticipantChange, RoomEvent, SubmitResponse, UpdateResponse,
+    Fanout, HandshakeBundle, Name, ParticipantChange, RoomEvent, SubmitResponse, UpdateResponse,
     provider_of,
 };
 use crate::codec::Codec;
@@ -108,7 +108,7 @@ struct PendingProposal {
 /// One room on its hub.
 #[derive(Debug, Clone)]
 pub struct Room {
-    pub id: String,
+    pub id: Name,
     roster: Roster,
     participants: BTreeSet<String>,
     open: bool,
@@ -239,13 +239,27 @@ impl Room {
         event: &RoomEvent,
         now: u64,
     ) -> Vec<(String, Fanout)> {
-        let groups = by_provider(self.roster.member_set().iter().filter(|m| *m != sender));
+        // The roster's groups, shared: no identity is copied, and a provider whose only
+        // member is the sender gets nothing.
+        let groups: Vec<(String, Vec<Name>)> = self
+            .roster
+            .members_by_provider()
+            .iter()
+            .filter_map(|(provider, clients)| {
+                let others: Vec<Name> = clients
+                    .iter()
+                    .filter(|c| c.as_ref() != sender)
+                    .cloned()
+                    .collect();
+                (!others.is_empty()).then(|| (provider.clone(), others))
+            })
+            .collect();
         self.fan_out_grouped(groups, event, now)
     }
 
     fn fan_out_grouped(
         &mut self,
-        by_provider: BTreeMap<String, Vec<String>>,
+        by_provider: impl IntoIterator<Item = (String, Vec<Name>)>,
         event: &RoomEvent,
         now: u64,
     ) -> Vec<(String, Fanout)> {
@@ -265,25 +279,6 @@ impl Room {
             })
             .collect()
     }
-}
-
-/// Client identities grouped by their provider, in the order given.
-fn by_provider<'a>(
-    recipients: impl IntoIterator<Item = &'a String>,
-) -> BTreeMap<String, Vec<String>> {
-    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for client in recipients {
-        let Some(provider) = provider_of(client) else {
-            continue;
-        };
-        match groups.get_mut(provider) {
-            Some(group) => group.push(client.clone()),
-            None => {
-                groups.insert(provider.to_string(), vec![client.clone()]);
-            }
-        }
-    }
-    groups
 }
 
 /// A GroupInfo (an encoded MLSMessage) whose ratchet_tree extension lost its last leaf,
@@ -372,7 +367,7 @@ impl Hub {
             return Err(HubError::Creator(creator.to_string()));
         }
         let mut room = Room {
-            id: id.to_string(),
+            id: id.into(),
             group_info: Some((roster.epoch(), group_info.to_vec())),
             roster,
             participants: BTreeSet::from([creator.to_string()]),

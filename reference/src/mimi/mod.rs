@@ -188,6 +188,10 @@ pub enum SubmitResponse {
 /// allocation, not N).
 pub type MessageBytes = std::sync::Arc<[u8]>;
 
+/// A room id or client identity as fanouts and deliveries carry it: shared, not copied
+/// (a message to a room of N members names the room N times and N recipients).
+pub type Name = std::sync::Arc<str>;
+
 /// What a fanout carries to a provider (and a delivery to a client).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoomEvent {
@@ -224,12 +228,12 @@ impl RoomEvent {
 /// the provider's local clients it is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fanout {
-    pub room: String,
+    pub room: Name,
     /// Per (room, provider), from 0, without gaps.
     pub seq: u64,
     pub timestamp: u64,
     pub event: RoomEvent,
-    pub recipients: Vec<String>,
+    pub recipients: Vec<Name>,
 }
 
 /// The provider of a client identity `user@provider`.

@@ -3,13 +3,13 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::{Fanout, RoomEvent};
+use super::{Fanout, Name, RoomEvent};
 
 /// One event for one local client, numbered per (room, client) from 0.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
-    pub room: String,
-    pub client: String,
+    pub room: Name,
+    pub client: Name,
     pub seq: u64,
     pub timestamp: u64,
     pub event: RoomEvent,
@@ -26,9 +26,9 @@ struct Inbound {
 #[derive(Debug, Clone, Default)]
 pub struct Provider {
     key_packages: BTreeMap<String, VecDeque<Vec<u8>>>,
-    inbound: BTreeMap<String, Inbound>,
+    inbound: BTreeMap<Name, Inbound>,
     /// Room -> client -> the next delivery's sequence number.
-    next_delivery: BTreeMap<String, BTreeMap<String, u64>>,
+    next_delivery: BTreeMap<Name, BTreeMap<Name, u64>>,
     duplicates: u64,
     reuse_key_packages: bool,
     handed_out: BTreeMap<Vec<u8>, u64>,
@@ -118,7 +118,7 @@ impl Provider {
 
 /// One delivery per recipient of `fanout`, each numbered in its (room, client) stream.
 fn number_deliveries(
-    next_delivery: &mut BTreeMap<String, BTreeMap<String, u64>>,
+    next_delivery: &mut BTreeMap<Name, BTreeMap<Name, u64>>,
     fanout: &Fanout,
     out: &mut Vec<Delivery>,
 ) {

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::{Name, provider_of};
 use crate::codec::Codec;
 use crate::crypto::Suite;
 use crate::group::identity_of;
@@ -47,6 +48,8 @@ pub struct Roster {
     tree: RatchetTree,
     /// The members' identities, kept beside the tree (read for every message).
     member_set: BTreeSet<String>,
+    /// The same identities grouped by provider, shared into every fanout.
+    by_provider: BTreeMap<String, Vec<Name>>,
     /// Proposals accepted in this epoch, by reference: (sender, proposal).
     proposals: BTreeMap<Vec<u8>, (Sender, Proposal)>,
 }
@@ -56,6 +59,27 @@ fn identities(tree: &RatchetTree) -> BTreeSet<String> {
     tree.leaves()
         .map(|(_, node)| String::from_utf8_lossy(&identity_of(&node.credential)).into_owned())
         .collect()
+}
+
+/// Identities grouped by their provider (`user@provider`), each group in the order given;
+/// an identity without a provider is left out.
+pub(super) fn by_provider<'a>(
+    identities: impl IntoIterator<Item = &'a String>,
+) -> BTreeMap<String, Vec<Name>> {
+    let mut groups: BTreeMap<String, Vec<Name>> = BTreeMap::new();
+    for identity in identities {
+        let Some(provider) = provider_of(identity) else {
+            continue;
+        };
+        let name = Name::from(identity.as_str());
+        match groups.get_mut(provider) {
+            Some(group) => group.push(name),
+            None => {
+                groups.insert(provider.to_string(), vec![name]);
+            }
+        }
+    }
+    groups
 }
 
 impl Roster {
@@ -77,9 +101,11 @@ impl Roster {
             group_id: info.group_context.group_id.as_slice().to_vec(),
             epoch: info.group_context.epoch,
             member_set: identities(&tree),
+            by_provider: BTreeMap::new(),
             tree,
             proposals: BTreeMap::new(),
-        })
+        }
+        .grouped())
     }
 
     pub fn group_id(&self) -> &[u8] {
@@ -112,6 +138,16 @@ impl Roster {
     /// The identities of the members, sorted.
     pub fn member_set(&self) -> &BTreeSet<String> {
         &self.member_set
+    }
+
+    /// The members grouped by provider, each group sorted.
+    pub fn members_by_provider(&self) -> &BTreeMap<String, Vec<Name>> {
+        &self.by_provider
+    }
+
+    fn grouped(mut self) -> Self {
+        self.by_provider = by_provider(&self.member_set);
+        self
     }
 
     /// Records a proposal accepted in this epoch; returns its reference and proposal.
@@ -206,9 +242,11 @@ impl Roster {
             group_id: self.group_id.clone(),
             epoch: self.epoch + 1,
             member_set: identities(&tree),
+            by_provider: BTreeMap::new(),
             tree,
             proposals: BTreeMap::new(),
-        };
+        }
+        .grouped();
         Ok((next, change))
     }
 

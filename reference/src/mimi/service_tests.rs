@@ -187,7 +187,7 @@ fn room_of_two(
         .deliveries()
         .iter()
         .find_map(|d| match &d.event {
-            RoomEvent::Welcome { welcome, .. } if d.client == BOB => Some(welcome.clone()),
+            RoomEvent::Welcome { welcome, .. } if &*d.client == BOB => Some(welcome.clone()),
             _ => None,
         })
         .ok_or("bob's provider got no Welcome")?;
@@ -218,7 +218,7 @@ fn applications_for(service: &ProviderService, client: &str) -> Vec<Vec<u8>> {
     service
         .deliveries()
         .iter()
-        .filter(|d| d.client == client)
+        .filter(|d| &*d.client == client)
         .filter_map(|d| match &d.event {
             RoomEvent::Application { message, .. } => Some(message.to_vec()),
             _ => None,
@@ -312,7 +312,7 @@ fn a_commit_race_has_one_winner_and_the_loser_gets_wrong_epoch() -> TestResult {
     let commits_to_alice = net[F1]
         .deliveries()
         .iter()
-        .filter(|d| d.client == ALICE && matches!(d.event, RoomEvent::Handshake { epoch: 1, .. }))
+        .filter(|d| &*d.client == ALICE && matches!(d.event, RoomEvent::Handshake { epoch: 1, .. }))
         .count();
     assert_eq!(commits_to_alice, 1, "only the winner is fanned out");
 
@@ -347,7 +347,7 @@ fn a_commit_race_has_one_winner_and_the_loser_gets_wrong_epoch() -> TestResult {
     let commits_to_alice = net[F1]
         .deliveries()
         .iter()
-        .filter(|d| d.client == ALICE && matches!(d.event, RoomEvent::Handshake { epoch: 1, .. }))
+        .filter(|d| &*d.client == ALICE && matches!(d.event, RoomEvent::Handshake { epoch: 1, .. }))
         .count();
     // Her own winning commit and bob's losing one.
     assert_eq!(commits_to_alice, 2, "bob's losing commit reached alice");

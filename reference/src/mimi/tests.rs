@@ -122,7 +122,7 @@ fn a_stale_application_message_is_epoch_too_old() -> TestResult {
     let (answer, fanout) = hub.submit("r", "alice@a", 3, &fresh, 3)?;
     assert_eq!(answer, SubmitResponse::Accepted { accepted_at: 3 });
     assert_eq!(fanout.len(), 1);
-    assert_eq!(fanout[0].1.recipients, vec!["bob@b".to_string()]);
+    assert_eq!(fanout[0].1.recipients, vec![Name::from("bob@b")]);
     Ok(())
 }
 
@@ -141,7 +141,7 @@ fn a_provider_delivers_in_order_once() {
     let mut provider = Provider::default();
     assert!(provider.receive_fanout(&fanout(1)).is_empty());
     let due = provider.receive_fanout(&fanout(0));
-    let order: Vec<(String, u64)> = due.iter().map(|d| (d.client.clone(), d.seq)).collect();
+    let order: Vec<(String, u64)> = due.iter().map(|d| (d.client.to_string(), d.seq)).collect();
     assert_eq!(
         order,
         vec![

@@ -865,7 +865,7 @@ impl FanoutMessage {
             extra,
             sequence: fanout.seq,
             epoch,
-            recipients: fanout.recipients.clone(),
+            recipients: fanout.recipients.iter().map(|r| r.to_string()).collect(),
         }
     }
 
@@ -885,11 +885,11 @@ impl FanoutMessage {
             }
         };
         super::Fanout {
-            room: room.to_string(),
+            room: room.into(),
             seq: self.sequence,
             timestamp: self.timestamp,
             event,
-            recipients: self.recipients.clone(),
+            recipients: self.recipients.iter().map(|r| r.as_str().into()).collect(),
         }
     }
 }
