@@ -140,6 +140,72 @@ struct Unacked<P> {
     attempts: u32,
 }
 
+/// The packets waiting for their acknowledgement, by id. Ids are handed out in sending
+/// order and every data packet is kept until acknowledged, so this is a window over the
+/// ids from the oldest unacknowledged one on, not a table: a send appends, an
+/// acknowledgement empties a place, and the window's front moves past empty places.
+struct Unacknowledged<P> {
+    /// The id of `window[0]`.
+    base: u64,
+    window: VecDeque<Option<Unacked<P>>>,
+    count: usize,
+}
+
+impl<P> Default for Unacknowledged<P> {
+    fn default() -> Self {
+        Unacknowledged {
+            base: 0,
+            window: VecDeque::new(),
+            count: 0,
+        }
+    }
+}
+
+impl<P> Unacknowledged<P> {
+    /// Keeps the packet `id`, the newest sent.
+    fn push(&mut self, id: u64, unacked: Unacked<P>) {
+        if self.window.is_empty() {
+            self.base = id;
+        }
+        // Ids between the last kept and this one (none, as the network numbers) stay empty.
+        while self.base + (self.window.len() as u64) < id {
+            self.window.push_back(None);
+        }
+        self.window.push_back(Some(unacked));
+        self.count += 1;
+    }
+
+    fn slot(&mut self, id: u64) -> Option<&mut Option<Unacked<P>>> {
+        let index = usize::try_from(id.checked_sub(self.base)?).ok()?;
+        self.window.get_mut(index)
+    }
+
+    fn get_mut(&mut self, id: u64) -> Option<&mut Unacked<P>> {
+        self.slot(id)?.as_mut()
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Unacked<P>> {
+        let removed = self.slot(id)?.take()?;
+        self.count -= 1;
+        while let Some(None) = self.window.front() {
+            self.window.pop_front();
+            self.base += 1;
+        }
+        Some(removed)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// In id order.
+    fn iter(&self) -> impl Iterator<Item = (u64, &Unacked<P>)> {
+        (self.base..)
+            .zip(&self.window)
+            .filter_map(|(id, u)| Some((id, u.as_ref()?)))
+    }
+}
+
 /// Counters of one run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NetStats {
@@ -176,8 +242,8 @@ pub struct Network<P> {
     links: HashMap<(HostId, HostId), LinkState<P>>,
     /// Indexed by host.
     down: Vec<bool>,
-    /// Packet id (unique in the run) -> what waits for its acknowledgement.
-    unacked: HashMap<u64, Unacked<P>>,
+    /// What waits for its acknowledgement, by packet id.
+    unacked: Unacknowledged<P>,
     in_flight: u64,
     record: bool,
     notes: Vec<(u64, NetNote)>,
@@ -209,7 +275,7 @@ impl<P> Network<P> {
             hosts: HashMap::default(),
             links: HashMap::default(),
             down: Vec::new(),
-            unacked: HashMap::default(),
+            unacked: Unacknowledged::default(),
             in_flight: 0,
             record,
             notes: Vec::new(),
@@ -315,7 +381,7 @@ impl<P> Network<P> {
         };
         self.stats.data_sent += 1;
         self.transmit(packet.clone(), 0);
-        self.unacked.insert(
+        self.unacked.push(
             id,
             Unacked {
                 packet,
@@ -345,27 +411,32 @@ impl<P> Network<P> {
             self.stats.bytes += size as u64;
         }
         let default = self.default_link;
-        let link = self.link(from, to);
-        if link.cut {
-            self.stats.cut += 1;
-            self.note(|n| NetNote::Dropped {
-                id,
-                from: n.text(from),
-                to: n.text(to),
-                why: "partition",
-            });
-            return;
-        }
-        if let Some(held) = &mut link.held {
-            held.push_back(packet);
-            self.note(|n| NetNote::Held {
-                id,
-                from: n.text(from),
-                to: n.text(to),
-            });
-            return;
-        }
-        let spec = link.spec.unwrap_or(default);
+        // A link never configured, cut, held or loaded has no entry: the defaults.
+        let spec = match self.links.get_mut(&(from, to)) {
+            None => default,
+            Some(link) => {
+                if link.cut {
+                    self.stats.cut += 1;
+                    self.note(|n| NetNote::Dropped {
+                        id,
+                        from: n.text(from),
+                        to: n.text(to),
+                        why: "partition",
+                    });
+                    return;
+                }
+                if let Some(held) = &mut link.held {
+                    held.push_back(packet);
+                    self.note(|n| NetNote::Held {
+                        id,
+                        from: n.text(from),
+                        to: n.text(to),
+                    });
+                    return;
+                }
+                link.spec.unwrap_or(default)
+            }
+        };
         if self.chance(spec.loss) {
             self.stats.lost += 1;
             self.note(|n| NetNote::Dropped {
@@ -477,7 +548,7 @@ impl<P> Network<P> {
         }
         match packet.data {
             None => {
-                self.unacked.remove(&id);
+                self.unacked.remove(id);
                 Happening::Internal
             }
             Some(payload) => {
@@ -501,7 +572,7 @@ impl<P> Network<P> {
     }
 
     fn retransmit(&mut self, id: u64) {
-        let Some(entry) = self.unacked.get_mut(&id) else {
+        let Some(entry) = self.unacked.get_mut(id) else {
             return;
         };
         if self.down[entry.packet.from.0 as usize] {
@@ -573,14 +644,13 @@ impl<P> Network<P> {
     pub fn restart(&mut self, host: &str) {
         let host = self.host(host);
         if std::mem::replace(&mut self.down[host.0 as usize], false) {
-            let mut ids: Vec<u64> = self
+            let ids: Vec<u64> = self
                 .unacked
                 .iter()
                 .filter(|(_, u)| u.packet.from == host)
-                .map(|(id, _)| *id)
+                .map(|(id, _)| id)
                 .collect();
-            // In sending order, whatever the map's.
-            ids.sort_unstable();
+            // In sending order.
             for id in ids {
                 self.schedule(self.now, Event::Retransmit { id });
             }
@@ -606,5 +676,58 @@ impl<P> Network<P> {
     /// Whether any event is scheduled at all.
     pub fn idle(&self) -> bool {
         self.queue.is_empty() && self.timers.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn packet(id: u64) -> Unacked<()> {
+        Unacked {
+            packet: Packet {
+                id,
+                from: HostId(0),
+                to: HostId(1),
+                size: 1,
+                data: None,
+            },
+            attempts: 0,
+        }
+    }
+
+    proptest! {
+        /// The window answers as a map from id to packet would, over any sends and
+        /// acknowledgements (repeated, unknown and long-gone ids among them).
+        #[test]
+        fn the_unacknowledged_window_answers_as_a_map(
+            steps in prop::collection::vec((any::<bool>(), 0u64..64), 1..400),
+        ) {
+            let mut window = Unacknowledged::default();
+            let mut model = BTreeMap::new();
+            let mut next = 1;
+            for (send, back) in steps {
+                if send {
+                    window.push(next, packet(next));
+                    model.insert(next, ());
+                    next += 1;
+                } else {
+                    let id = next.saturating_sub(back + 1);
+                    let removed = window.remove(id).map(|u| u.packet.id);
+                    prop_assert_eq!(removed, model.remove(&id).map(|_| id));
+                    prop_assert!(window.get_mut(id).is_none());
+                }
+                prop_assert_eq!(window.is_empty(), model.is_empty());
+                let ids: Vec<u64> = window.iter().map(|(id, u)| {
+                    assert_eq!(id, u.packet.id);
+                    id
+                }).collect();
+                prop_assert_eq!(ids, model.keys().copied().collect::<Vec<_>>());
+                // The window starts at the oldest packet still waiting.
+                prop_assert!(window.window.front().is_none_or(Option::is_some));
+            }
+        }
     }
 }

@@ -14,8 +14,8 @@
 //! them, so the least of those two is the least of all. A simulated network keeps tens of
 //! thousands of packets in flight, almost all due within the next hundred milliseconds:
 //! one heap over all of them is deep and cold in the cache; one sort per bucket is neither.
-//! A bucket's storage, once drained, goes to a small pool and serves the next bucket that
-//! fills, so a busy run does not grow every bucket from empty again and again.
+//! A bucket's storage, once drained, goes to a small pool and serves the next near bucket
+//! that fills, so a busy run does not grow every bucket from empty again and again.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -26,6 +26,10 @@ const BUCKET_US: u64 = 1_000;
 const RING: u64 = 4_096;
 /// Drained buckets' storage kept for reuse, at most.
 const POOL: usize = 64;
+/// Only buckets due within this many buckets of the cursor are given pooled storage: the
+/// near future is where the dense buckets are (packets in flight); a bucket further out
+/// holds a few timers and grows from empty, rather than sitting on a large buffer.
+const POOL_REACH: u64 = 128;
 
 /// An item with its due time and its scheduling order (unique); compared by those only.
 #[derive(Debug)]
@@ -120,6 +124,7 @@ impl<T> EventQueue<T> {
     fn put_in_ring(&mut self, bucket: u64, entry: Entry<T>) {
         let slot = &mut self.ring[(bucket % RING) as usize];
         if slot.capacity() == 0
+            && bucket < self.cursor + POOL_REACH
             && let Some(storage) = self.pool.pop()
         {
             *slot = storage;
@@ -128,13 +133,27 @@ impl<T> EventQueue<T> {
         self.in_ring += 1;
     }
 
-    pub fn peek(&mut self) -> Option<&Entry<T>> {
-        self.fill();
-        match (self.current.last(), self.late.peek()) {
-            (Some(sorted), Some(Reverse(late))) if late < sorted => Some(late),
-            (Some(sorted), _) => Some(sorted),
-            (None, late) => late.map(|Reverse(e)| e),
+    /// The least entry, without moving on: when the bucket under way is dry, the next
+    /// one is searched, not made current. Only a pop moves the cursor, so the cursor never
+    /// runs ahead of the clock (a caller peeks, finds the next event beyond its deadline,
+    /// and sends more first); had it, everything sent meanwhile would land behind it, in
+    /// `late`, one heap again.
+    pub fn peek(&self) -> Option<&Entry<T>> {
+        if !self.current.is_empty() || !self.late.is_empty() {
+            return match (self.current.last(), self.late.peek()) {
+                (Some(sorted), Some(Reverse(late))) if late < sorted => Some(late),
+                (Some(sorted), _) => Some(sorted),
+                (None, late) => late.map(|Reverse(e)| e),
+            };
         }
+        if self.in_ring > 0 {
+            // Far events all lie beyond the ring, so the first non-empty slot has the least.
+            return (1..RING)
+                .map(|k| &self.ring[((self.cursor + k) % RING) as usize])
+                .find(|slot| !slot.is_empty())
+                .and_then(|slot| slot.iter().min());
+        }
+        self.far.peek().map(|Reverse(e)| e)
     }
 
     pub fn pop(&mut self) -> Option<Entry<T>> {
@@ -240,5 +259,23 @@ mod tests {
             }
             prop_assert!(queue.is_empty());
         }
+    }
+
+    /// A peek that finds the next event far ahead leaves the cursor where it is: what is
+    /// pushed afterwards for earlier times waits in the ring (sorted once per bucket),
+    /// not behind the cursor in the `late` heap.
+    #[test]
+    fn a_peek_does_not_move_the_cursor_ahead_of_the_clock() {
+        let mut queue = EventQueue::default();
+        queue.push(500 * BUCKET_US, 1, 1);
+        assert_eq!(queue.peek().map(|e| e.at), Some(500 * BUCKET_US));
+        for order in 2..1_000 {
+            queue.push(20 * BUCKET_US + order, order, order);
+        }
+        assert_eq!(queue.late.len(), 0);
+        assert_eq!(queue.pop().map(|e| e.order), Some(2));
+        assert_eq!(queue.cursor, 20);
+        let rest: Vec<u64> = std::iter::from_fn(|| queue.pop().map(|e| e.order)).collect();
+        assert_eq!(rest, (3..1_000).chain([1]).collect::<Vec<_>>());
     }
 }
