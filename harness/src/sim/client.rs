@@ -24,6 +24,7 @@ use concord_reference::mimi::{
 use serde_json::json;
 
 use super::scenario::Detail;
+use super::window::Window;
 use super::world::{Payload, Removal, SentMessage, World};
 use crate::client::proto::*;
 use crate::client::{ClientError, ClientUnderTest};
@@ -139,7 +140,7 @@ struct ClientRoom {
     removed: bool,
     next_seq: u64,
     /// Events that came before their turn, by sequence number.
-    early: BTreeMap<u64, RoomEvent>,
+    early: Window<RoomEvent>,
     proposals: Vec<Vec<u8>>,
     own_proposals: Vec<Vec<u8>>,
     pending_commit: Option<Vec<u8>>,
@@ -1029,7 +1030,7 @@ impl ClientActor {
         let Some(r) = self.rooms.get_mut(room) else {
             return;
         };
-        if delivery.seq < r.next_seq || r.early.contains_key(&delivery.seq) {
+        if delivery.seq < r.next_seq || r.early.contains(delivery.seq) {
             return; // a duplicate: already have it
         }
         let is_welcome = matches!(delivery.event, RoomEvent::Welcome { .. });
@@ -1050,14 +1051,14 @@ impl ClientActor {
                 return;
             };
             let next = r.next_seq;
-            let Some(event) = r.early.get(&next) else {
+            let Some(event) = r.early.get(next) else {
                 return;
             };
             let is_welcome = matches!(event, RoomEvent::Welcome { .. });
             if !r.joined && !is_welcome {
                 return; // wait for our own join to be confirmed
             }
-            let Some(event) = r.early.remove(&next) else {
+            let Some(event) = r.early.remove(next) else {
                 return;
             };
             r.next_seq += 1;

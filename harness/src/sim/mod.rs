@@ -18,6 +18,7 @@ pub mod net;
 mod queue;
 pub mod scenario;
 pub mod transcript;
+mod window;
 pub mod world;
 
 use std::collections::BTreeMap;

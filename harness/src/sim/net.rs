@@ -24,6 +24,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::queue::{Entry, EventQueue};
 use super::scenario::LinkSpec;
+use super::window::Window;
 
 /// First retransmission timeout; doubled per attempt up to [`MAX_RTO_US`].
 pub const RTO_US: u64 = 250_000;
@@ -66,12 +67,12 @@ pub enum Happening<P> {
     /// sender's copy kept for retransmission.
     Data {
         id: u64,
-        from: Arc<str>,
-        to: Arc<str>,
+        from: HostId,
+        to: HostId,
         payload: Arc<P>,
     },
     /// A host's timer (`token` as given to [`Network::wake`]).
-    Wake { host: Arc<str>, token: u64 },
+    Wake { host: HostId, token: u64 },
     /// Internal work (acks, retransmissions): nothing for the hosts.
     Internal,
 }
@@ -79,6 +80,13 @@ pub enum Happening<P> {
 /// A host, by the order it was first named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HostId(u32);
+
+impl HostId {
+    /// The number, for tables indexed by host.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// A packet on the wire: data (shared with the sender's unacknowledged copy) or an ack.
 #[derive(Debug)]
@@ -140,72 +148,6 @@ struct Unacked<P> {
     attempts: u32,
 }
 
-/// The packets waiting for their acknowledgement, by id. Ids are handed out in sending
-/// order and every data packet is kept until acknowledged, so this is a window over the
-/// ids from the oldest unacknowledged one on, not a table: a send appends, an
-/// acknowledgement empties a place, and the window's front moves past empty places.
-struct Unacknowledged<P> {
-    /// The id of `window[0]`.
-    base: u64,
-    window: VecDeque<Option<Unacked<P>>>,
-    count: usize,
-}
-
-impl<P> Default for Unacknowledged<P> {
-    fn default() -> Self {
-        Unacknowledged {
-            base: 0,
-            window: VecDeque::new(),
-            count: 0,
-        }
-    }
-}
-
-impl<P> Unacknowledged<P> {
-    /// Keeps the packet `id`, the newest sent.
-    fn push(&mut self, id: u64, unacked: Unacked<P>) {
-        if self.window.is_empty() {
-            self.base = id;
-        }
-        // Ids between the last kept and this one (none, as the network numbers) stay empty.
-        while self.base + (self.window.len() as u64) < id {
-            self.window.push_back(None);
-        }
-        self.window.push_back(Some(unacked));
-        self.count += 1;
-    }
-
-    fn slot(&mut self, id: u64) -> Option<&mut Option<Unacked<P>>> {
-        let index = usize::try_from(id.checked_sub(self.base)?).ok()?;
-        self.window.get_mut(index)
-    }
-
-    fn get_mut(&mut self, id: u64) -> Option<&mut Unacked<P>> {
-        self.slot(id)?.as_mut()
-    }
-
-    fn remove(&mut self, id: u64) -> Option<Unacked<P>> {
-        let removed = self.slot(id)?.take()?;
-        self.count -= 1;
-        while let Some(None) = self.window.front() {
-            self.window.pop_front();
-            self.base += 1;
-        }
-        Some(removed)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// In id order.
-    fn iter(&self) -> impl Iterator<Item = (u64, &Unacked<P>)> {
-        (self.base..)
-            .zip(&self.window)
-            .filter_map(|(id, u)| Some((id, u.as_ref()?)))
-    }
-}
-
 /// Counters of one run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NetStats {
@@ -242,8 +184,8 @@ pub struct Network<P> {
     links: HashMap<(HostId, HostId), LinkState<P>>,
     /// Indexed by host.
     down: Vec<bool>,
-    /// What waits for its acknowledgement, by packet id.
-    unacked: Unacknowledged<P>,
+    /// What waits for its acknowledgement, by packet id (handed out in sending order).
+    unacked: Window<Unacked<P>>,
     in_flight: u64,
     record: bool,
     notes: Vec<(u64, NetNote)>,
@@ -275,7 +217,7 @@ impl<P> Network<P> {
             hosts: HashMap::default(),
             links: HashMap::default(),
             down: Vec::new(),
-            unacked: Unacknowledged::default(),
+            unacked: Window::default(),
             in_flight: 0,
             record,
             notes: Vec::new(),
@@ -307,6 +249,11 @@ impl<P> Network<P> {
     }
 
     /// The name of a host.
+    /// The number of a host already named, without numbering a new one.
+    pub fn lookup(&self, name: &str) -> Option<HostId> {
+        self.hosts.get(name).copied()
+    }
+
     pub fn name(&self, host: HostId) -> &Arc<str> {
         &self.names[host.0 as usize]
     }
@@ -381,7 +328,7 @@ impl<P> Network<P> {
         };
         self.stats.data_sent += 1;
         self.transmit(packet.clone(), 0);
-        self.unacked.push(
+        self.unacked.insert(
             id,
             Unacked {
                 packet,
@@ -525,10 +472,7 @@ impl<P> Network<P> {
                 if self.down[host.0 as usize] {
                     Happening::Internal
                 } else {
-                    Happening::Wake {
-                        host: self.name(host).clone(),
-                        token,
-                    }
+                    Happening::Wake { host, token }
                 }
             }
         })
@@ -563,8 +507,8 @@ impl<P> Network<P> {
                 self.transmit(ack, 0);
                 Happening::Data {
                     id,
-                    from: self.name(from).clone(),
-                    to: self.name(to).clone(),
+                    from,
+                    to,
                     payload,
                 }
             }
@@ -676,58 +620,5 @@ impl<P> Network<P> {
     /// Whether any event is scheduled at all.
     pub fn idle(&self) -> bool {
         self.queue.is_empty() && self.timers.is_empty()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-    use std::collections::BTreeMap;
-
-    fn packet(id: u64) -> Unacked<()> {
-        Unacked {
-            packet: Packet {
-                id,
-                from: HostId(0),
-                to: HostId(1),
-                size: 1,
-                data: None,
-            },
-            attempts: 0,
-        }
-    }
-
-    proptest! {
-        /// The window answers as a map from id to packet would, over any sends and
-        /// acknowledgements (repeated, unknown and long-gone ids among them).
-        #[test]
-        fn the_unacknowledged_window_answers_as_a_map(
-            steps in prop::collection::vec((any::<bool>(), 0u64..64), 1..400),
-        ) {
-            let mut window = Unacknowledged::default();
-            let mut model = BTreeMap::new();
-            let mut next = 1;
-            for (send, back) in steps {
-                if send {
-                    window.push(next, packet(next));
-                    model.insert(next, ());
-                    next += 1;
-                } else {
-                    let id = next.saturating_sub(back + 1);
-                    let removed = window.remove(id).map(|u| u.packet.id);
-                    prop_assert_eq!(removed, model.remove(&id).map(|_| id));
-                    prop_assert!(window.get_mut(id).is_none());
-                }
-                prop_assert_eq!(window.is_empty(), model.is_empty());
-                let ids: Vec<u64> = window.iter().map(|(id, u)| {
-                    assert_eq!(id, u.packet.id);
-                    id
-                }).collect();
-                prop_assert_eq!(ids, model.keys().copied().collect::<Vec<_>>());
-                // The window starts at the oldest packet still waiting.
-                prop_assert!(window.window.front().is_none_or(Option::is_some));
-            }
-        }
     }
 }

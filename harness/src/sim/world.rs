@@ -12,8 +12,6 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustc_hash::FxHashMap;
-
 use concord_reference::mimi::{
     Delivery, Fanout, HandshakeBundle, Hub, Provider, SubmitResponse, UpdateResponse, provider_of,
 };
@@ -21,7 +19,7 @@ use serde_json::json;
 
 use super::adversary::{self, Adversary, Behaviour};
 use super::client::{ClientActor, Op};
-use super::net::{Happening, NetNote, Network};
+use super::net::{Happening, HostId, NetNote, Network};
 use super::scenario::{Action, Detail, Scenario, Senders, Step};
 use super::transcript::Transcript;
 use crate::client::ClientUnderTest;
@@ -228,8 +226,26 @@ impl std::fmt::Debug for World<'_> {
         f.debug_struct("World")
             .field("scenario", &self.scenario.name)
             .field("net", &self.net)
-            .field("clients", &self.clients.len())
+            .field(
+                "clients",
+                &self.clients.iter().filter(|s| s.is_client()).count(),
+            )
             .finish_non_exhaustive()
+    }
+}
+
+/// A host number's place among the client actors.
+enum Slot {
+    /// A provider's number, or one no client has.
+    NotAClient,
+    Idle(Box<ClientActor>),
+    /// Out of its place while it handles an event.
+    Working,
+}
+
+impl Slot {
+    fn is_client(&self) -> bool {
+        !matches!(self, Slot::NotAClient)
     }
 }
 
@@ -237,10 +253,9 @@ pub struct World<'a> {
     pub scenario: &'a Scenario,
     pub net: Network<Payload>,
     providers: BTreeMap<String, ProviderHost>,
-    /// Taken out of its slot while it handles an event, and put back (the map is not
-    /// reshaped for it); `None` only meanwhile. Looked up once or twice per packet and
-    /// never iterated: hashed.
-    clients: FxHashMap<String, Option<Box<ClientActor>>>,
+    /// Client actors by host number (the network's numbering): a packet finds its
+    /// client by index, not by hashing a name.
+    clients: Vec<Slot>,
     /// User name -> current client identity.
     pub current: BTreeMap<String, String>,
     room_hub: BTreeMap<String, String>,
@@ -305,7 +320,7 @@ impl<'a> World<'a> {
                 .iter()
                 .map(|p| (p.clone(), ProviderHost::default()))
                 .collect(),
-            clients: FxHashMap::default(),
+            clients: Vec::new(),
             current: BTreeMap::new(),
             room_hub: BTreeMap::new(),
             truth: Truth::default(),
@@ -378,7 +393,11 @@ impl<'a> World<'a> {
             client,
             self.scenario.suite,
         );
-        self.clients.insert(identity.clone(), Some(Box::new(actor)));
+        let host = self.net.host(&identity).index();
+        if self.clients.len() <= host {
+            self.clients.resize_with(host + 1, || Slot::NotAClient);
+        }
+        self.clients[host] = Slot::Idle(Box::new(actor));
         self.current.insert(user.to_string(), identity.clone());
         self.with_client(&identity, |actor, world| {
             actor.publish_key_packages(world, 2)
@@ -392,18 +411,43 @@ impl<'a> World<'a> {
         identity: &str,
         f: impl FnOnce(&mut ClientActor, &mut World<'a>) -> T,
     ) -> Option<T> {
+        let host = self.net.lookup(identity)?;
+        self.with_client_at(host, f)
+    }
+
+    /// Runs `f` on the client actor of host `host`, if it is a client and not at work.
+    fn with_client_at<T>(
+        &mut self,
+        host: HostId,
+        f: impl FnOnce(&mut ClientActor, &mut World<'a>) -> T,
+    ) -> Option<T> {
         // Out of its slot while it works on the world, then back.
-        let mut actor = self.clients.get_mut(identity)?.take()?;
+        let slot = self.clients.get_mut(host.index())?;
+        let mut actor = match std::mem::replace(slot, Slot::Working) {
+            Slot::Idle(actor) => actor,
+            other => {
+                *slot = other;
+                return None;
+            }
+        };
         let out = f(&mut actor, self);
-        if let Some(slot) = self.clients.get_mut(identity) {
-            *slot = Some(actor);
-        }
+        self.clients[host.index()] = Slot::Idle(actor);
         Some(out)
     }
 
     /// A client actor, to read.
     pub(super) fn client(&self, identity: &str) -> Option<&ClientActor> {
-        self.clients.get(identity)?.as_deref()
+        match self.clients.get(self.net.lookup(identity)?.index())? {
+            Slot::Idle(actor) => Some(actor),
+            _ => None,
+        }
+    }
+
+    fn is_client(&self, identity: &str) -> bool {
+        self.net
+            .lookup(identity)
+            .and_then(|host| self.clients.get(host.index()))
+            .is_some_and(Slot::is_client)
     }
 
     /// A call to a client under test, timed for the benchmark.
@@ -775,28 +819,37 @@ impl<'a> World<'a> {
             } => {
                 self.flush_notes();
                 if self.detail() >= Detail::Packets {
+                    let (from, to) = (self.net.name(from), self.net.name(to));
                     self.log(
                         "deliver",
-                        json!({"id": id, "from": &*from, "to": &*to, "payload": payload.kind()}),
+                        json!({"id": id, "from": &**from, "to": &**to, "payload": payload.kind()}),
                     );
                 }
-                if self.providers.contains_key(&*to) {
-                    match &*payload {
-                        // Read in place: the recipients list is long and used only here.
-                        Payload::Fanout(fanout) => self.receive_fanout(&to, fanout),
-                        _ => self.on_provider(&to, &from, Arc::unwrap_or_clone(payload)),
-                    }
-                } else {
-                    let watch = adversary::watch(self, &to, &payload);
-                    self.with_client(&to, |actor, world| actor.on_payload(world, payload));
+                if self.clients.get(to.index()).is_some_and(Slot::is_client) {
+                    let watch = if self.adversary.active {
+                        let name = self.net.name(to).clone();
+                        adversary::watch(self, &name, &payload)
+                    } else {
+                        None
+                    };
+                    self.with_client_at(to, |actor, world| actor.on_payload(world, payload));
                     if let Some(watch) = watch {
                         adversary::judge_delivery(self, watch);
                     }
                     self.after_client_event();
+                } else {
+                    let (from, to) = (self.net.name(from).clone(), self.net.name(to).clone());
+                    if self.providers.contains_key(&*to) {
+                        match &*payload {
+                            // Read in place: the recipients list is long and used only here.
+                            Payload::Fanout(fanout) => self.receive_fanout(&to, fanout),
+                            _ => self.on_provider(&to, &from, Arc::unwrap_or_clone(payload)),
+                        }
+                    }
                 }
             }
             Happening::Wake { host, token } => {
-                self.with_client(&host, |actor, world| actor.on_wake(world, token));
+                self.with_client_at(host, |actor, world| actor.on_wake(world, token));
                 self.after_client_event();
             }
             Happening::Internal => {}
@@ -912,7 +965,7 @@ impl<'a> World<'a> {
     fn enqueue(&mut self, client: &str, op: Op) -> u64 {
         let id = self.next_op;
         self.next_op += 1;
-        if !self.clients.contains_key(client) {
+        if !self.is_client(client) {
             self.record_failure(format!("no client {client}"));
             return id;
         }
