@@ -12,7 +12,12 @@ fn drain(net: &mut Network<u32>, deadline: u64) -> Vec<(u64, String, String, u32
             from, to, payload, ..
         } = h
         {
-            got.push((net.now(), from.to_string(), to.to_string(), *payload));
+            got.push((
+                net.now(),
+                net.name(from).to_string(),
+                net.name(to).to_string(),
+                *payload,
+            ));
         }
     }
     got
