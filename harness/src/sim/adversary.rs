@@ -345,11 +345,14 @@ pub fn watch(world: &mut World<'_>, to: &str, payload: &Payload) -> Option<Watch
 }
 
 fn received_by(world: &World<'_>, client: &str) -> usize {
+    let Some(host) = world.net.lookup(client) else {
+        return 0;
+    };
     world
         .truth
         .received
         .values()
-        .map(|r| r.iter().filter(|c| &***c == client).count())
+        .map(|r| r.iter().filter(|h| **h == host).count())
         .sum()
 }
 

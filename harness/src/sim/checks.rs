@@ -2,7 +2,6 @@
 //! (epoch authenticators, decrypted messages) against what the hub recorded.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use concord_reference::mimi::requirement as mimi;
 
@@ -164,8 +163,9 @@ fn delivered_once(world: &World<'_>, room: &str) -> Outcome {
             continue;
         }
         let expected = members.get(&message.epoch).into_iter().flatten();
-        let received = world.truth.received.get(id).map_or(&[][..], Vec::as_slice);
-        for mismatch in receipt(expected, &message.sender, received, &mut deliveries) {
+        let received = world.truth.received.get(id).into_iter().flatten();
+        let names = received.map(|host| &**world.net.name(*host)).collect();
+        for mismatch in receipt(expected, &message.sender, names, &mut deliveries) {
             problems.push(match mismatch {
                 Mismatch::Missing(member) => {
                     format!("m{id} (epoch {}) never reached {member}", message.epoch)
@@ -203,10 +203,9 @@ enum Mismatch<'a> {
 fn receipt<'a>(
     members: impl Iterator<Item = &'a String>,
     sender: &str,
-    received: &'a [Arc<str>],
+    mut got: Vec<&'a str>,
     once: &mut u64,
 ) -> Vec<Mismatch<'a>> {
-    let mut got: Vec<&str> = received.iter().map(|c| &**c).collect();
     got.sort_unstable();
     let mut runs = got
         .chunk_by(|a, b| a == b)
@@ -296,7 +295,7 @@ fn removed_cannot_read(world: &mut World<'_>, room: &str) -> Result<Outcome, Str
                 .truth
                 .received
                 .get(id)
-                .is_some_and(|r| r.iter().any(|c| **c == **client))
+                .is_some_and(|r| r.iter().any(|h| **world.net.name(*h) == **client))
             {
                 problems.push(format!(
                     "m{id} was delivered to {client}, removed at epoch {since}"
@@ -333,17 +332,13 @@ fn removed_cannot_read(world: &mut World<'_>, room: &str) -> Result<Outcome, Str
 mod tests {
     use super::*;
 
-    fn names(list: &[&str]) -> Vec<Arc<str>> {
-        list.iter().map(|n| Arc::from(*n)).collect()
-    }
-
     #[test]
     fn a_receipt_names_the_missing_the_repeated_and_the_strangers() {
         let members: BTreeSet<String> = ["a", "b", "c", "d", "s"].map(String::from).into();
         // b twice, d never, s (the sender) and x and 0 were not to receive it.
-        let received = names(&["x", "c", "b", "s", "a", "b", "0"]);
+        let received = vec!["x", "c", "b", "s", "a", "b", "0"];
         let mut once = 0;
-        let mismatches = receipt(members.iter(), "s", &received, &mut once);
+        let mismatches = receipt(members.iter(), "s", received, &mut once);
         assert_eq!(once, 2, "a and c, once each");
         assert_eq!(
             mismatches,
@@ -361,10 +356,10 @@ mod tests {
     fn a_receipt_once_per_member_has_no_mismatch() {
         let members: BTreeSet<String> = ["a", "b", "s"].map(String::from).into();
         let mut once = 0;
-        assert!(receipt(members.iter(), "s", &names(&["b", "a"]), &mut once).is_empty());
+        assert!(receipt(members.iter(), "s", vec!["b", "a"], &mut once).is_empty());
         assert_eq!(once, 2);
         let mut once = 0;
-        let nobody = receipt(members.iter(), "s", &[], &mut once);
+        let nobody = receipt(members.iter(), "s", Vec::new(), &mut once);
         assert_eq!(nobody, vec![Mismatch::Missing("a"), Mismatch::Missing("b")]);
         assert_eq!(once, 0);
     }

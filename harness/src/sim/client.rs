@@ -23,6 +23,7 @@ use concord_reference::mimi::{
 };
 use serde_json::json;
 
+use super::net::HostId;
 use super::scenario::Detail;
 use super::window::Window;
 use super::world::{Payload, Removal, SentMessage, World};
@@ -158,8 +159,8 @@ impl std::fmt::Debug for ClientActor {
 
 pub struct ClientActor {
     pub identity: String,
-    /// The identity again, shared into the ground truth once per message received.
-    name: Arc<str>,
+    /// Its number on the network, recorded in the ground truth once per message received.
+    host: HostId,
     pub provider: String,
     pub spec: String,
     client: Box<dyn ClientUnderTest>,
@@ -199,13 +200,14 @@ fn failure(e: &ClientError) -> String {
 impl ClientActor {
     pub fn new(
         identity: String,
+        host: HostId,
         provider: String,
         spec: String,
         client: Box<dyn ClientUnderTest>,
         suite: u16,
     ) -> Self {
         ClientActor {
-            name: Arc::from(identity.as_str()),
+            host,
             identity,
             provider,
             spec,
@@ -1100,12 +1102,7 @@ impl ClientActor {
                                 if world.detail() >= Detail::Events {
                                     world.log("received", json!({"client": self.identity, "room": room, "message": id, "epoch": epoch}));
                                 }
-                                world
-                                    .truth
-                                    .received
-                                    .entry(id)
-                                    .or_default()
-                                    .push(self.name.clone());
+                                world.truth.received.entry(id).or_default().push(self.host);
                             }
                             None => world.truth.errors.push((
                                 room.to_string(),

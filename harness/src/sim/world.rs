@@ -177,7 +177,7 @@ pub struct Truth {
     pub auths: BTreeMap<String, BTreeMap<u64, BTreeMap<String, Vec<u8>>>>,
     pub messages: BTreeMap<u64, SentMessage>,
     /// Message id -> the clients that decrypted it (once per delivery).
-    pub received: BTreeMap<u64, Vec<Arc<str>>>,
+    pub received: BTreeMap<u64, Vec<HostId>>,
     /// Room -> client -> first epoch it is no longer a member of.
     pub removed: BTreeMap<String, Vec<Removal>>,
     /// Failures while processing deliveries: (room, text).
@@ -386,14 +386,16 @@ impl<'a> World<'a> {
         let identity = format!("{user}@{provider}");
         let client = (self.factory)(&spec, self.seed ^ stable_hash(&identity))
             .map_err(|e| format!("user {user}: {e}"))?;
+        let host = self.net.host(&identity);
         let actor = ClientActor::new(
             identity.clone(),
+            host,
             provider.to_string(),
             spec,
             client,
             self.scenario.suite,
         );
-        let host = self.net.host(&identity).index();
+        let host = host.index();
         if self.clients.len() <= host {
             self.clients.resize_with(host + 1, || Slot::NotAClient);
         }
