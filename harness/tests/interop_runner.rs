@@ -270,6 +270,8 @@ fn options(configs: Vec<PathBuf>, clients: usize, out: Option<PathBuf>) -> Optio
         script: None,
         assignment: None,
         nonce: 7,
+        run_tag: "0".into(),
+        quiet: true,
     }
 }
 

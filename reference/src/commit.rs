@@ -181,6 +181,21 @@ pub enum CommitError {
         "a ReInit to protocol version {proposed}, below the group's {current} (section 12.1.5)"
     )]
     ReInitVersionDowngrade { proposed: u16, current: u16 },
+    /// RFC9420-7.3-2: a KeyPackage's leaf is used outside its lifetime.
+    #[error("the KeyPackage is valid from {not_before} to {not_after}, not at {now} (section 7.3)")]
+    KeyPackageLifetime {
+        not_before: u64,
+        not_after: u64,
+        now: u64,
+    },
+    /// Section 7.2: a leaf node (of an added KeyPackage, an Update or the committer's
+    /// UpdatePath) lists a default extension or proposal type in its capabilities.
+    #[error("the {leaf} leaf node lists the default {what} {code} in its capabilities (section 7.2)")]
+    DefaultTypeListed {
+        leaf: &'static str,
+        what: &'static str,
+        code: u16,
+    },
 }
 
 /// What a processed commit did to this member.
@@ -198,7 +213,7 @@ pub enum CommitOutcome {
 mod apply;
 mod rules;
 
-pub use rules::leaf_reason;
+pub use rules::{leaf_reason, validate_key_package};
 
 pub(crate) use apply::{apply_proposals, retain_current_keys};
 pub(crate) use rules::{

@@ -53,9 +53,11 @@ pub enum JoinError {
     /// out of band; with neither, the joiner has no tree.
     #[error("no ratchet tree: none given and the GroupInfo has no ratchet_tree extension")]
     MissingRatchetTree,
-    /// Exactly one source of the tree is accepted; two could disagree.
-    #[error("a ratchet tree was given and the GroupInfo also carries a ratchet_tree extension")]
-    AmbiguousRatchetTree,
+    /// A tree was given out of band and the GroupInfo also carries one, and the two
+    /// have different tree hashes: at most one of them can be the group's. (The same
+    /// tree from both sources is accepted.)
+    #[error("the ratchet tree given out of band and the GroupInfo's ratchet_tree extension differ")]
+    ConflictingRatchetTrees,
     /// The tree does not have the shape of section 12.4.3.3 / Appendix C.
     #[error("malformed ratchet tree: {0}")]
     Tree(#[from] TreeError),
@@ -188,7 +190,7 @@ pub fn join(
 
     check_reinit_branch_psks(&opened.group_secrets.psks, context.epoch)?;
 
-    let tree = received_tree(ratchet_tree, &group_info.extensions)?;
+    let tree = received_tree(suite, ratchet_tree, &group_info.extensions)?;
 
     let signer = group_info.signer;
     let signer_leaf = tree.leaf(signer).ok_or(JoinError::SignerBlank(signer.0))?;
@@ -284,14 +286,24 @@ fn check_reinit_branch_psks(psks: &[PreSharedKeyId], epoch: u64) -> Result<(), J
     }
 }
 
-/// The tree from exactly one of its two sources (section 12.4.3.3).
+/// The tree from its two possible sources (section 12.4.3.1: the `ratchet_tree`
+/// extension when the GroupInfo has one, else a tree obtained out of band). Section
+/// 12.4.3.1 only requires a joiner *without* the extension to get the tree elsewhere, so
+/// a tree given both ways is accepted when it is the same tree (the tree hash decides).
 pub(crate) fn received_tree(
+    suite: &Suite,
     given: Option<&messages::RatchetTree>,
     extensions: &[Extension],
 ) -> Result<RatchetTree, JoinError> {
     let in_extension = Extension::find::<messages::RatchetTree>(extensions)?;
     match (given, in_extension) {
-        (Some(_), Some(_)) => Err(JoinError::AmbiguousRatchetTree),
+        (Some(given), Some(wire)) => {
+            let tree = RatchetTree::from_wire(&wire)?;
+            if *given != wire && RatchetTree::from_wire(given)?.tree_hash(suite) != tree.tree_hash(suite) {
+                return Err(JoinError::ConflictingRatchetTrees);
+            }
+            Ok(tree)
+        }
         (None, None) => Err(JoinError::MissingRatchetTree),
         (Some(wire), None) => Ok(RatchetTree::from_wire(wire)?),
         (None, Some(wire)) => Ok(RatchetTree::from_wire(&wire)?),

@@ -224,7 +224,7 @@ fn tampered_tree_fails_validation() -> TestResult {
 }
 
 #[test]
-fn exactly_one_tree_source() -> TestResult {
+fn a_tree_from_neither_source_is_refused_and_a_different_second_tree_too() -> TestResult {
     let fixtures = fixtures()?;
     let given = with_given_tree(&fixtures)?;
     assert_eq!(
@@ -238,7 +238,7 @@ fn exactly_one_tree_source() -> TestResult {
     let tree = given.tree.as_ref();
     assert_eq!(
         in_extension.join_with(in_extension.keys(), tree).err(),
-        Some(JoinError::AmbiguousRatchetTree)
+        Some(JoinError::ConflictingRatchetTrees)
     );
     Ok(())
 }
@@ -312,4 +312,18 @@ fn reinit_or_branch_psks_need_epoch_one_and_uniqueness() {
         check_reinit_branch_psks(&[reinit, application, branch], 1),
         Err(JoinError::MultipleReinitOrBranchPsks(2))
     );
+}
+
+#[test]
+fn the_same_tree_from_both_sources_is_accepted() -> TestResult {
+    let fixtures = fixtures()?;
+    let in_extension = fixtures
+        .iter()
+        .find(|f| f.tree.is_none())
+        .ok_or("no case with the tree in the GroupInfo")?;
+    let joined = in_extension.join()?;
+    let wire = joined.tree.to_wire();
+    let again = in_extension.join_with(in_extension.keys(), Some(&wire))?;
+    assert_eq!(again.epoch_authenticator(), in_extension.epoch_authenticator);
+    Ok(())
 }

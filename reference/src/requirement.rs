@@ -144,6 +144,7 @@ cite!(TreeValidationError, wraps { TreeValidationError::ParentHash(e) => e } che
         "RFC9420-7.3-12",
         "RFC9420-12.4.3.1-18",
     ],
+    TreeValidationError::DefaultTypeListed { .. } => ["RFC9420-7.2-1"],
     TreeValidationError::DuplicateSignatureKey { .. } => ["RFC9420-7.3-16", "RFC9420-16.7-1"],
     TreeValidationError::DuplicateEncryptionKey { .. } => [
         "RFC9420-7.3-17",
@@ -192,7 +193,7 @@ cite!(JoinError, wraps {
 } checks {
     JoinError::InitKeyMismatch => ["RFC9420-12.4.3.1-1"],
     JoinError::MissingRatchetTree => ["RFC9420-12.4.3.1-6"],
-    JoinError::AmbiguousRatchetTree => ["RFC9420-12.4.3.1-6"],
+    JoinError::ConflictingRatchetTrees => ["RFC9420-12.4.3.1-16"],
     JoinError::SignerBlank(_) => ["RFC9420-12.4.3.1-13"],
     JoinError::CipherSuiteMismatch { .. } => ["RFC9420-12.4.3.1-15"],
     JoinError::OwnLeafNotFound => ["RFC9420-12.4.3.1-22"],
@@ -294,6 +295,8 @@ cite!(CommitError, wraps {
     ],
     CommitError::PskNonceLength { .. } => ["RFC9420-12.1.4-3"],
     CommitError::ReInitVersionDowngrade { .. } => ["RFC9420-12.1.5-1"],
+    CommitError::DefaultTypeListed { .. } => ["RFC9420-7.2-1"],
+    CommitError::KeyPackageLifetime { .. } => ["RFC9420-7.3-2", "RFC9420-10.1-4"],
 });
 
 cite!(GroupError, wraps {

@@ -1,8 +1,9 @@
 //! A client under test reached over the MLSClient gRPC service (`--client grpc://HOST:PORT`).
 //!
 //! Every call has a timeout. The connection is made lazily, so a client that is down or
-//! dies mid-run turns into a per-call [`ClientError::Unreachable`] verdict, not a failure of
-//! Concord; the runner carries on with the other cases.
+//! dies mid-run turns into a per-call verdict ([`ClientError::Unreachable`],
+//! [`ClientError::Crashed`], [`ClientError::Timeout`]), not a failure of Concord; the runner
+//! carries on with the other cases.
 
 use std::time::Duration;
 
@@ -72,29 +73,83 @@ impl GrpcClient {
 }
 
 /// Maps a gRPC status to what it says about the client.
-fn classify(method: &'static str, status: Status) -> ClientError {
-    match status.code() {
-        Code::Unimplemented => ClientError::Unsupported { method },
-        Code::Unavailable | Code::Cancelled => ClientError::Unreachable {
-            method,
-            detail: status.message().to_string(),
-        },
-        Code::DeadlineExceeded => ClientError::Timeout {
+///
+/// A status the server sent (no transport error behind it) is its answer: UNIMPLEMENTED is
+/// "unsupported", anything else a refusal, INTERNAL and UNKNOWN included (servers answer
+/// their exceptions so). A status tonic made from a transport error says how the call
+/// failed: no connection (unreachable), a connection reset or closed mid-call (crashed),
+/// a response that does not decode (malformed).
+pub fn classify(method: &'static str, status: Status) -> ClientError {
+    let message = status.message().to_string();
+    let transport = std::error::Error::source(&status).map(|source| {
+        let mut chain = source.to_string();
+        let mut next = source.source();
+        while let Some(cause) = next {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        chain
+    });
+    match (status.code(), transport) {
+        (Code::Unimplemented, None) => ClientError::Unsupported { method },
+        (Code::DeadlineExceeded, _) => ClientError::Timeout {
             method,
             after: Duration::ZERO,
         },
-        // A response that does not decode comes back from tonic as INTERNAL with a decode
-        // message; an INTERNAL from the client itself is also a fault of the client.
-        Code::Internal | Code::Unknown | Code::DataLoss => ClientError::Malformed {
+        (_, Some(cause)) => {
+            let detail = if message.is_empty() || cause.contains(&message) {
+                cause
+            } else {
+                format!("{message}: {cause}")
+            };
+            if is_connect_failure(&detail) {
+                ClientError::Unreachable { method, detail }
+            } else {
+                ClientError::Crashed { method, detail }
+            }
+        }
+        (Code::Internal, None) if message.starts_with("failed to decode") => {
+            ClientError::Malformed {
+                method,
+                detail: message,
+            }
+        }
+        (Code::DataLoss, None) => ClientError::Malformed {
             method,
-            detail: format!("{:?}: {}", status.code(), status.message()),
+            detail: message,
         },
-        code => ClientError::Refused {
+        (Code::Unavailable, None) if is_connect_failure(&message) => {
+            ClientError::Unreachable {
+                method,
+                detail: message,
+            }
+        }
+        (Code::Unavailable | Code::Cancelled, None)
+            if message.contains("h2 protocol error")
+                || message.contains("connection")
+                || message.contains("broken pipe") =>
+        {
+            ClientError::Crashed {
+                method,
+                detail: message,
+            }
+        }
+        (code, None) => ClientError::Refused {
             method,
             code: format!("{code:?}"),
-            message: status.message().to_string(),
+            message,
         },
     }
+}
+
+/// Whether a transport error says no connection could be made at all.
+fn is_connect_failure(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    text.contains("connection refused")
+        || text.contains("tcp connect error")
+        || text.contains("error trying to connect")
+        || text.contains("dns error")
 }
 
 macro_rules! grpc_methods {

@@ -22,29 +22,39 @@ use std::time::Duration;
 use proto::*;
 
 /// How a call to a client under test failed. The first two are answers from a working
-/// client; the last three are verdicts on the client itself (exit code 3 class).
+/// client; the others are verdicts on the client itself (exit code 3 class).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
     /// The client does not implement this operation (gRPC UNIMPLEMENTED): reported as
     /// unsupported, never as a failure.
     #[error("{method}: not supported by this client")]
     Unsupported { method: &'static str },
-    /// The client answered with an error: it refused the request (which may be right, for
-    /// an invalid input, or wrong, for a valid one: the runner decides).
+    /// The client answered with an error status: it refused the request (which may be
+    /// right, for an invalid input, or wrong, for a valid one: the runner decides). A
+    /// server's own INTERNAL or UNKNOWN status is such an answer too (MLSpp answers every
+    /// exception so): the server was reached and said no.
     #[error("{method}: the client refused ({code}): {message}")]
     Refused {
         method: &'static str,
         code: String,
         message: String,
     },
-    /// No answer: connection refused or dropped, the process gone.
+    /// Nothing answered: the connection was refused or could not be made (a server that
+    /// is not running, or no longer running).
     #[error("{method}: the client could not be reached: {detail}")]
     Unreachable {
         method: &'static str,
         detail: String,
     },
-    /// No answer within the call timeout.
-    #[error("{method}: no answer within {after:?}")]
+    /// The connection was reset or closed during the call: the server was reached, then
+    /// died (or dropped the call) before answering.
+    #[error("{method}: the connection broke during the call (the client crashed?): {detail}")]
+    Crashed {
+        method: &'static str,
+        detail: String,
+    },
+    /// No answer within the call timeout: the client hangs.
+    #[error("{method}: no answer within {after:?} (the client hangs)")]
     Timeout {
         method: &'static str,
         after: Duration,
@@ -64,9 +74,47 @@ impl ClientError {
         matches!(
             self,
             ClientError::Unreachable { .. }
+                | ClientError::Crashed { .. }
                 | ClientError::Timeout { .. }
                 | ClientError::Malformed { .. }
         )
+    }
+
+    /// Whether the client is gone or stuck after this error (unreachable, crashed, hung):
+    /// later calls would only fail the same way.
+    pub fn leaves_client_down(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Unreachable { .. }
+                | ClientError::Crashed { .. }
+                | ClientError::Timeout { .. }
+        )
+    }
+
+    /// Adds `text` (a server's exit status, the tail of its stderr) to the error's detail.
+    pub fn with_context(self, text: &str) -> Self {
+        if text.is_empty() {
+            return self;
+        }
+        match self {
+            ClientError::Unreachable { method, detail } => ClientError::Unreachable {
+                method,
+                detail: format!("{detail}; {text}"),
+            },
+            ClientError::Crashed { method, detail } => ClientError::Crashed {
+                method,
+                detail: format!("{detail}; {text}"),
+            },
+            ClientError::Malformed { method, detail } => ClientError::Malformed {
+                method,
+                detail: format!("{detail}; {text}"),
+            },
+            ClientError::Timeout { method, after } => ClientError::Crashed {
+                method,
+                detail: format!("no answer within {after:?}, then stopped; {text}"),
+            },
+            other => other,
+        }
     }
 }
 

@@ -200,8 +200,9 @@ fn commit(error: &CommitError) -> ErrorClass {
         | E::KeyPackageSignature
         | E::KeyPackageLeaf(_)
         | E::KeyPackageInitKeyReused
-        | E::KeyPackageVersion(_) => C::KeyPackage,
-        E::UpdateLeaf { .. } => C::LeafNode,
+        | E::KeyPackageVersion(_)
+        | E::KeyPackageLifetime { .. } => C::KeyPackage,
+        E::UpdateLeaf { .. } | E::DefaultTypeListed { .. } => C::LeafNode,
         E::MissingExternalInit
         | E::ExternalCommitProposal(_)
         | E::ExternalCommitRemoves(_)
@@ -276,7 +277,8 @@ fn tree_validation(error: &TreeValidationError) -> ErrorClass {
         E::LifetimeNotValid { .. }
         | E::LifetimesDisjoint
         | E::LeafSignature(_)
-        | E::LeafExtensionNotInCapabilities { .. } => C::LeafNode,
+        | E::LeafExtensionNotInCapabilities { .. }
+        | E::DefaultTypeListed { .. } => C::LeafNode,
         E::DuplicateSignatureKey { .. }
         | E::DuplicateEncryptionKey { .. }
         | E::UnmergedLeavesNotSorted(_)
@@ -310,7 +312,7 @@ fn join(error: &JoinError) -> ErrorClass {
         E::Decode(e) => decode(e),
         E::Tree(e) => tree(e),
         E::TreeValidation(e) => tree_validation(e),
-        E::MissingRatchetTree | E::AmbiguousRatchetTree => C::TreeValidation,
+        E::MissingRatchetTree | E::ConflictingRatchetTrees => C::TreeValidation,
         E::SignerBlank(_) => C::GroupInfo,
         E::InitKeyMismatch
         | E::CipherSuiteMismatch { .. }

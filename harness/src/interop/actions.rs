@@ -42,7 +42,7 @@ impl CaseRun<'_> {
             group_id: group_id.clone(),
             cipher_suite: self.suite.into(),
             encrypt_handshake: self.spec.encrypt_handshake,
-            identity: actor.as_bytes().to_vec(),
+            identity: self.identity(actor),
         };
         let created = self.call(actor, "CreateGroup", request, |c, r| c.create_group(r))?;
         self.states.insert(actor.to_string(), created.state_id);
@@ -77,7 +77,7 @@ impl CaseRun<'_> {
         self.check_message(actor, "the Welcome", &committed.welcome, Expect::Welcome)?;
         self.merge_pending(key, actor)?;
         for (member, transaction) in joiners {
-            self.join(key, member, transaction, &committed.welcome, &[])?;
+            self.join(key, member, transaction, &committed.welcome, &[], (actor, false))?;
         }
         Ok(())
     }
@@ -86,7 +86,7 @@ impl CaseRun<'_> {
     pub(super) fn key_package_of(&mut self, actor: &str) -> Result<(u32, Vec<u8>), Stop> {
         let request = proto::CreateKeyPackageRequest {
             cipher_suite: self.suite.into(),
-            identity: actor.as_bytes().to_vec(),
+            identity: self.identity(actor),
         };
         let made = self.call(actor, "CreateKeyPackage", request, |c, r| {
             c.create_key_package(r)
@@ -97,6 +97,7 @@ impl CaseRun<'_> {
             &made.key_package,
             Expect::KeyPackage,
         )?;
+        self.record_key_package(actor, made.transaction_id, &made)?;
         Ok((made.transaction_id, made.key_package))
     }
 
@@ -119,7 +120,9 @@ impl CaseRun<'_> {
         self.agree(key, actor, Some(&merged.epoch_authenticator), true)
     }
 
-    /// JoinGroup from a Welcome, then the agreement checks.
+    /// JoinGroup from a Welcome, then the agreement checks. `made` is who made the Welcome
+    /// and whether it was asked for the tree out of band: the reference checks the Welcome
+    /// first, with the joiner's keys ([`CaseRun::check_welcome`]).
     fn join(
         &mut self,
         key: (usize, u8),
@@ -127,12 +130,22 @@ impl CaseRun<'_> {
         transaction_id: u32,
         welcome: &[u8],
         ratchet_tree: &[u8],
+        made: (&str, bool),
     ) -> Result<(), Stop> {
+        let (maker, external_tree) = made;
+        self.check_welcome(
+            maker,
+            actor,
+            transaction_id,
+            welcome,
+            ratchet_tree,
+            external_tree,
+        )?;
         let request = proto::JoinGroupRequest {
             transaction_id,
             welcome: welcome.to_vec(),
             encrypt_handshake: self.spec.encrypt_handshake,
-            identity: actor.as_bytes().to_vec(),
+            identity: self.identity(actor),
             ratchet_tree: ratchet_tree.to_vec(),
         };
         let joined = self.call(actor, "JoinGroup", request, |c, r| c.join_group(r))?;
@@ -155,7 +168,22 @@ impl CaseRun<'_> {
         let welcome = welcome
             .ok_or_else(|| Stop::script(format!("step {welcome_step} produced no Welcome")))?;
         let transaction = self.transaction(actor)?;
-        self.join((welcome_step, 0), actor, transaction, &welcome, &tree)
+        let maker = self
+            .spec
+            .script
+            .steps
+            .get(welcome_step)
+            .and_then(|s| s.actor.clone())
+            .unwrap_or_default();
+        let external_tree = output.ratchet_tree.is_some();
+        self.join(
+            (welcome_step, 0),
+            actor,
+            transaction,
+            &welcome,
+            &tree,
+            (&maker, external_tree),
+        )
     }
 
     pub(super) fn install_external_psk(
@@ -165,6 +193,7 @@ impl CaseRun<'_> {
     ) -> Result<(), Stop> {
         let psk_id = self.random_bytes(32);
         let psk_secret = self.random_bytes(32);
+        self.psk_secrets.insert(psk_id.clone(), psk_secret.clone());
         self.output_mut(index)?.psk = Some((psk_id.clone(), psk_secret.clone()));
         for actor in clients {
             let id = self
@@ -297,7 +326,14 @@ impl CaseRun<'_> {
         let tree = self.output(index).ratchet_tree.clone().unwrap_or_default();
         for joiner in joiners {
             let transaction = self.transaction(joiner)?;
-            self.join(key, joiner, transaction, &welcome, &tree)?;
+            self.join(
+                key,
+                joiner,
+                transaction,
+                &welcome,
+                &tree,
+                (actor, spec.external_tree),
+            )?;
         }
         Ok(())
     }

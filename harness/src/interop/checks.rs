@@ -7,8 +7,9 @@
 //!
 //! Agreement: after each commit, join, branch and reinit, every member that reached the new
 //! epoch must report the same epoch authenticator, the same `Export` of a fixed label,
-//! context and length, and the same `StateAuth`. An empty answer to any of them is its own
-//! finding (`export-empty`, ...), never a pass.
+//! context and length, and the same `StateAuth`. An empty epoch authenticator fails the
+//! case; an empty Export or StateAuth (a stub) is a finding of that client, reported once
+//! for the run (`findings/CLIENT/export-empty`), and its cases go on without that check.
 
 use concord_reference::codec::Codec;
 use concord_reference::messages::{
@@ -253,6 +254,26 @@ impl CaseRun<'_> {
         value: &[u8],
     ) -> Result<(), Stop> {
         if value.is_empty() {
+            // An empty Export or StateAuth is a stub: a finding of that client, reported
+            // once, and the case goes on (the epoch authenticator still decides).
+            let finding = match check {
+                "export" => Some("export-empty"),
+                "state-auth" => Some("state-auth-empty"),
+                _ => None,
+            };
+            if let Some(finding) = finding {
+                let client = self.client_name(actor).unwrap_or(actor).to_string();
+                self.report_finding(
+                    actor,
+                    finding,
+                    format!(
+                        "{client} answered an empty {} (as {actor}); the {check} check is skipped for it",
+                        describe(check)
+                    ),
+                    super::requirements::for_check(finding),
+                );
+                return Ok(());
+            }
             return Err(Stop::failed(
                 &format!("{check}-empty"),
                 Some(actor),

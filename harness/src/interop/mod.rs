@@ -6,16 +6,22 @@
 //! session::run ── cases: script × assignment × suite × handshake mode
 //!    │                 └─ runner::run_case ── actions, subgroup (RPCs via worker threads)
 //!    │                                  ├── checks: strict decoding, agreement
+//!    │                                  ├── attribution: every key package and Welcome
+//!    │                                  │   validated by the reference when emitted
+//!    │                                  ├── findings: stubs reported once per client
 //!    │                                  └── transcript.jsonl (one line per RPC)
 //!    └── matrix.md / matrix.json, closing line, exit code
 //! ```
 
 mod actions;
+pub mod attribution;
 mod checks;
 pub mod config;
 mod config_steps;
+pub mod findings;
 pub mod matrix;
 mod plan;
+pub mod process;
 mod proposals;
 pub mod requirements;
 pub mod runner;

@@ -27,7 +27,7 @@ impl CaseRun<'_> {
             Action::RemoveProposal { removed } => {
                 let request = proto::RemoveProposalRequest {
                     state_id,
-                    removed_id: removed.as_bytes().to_vec(),
+                    removed_id: self.identity(removed),
                 };
                 self.call(actor, "RemoveProposal", request, |c, r| {
                     c.remove_proposal(r)
@@ -88,7 +88,7 @@ impl CaseRun<'_> {
             }
             ProposalSpec::Remove { removed } => {
                 d.proposal_type = b"remove".to_vec();
-                d.removed_id = removed.as_bytes().to_vec();
+                d.removed_id = self.identity(removed);
             }
             ProposalSpec::ExternalPsk { psk_id } => {
                 d.proposal_type = b"externalPSK".to_vec();

@@ -82,7 +82,21 @@ pub fn for_check(check: &str) -> &'static [&'static str] {
         "epoch-authenticator" | "epoch-authenticator-empty" | "state-auth" | "state-auth-empty" => {
             &["RFC9420-8-1", "RFC9420-12.4.2-19"]
         }
+        // A contract of the interop interface, not of the RFC: nothing to cite, and the
+        // step's requirements are not the cause either.
+        "external-tree-ignored" | "external-tree-missing" | "client-down" => &[],
         _ => &[],
+    }
+}
+
+/// The requirements a problem cites: those of its cause when the check that found it
+/// knows them (a violation the reference found in a client's output), else
+/// [`for_failure`].
+pub fn for_problem(problem: &super::runner::Problem) -> Vec<&'static str> {
+    if problem.requirements.is_empty() {
+        for_failure(&problem.check, problem.action.as_deref())
+    } else {
+        problem.requirements.clone()
     }
 }
 
@@ -92,6 +106,12 @@ pub fn for_failure(check: &str, action: Option<&str>) -> Vec<&'static str> {
     let by_check = for_check(check);
     if !by_check.is_empty() {
         return by_check.to_vec();
+    }
+    if matches!(
+        check,
+        "external-tree-ignored" | "external-tree-missing" | "client-down"
+    ) {
+        return Vec::new();
     }
     action.map(for_action).unwrap_or_default().to_vec()
 }

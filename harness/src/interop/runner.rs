@@ -19,10 +19,12 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde::Serialize;
 
+use super::attribution::KeyPackageRecord;
 use super::checks::{EpochKey, EpochRecord};
 use super::config::{Action, Script};
+use super::findings::Findings;
 use super::transcript::{Entry, Transcript};
-use super::worker::{CallError, Worker};
+use super::worker::{CallError, Health, Worker};
 use crate::client::{ClientError, ClientUnderTest, proto};
 
 /// The clients of a run, one worker each, with their display names.
@@ -30,6 +32,27 @@ use crate::client::{ClientError, ClientUnderTest, proto};
 pub struct Pool {
     pub workers: Vec<Worker>,
     pub names: Vec<String>,
+    /// Each client's health, shared by every lane: a client found dead or poisoned is
+    /// not called again (its remaining cases are not run). Empty: every client healthy.
+    pub health: Vec<std::sync::Arc<Health>>,
+    /// Findings reported once per client (an empty Export, ...), shared by every lane.
+    pub findings: std::sync::Arc<Findings>,
+}
+
+impl Pool {
+    /// A pool of healthy clients with no shared findings (one lane, tests).
+    pub fn new(workers: Vec<Worker>, names: Vec<String>) -> Self {
+        let health = workers
+            .iter()
+            .map(|w| std::sync::Arc::new(Health::new(w.restartable())))
+            .collect();
+        Pool {
+            workers,
+            names,
+            health,
+            findings: std::sync::Arc::default(),
+        }
+    }
 }
 
 /// What one case runs.
@@ -37,6 +60,8 @@ pub struct Pool {
 pub struct CaseSpec<'a> {
     /// Stable identifier, written on every transcript line of the case.
     pub id: String,
+    /// The case's place in the run's plan (findings keep the earliest case).
+    pub position: usize,
     pub script: &'a Script,
     /// Actor → index into the pool, for every actor of the script.
     pub assignment: BTreeMap<String, usize>,
@@ -44,7 +69,8 @@ pub struct CaseSpec<'a> {
     pub encrypt_handshake: bool,
     /// Suites every assigned client supports (where a `changeCipherSuite` goes).
     pub common_suites: Vec<u16>,
-    /// Seeds the case's group ids and PSKs.
+    /// Seeds the case's group ids and PSKs, and tags its identities: it mixes the run tag
+    /// with the case id, so that no two cases or runs share a group id or an identity.
     pub nonce: u64,
 }
 
@@ -60,6 +86,8 @@ pub enum Verdict {
     Unsupported,
     /// A client crashed, hung, was unreachable or answered garbage (exit code 3 class).
     ClientFault,
+    /// Not run: a client it needs went down in an earlier case (counted as skipped).
+    Skipped,
 }
 
 /// What decided a verdict other than `passed`.
@@ -76,6 +104,11 @@ pub struct Problem {
     pub detail: String,
     /// Transcript lines of the step (first, last), when it made calls.
     pub lines: Option<(u64, u64)>,
+    /// The requirements the cause breaks, when the check that found it knows them (a
+    /// validation of the client's output by the reference); empty: those of the check or
+    /// of the refused action ([`super::requirements::for_problem`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<&'static str>,
 }
 
 /// A case's result.
@@ -114,6 +147,8 @@ pub(super) struct Stop {
     pub check: String,
     pub actor: Option<String>,
     pub detail: String,
+    /// The requirements of the cause, when known (see [`Problem::requirements`]).
+    pub requirements: Vec<&'static str>,
 }
 
 impl Stop {
@@ -123,6 +158,20 @@ impl Stop {
             check: check.into(),
             actor: actor.map(str::to_string),
             detail: detail.into(),
+            requirements: Vec::new(),
+        }
+    }
+
+    /// `actor`'s client emitted something that breaks the rules `requirements` name.
+    pub(super) fn violation(
+        check: &str,
+        actor: &str,
+        detail: impl Into<String>,
+        requirements: &[&'static str],
+    ) -> Self {
+        Stop {
+            requirements: requirements.to_vec(),
+            ..Stop::failed(check, Some(actor), detail)
         }
     }
 
@@ -137,6 +186,7 @@ impl Stop {
             check: "unsupported".into(),
             actor: actor.map(str::to_string),
             detail: detail.into(),
+            requirements: Vec::new(),
         }
     }
 }
@@ -176,6 +226,11 @@ pub(super) struct CaseRun<'a> {
     pub(super) group_id: Option<Vec<u8>>,
     pub(super) rng: ChaCha20Rng,
     pub(super) notes: Vec<String>,
+    /// Every key package a client made in this case, with its private keys, by (actor,
+    /// transaction id): what the reference needs to open the Welcomes made for it.
+    pub(super) key_packages: BTreeMap<(String, u32), KeyPackageRecord>,
+    /// External PSKs installed in this case: id → secret.
+    pub(super) psk_secrets: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
 /// Runs one case to its verdict. Never panics on anything a client sends.
@@ -198,6 +253,8 @@ pub fn run_case(pool: &Pool, spec: &CaseSpec<'_>, transcript: &mut Transcript) -
         group_id: None,
         rng: ChaCha20Rng::seed_from_u64(spec.nonce),
         notes: Vec::new(),
+        key_packages: BTreeMap::new(),
+        psk_secrets: BTreeMap::new(),
     };
     let mut problem = None;
     let mut verdict = Verdict::Passed;
@@ -217,6 +274,20 @@ pub fn run_case(pool: &Pool, spec: &CaseSpec<'_>, transcript: &mut Transcript) -
     {
         verdict = stop.verdict;
         problem = Some(run.problem(stop, None));
+    }
+    // A refusal may be the first sign of a server that stopped working (a poisoned lock
+    // fails every later call): a healthy client still makes a key package.
+    if verdict == Verdict::Failed
+        && let Some(p) = &problem
+        && p.check == "refused"
+        && let Some(actor) = p.actor.clone()
+        && let Some(since) = run.probe(&actor)
+    {
+        verdict = Verdict::ClientFault;
+        if let Some(p) = &mut problem {
+            p.check = "client-fault".into();
+            p.detail = format!("{}; {since}", p.detail);
+        }
     }
     CaseResult {
         id: spec.id.clone(),
@@ -306,7 +377,69 @@ impl CaseRun<'_> {
             actor: stop.actor,
             detail: stop.detail,
             lines: self.step_lines,
+            requirements: stop.requirements,
         }
+    }
+
+    /// The identity of `actor` in this case: the actor's name tagged with the case's
+    /// nonce, so that servers shared by every connection, or outliving a run, never see
+    /// one identity in two cases.
+    pub(super) fn identity(&self, actor: &str) -> Vec<u8> {
+        format!("{actor}-{:08x}", self.spec.nonce as u32).into_bytes()
+    }
+
+    /// The client of `actor`: its index in the pool.
+    pub(super) fn client_index(&self, actor: &str) -> Option<usize> {
+        self.spec.assignment.get(actor).copied()
+    }
+
+    /// After `actor`'s client refused something: does it still work? A key package
+    /// request answers that without touching any group. If it does not, the client is
+    /// marked down for the rest of the run and the reason returned (`None`: healthy, or
+    /// the probe says nothing, or another case already found it down).
+    fn probe(&mut self, actor: &str) -> Option<String> {
+        let index = self.client_index(actor)?;
+        let health = self.pool.health.get(index)?;
+        if health.restartable() || health.down_since().is_some() {
+            return None;
+        }
+        let worker = self.pool.workers.get(index)?;
+        let request = proto::CreateKeyPackageRequest {
+            cipher_suite: self.suite.into(),
+            identity: format!("concord-probe-{:08x}", self.spec.nonce as u32).into_bytes(),
+        };
+        let encoded = hex::encode(prost::Message::encode_to_vec(&request));
+        let result = worker.call("CreateKeyPackage", request, |c, r| c.create_key_package(r));
+        let client = self.pool.names.get(index).map_or("?", String::as_str);
+        let line = self.transcript.write(&Entry {
+            case: &self.spec.id,
+            step: None,
+            actor: "(health probe)",
+            client,
+            method: "CreateKeyPackage",
+            request: encoded,
+            response: result
+                .as_ref()
+                .ok()
+                .map(|r| hex::encode(prost::Message::encode_to_vec(r))),
+            error: result.as_ref().err().map(ToString::to_string),
+        });
+        self.case_lines = Some((self.case_lines.map_or(line, |(first, _)| first), line));
+        match result {
+            Ok(_) | Err(CallError::Client(ClientError::Unsupported { .. })) => None,
+            Err(e) => {
+                let why = format!(
+                    "the client no longer works: a key package request after this refusal failed too ({e})"
+                );
+                health
+                    .mark_down(&self.spec.id, &why)
+                    .then_some(why)
+            }
+        }
+    }
+
+    pub(super) fn pool(&self) -> &Pool {
+        self.pool
     }
 
     pub(super) fn client_name(&self, actor: &str) -> Option<&str> {
@@ -350,7 +483,30 @@ impl CaseRun<'_> {
             .and_then(|&i| Some((pool.workers.get(i)?, pool.names.get(i)?)))
             .ok_or_else(|| Stop::script(format!("no client is assigned to `{actor}`")))?;
         let encoded = hex::encode(request.encode_to_vec());
-        let result = worker.call(method, request, f);
+        let health = self
+            .spec
+            .assignment
+            .get(actor)
+            .and_then(|&i| pool.health.get(i));
+        let result = match health.and_then(|h| h.down_since()) {
+            Some(since) => Err(CallError::Down { method, since }),
+            None => worker.call(method, request, f),
+        };
+        // A client found gone or stuck is marked down once, by the first case to see it;
+        // a case that meets it later (on another lane) is not run, not charged.
+        let result = match (result, health) {
+            (Err(e), Some(health)) if e.leaves_client_down() && !health.restartable() => {
+                if health.mark_down(&self.spec.id, &e.to_string()) {
+                    Err(e)
+                } else {
+                    Err(CallError::Down {
+                        method,
+                        since: health.down_since().unwrap_or_default(),
+                    })
+                }
+            }
+            (result, _) => result,
+        };
         let (response, error) = match &result {
             Ok(response) => (Some(hex::encode(response.encode_to_vec())), None),
             Err(e) => (None, Some(e.to_string())),
@@ -424,7 +580,9 @@ impl CaseRun<'_> {
 
 /// What a failed call means for the case.
 pub(super) fn stop_for(actor: &str, error: CallError) -> Stop {
-    let verdict = if error.is_client_fault() {
+    let verdict = if matches!(error, CallError::Down { .. }) {
+        Verdict::Skipped
+    } else if error.is_client_fault() {
         Verdict::ClientFault
     } else if matches!(error, CallError::Client(ClientError::Unsupported { .. })) {
         Verdict::Unsupported
@@ -434,6 +592,7 @@ pub(super) fn stop_for(actor: &str, error: CallError) -> Stop {
     let check = match verdict {
         Verdict::ClientFault => "client-fault",
         Verdict::Unsupported => "unsupported",
+        Verdict::Skipped => "client-down",
         _ => "refused",
     };
     Stop {
@@ -441,5 +600,6 @@ pub(super) fn stop_for(actor: &str, error: CallError) -> Stop {
         check: check.into(),
         actor: Some(actor.to_string()),
         detail: error.to_string(),
+        requirements: Vec::new(),
     }
 }

@@ -37,10 +37,15 @@ pub enum Handshake {
 /// How actors get clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
-    /// Every combination of the clients over the script's actors.
+    /// Every assignment of the clients to the script's actors (clients^actors of them);
+    /// refused for a script with more than 100,000.
     All,
-    /// One assignment per script, drawn from the seed.
+    /// One assignment per script, drawn from --seed.
     Random,
+    /// Every two clients in every two roles: for any actors a and b and clients x and y,
+    /// some assignment gives a client x and b client y (a covering array drawn from --seed;
+    /// 2 clients over 41 actors: about a dozen assignments).
+    Pairwise,
 }
 
 /// What to run.
@@ -60,8 +65,38 @@ pub struct Options {
     pub script: Option<String>,
     /// Only this assignment (client indices in the script's actor order).
     pub assignment: Option<Vec<usize>>,
-    /// Varies group ids and PSKs between runs.
+    /// Varies group ids, identities and PSKs between runs: derived from the seed and the
+    /// run tag ([`run_nonce`]).
     pub nonce: u64,
+    /// The run tag (printed, in the transcript and every reproducer): with the seed it
+    /// reproduces a run byte for byte; a fresh one keeps a run's group ids and identities
+    /// apart from every earlier run's on servers that outlive a run.
+    pub run_tag: String,
+    /// No progress bar or progress lines.
+    pub quiet: bool,
+}
+
+/// A fresh run tag: 8 hex digits from the OS's randomness (through the standard library's
+/// randomly keyed hasher) and the clock.
+pub fn fresh_run_tag() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    hasher.write_u128(now);
+    hasher.write_u32(std::process::id());
+    format!("{:08x}", hasher.finish() as u32)
+}
+
+/// Whether `tag` is a run tag (1 to 16 hex digits).
+pub fn valid_run_tag(tag: &str) -> bool {
+    (1..=16).contains(&tag.len()) && tag.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// The nonce group ids, identities and PSKs of a run come from.
+pub fn run_nonce(seed: u64, run_tag: &str) -> u64 {
+    seed.rotate_left(32) ^ 0x636f_6e63_6f72_6400 ^ stable_hash(run_tag).rotate_left(17)
 }
 
 /// Why a run could not start (exit code 2).
@@ -81,6 +116,10 @@ pub struct Summary {
     pub failed: usize,
     pub unsupported: usize,
     pub client_faults: usize,
+    /// Cases not run because a client they need went down earlier in the run.
+    pub skipped: usize,
+    /// Findings reported once per client (also among `records` and in `failed`).
+    pub findings: usize,
     /// Failures an expectations file lists as known (`--expect`).
     pub expected_failures: usize,
     pub records: Vec<CaseRecord>,
@@ -89,14 +128,14 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// `interop: N passed, N failed, N skipped` (client faults count as failed, unsupported
-    /// cases as skipped).
+    /// `interop: N passed, N failed, N skipped` (client faults and findings count as
+    /// failed, unsupported cases and cases not run for a client down as skipped).
     pub fn closing_line(&self) -> String {
         format!(
             "interop: {} passed, {} failed, {} skipped",
             self.passed,
             self.failed + self.client_faults,
-            self.unsupported
+            self.unsupported + self.skipped
         )
     }
 
@@ -122,6 +161,11 @@ pub fn open_client(
             .map(|c| Box::new(c) as Box<dyn ClientUnderTest>)
             .map_err(|e| e.to_string());
     }
+    if let Some(command) = spec.strip_prefix("exec:") {
+        return super::process::ExecClient::new(command, timeout)
+            .map(|c| Box::new(c) as Box<dyn ClientUnderTest>)
+            .map_err(|e| e.to_string());
+    }
     match spec {
         "reference" => Ok(Box::new(ReferenceClient::new(seed))),
         #[cfg(feature = "openmls")]
@@ -133,7 +177,7 @@ pub fn open_client(
         #[cfg(not(feature = "mls-rs"))]
         "mls-rs" => Err(not_built_in(spec)),
         _ => Err(format!(
-            "unknown client `{spec}`: expected grpc://HOST:PORT, reference, openmls or mls-rs"
+            "unknown client `{spec}`: expected grpc://HOST:PORT, exec:'COMMAND ... {{port}}', reference, openmls or mls-rs"
         )),
     }
 }
@@ -267,13 +311,20 @@ pub fn run_lanes(
     let mut lane_workers = Vec::new();
     for clients in lanes {
         let mut workers = Vec::new();
-        for client in clients {
+        for (client, spec) in clients.into_iter().zip(&options.client_specs) {
             let worker = Worker::spawn(client, options.timeout)
-                .map_err(|e| SessionError::Usage(format!("cannot start a client thread: {e}")))?;
+                .map_err(|e| SessionError::Usage(format!("cannot start a client thread: {e}")))?
+                .restarting(spec.starts_with("exec:"));
             workers.push(worker);
         }
         lane_workers.push(workers);
     }
+    let health: Vec<std::sync::Arc<super::worker::Health>> = options
+        .client_specs
+        .iter()
+        .map(|spec| std::sync::Arc::new(super::worker::Health::new(spec.starts_with("exec:"))))
+        .collect();
+    let findings = std::sync::Arc::new(super::findings::Findings::default());
     let setups: Vec<Setup> = lane_workers
         .first()
         .map(|workers| {
@@ -297,7 +348,25 @@ pub fn run_lanes(
             .map_err(|e| SessionError::Usage(format!("cannot write to {}: {e}", dir.display())))?,
         None => Transcript::discard(),
     };
-    let bar = progress_bar(plan.len() as u64);
+    if !options.quiet {
+        eprintln!(
+            "concord interop: {} cases over {} client(s), run tag {} (seed {}; `--run-tag {} --seed {}` reproduces this run)",
+            plan.len(),
+            count,
+            options.run_tag,
+            options.seed,
+            options.run_tag,
+            options.seed
+        );
+    }
+    transcript.header(&serde_json::json!({
+        "run_tag": options.run_tag,
+        "seed": options.seed,
+        "concord": env!("CARGO_PKG_VERSION"),
+    }));
+    let mut progress = Progress::new(plan.len() as u64, options.quiet);
+    let bar = progress.bar.clone();
+    let mut printed_failures = 0usize;
     let mut summary = Summary::default();
     let mut per_file: BTreeMap<String, [usize; 3]> = BTreeMap::new();
     let lane_count = lane_workers.len();
@@ -307,15 +376,18 @@ pub fn run_lanes(
         for (lane, workers) in lane_workers.into_iter().enumerate() {
             let done = done.clone();
             let (plan, setups, names) = (&plan, &setups, &names);
+            let (health, findings) = (health.clone(), findings.clone());
             scope.spawn(move || {
                 let pool = Pool {
                     workers,
                     names: names.clone(),
+                    health,
+                    findings,
                 };
                 for (index, case) in plan.iter().enumerate().skip(lane).step_by(lane_count) {
                     let mut lines = Transcript::memory();
                     let started = std::time::Instant::now();
-                    let result = execute(options, &pool, setups, case, &mut lines);
+                    let result = execute(options, &pool, setups, case, index, &mut lines);
                     let took = started.elapsed();
                     if done.send((index, result, lines, took)).is_err() {
                         return;
@@ -353,6 +425,10 @@ pub fn run_lanes(
                         summary.unsupported += 1;
                         counts[2] += 1;
                     }
+                    Verdict::Skipped => {
+                        summary.skipped += 1;
+                        counts[2] += 1;
+                    }
                 }
                 let record = CaseRecord {
                     config: case.config.clone(),
@@ -368,16 +444,42 @@ pub fn run_lanes(
                     duration: took,
                     result,
                 };
-                if record.result.verdict != Verdict::Passed {
-                    let line = super::plan::case_line(&record, &names);
-                    bar.suspend(|| writeln!(out, "{line}")).ok();
+                if record.result.verdict != Verdict::Passed
+                    && record.result.verdict != Verdict::Skipped
+                {
+                    printed_failures += 1;
+                    if printed_failures <= MAX_PRINTED {
+                        let line = super::plan::case_line(&record, &names);
+                        bar.suspend(|| writeln!(out, "{line}")).ok();
+                    }
                 }
                 summary.records.push(record);
-                bar.inc(1);
+                progress.case_done(
+                    summary.failed + summary.client_faults,
+                    summary.skipped + summary.unsupported,
+                );
             }
         }
     });
-    bar.finish_and_clear();
+    progress.finish();
+    if printed_failures > MAX_PRINTED {
+        writeln!(
+            out,
+            "... and {} more case(s) that did not pass: every one is in matrix.md and matrix.json",
+            printed_failures - MAX_PRINTED
+        )
+        .ok();
+    }
+    // Findings: one result each, charged to the client, after the cases.
+    for finding in findings.all() {
+        let record = finding_record(options, &names, &finding, &plan);
+        let line = super::plan::case_line(&record, &names);
+        writeln!(out, "{line}").ok();
+        summary.failed += 1;
+        summary.findings += 1;
+        per_file.entry(record.config.clone()).or_default()[1] += 1;
+        summary.records.push(record);
+    }
     for (file, [passed, failed, skipped]) in &per_file {
         writeln!(
             out,
@@ -470,16 +572,74 @@ pub fn apply_expectations(
     Ok(findings)
 }
 
+/// At most this many lines of cases that did not pass are printed; matrix.md has them all.
+const MAX_PRINTED: usize = 200;
+
+/// The config name findings are filed under in the matrix and the reports.
+pub const FINDINGS: &str = "findings";
+
+/// A finding as a result of its own: `findings/CLIENT/CHECK`, one failure charged to that
+/// client, with the case it was first seen in and how to rerun that case.
+fn finding_record(
+    options: &Options,
+    names: &[String],
+    finding: &super::findings::Finding,
+    plan: &[super::plan::PlannedCase<'_>],
+) -> CaseRecord {
+    let client = names
+        .get(finding.client)
+        .cloned()
+        .unwrap_or_else(|| format!("#{}", finding.client));
+    let reproduce = plan
+        .get(finding.position)
+        .map(|case| super::plan::reproducer(options, case))
+        .unwrap_or_default();
+    let suite = plan.get(finding.position).map_or(0, |case| case.suite);
+    let detail = format!(
+        "{} (first seen in case {}, seen {} time(s); reported once for this client, its cases went on without this check)",
+        finding.detail, finding.case, finding.seen
+    );
+    CaseRecord {
+        config: FINDINGS.to_string(),
+        script: finding.check.to_string(),
+        suite,
+        handshake: "private",
+        assignment: vec![(finding.actor.clone(), finding.client)],
+        result: CaseResult {
+            id: format!("{FINDINGS}/{client}/{}", finding.check),
+            verdict: Verdict::Failed,
+            problem: Some(Problem {
+                step: None,
+                action: None,
+                check: finding.check.to_string(),
+                actor: Some(finding.actor.clone()),
+                client: Some(client),
+                detail,
+                lines: None,
+                requirements: finding.requirements.clone(),
+            }),
+            notes: Vec::new(),
+            lines: None,
+        },
+        reproduce,
+        requirements: finding.requirements.clone(),
+        expectation: None,
+        duration: std::time::Duration::ZERO,
+    }
+}
+
 /// Runs one planned case on a lane's pool, or marks it with its clients' setup failure.
 fn execute(
     options: &Options,
     pool: &Pool,
     setups: &[Setup],
     case: &super::plan::PlannedCase<'_>,
+    position: usize,
     transcript: &mut Transcript,
 ) -> CaseResult {
     let spec = CaseSpec {
         id: case.id.clone(),
+        position,
         script: case.script,
         assignment: case.assignment.iter().cloned().collect(),
         suite: case.suite,
@@ -508,6 +668,7 @@ fn execute(
                 client: pool.names.get(client).cloned(),
                 detail,
                 lines: None,
+                requirements: Vec::new(),
             }),
             notes: Vec::new(),
             lines: None,
@@ -535,16 +696,65 @@ fn distinct_names(names: impl Iterator<Item = String>) -> Vec<String> {
     out
 }
 
-/// A bar on a terminal; nothing otherwise.
-fn progress_bar(total: u64) -> indicatif::ProgressBar {
-    if !std::io::stdout().is_terminal() {
-        return indicatif::ProgressBar::hidden();
+/// Progress of a long run: a bar on a terminal (cases done of all, failures, ETA); without
+/// a terminal, a line on stderr every ten seconds; nothing with `--quiet`.
+pub(crate) struct Progress {
+    pub bar: indicatif::ProgressBar,
+    lines: bool,
+    total: u64,
+    done: u64,
+    started: std::time::Instant,
+    last_line: std::time::Instant,
+}
+
+impl Progress {
+    pub(crate) fn new(total: u64, quiet: bool) -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = if quiet || !terminal {
+            indicatif::ProgressBar::hidden()
+        } else {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} cases  {msg}  eta {eta}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        };
+        Progress {
+            bar,
+            lines: !quiet && !terminal,
+            total,
+            done: 0,
+            started: std::time::Instant::now(),
+            last_line: std::time::Instant::now(),
+        }
     }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} cases  {wide_msg}")
-    {
-        bar.set_style(style);
+
+    pub(crate) fn case_done(&mut self, failed: usize, skipped: usize) {
+        self.done += 1;
+        self.bar.inc(1);
+        self.bar
+            .set_message(format!("{failed} failed, {skipped} skipped"));
+        if self.lines && self.last_line.elapsed() >= std::time::Duration::from_secs(10) {
+            self.last_line = std::time::Instant::now();
+            let elapsed = self.started.elapsed().as_secs_f64();
+            let eta = if self.done > 0 {
+                elapsed / self.done as f64 * (self.total - self.done.min(self.total)) as f64
+            } else {
+                0.0
+            };
+            eprintln!(
+                "progress: {}/{} cases, {failed} failed, {skipped} skipped, {:.0} s elapsed, about {:.0} s to go",
+                self.done, self.total, elapsed, eta
+            );
+        }
     }
-    bar
+
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }

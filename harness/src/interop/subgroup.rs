@@ -86,7 +86,7 @@ impl CaseRun<'_> {
             group_info: group_info.clone(),
             ratchet_tree: tree.clone(),
             encrypt_handshake: self.spec.encrypt_handshake,
-            identity: joiner.as_bytes().to_vec(),
+            identity: self.identity(joiner),
             remove_prior,
             psks,
         };
@@ -120,7 +120,7 @@ impl CaseRun<'_> {
         let (group_info, _) = self.group_info_of(actor, false)?;
         let request = proto::NewMemberAddProposalRequest {
             group_info,
-            identity: joiner.as_bytes().to_vec(),
+            identity: self.identity(joiner),
         };
         let proposed = self.call(joiner, "NewMemberAddProposal", request, |c, r| {
             c.new_member_add_proposal(r)
@@ -145,7 +145,7 @@ impl CaseRun<'_> {
     ) -> Result<(), Stop> {
         let request = proto::CreateExternalSignerRequest {
             cipher_suite: self.suite.into(),
-            identity: signer.as_bytes().to_vec(),
+            identity: self.identity(signer),
         };
         let created = self.call(signer, "CreateExternalSigner", request, |c, r| {
             c.create_external_signer(r)

@@ -122,6 +122,24 @@ impl Transcript {
         self.lines
     }
 
+    /// Writes one line that is not a call (the run's header: run tag, seed) and returns
+    /// its number.
+    pub fn header(&mut self, value: &serde_json::Value) -> u64 {
+        self.lines += 1;
+        let mut bytes = value.to_string().into_bytes();
+        bytes.push(b'\n');
+        if let Some(buffer) = &mut self.buffer {
+            buffer.extend_from_slice(&bytes);
+        }
+        if let Some(out) = &mut self.out
+            && let Err(e) = out.write_all(&bytes)
+        {
+            self.error.get_or_insert(e.to_string());
+            self.out = None;
+        }
+        self.lines
+    }
+
     /// Lines written so far.
     pub fn lines(&self) -> u64 {
         self.lines

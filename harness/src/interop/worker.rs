@@ -38,6 +38,8 @@ pub enum CallError {
         method: &'static str,
         detail: String,
     },
+    /// Not called: the client went down earlier in the run (`since` says where and how).
+    Down { method: &'static str, since: String },
 }
 
 impl CallError {
@@ -46,6 +48,57 @@ impl CallError {
         match self {
             CallError::Client(e) => e.is_client_fault(),
             CallError::Panicked { .. } | CallError::Stuck { .. } => true,
+            CallError::Down { .. } => false,
+        }
+    }
+
+    /// Whether the client is gone or stuck after this error, so that later calls could
+    /// only fail the same way.
+    pub fn leaves_client_down(&self) -> bool {
+        match self {
+            CallError::Client(e) => e.leaves_client_down(),
+            CallError::Stuck { .. } => true,
+            CallError::Panicked { .. } | CallError::Down { .. } => false,
+        }
+    }
+}
+
+/// What a run knows of one client's health, shared by every lane: once a client is found
+/// dead, hung or poisoned it stays down for the rest of the run, and the cases that need
+/// it are not run (reported as skipped, "client down since case X"), so one crash costs
+/// one client fault, not a cascade. A client Concord restarts itself (`exec:`) is never
+/// marked down: its next call starts a fresh process.
+#[derive(Debug, Default)]
+pub struct Health {
+    restartable: bool,
+    down: std::sync::Mutex<Option<String>>,
+}
+
+impl Health {
+    pub fn new(restartable: bool) -> Self {
+        Health {
+            restartable,
+            down: std::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn restartable(&self) -> bool {
+        self.restartable
+    }
+
+    /// Why and since when the client is down, if it is.
+    pub fn down_since(&self) -> Option<String> {
+        self.down.lock().map_or(None, |down| down.clone())
+    }
+
+    /// Marks the client down, found so by `case`; true if this call did (the first to).
+    pub fn mark_down(&self, case: &str, why: &str) -> bool {
+        match self.down.lock() {
+            Ok(mut down) if down.is_none() => {
+                *down = Some(format!("client down since case {case}: {why}"));
+                true
+            }
+            _ => false,
         }
     }
 }
@@ -58,6 +111,7 @@ impl std::fmt::Display for CallError {
                 write!(f, "{method}: the client panicked: {message}")
             }
             CallError::Stuck { method, detail } => write!(f, "{method}: {detail}"),
+            CallError::Down { method, since } => write!(f, "{method}: not called: {since}"),
         }
     }
 }
@@ -69,6 +123,7 @@ pub struct Worker {
     jobs: Option<Sender<Job>>,
     idle: Arc<AtomicBool>,
     timeout: Duration,
+    restartable: bool,
 }
 
 impl std::fmt::Debug for Worker {
@@ -96,7 +151,19 @@ impl Worker {
             jobs: Some(jobs),
             idle,
             timeout,
+            restartable: false,
         })
+    }
+
+    /// Marks the client as one that restarts itself after a crash or hang (a server
+    /// Concord started, `exec:`).
+    pub fn restarting(mut self, restartable: bool) -> Self {
+        self.restartable = restartable;
+        self
+    }
+
+    pub fn restartable(&self) -> bool {
+        self.restartable
     }
 
     /// Calls `method` on the client with `request`.

@@ -124,6 +124,7 @@ pub(crate) fn check_proposal(
                     leaf_reason::EXTENSION_NOT_IN_CAPABILITIES,
                 ));
             }
+            default_types_unlisted("KeyPackage", &kp.leaf_node)?;
         }
         Proposal::Update(update) => {
             let Sender::Member { leaf_index } = proposer else {
@@ -143,6 +144,7 @@ pub(crate) fn check_proposal(
             if !extensions_in_capabilities(leaf) {
                 return Err(refuse(leaf_reason::EXTENSION_NOT_IN_CAPABILITIES));
             }
+            default_types_unlisted("Update", leaf)?;
         }
         // RFC9420-12.1.4-3: "psk_nonce MUST be of length KDF.Nh".
         Proposal::PreSharedKey(psk) => {
@@ -154,6 +156,57 @@ pub(crate) fn check_proposal(
         _ => {}
     }
     Ok(())
+}
+
+/// Section 10.1, everything a KeyPackage must satisfy on its own before any member adds
+/// it (the checks an Add proposal's KeyPackage gets on receipt): version, signature,
+/// `leaf_node_source`, the leaf's signature, `init_key` distinct from the leaf's
+/// `encryption_key`, the leaf's extensions in its capabilities, no default type listed
+/// (section 7.2), and, given a clock, the leaf's lifetime covering `now` (RFC9420-7.3-2).
+/// `suite` is the suite the KeyPackage must be for.
+pub fn validate_key_package(
+    suite: &Suite,
+    key_package: &KeyPackage,
+    now: Option<u64>,
+) -> Result<(), CommitError> {
+    let add = Proposal::Add(crate::messages::Add {
+        key_package: key_package.clone(),
+    });
+    check_proposal(
+        suite,
+        &[],
+        &add,
+        Sender::Member {
+            leaf_index: LeafIndex(0),
+        },
+    )?;
+    if let (Some(now), crate::messages::LeafNodeSource::KeyPackage { lifetime }) =
+        (now, &key_package.leaf_node.leaf_node_source)
+        && !(lifetime.not_before <= now && now <= lifetime.not_after)
+    {
+        return Err(CommitError::KeyPackageLifetime {
+            not_before: lifetime.not_before,
+            not_after: lifetime.not_after,
+            now,
+        });
+    }
+    Ok(())
+}
+
+/// RFC9420-7.2-1: default extension and proposal types are not listed in a leaf's
+/// capabilities.
+pub(crate) fn default_types_unlisted(
+    which: &'static str,
+    leaf: &LeafNode,
+) -> Result<(), CommitError> {
+    match leaf.capabilities.listed_default() {
+        Some((what, code)) => Err(CommitError::DefaultTypeListed {
+            leaf: which,
+            what,
+            code,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Section 7.3: "Verify that the extensions in the LeafNode are supported by checking
@@ -214,6 +267,9 @@ pub(crate) fn check_against_group(
     committer: Sender,
     path_leaf: Option<&LeafNode>,
 ) -> Result<(), CommitError> {
+    if let Some(leaf) = path_leaf {
+        default_types_unlisted("UpdatePath", leaf)?;
+    }
     let mut new_extensions = None;
     let mut replaced: Vec<LeafIndex> = Vec::new();
     for (proposal, proposer) in proposals {

@@ -28,7 +28,9 @@ use crate::transcript;
 use crate::treekem::{self, PrivateKeys};
 use crate::welcome::verify_group_info_signature;
 
-use super::key_package::{KeyPackageSecrets, create_key_package, unsigned_leaf};
+use super::key_package::{
+    CapabilityListing, KeyPackageSecrets, create_key_package_listing, unsigned_leaf,
+};
 use super::{Group, GroupConfig, GroupError, identity_of};
 
 /// The result of an external join: the joiner's group (already in the new epoch) and
@@ -47,7 +49,7 @@ fn checked_group_info(
     ratchet_tree: Option<&WireTree>,
 ) -> Result<(Suite, crate::ratchet_tree::RatchetTree), GroupError> {
     let suite = Suite::new(group_info.group_context.cipher_suite)?;
-    let tree = received_tree(ratchet_tree, &group_info.extensions)?;
+    let tree = received_tree(&suite, ratchet_tree, &group_info.extensions)?;
     let signer = tree
         .leaf(group_info.signer)
         .ok_or(crate::join::JoinError::SignerBlank(group_info.signer.0))?;
@@ -137,6 +139,7 @@ impl Group {
             suite.signature_public_key(&signature_private)?,
             Vec::new(),
             LeafNodeSource::Update,
+            config.leaf_capabilities,
         );
         let own = tree.add_leaf(template.clone())?;
         let group_id = context.group_id.as_slice();
@@ -356,9 +359,27 @@ pub fn new_member_add_proposal(
     now: u64,
     rng: &mut dyn rand_core::CryptoRng,
 ) -> Result<(MlsMessage, KeyPackage, KeyPackageSecrets), GroupError> {
+    new_member_add_proposal_listing(
+        group_info,
+        identity,
+        CapabilityListing::Conforming,
+        now,
+        rng,
+    )
+}
+
+/// [`new_member_add_proposal`] with the new leaf's capabilities as `listing` says.
+pub fn new_member_add_proposal_listing(
+    group_info: &GroupInfo,
+    identity: &[u8],
+    listing: CapabilityListing,
+    now: u64,
+    rng: &mut dyn rand_core::CryptoRng,
+) -> Result<(MlsMessage, KeyPackage, KeyPackageSecrets), GroupError> {
     let context = &group_info.group_context;
     let suite = Suite::new(context.cipher_suite)?;
-    let (key_package, secrets) = create_key_package(&suite, identity, None, now, rng)?;
+    let (key_package, secrets) =
+        create_key_package_listing(&suite, identity, None, listing, now, rng)?;
     let content = FramedContent {
         group_id: context.group_id.clone(),
         epoch: context.epoch,

@@ -30,6 +30,25 @@ pub struct Capabilities {
     pub credentials: Vec<CredentialType>,
 }
 
+impl Capabilities {
+    /// Section 7.2: "the `capabilities` field ... MUST NOT list" the default extension types
+    /// (1 to 5) and proposal types (1 to 7), which every client supports implicitly. The
+    /// first such listed value, as (kind, code point).
+    pub fn listed_default(&self) -> Option<(&'static str, u16)> {
+        let extension = self
+            .extensions
+            .iter()
+            .find(|t| t.is_default())
+            .map(|t| ("extension type", t.0));
+        extension.or_else(|| {
+            self.proposals
+                .iter()
+                .find(|t| t.is_default())
+                .map(|t| ("proposal type", t.0))
+        })
+    }
+}
+
 impl Codec for Capabilities {
     fn encode(&self, out: &mut Vec<u8>) {
         write_vec(out, &self.versions);

@@ -58,6 +58,14 @@ pub enum TreeValidationError {
     /// `capabilities.extensions` field of the LeafNode."
     #[error("leaf {leaf} carries extension type {extension_type} its capabilities do not list")]
     LeafExtensionNotInCapabilities { leaf: u32, extension_type: u16 },
+    /// RFC9420-7.2-1: the leaf lists a default extension or proposal type in its
+    /// capabilities.
+    #[error("leaf {leaf} lists the default {what} {code} in its capabilities")]
+    DefaultTypeListed {
+        leaf: u32,
+        what: &'static str,
+        code: u16,
+    },
     /// Section 7.3: `signature_key` is unique among the members of the group.
     #[error("leaves {first} and {second} share a signature key")]
     DuplicateSignatureKey { first: u32, second: u32 },
@@ -119,6 +127,13 @@ pub fn check_leaves(
             return Err(TreeValidationError::LeafExtensionNotInCapabilities {
                 leaf: leaf.0,
                 extension_type: ext.extension_type.0,
+            });
+        }
+        if let Some((what, code)) = node.capabilities.listed_default() {
+            return Err(TreeValidationError::DefaultTypeListed {
+                leaf: leaf.0,
+                what,
+                code,
             });
         }
         if let Some(&first) = signature_keys.get(node.signature_key.as_slice()) {

@@ -1,0 +1,398 @@
+//! Who is at fault: everything a client emits is validated by the reference when it is
+//! emitted, with every rule and strictly, so that a violation is charged to the client that
+//! made it (citing the rule it breaks) even when no peer refuses it, and a refusal of an
+//! input that passed is charged to the refuser.
+//!
+//! ```text
+//! CreateKeyPackage answer ──validate_key_package──> ok, or the maker charged (its rule)
+//!     (its private keys kept: the interface hands them out so a test can follow a joiner)
+//! Commit / CreateBranch / ReInitWelcome answer with a Welcome
+//!     ──check_welcome, per joiner──> the reference opens the Welcome with the joiner's keys
+//!                                    and joins: ok, or the committer charged (its rule);
+//!                                    an `external_tree` request ignored: a finding
+//! a later refusal of an input that passed ──> the refuser charged, with its own error text
+//! ```
+//!
+//! The requirement IDs come from the reference's typed errors
+//! ([`concord_reference::requirement::Requirement`]), never from message text.
+
+use concord_reference::codec::Codec;
+use concord_reference::commit::CommitError;
+use concord_reference::crypto::{CipherSuite, Suite};
+use concord_reference::join::{JoinError, JoinerKeys, join};
+use concord_reference::messages::{
+    Extension, KeyPackage, MlsMessage, MlsMessageBody, Psk, RatchetTree, Welcome,
+};
+use concord_reference::requirement::Requirement;
+use concord_reference::welcome::{WelcomeError, open_welcome};
+
+use super::findings::Finding;
+use super::runner::{CaseRun, Stop};
+
+/// A key package a client made in this case, with the private keys it handed out.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyPackageRecord {
+    pub key_package: KeyPackage,
+    pub init_private: Vec<u8>,
+    pub encryption_private: Vec<u8>,
+    pub signature_private: Vec<u8>,
+}
+
+/// A rule an emitted message breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Violation {
+    pub detail: String,
+    pub requirements: &'static [&'static str],
+}
+
+impl Violation {
+    fn of<E: Requirement + std::fmt::Display>(error: &E) -> Self {
+        Violation {
+            detail: error.to_string(),
+            requirements: error.requirements(),
+        }
+    }
+}
+
+/// The current time, for lifetimes (seconds since the Unix epoch).
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Section 10.1 on a KeyPackage a client emitted for `suite`: every check a member makes
+/// before adding it (see [`concord_reference::commit::validate_key_package`]), with the
+/// lifetime against the current time.
+pub(crate) fn validate_key_package(suite: u16, bytes: &[u8]) -> Result<KeyPackage, Violation> {
+    let message = MlsMessage::from_bytes(bytes).map_err(|e| Violation::of(&e))?;
+    let MlsMessageBody::KeyPackage(key_package) = message.body else {
+        return Err(Violation {
+            detail: "not an MLSMessage carrying a KeyPackage".into(),
+            requirements: &["RFC9420-6-1"],
+        });
+    };
+    if key_package.cipher_suite.0 != suite {
+        return Err(Violation::of(&CommitError::AddCipherSuite(
+            key_package.cipher_suite.0,
+        )));
+    }
+    let suite = Suite::new(CipherSuite(suite)).map_err(|e| Violation::of(&e))?;
+    concord_reference::commit::validate_key_package(&suite, &key_package, Some(now()))
+        .map_err(|e| Violation::of(&e))?;
+    Ok(key_package)
+}
+
+/// What opening a Welcome as one joiner showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WelcomeVerdict {
+    /// The reference joins with it.
+    Valid {
+        /// The GroupInfo inside carries a `ratchet_tree` extension.
+        tree_inside: bool,
+    },
+    /// It breaks a rule: its maker is at fault.
+    Invalid(Violation),
+    /// The reference cannot tell: it lacks a secret the joiner has (a resumption PSK), or
+    /// the private keys the joiner's client handed out do not match its key package.
+    Undecided(String),
+}
+
+/// Opens and joins `welcome` as the joiner of `record`, with the tree given out of band
+/// (`tree`, empty for none) and the external PSKs `psk` knows, and says whether it is valid.
+pub(crate) fn judge_welcome(
+    suite: u16,
+    welcome: &[u8],
+    tree: &[u8],
+    record: &KeyPackageRecord,
+    psk: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+) -> WelcomeVerdict {
+    let invalid = |v: Violation| WelcomeVerdict::Invalid(v);
+    let welcome: Welcome = match MlsMessage::from_bytes(welcome) {
+        Ok(MlsMessage {
+            body: MlsMessageBody::Welcome(w),
+            ..
+        }) => w,
+        Ok(_) => {
+            return invalid(Violation {
+                detail: "not an MLSMessage carrying a Welcome".into(),
+                requirements: &["RFC9420-6-1"],
+            });
+        }
+        Err(e) => return invalid(Violation::of(&e)),
+    };
+    let tree = if tree.is_empty() {
+        None
+    } else {
+        match RatchetTree::from_bytes(tree) {
+            Ok(t) => Some(t),
+            Err(e) => return invalid(Violation::of(&e)),
+        }
+    };
+    let Ok(suite) = Suite::new(CipherSuite(suite)) else {
+        return WelcomeVerdict::Undecided(format!("cipher suite {suite} is not one of RFC 9420's"));
+    };
+    if record.init_private.is_empty() {
+        return WelcomeVerdict::Undecided("the joiner's client handed out no init key".into());
+    }
+    let psk_value = |id: &concord_reference::messages::PreSharedKeyId| match &id.psk {
+        Psk::External { psk_id } => psk(psk_id.as_slice()),
+        Psk::Resumption { .. } => None,
+    };
+    let opened = match open_welcome(
+        &suite,
+        &welcome,
+        &record.key_package,
+        &record.init_private,
+        psk_value,
+    ) {
+        Ok(opened) => opened,
+        Err(e) => return judge_join_error(&JoinError::Welcome(e)),
+    };
+    let tree_inside = matches!(
+        Extension::find::<RatchetTree>(&opened.group_info.extensions),
+        Ok(Some(_))
+    );
+    let keys = JoinerKeys {
+        init_private: &record.init_private,
+        encryption_private: &record.encryption_private,
+        signature_private: &record.signature_private,
+    };
+    match join(
+        &suite,
+        &welcome,
+        &record.key_package,
+        keys,
+        tree.as_ref(),
+        psk_value,
+    ) {
+        Ok(_) => WelcomeVerdict::Valid { tree_inside },
+        Err(e) => judge_join_error(&e),
+    }
+}
+
+fn judge_join_error(error: &JoinError) -> WelcomeVerdict {
+    match error {
+        JoinError::Welcome(WelcomeError::UnknownPsk(_)) => WelcomeVerdict::Undecided(format!(
+            "the Welcome uses a PSK only the joiner holds ({error})"
+        )),
+        JoinError::InitKeyMismatch
+        | JoinError::EncryptionKeyMismatch(_)
+        | JoinError::SignatureKeyMismatch(_) => WelcomeVerdict::Undecided(format!(
+            "the private keys the joiner's client handed out do not match its key package ({error})"
+        )),
+        other => WelcomeVerdict::Invalid(Violation::of(other)),
+    }
+}
+
+impl CaseRun<'_> {
+    /// Validates a key package `actor`'s client emitted and keeps it with its private keys
+    /// for the Welcomes made for it; a violation charges `actor`'s client.
+    pub(super) fn record_key_package(
+        &mut self,
+        actor: &str,
+        transaction: u32,
+        made: &crate::client::proto::CreateKeyPackageResponse,
+    ) -> Result<(), Stop> {
+        let key_package = validate_key_package(self.suite, &made.key_package).map_err(|v| {
+            Stop::violation(
+                "invalid-key-package",
+                actor,
+                format!("the key package from {actor} is invalid: {}", v.detail),
+                v.requirements,
+            )
+        })?;
+        self.key_packages.insert(
+            (actor.to_string(), transaction),
+            KeyPackageRecord {
+                key_package,
+                init_private: made.init_priv.clone(),
+                encryption_private: made.encryption_priv.clone(),
+                signature_private: made.signature_priv.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Before `joiner` is handed `welcome` (made by `maker`): the reference opens it with
+    /// the joiner's keys and joins. An invalid Welcome charges its maker with the rule it
+    /// breaks; a Welcome carrying the tree although `external_tree` was asked for is a
+    /// finding of the maker ("request ignored"), and the case goes on.
+    pub(super) fn check_welcome(
+        &mut self,
+        maker: &str,
+        joiner: &str,
+        transaction: u32,
+        welcome: &[u8],
+        tree: &[u8],
+        external_tree: bool,
+    ) -> Result<(), Stop> {
+        let Some(record) = self
+            .key_packages
+            .get(&(joiner.to_string(), transaction))
+            .cloned()
+        else {
+            return Ok(());
+        };
+        if external_tree && tree.is_empty() {
+            self.report_finding(
+                maker,
+                "external-tree-missing",
+                format!(
+                    "{maker} was asked for the ratchet tree out of band (external_tree) and returned none"
+                ),
+                &[],
+            );
+        }
+        let secrets = self.psk_secrets.clone();
+        let verdict = judge_welcome(self.suite, welcome, tree, &record, &|id| {
+            secrets.get(id).cloned()
+        });
+        match verdict {
+            WelcomeVerdict::Valid { tree_inside } => {
+                if external_tree && tree_inside {
+                    self.report_finding(
+                        maker,
+                        "external-tree-ignored",
+                        format!(
+                            "{maker} was asked for the ratchet tree out of band (external_tree), and its Welcome's GroupInfo still carries a ratchet_tree extension: the request was ignored"
+                        ),
+                        &[],
+                    );
+                }
+                Ok(())
+            }
+            WelcomeVerdict::Invalid(v) => Err(Stop::violation(
+                "invalid-welcome",
+                maker,
+                format!(
+                    "the Welcome from {maker} for {joiner} is invalid: the reference, joining with {joiner}'s keys, finds: {}",
+                    v.detail
+                ),
+                v.requirements,
+            )),
+            WelcomeVerdict::Undecided(why) => {
+                self.notes
+                    .push(format!("the Welcome for {joiner} was not validated: {why}"));
+                Ok(())
+            }
+        }
+    }
+
+    /// Reports a finding of `actor`'s client (once per client and check over the run).
+    pub(super) fn report_finding(
+        &mut self,
+        actor: &str,
+        check: &'static str,
+        detail: String,
+        requirements: &[&'static str],
+    ) {
+        let Some(client) = self.client_index(actor) else {
+            return;
+        };
+        self.pool().findings.report(Finding {
+            client,
+            check,
+            actor: actor.to_string(),
+            detail,
+            case: self.spec.id.clone(),
+            position: self.spec.position,
+            seen: 0,
+            requirements: requirements.to_vec(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use concord_reference::codec::Bytes;
+    use concord_reference::group::create_key_package;
+    use concord_reference::messages::{ExtensionType, LeafNode, ProposalType};
+    use concord_reference::tree_math::LeafIndex;
+    use rand_core::SeedableRng;
+
+    /// A key package of suite 1, changed by `tamper` and signed again (leaf and package),
+    /// as an implementation that builds it that way would.
+    fn key_package_bytes(tamper: impl FnOnce(&mut KeyPackage)) -> Vec<u8> {
+        let suite = Suite::new(CipherSuite(1)).unwrap_or_else(|e| panic!("{e}"));
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+        let (mut key_package, secrets) =
+            create_key_package(&suite, b"bob", None, now(), &mut rng)
+                .unwrap_or_else(|e| panic!("{e}"));
+        tamper(&mut key_package);
+        let private = &secrets.signature_private;
+        let sign = |label: &[u8], tbs: &[u8]| {
+            Bytes(
+                suite
+                    .sign_with_label(private, label, tbs)
+                    .unwrap_or_else(|e| panic!("{e}")),
+            )
+        };
+        key_package.leaf_node.signature = sign(
+            LeafNode::SIGNATURE_LABEL,
+            &key_package.leaf_node.tbs_bytes(&[], LeafIndex(0)),
+        );
+        key_package.signature = sign(KeyPackage::SIGNATURE_LABEL, &key_package.tbs_bytes());
+        MlsMessage::new(MlsMessageBody::KeyPackage(key_package)).to_bytes()
+    }
+
+    #[test]
+    fn a_valid_key_package_passes() {
+        assert!(validate_key_package(1, &key_package_bytes(|_| {})).is_ok());
+    }
+
+    #[test]
+    fn listed_default_extension_types_are_charged_under_7_2_1() {
+        let bytes = key_package_bytes(|kp| {
+            kp.leaf_node.capabilities.extensions.push(ExtensionType(2));
+        });
+        let v = validate_key_package(1, &bytes).unwrap_err();
+        assert_eq!(v.requirements, ["RFC9420-7.2-1"], "{v:?}");
+    }
+
+    #[test]
+    fn listed_default_proposal_types_are_charged_under_7_2_1() {
+        let bytes = key_package_bytes(|kp| {
+            kp.leaf_node.capabilities.proposals.push(ProposalType(3));
+        });
+        let v = validate_key_package(1, &bytes).unwrap_err();
+        assert_eq!(v.requirements, ["RFC9420-7.2-1"], "{v:?}");
+    }
+
+    #[test]
+    fn an_expired_key_package_is_charged_under_7_3_2() {
+        let bytes = key_package_bytes(|kp| {
+            if let concord_reference::messages::LeafNodeSource::KeyPackage { lifetime } =
+                &mut kp.leaf_node.leaf_node_source
+            {
+                lifetime.not_before = 1;
+                lifetime.not_after = 2;
+            }
+        });
+        let v = validate_key_package(1, &bytes).unwrap_err();
+        assert!(v.requirements.contains(&"RFC9420-7.3-2"), "{v:?}");
+    }
+
+    #[test]
+    fn a_tampered_key_package_fails_its_signature() {
+        let mut bytes = key_package_bytes(|_| {});
+        if let Some(last) = bytes.last_mut() {
+            *last ^= 1;
+        }
+        let v = validate_key_package(1, &bytes).unwrap_err();
+        assert!(v.detail.contains("signature"), "{v:?}");
+    }
+
+    #[test]
+    fn a_key_package_for_another_suite_is_charged() {
+        let v = validate_key_package(2, &key_package_bytes(|_| {})).unwrap_err();
+        assert!(v.detail.contains("cipher suite"), "{v:?}");
+    }
+
+    #[test]
+    fn garbage_is_a_decode_violation() {
+        let v = validate_key_package(1, &[0, 1, 0, 5]).unwrap_err();
+        assert!(!v.requirements.is_empty());
+    }
+}
