@@ -279,6 +279,7 @@ impl CaseRun<'_> {
             .iter()
             .map(|description| self.description(description))
             .collect::<Result<Vec<_>, _>>()?;
+        self.drop_shadow(actor);
         let request = proto::CommitRequest {
             state_id: self.state(actor)?,
             by_reference: by_reference.clone(),
@@ -320,7 +321,7 @@ impl CaseRun<'_> {
         self.merge_pending(key, actor)?;
         let commit = self.output(index).commit.clone().unwrap_or_default();
         for member in members {
-            self.handle(key, member, by_reference.clone(), commit.clone())?;
+            self.handle(key, member, by_reference.clone(), commit.clone(), actor)?;
         }
         let welcome = self.output(index).welcome.clone().unwrap_or_default();
         let tree = self.output(index).ratchet_tree.clone().unwrap_or_default();
@@ -338,20 +339,42 @@ impl CaseRun<'_> {
         Ok(())
     }
 
-    /// HandleCommit at `member`, then the agreement checks.
+    /// HandleCommit at `member` (the commit made by `committer`), then the agreement
+    /// checks. The member's shadow processes the commit first: a commit the reference
+    /// refuses is charged to its committer, whatever the member says; a commit it accepts
+    /// and the member refuses is charged to the member.
     pub(super) fn handle(
         &mut self,
         key: (usize, u8),
         member: &str,
         proposal: Vec<Vec<u8>>,
         commit: Vec<u8>,
+        committer: &str,
     ) -> Result<(), Stop> {
+        let shadow = self.shadow_commit(member, &proposal, &commit);
         let request = proto::HandleCommitRequest {
             state_id: self.state(member)?,
             proposal,
             commit,
         };
-        let handled = self.call(member, "HandleCommit", request, |c, r| c.handle_commit(r))?;
+        let handled = self.call(member, "HandleCommit", request, |c, r| c.handle_commit(r));
+        if let super::attribution::CommitVerdict::Invalid(v) = shadow {
+            let accepted = if handled.is_ok() {
+                format!("; {member}'s client accepted it anyway")
+            } else {
+                String::new()
+            };
+            return Err(Stop::violation(
+                "invalid-commit",
+                committer,
+                format!(
+                    "the commit from {committer} is invalid: the reference, following {member}'s state with its keys, finds: {}{accepted}",
+                    v.detail
+                ),
+                v.requirements,
+            ));
+        }
+        let handled = handled?;
         self.states.insert(member.to_string(), handled.state_id);
         self.agree(key, member, Some(&handled.epoch_authenticator), true)
     }
@@ -371,7 +394,14 @@ impl CaseRun<'_> {
             .iter()
             .map(|&step| self.proposal_at(step))
             .collect::<Result<Vec<_>, _>>()?;
-        self.handle((commit_step, 0), actor, proposals, commit)
+        let committer = self
+            .spec
+            .script
+            .steps
+            .get(commit_step)
+            .and_then(|s| s.actor.clone())
+            .unwrap_or_default();
+        self.handle((commit_step, 0), actor, proposals, commit, &committer)
     }
 
     pub(super) fn handle_pending_commit(&mut self, index: usize, actor: &str) -> Result<(), Stop> {

@@ -11,6 +11,13 @@
 //!                                    and joins: ok, or the committer charged (its rule);
 //!                                    an `external_tree` request ignored: a finding
 //! a later refusal of an input that passed ──> the refuser charged, with its own error text
+//!
+//! shadow members: a joiner's state, followed by the reference from the Welcome on with the
+//! joiner's keys; each commit the joiner is handed is processed by its shadow first
+//!     shadow refuses ──> the committer charged (the rule), whatever the member says
+//!     shadow accepts, member refuses ──> the member charged
+//! a shadow is dropped when its actor sends a handshake message of its own (its new keys
+//! are its client's alone) or the reference cannot follow (a secret only the member has)
 //! ```
 //!
 //! The requirement IDs come from the reference's typed errors
@@ -25,6 +32,10 @@ use concord_reference::messages::{
 };
 use concord_reference::requirement::Requirement;
 use concord_reference::welcome::{WelcomeError, open_welcome};
+
+use concord_reference::group::{
+    Group, GroupConfig, GroupError, HandshakeMode, KeyPackageSecrets, PskStore,
+};
 
 use super::findings::Finding;
 use super::runner::{CaseRun, Stop};
@@ -90,6 +101,8 @@ pub(crate) enum WelcomeVerdict {
     Valid {
         /// The GroupInfo inside carries a `ratchet_tree` extension.
         tree_inside: bool,
+        /// The new epoch's GroupContext extensions.
+        extensions: Vec<Extension>,
     },
     /// It breaks a rule: its maker is at fault.
     Invalid(Violation),
@@ -99,13 +112,13 @@ pub(crate) enum WelcomeVerdict {
 }
 
 /// Opens and joins `welcome` as the joiner of `record`, with the tree given out of band
-/// (`tree`, empty for none) and the external PSKs `psk` knows, and says whether it is valid.
+/// (`tree`, empty for none) and the PSKs `psk` knows, and says whether it is valid.
 pub(crate) fn judge_welcome(
     suite: u16,
     welcome: &[u8],
     tree: &[u8],
     record: &KeyPackageRecord,
-    psk: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+    psk: &dyn Fn(&Psk) -> Option<Vec<u8>>,
 ) -> WelcomeVerdict {
     let invalid = |v: Violation| WelcomeVerdict::Invalid(v);
     let welcome: Welcome = match MlsMessage::from_bytes(welcome) {
@@ -135,10 +148,7 @@ pub(crate) fn judge_welcome(
     if record.init_private.is_empty() {
         return WelcomeVerdict::Undecided("the joiner's client handed out no init key".into());
     }
-    let psk_value = |id: &concord_reference::messages::PreSharedKeyId| match &id.psk {
-        Psk::External { psk_id } => psk(psk_id.as_slice()),
-        Psk::Resumption { .. } => None,
-    };
+    let psk_value = |id: &concord_reference::messages::PreSharedKeyId| psk(&id.psk);
     let opened = match open_welcome(
         &suite,
         &welcome,
@@ -153,6 +163,7 @@ pub(crate) fn judge_welcome(
         Extension::find::<RatchetTree>(&opened.group_info.extensions),
         Ok(Some(_))
     );
+    let extensions = opened.group_info.group_context.extensions.clone();
     let keys = JoinerKeys {
         init_private: &record.init_private,
         encryption_private: &record.encryption_private,
@@ -166,7 +177,10 @@ pub(crate) fn judge_welcome(
         tree.as_ref(),
         psk_value,
     ) {
-        Ok(_) => WelcomeVerdict::Valid { tree_inside },
+        Ok(_) => WelcomeVerdict::Valid {
+            tree_inside,
+            extensions,
+        },
         Err(e) => judge_join_error(&e),
     }
 }
@@ -185,7 +199,120 @@ fn judge_join_error(error: &JoinError) -> WelcomeVerdict {
     }
 }
 
+/// What the reference, as a member's shadow, says of a commit handed to that member.
+#[derive(Debug)]
+pub(crate) enum CommitVerdict {
+    /// The shadow processed it (and moved to the new epoch).
+    Valid,
+    /// The commit breaks a rule.
+    Invalid(Violation),
+    /// No shadow, or it could not follow (it was dropped).
+    Unknown,
+}
+
 impl CaseRun<'_> {
+    /// Starts following `joiner` with a reference member joined from `welcome` with the
+    /// joiner's keys (after [`CaseRun::check_welcome`] found it valid).
+    fn start_shadow(&mut self, joiner: &str, record: &KeyPackageRecord, welcome: &[u8], tree: &[u8]) {
+        let Ok(MlsMessage {
+            body: MlsMessageBody::Welcome(welcome),
+            ..
+        }) = MlsMessage::from_bytes(welcome)
+        else {
+            return;
+        };
+        let tree = if tree.is_empty() {
+            None
+        } else {
+            RatchetTree::from_bytes(tree).ok()
+        };
+        let secrets = KeyPackageSecrets {
+            init_private: record.init_private.clone(),
+            encryption_private: record.encryption_private.clone(),
+            signature_private: record.signature_private.clone(),
+        };
+        let psks = PskStore {
+            external: self.psk_secrets.clone(),
+            ..PskStore::default()
+        };
+        let config = GroupConfig {
+            handshake: if self.spec.encrypt_handshake {
+                HandshakeMode::Private
+            } else {
+                HandshakeMode::Public
+            },
+            ..GroupConfig::default()
+        };
+        match Group::join(
+            &welcome,
+            &record.key_package,
+            &secrets,
+            tree.as_ref(),
+            &psks,
+            config,
+        ) {
+            Ok(group) => {
+                self.shadows.insert(joiner.to_string(), group);
+            }
+            Err(_) => {
+                self.shadows.remove(joiner);
+            }
+        }
+    }
+
+    /// Keeps the resumption secret of every group a shadow follows (at its current
+    /// epoch), for the Welcomes of a branch or reinitialization, which use it as a PSK.
+    pub(super) fn keep_resumption_secrets(&mut self) {
+        for shadow in self.shadows.values() {
+            if let Some(secret) = shadow.resumption_psk(shadow.epoch()) {
+                self.resumption_secrets.insert(
+                    (shadow.group_id().to_vec(), shadow.epoch()),
+                    secret.to_vec(),
+                );
+            }
+        }
+    }
+
+    /// `actor` sent a handshake message of its own: its shadow cannot follow its new
+    /// keys, so it stops.
+    pub(super) fn drop_shadow(&mut self, actor: &str) {
+        self.shadows.remove(actor);
+    }
+
+    /// The reference, as `member`'s shadow, processes the proposals and the commit the
+    /// member is about to be handed.
+    pub(super) fn shadow_commit(
+        &mut self,
+        member: &str,
+        proposals: &[Vec<u8>],
+        commit: &[u8],
+    ) -> CommitVerdict {
+        let Some(mut shadow) = self.shadows.remove(member) else {
+            return CommitVerdict::Unknown;
+        };
+        for (id, secret) in &self.psk_secrets {
+            shadow.store_external_psk(id.clone(), secret.clone());
+        }
+        for proposal in proposals {
+            let Ok(message) = MlsMessage::from_bytes(proposal) else {
+                return CommitVerdict::Unknown;
+            };
+            // A proposal the shadow cannot take (its own, sent by the member's client) ends
+            // the shadow rather than charging anyone.
+            if shadow.cache_proposal_message(&message).is_err() {
+                return CommitVerdict::Unknown;
+            }
+        }
+        match shadow.process_message_bytes(commit) {
+            Ok(_) => {
+                self.shadows.insert(member.to_string(), shadow);
+                CommitVerdict::Valid
+            }
+            Err(GroupError::UnknownPsk(_)) => CommitVerdict::Unknown,
+            Err(e) => CommitVerdict::Invalid(Violation::of(&e)),
+        }
+    }
+
     /// Validates a key package `actor`'s client emitted and keeps it with its private keys
     /// for the Welcomes made for it; a violation charges `actor`'s client.
     pub(super) fn record_key_package(
@@ -244,12 +371,24 @@ impl CaseRun<'_> {
                 &[],
             );
         }
-        let secrets = self.psk_secrets.clone();
-        let verdict = judge_welcome(self.suite, welcome, tree, &record, &|id| {
-            secrets.get(id).cloned()
+        let (external, resumption) = (self.psk_secrets.clone(), self.resumption_secrets.clone());
+        let verdict = judge_welcome(self.suite, welcome, tree, &record, &|psk| match psk {
+            Psk::External { psk_id } => external.get(psk_id.as_slice()).cloned(),
+            Psk::Resumption {
+                psk_group_id,
+                psk_epoch,
+                ..
+            } => resumption
+                .get(&(psk_group_id.as_slice().to_vec(), *psk_epoch))
+                .cloned(),
         });
         match verdict {
-            WelcomeVerdict::Valid { tree_inside } => {
+            WelcomeVerdict::Valid {
+                tree_inside,
+                extensions,
+            } => {
+                self.welcomed_extensions = Some(extensions);
+                self.start_shadow(joiner, &record, welcome, tree);
                 if external_tree && tree_inside {
                     self.report_finding(
                         maker,

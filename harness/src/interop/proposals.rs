@@ -15,6 +15,10 @@ impl CaseRun<'_> {
         action: &Action,
     ) -> Result<(), Stop> {
         let state_id = self.state(actor)?;
+        if matches!(action, Action::UpdateProposal) {
+            // The new leaf's private key is the member's client's alone.
+            self.drop_shadow(actor);
+        }
         let answer = match action {
             Action::AddProposal { key_package } => {
                 let key_package = self.key_package_at(*key_package)?;

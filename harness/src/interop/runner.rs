@@ -231,6 +231,13 @@ pub(super) struct CaseRun<'a> {
     pub(super) key_packages: BTreeMap<(String, u32), KeyPackageRecord>,
     /// External PSKs installed in this case: id → secret.
     pub(super) psk_secrets: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Shadow members: actor → the reference following that actor's state from its
+    /// Welcome on (see [`super::attribution`]).
+    pub(super) shadows: BTreeMap<String, concord_reference::group::Group>,
+    /// Resumption secrets of groups the shadows followed: (group id, epoch) → secret.
+    pub(super) resumption_secrets: BTreeMap<(Vec<u8>, u64), Vec<u8>>,
+    /// The GroupContext extensions of the last Welcome the reference opened.
+    pub(super) welcomed_extensions: Option<Vec<concord_reference::messages::Extension>>,
 }
 
 /// Runs one case to its verdict. Never panics on anything a client sends.
@@ -255,6 +262,9 @@ pub fn run_case(pool: &Pool, spec: &CaseSpec<'_>, transcript: &mut Transcript) -
         notes: Vec::new(),
         key_packages: BTreeMap::new(),
         psk_secrets: BTreeMap::new(),
+        shadows: BTreeMap::new(),
+        resumption_secrets: BTreeMap::new(),
+        welcomed_extensions: None,
     };
     let mut problem = None;
     let mut verdict = Verdict::Passed;

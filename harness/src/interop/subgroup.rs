@@ -74,6 +74,7 @@ impl CaseRun<'_> {
         (external_tree, remove_prior): (bool, bool),
         psk_steps: &[StepRef],
     ) -> Result<(), Stop> {
+        self.drop_shadow(joiner);
         let (group_info, tree) = self.group_info_of(actor, external_tree)?;
         let psks = psk_steps
             .iter()
@@ -106,7 +107,7 @@ impl CaseRun<'_> {
         self.agree(key, joiner, Some(&joined.epoch_authenticator), true)?;
         let actor_name = actor.to_string();
         for member in distinct(members.iter().chain([&actor_name]), joiner) {
-            self.handle(key, &member, Vec::new(), joined.commit.clone())?;
+            self.handle(key, &member, Vec::new(), joined.commit.clone(), joiner)?;
         }
         Ok(())
     }
@@ -214,6 +215,8 @@ impl CaseRun<'_> {
     }
 
     pub(super) fn reinit(&mut self, index: usize, spec: &ReInitSpec) -> Result<(), Stop> {
+        // The members move to a new group: the shadows of the old one stop.
+        self.shadows.clear();
         let proposer = spec.proposer.iter();
         let not_committer = distinct(
             std::iter::once(&spec.welcomer)
@@ -355,6 +358,10 @@ impl CaseRun<'_> {
         extension_specs: &[ExtensionSpec],
         (force_path, external_tree): (bool, bool),
     ) -> Result<(), Stop> {
+        // The members move to a new group: the shadows of the old one stop, their
+        // resumption secret kept for the Welcome (its branch PSK).
+        self.keep_resumption_secrets();
+        self.shadows.clear();
         let mut joiners = Vec::new();
         let mut key_packages = Vec::new();
         for member in members {
@@ -382,8 +389,42 @@ impl CaseRun<'_> {
         self.states.insert(actor.to_string(), branched.state_id);
         let key = (index, 0);
         self.agree(key, actor, Some(&branched.epoch_authenticator), true)?;
+        let requested = extensions(extension_specs);
         let mut old_states = Vec::new();
         for (member, transaction_id) in joiners {
+            self.welcomed_extensions = None;
+            self.check_welcome(
+                actor,
+                member,
+                transaction_id,
+                &branched.welcome,
+                &tree,
+                external_tree,
+            )?;
+            // The subgroup must have the GroupContext extensions asked for.
+            if let Some(found) = self.welcomed_extensions.take() {
+                let missing: Vec<u32> = requested
+                    .iter()
+                    .filter(|want| {
+                        !found.iter().any(|e| {
+                            u32::from(e.extension_type.0) == want.extension_type
+                                && e.extension_data.as_slice() == want.extension_data.as_slice()
+                        })
+                    })
+                    .map(|want| want.extension_type)
+                    .collect();
+                if !missing.is_empty() {
+                    let client = self.client_name(actor).unwrap_or(actor).to_string();
+                    self.report_finding(
+                        actor,
+                        "branch-extensions-ignored",
+                        format!(
+                            "{client} was asked for a branch with GroupContext extensions of types {missing:?}; the subgroup's GroupContext (read from its Welcome) does not have them: the request was ignored"
+                        ),
+                        &[],
+                    );
+                }
+            }
             let old = self.state(member)?;
             let request = proto::HandleBranchRequest {
                 state_id: old,
