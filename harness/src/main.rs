@@ -89,10 +89,11 @@ struct InteropArgs {
     /// Handshake messages as PrivateMessage, PublicMessage, or both.
     #[arg(long, value_enum, default_value = "all")]
     handshake: interop::Handshake,
-    /// Every assignment of clients to actors, or one seeded random assignment per script.
+    /// How actors get clients: every assignment (refused above 100,000 for a script), one
+    /// drawn from --seed, or pairwise (every two clients in every two roles, seeded).
     #[arg(long, value_enum, default_value = "all")]
     mode: interop::Mode,
-    /// Seed of `--mode random`.
+    /// Seed of `--mode random` and `--mode pairwise`.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Per-call timeout in seconds.

@@ -351,6 +351,185 @@ pub fn random_assignment(clients: usize, actors: usize, seed: u64, salt: &str) -
         .collect()
 }
 
+/// A covering array of strength 2, drawn from `seed` and `salt` as [`random_assignment`]
+/// draws: for every two actors a and b and every two clients x and y, some assignment gives a
+/// client x and b client y, in far fewer assignments than every combination (2 clients over
+/// 41 actors: about a dozen instead of 2^41). A failure that takes two particular clients in
+/// two particular roles shows up; one that takes three may not.
+///
+/// It opens with one assignment per client that gives it every actor, then adds assignments
+/// greedily, as AETG does: each is the best of a few seeded candidates, a candidate starting
+/// from the actor and client in most pairs still uncovered and giving each further actor, in a
+/// seeded order, the client that covers most pairs with the actors already given. Each added
+/// assignment covers a pair none before it covered, so none repeats. With at most two actors
+/// (or one client) this is every assignment.
+pub fn pairwise_assignments(
+    clients: usize,
+    actors: usize,
+    seed: u64,
+    salt: &str,
+) -> Vec<Vec<usize>> {
+    use rand_core::SeedableRng;
+    if clients <= 1 || actors <= 2 {
+        return all_assignments(clients, actors);
+    }
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ stable_hash(salt));
+    let mut uncovered = PairTable::new(clients, actors);
+    let mut rows: Vec<Vec<usize>> = (0..clients).map(|c| vec![c; actors]).collect();
+    for row in &rows {
+        uncovered.cover(row);
+    }
+    // A candidate looks at every pair of actors once; more candidates than a few save an
+    // assignment or two at most, and for hundreds of actors one is nearly as good: about 4
+    // million pair lookups per assignment keep 841 actors under a second.
+    let work = actors.saturating_mul(actors).saturating_mul(clients).max(1);
+    let candidates = ((1usize << 22) / work).clamp(1, 8);
+    while uncovered.remaining > 0 {
+        let (gain, row) = (0..candidates).map(|_| uncovered.candidate(&mut rng)).fold(
+            (0, Vec::new()),
+            |best, next| {
+                if next.0 > best.0 { next } else { best }
+            },
+        );
+        // A candidate always covers the pair it starts from; this guards the loop anyway.
+        let row = if gain == 0 {
+            uncovered.first_uncovered_row()
+        } else {
+            row
+        };
+        uncovered.cover(&row);
+        rows.push(row);
+    }
+    rows
+}
+
+/// The pairs (actor a, client x, actor b, client y), a < b, no assignment covers yet: one bit
+/// each, with the count per (actor, client) that picks where a candidate starts.
+struct PairTable {
+    clients: usize,
+    actors: usize,
+    bits: Vec<u64>,
+    remaining: usize,
+    /// Uncovered pairs that involve (actor, client), at `actor * clients + client`.
+    open: Vec<usize>,
+}
+
+impl PairTable {
+    fn new(clients: usize, actors: usize) -> Self {
+        let pairs = actors * (actors - 1) / 2 * clients * clients;
+        let mut bits = vec![u64::MAX; pairs.div_ceil(64)];
+        if let Some(last) = bits.last_mut()
+            && pairs % 64 != 0
+        {
+            *last = (1u64 << (pairs % 64)) - 1;
+        }
+        PairTable {
+            clients,
+            actors,
+            bits,
+            remaining: pairs,
+            open: vec![(actors - 1) * clients; actors * clients],
+        }
+    }
+
+    fn index(&self, (a, x): (usize, usize), (b, y): (usize, usize)) -> usize {
+        let ((a, x), (b, y)) = if a < b {
+            ((a, x), (b, y))
+        } else {
+            ((b, y), (a, x))
+        };
+        let pair = a * (2 * self.actors - a - 1) / 2 + (b - a - 1);
+        (pair * self.clients + x) * self.clients + y
+    }
+
+    fn is_open(&self, one: (usize, usize), other: (usize, usize)) -> bool {
+        let i = self.index(one, other);
+        self.bits[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    fn cover(&mut self, row: &[usize]) {
+        for a in 0..self.actors {
+            for b in a + 1..self.actors {
+                let i = self.index((a, row[a]), (b, row[b]));
+                if self.bits[i / 64] >> (i % 64) & 1 == 1 {
+                    self.bits[i / 64] &= !(1 << (i % 64));
+                    self.remaining -= 1;
+                    self.open[a * self.clients + row[a]] -= 1;
+                    self.open[b * self.clients + row[b]] -= 1;
+                }
+            }
+        }
+    }
+
+    /// A candidate assignment and the number of uncovered pairs it covers.
+    fn candidate(&self, rng: &mut rand_chacha::ChaCha20Rng) -> (usize, Vec<usize>) {
+        let most = self.open.iter().copied().max().unwrap_or(0);
+        let starts: Vec<usize> = (0..self.open.len())
+            .filter(|&i| self.open[i] == most)
+            .collect();
+        let start = starts[pick(rng, starts.len())];
+        let (first, value) = (start / self.clients, start % self.clients);
+        let mut order: Vec<usize> = (0..self.actors).filter(|&a| a != first).collect();
+        for i in (1..order.len()).rev() {
+            order.swap(i, pick(rng, i + 1));
+        }
+        let mut row = vec![0; self.actors];
+        row[first] = value;
+        let mut given = vec![first];
+        let mut gain = 0;
+        let mut scores = vec![0; self.clients];
+        let mut best = Vec::with_capacity(self.clients);
+        for actor in order {
+            scores.fill(0);
+            for &g in &given {
+                // The bits of (g, row[g]) with (actor, each client): side by side when g is
+                // the first of the pair, `clients` apart when it is the second.
+                let (first, step) = if g < actor {
+                    (self.index((g, row[g]), (actor, 0)), 1)
+                } else {
+                    (self.index((actor, 0), (g, row[g])), self.clients)
+                };
+                for (client, score) in scores.iter_mut().enumerate() {
+                    let i = first + client * step;
+                    *score += (self.bits[i / 64] >> (i % 64) & 1) as usize;
+                }
+            }
+            let top = scores.iter().copied().max().unwrap_or(0);
+            best.clear();
+            best.extend((0..self.clients).filter(|&c| scores[c] == top));
+            row[actor] = best[pick(rng, best.len())];
+            gain += top;
+            given.push(actor);
+        }
+        (gain, row)
+    }
+
+    /// An assignment covering the first uncovered pair (the others' clients: 0).
+    fn first_uncovered_row(&self) -> Vec<usize> {
+        let mut row = vec![0; self.actors];
+        for a in 0..self.actors {
+            for b in a + 1..self.actors {
+                for x in 0..self.clients {
+                    for y in 0..self.clients {
+                        if self.is_open((a, x), (b, y)) {
+                            row[a] = x;
+                            row[b] = y;
+                            return row;
+                        }
+                    }
+                }
+            }
+        }
+        row
+    }
+}
+
+/// A number below `bound` (> 0) from `rng`.
+fn pick(rng: &mut rand_chacha::ChaCha20Rng, bound: usize) -> usize {
+    use rand_core::Rng;
+    (rng.next_u64() % bound as u64) as usize
+}
+
 /// FNV-1a: a hash that does not change between builds or platforms.
 pub fn stable_hash(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {

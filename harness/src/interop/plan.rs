@@ -8,9 +8,22 @@
 use std::path::Path;
 
 use super::config::{ConfigFile, Script};
-use super::matrix::{CaseRecord, all_assignments, random_assignment};
+use super::matrix::{CaseRecord, all_assignments, pairwise_assignments, random_assignment};
 use super::runner::Verdict;
 use super::session::{Handshake, Mode, Options, SessionError};
+
+/// The most assignments `--mode all` makes of one script. Every assignment is a vector of
+/// the script's actors, and their number is clients^actors: past this (a script of 17 actors
+/// with 2 clients, of 11 with 3) the run would take hours, and a working group script of 841
+/// actors would exhaust memory before the first case. Above it `--mode all` refuses, naming
+/// `--mode pairwise`, `--mode random` and `--assignment`.
+pub(super) const MAX_ALL_ASSIGNMENTS: u128 = 100_000;
+
+/// The most pairs (two actors, a client for each) `--mode pairwise` covers for one script:
+/// one bit of memory each, and each assignment it adds looks at every pair of actors, so
+/// this bounds its time to a few seconds. 2^24 pairs (2 MiB) is 841 actors with up to 6
+/// clients, or about 2,900 actors with 2.
+pub(super) const MAX_PAIRWISE_PAIRS: u128 = 1 << 24;
 
 /// A case to run.
 #[derive(Debug, Clone)]
@@ -74,13 +87,31 @@ pub(super) fn plan<'a>(
                     )));
                 }
                 (Some(given), _) => vec![given.clone()],
-                (None, Mode::All) => all_assignments(client_suites.len(), actors.len()),
+                (None, Mode::All) => {
+                    let (clients, count) = (client_suites.len(), actors.len());
+                    if assignment_count(clients, count).is_none_or(|n| n > MAX_ALL_ASSIGNMENTS) {
+                        return Err(too_many_assignments(&config, &script.name, clients, count));
+                    }
+                    all_assignments(clients, count)
+                }
                 (None, Mode::Random) => vec![random_assignment(
                     client_suites.len(),
                     actors.len(),
                     options.seed,
                     &format!("{stem}/{}", script.name),
                 )],
+                (None, Mode::Pairwise) => {
+                    let (clients, count) = (client_suites.len(), actors.len());
+                    if pair_count(clients, count).is_none_or(|n| n > MAX_PAIRWISE_PAIRS) {
+                        return Err(too_many_pairs(&config, &script.name, clients, count));
+                    }
+                    pairwise_assignments(
+                        clients,
+                        count,
+                        options.seed,
+                        &format!("{stem}/{}", script.name),
+                    )
+                }
             };
             for assignment in assignments {
                 let common = common_suites(&assignment, client_suites, options);
@@ -119,6 +150,62 @@ pub(super) fn plan<'a>(
         }
     }
     Ok(cases)
+}
+
+/// clients^actors, the number of assignments of a script; `None` past `u128`.
+fn assignment_count(clients: usize, actors: usize) -> Option<u128> {
+    (clients as u128).checked_pow(u32::try_from(actors).ok()?)
+}
+
+/// The pairs a covering array of strength 2 covers: (actors choose 2) × clients².
+fn pair_count(clients: usize, actors: usize) -> Option<u128> {
+    let actors = actors as u128;
+    let clients = clients as u128;
+    (actors * actors.saturating_sub(1) / 2).checked_mul(clients.checked_mul(clients)?)
+}
+
+/// The refusal of `--mode all` for a script with too many assignments, with the figure.
+fn too_many_assignments(config: &str, script: &str, clients: usize, actors: usize) -> SessionError {
+    let figure = match assignment_count(clients, actors) {
+        Some(n) => format!("{clients}^{actors} = {}", grouped(n)),
+        None => format!(
+            "{clients}^{actors} (more than 10^{})",
+            (actors as f64 * (clients as f64).log10()).floor()
+        ),
+    };
+    SessionError::Usage(format!(
+        "script `{script}` of {config} has {actors} actors and there are {clients} clients: \
+         --mode all would make {figure} assignments, more than the {} a script may have; \
+         use --mode pairwise (every two clients in every two roles, a few dozen assignments), \
+         --mode random (one assignment drawn from --seed), or --script {script} --assignment \
+         (one assignment, client indices in actor order)",
+        grouped(MAX_ALL_ASSIGNMENTS)
+    ))
+}
+
+/// The refusal of `--mode pairwise` for a script with too many pairs to track.
+fn too_many_pairs(config: &str, script: &str, clients: usize, actors: usize) -> SessionError {
+    let figure = pair_count(clients, actors).map_or_else(|| "too many".into(), grouped);
+    SessionError::Usage(format!(
+        "script `{script}` of {config} has {actors} actors and there are {clients} clients: \
+         --mode pairwise would cover {figure} pairs of actors and clients, more than the {} \
+         it tracks; use --mode random (one assignment drawn from --seed), or --script \
+         {script} --assignment (one assignment, client indices in actor order)",
+        grouped(MAX_PAIRWISE_PAIRS)
+    ))
+}
+
+/// `n` with thousands separated by commas: 2,199,023,255,552.
+fn grouped(n: u128) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// The suites every assigned client supports; clients whose setup failed constrain nothing.
@@ -220,4 +307,203 @@ pub(super) fn case_line(record: &CaseRecord, names: &[String]) -> String {
         }
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::interop::config;
+
+    /// The pairs (actor a, client x, actor b, client y), a < b, no row covers.
+    fn missing_pairs(rows: &[Vec<usize>], clients: usize, actors: usize) -> Vec<[usize; 4]> {
+        let mut missing = Vec::new();
+        for a in 0..actors {
+            for b in a + 1..actors {
+                for x in 0..clients {
+                    for y in 0..clients {
+                        if !rows.iter().any(|row| row[a] == x && row[b] == y) {
+                            missing.push([a, x, b, y]);
+                        }
+                    }
+                }
+            }
+        }
+        missing
+    }
+
+    /// (clients, actors, the most rows allowed: a few above what the construction makes,
+    /// which is a few above the smallest known covering arrays).
+    const SIZES: &[(usize, usize, usize)] = &[
+        (1, 1, 1),
+        (1, 41, 1),
+        (2, 1, 2),
+        (2, 2, 4),
+        (2, 3, 6),
+        (2, 8, 10),
+        (2, 41, 16),
+        (3, 2, 9),
+        (3, 5, 16),
+        (3, 10, 22),
+        (4, 6, 28),
+        (5, 4, 34),
+    ];
+
+    #[test]
+    fn pairwise_covers_every_pair_in_few_distinct_rows() {
+        for &(clients, actors, most) in SIZES {
+            for seed in [0, 1, 7] {
+                let rows = pairwise_assignments(clients, actors, seed, "stem/script");
+                let missing = missing_pairs(&rows, clients, actors);
+                assert!(
+                    missing.is_empty(),
+                    "{clients} clients, {actors} actors, seed {seed}: {missing:?} uncovered"
+                );
+                assert!(
+                    rows.len() <= most,
+                    "{clients} clients, {actors} actors, seed {seed}: {} rows, more than {most}",
+                    rows.len()
+                );
+                let mut distinct = rows.clone();
+                distinct.sort();
+                distinct.dedup();
+                assert_eq!(distinct.len(), rows.len(), "a repeated row: {rows:?}");
+                assert!(rows.iter().all(|row| row.len() == actors));
+                assert!(rows.iter().flatten().all(|&c| c < clients));
+            }
+        }
+    }
+
+    #[test]
+    fn the_coverage_check_sees_a_removed_row() {
+        // Each added row covers a pair no earlier row covers, so without the last one a pair
+        // is missing.
+        for &(clients, actors, _) in SIZES.iter().filter(|&&(c, a, _)| c > 1 && a > 1) {
+            let mut rows = pairwise_assignments(clients, actors, 3, "stem/script");
+            let last = rows.pop().expect("rows");
+            let missing = missing_pairs(&rows, clients, actors);
+            assert!(
+                !missing.is_empty(),
+                "{clients}×{actors}: the last row adds nothing"
+            );
+            for [a, x, b, y] in missing {
+                assert_eq!((last[a], last[b]), (x, y));
+            }
+        }
+        // A hand-made array with the pairs of actor 2 at client 0 left out.
+        let rows = vec![vec![0, 0, 1], vec![1, 1, 1], vec![0, 1, 1], vec![1, 0, 1]];
+        assert_eq!(
+            missing_pairs(&rows, 2, 3),
+            vec![[0, 0, 2, 0], [0, 1, 2, 0], [1, 0, 2, 0], [1, 1, 2, 0]]
+        );
+    }
+
+    #[test]
+    fn pairwise_is_the_same_for_a_seed_and_varies_with_it() {
+        let once = pairwise_assignments(3, 10, 42, "stem/script");
+        assert_eq!(once, pairwise_assignments(3, 10, 42, "stem/script"));
+        assert_ne!(once, pairwise_assignments(3, 10, 43, "stem/script"));
+        assert_ne!(once, pairwise_assignments(3, 10, 42, "stem/other"));
+    }
+
+    fn script_file(actors: usize) -> Vec<ConfigFile> {
+        let members: Vec<String> = (1..actors).map(|i| format!("m{i}")).collect();
+        let value = serde_json::json!({"scripts": {"many": [
+            {"action": "createGroup", "actor": "alice", "members": members},
+        ]}});
+        vec![config::parse(Path::new("many.json"), &value).expect("a valid config")]
+    }
+
+    fn options(mode: Mode) -> Options {
+        Options {
+            configs: vec![PathBuf::from("many.json")],
+            client_specs: Vec::new(),
+            suites: None,
+            handshake: Handshake::Private,
+            mode,
+            seed: 1,
+            timeout: crate::client::grpc::DEFAULT_TIMEOUT,
+            out: None,
+            script: None,
+            assignment: None,
+            nonce: 0,
+            run_tag: String::new(),
+            quiet: true,
+        }
+    }
+
+    #[test]
+    fn mode_all_refuses_too_many_assignments_before_building_any() {
+        let files = script_file(41);
+        assert_eq!(files[0].scripts[0].actors().len(), 41);
+        let clients = vec![Some(vec![1]), Some(vec![1])];
+        let started = Instant::now();
+        let Err(SessionError::Usage(message)) = plan(&options(Mode::All), &files, &clients) else {
+            panic!("2^41 assignments planned");
+        };
+        assert!(started.elapsed() < Duration::from_secs(1));
+        for part in [
+            "`many`",
+            "41 actors",
+            "2 clients",
+            "2^41 = 2,199,023,255,552 assignments",
+            "--mode pairwise",
+            "--mode random",
+            "--assignment",
+        ] {
+            assert!(message.contains(part), "{part:?} not in {message}");
+        }
+
+        // Past u128: 3^841.
+        let files = script_file(841);
+        let clients = vec![Some(vec![1]); 3];
+        let Err(SessionError::Usage(message)) = plan(&options(Mode::All), &files, &clients) else {
+            panic!("3^841 assignments planned");
+        };
+        assert!(message.contains("3^841 (more than 10^401)"), "{message}");
+    }
+
+    #[test]
+    fn mode_all_plans_every_assignment_of_a_small_script() {
+        let files = script_file(4);
+        let clients = vec![Some(vec![1]); 3];
+        let cases = plan(&options(Mode::All), &files, &clients).expect("81 assignments");
+        let mut assignments: Vec<Vec<usize>> = cases
+            .iter()
+            .map(|case| case.assignment.iter().map(|&(_, c)| c).collect())
+            .collect();
+        assignments.sort();
+        assignments.dedup();
+        assert_eq!(assignments, all_assignments(3, 4));
+        assert_eq!(cases.len(), 81);
+        assert_eq!(cases[1].id, "many/many/1/private/0-0-0-1");
+
+        // At the limit exactly: 10^5.
+        assert_eq!(assignment_count(10, 5), Some(MAX_ALL_ASSIGNMENTS));
+        assert_eq!(assignment_count(3, 841), None);
+    }
+
+    #[test]
+    fn mode_pairwise_plans_a_covering_array_per_script() {
+        let files = script_file(41);
+        let clients = vec![Some(vec![1]), Some(vec![1])];
+        let cases = plan(&options(Mode::Pairwise), &files, &clients).expect("a covering array");
+        let rows: Vec<Vec<usize>> = cases
+            .iter()
+            .map(|case| case.assignment.iter().map(|&(_, c)| c).collect())
+            .collect();
+        assert!(rows.len() <= 16, "{} cases", rows.len());
+        assert!(missing_pairs(&rows, 2, 41).is_empty());
+        assert_eq!(rows, pairwise_assignments(2, 41, 1, "many/many"));
+    }
+
+    #[test]
+    fn figures_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(100_000), "100,000");
+        assert_eq!(grouped(2_199_023_255_552), "2,199,023,255,552");
+    }
 }
