@@ -594,6 +594,8 @@ fn step_interop(
         nonce: interop::run_nonce(args.seed, &run_tag),
         run_tag,
         quiet: true,
+        // `concord run` applies the expectations file to the whole report.
+        expectations: None,
     };
     let mut log: Vec<u8> = Vec::new();
     let summary = match interop::run_lanes(&options, opened, &mut log) {
@@ -607,7 +609,7 @@ fn step_interop(
     let lines = read_lines(&transcript);
     for record in &summary.records {
         let key = (record.config.clone(), record.script.clone());
-        let result = interop_result(record, clients, &lines)
+        let result = interop_result(record, clients, &summary.names, &lines)
             .features(features.get(&key).into_iter().flatten().cloned());
         results.push(result);
     }
@@ -674,6 +676,7 @@ fn script_features(script: &Script) -> Vec<String> {
 pub(crate) fn interop_result(
     record: &CaseRecord,
     specs: &[String],
+    client_names: &[String],
     lines: &[String],
 ) -> CaseResult {
     let result = &record.result;
@@ -722,8 +725,14 @@ pub(crate) fn interop_result(
     {
         out = out.requirements(crate::interop::requirements::for_problem(p));
     }
+    let implementations: Vec<String> = record
+        .assignment
+        .iter()
+        .filter_map(|(_, c)| client_names.get(*c).cloned())
+        .collect();
     out = out
         .clients(names)
+        .implementations(implementations)
         .suite(record.suite)
         .feature(format!("ciphersuite:{}", record.suite))
         .requirements(record.requirements.iter().copied())
@@ -1085,7 +1094,7 @@ mod tests {
             expectation: None,
             duration: Duration::from_millis(12),
         };
-        let result = interop_result(&record, &["reference".to_string()], &[]);
+        let result = interop_result(&record, &["reference".to_string()], &[], &[]);
         assert_eq!(result.verdict, Verdict::Fail);
         assert_eq!(result.duration_seconds, Some(0.012));
         for id in ["RFC9420-7.2-1", "RFC9420-11-5"] {

@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! [[known_failure]]
-//! client = "openmls"                        # a client name, or "*" for every client
+//! client = "openmls"                        # a client (its spec or its Name answer; glob), "*": any
 //! case = "interop/external_proposals.json/*" # optional: glob over case IDs (`*` = anything)
 //! requirement = "RFC9420-12.1.8-*"           # optional: glob over the cited requirement IDs
 //! suite = 3                                  # optional: the case's cipher suite
@@ -70,7 +70,12 @@ pub struct Expectation {
 
 impl Expectation {
     pub fn matches(&self, result: &CaseResult) -> bool {
-        (self.client == "*" || result.clients.iter().any(|c| glob_match(&self.client, c)))
+        (self.client == "*"
+            || result
+                .clients
+                .iter()
+                .chain(&result.implementations)
+                .any(|c| glob_match(&self.client, c)))
             && self.case.as_ref().is_none_or(|p| glob_match(p, &result.id))
             && self
                 .requirement

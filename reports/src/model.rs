@@ -98,6 +98,10 @@ pub struct CaseResult {
     pub source: String,
     /// The clients under test the case ran over (names as the run shows them).
     pub clients: Vec<String>,
+    /// What those clients call themselves (their MLSClient Name answer), when known: an
+    /// expectations entry may name a client by either.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub implementations: Vec<String>,
     /// The cipher suite, when the case is about one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite: Option<u16>,
@@ -134,6 +138,7 @@ impl CaseResult {
             id: id.into(),
             source: source.into(),
             clients: Vec::new(),
+            implementations: Vec::new(),
             suite: None,
             requirements: Vec::new(),
             features: Vec::new(),
@@ -197,6 +202,17 @@ impl CaseResult {
 
     pub fn clients<I: IntoIterator<Item = S>, S: Into<String>>(self, names: I) -> Self {
         names.into_iter().fold(self, CaseResult::client)
+    }
+
+    /// Adds what the clients call themselves (each once).
+    pub fn implementations<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        for name in names {
+            let name = name.into();
+            if !self.implementations.contains(&name) {
+                self.implementations.push(name);
+            }
+        }
+        self
     }
 
     pub fn suite(mut self, suite: u16) -> Self {

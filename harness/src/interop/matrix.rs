@@ -246,7 +246,7 @@ fn add(cell: &mut Cell, record: &CaseRecord, name: &dyn Fn(usize) -> String) {
     let result = &record.result;
     match result.verdict {
         Verdict::Passed => cell.passed += 1,
-        Verdict::Unsupported => {
+        Verdict::Unsupported | Verdict::Skipped => {
             cell.unsupported += 1;
             let reason = result
                 .problem
@@ -295,7 +295,7 @@ fn add(cell: &mut Cell, record: &CaseRecord, name: &dyn Fn(usize) -> String) {
                 reproduce: record.reproduce.clone(),
                 requirements: problem
                     .as_ref()
-                    .map(|p| super::requirements::for_failure(&p.check, p.action.as_deref()))
+                    .map(super::requirements::for_problem)
                     .unwrap_or_default(),
                 expected: record.expectation.clone(),
             });

@@ -244,6 +244,12 @@ pub(super) fn reproducer(options: &Options, case: &PlannedCase<'_>) -> String {
         "--assignment".into(),
         indices.join(","),
     ]);
+    parts.extend([
+        "--seed".into(),
+        options.seed.to_string(),
+        "--run-tag".into(),
+        options.run_tag.clone(),
+    ]);
     if options.timeout != crate::client::grpc::DEFAULT_TIMEOUT {
         parts.extend(["--timeout".into(), options.timeout.as_secs().to_string()]);
     }
@@ -268,9 +274,11 @@ pub(super) fn case_line(record: &CaseRecord, names: &[String]) -> String {
     let result = &record.result;
     let verdict = match result.verdict {
         Verdict::Passed => "passed",
+        Verdict::Failed if record.expectation.is_some() => "known failure",
         Verdict::Failed => "FAILED",
         Verdict::Unsupported => "unsupported",
         Verdict::ClientFault => "CLIENT FAULT",
+        Verdict::Skipped => "not run",
     };
     let actors: Vec<String> = record
         .assignment

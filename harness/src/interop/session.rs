@@ -74,6 +74,9 @@ pub struct Options {
     pub run_tag: String,
     /// No progress bar or progress lines.
     pub quiet: bool,
+    /// Known failures and unsupported features (`--expect`): applied as each case ends, so
+    /// every printed line and count already tells a known failure from a new one.
+    pub expectations: Option<concord_reports::Expectations>,
 }
 
 /// A fresh run tag: 8 hex digits from the OS's randomness (through the standard library's
@@ -122,6 +125,11 @@ pub struct Summary {
     pub findings: usize,
     /// Failures an expectations file lists as known (`--expect`).
     pub expected_failures: usize,
+    /// Cases an expectations file lists as known failures that passed (counted in
+    /// `failed`), as `case: reason`.
+    pub unexpected_passes: Vec<String>,
+    /// Expectations that match nothing (`--expect`).
+    pub stale: Vec<concord_reports::StaleExpectation>,
     pub records: Vec<CaseRecord>,
     /// The clients' display names, in `--client` order.
     pub names: Vec<String>,
@@ -348,17 +356,17 @@ pub fn run_lanes(
             .map_err(|e| SessionError::Usage(format!("cannot write to {}: {e}", dir.display())))?,
         None => Transcript::discard(),
     };
-    if !options.quiet {
-        eprintln!(
-            "concord interop: {} cases over {} client(s), run tag {} (seed {}; `--run-tag {} --seed {}` reproduces this run)",
-            plan.len(),
-            count,
-            options.run_tag,
-            options.seed,
-            options.run_tag,
-            options.seed
-        );
-    }
+    writeln!(
+        out,
+        "concord interop: {} cases over {} client(s), run tag {} (seed {}; `--run-tag {} --seed {}` reproduces this run)",
+        plan.len(),
+        count,
+        options.run_tag,
+        options.seed,
+        options.run_tag,
+        options.seed
+    )
+    .ok();
     transcript.header(&serde_json::json!({
         "run_tag": options.run_tag,
         "seed": options.seed,
@@ -368,7 +376,7 @@ pub fn run_lanes(
     let bar = progress.bar.clone();
     let mut printed_failures = 0usize;
     let mut summary = Summary::default();
-    let mut per_file: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+    let mut per_file: BTreeMap<String, [usize; 4]> = BTreeMap::new();
     let lane_count = lane_workers.len();
     std::thread::scope(|scope| {
         let (done, results) =
@@ -407,30 +415,7 @@ pub fn run_lanes(
                 let offset = transcript.append(lines);
                 result.shift_lines(offset);
                 bar.set_message(case.id.clone());
-                let counts = per_file.entry(case.config.clone()).or_default();
-                match result.verdict {
-                    Verdict::Passed => {
-                        summary.passed += 1;
-                        counts[0] += 1;
-                    }
-                    Verdict::Failed | Verdict::ClientFault => {
-                        if result.verdict == Verdict::Failed {
-                            summary.failed += 1;
-                        } else {
-                            summary.client_faults += 1;
-                        }
-                        counts[1] += 1;
-                    }
-                    Verdict::Unsupported => {
-                        summary.unsupported += 1;
-                        counts[2] += 1;
-                    }
-                    Verdict::Skipped => {
-                        summary.skipped += 1;
-                        counts[2] += 1;
-                    }
-                }
-                let record = CaseRecord {
+                let mut record = CaseRecord {
                     config: case.config.clone(),
                     script: case.script.name.clone(),
                     suite: case.suite,
@@ -444,12 +429,25 @@ pub fn run_lanes(
                     duration: took,
                     result,
                 };
-                if record.result.verdict != Verdict::Passed
-                    && record.result.verdict != Verdict::Skipped
-                {
+                let outcome = expected(options, &names, &mut record);
+                count_case(&mut summary, per_file.entry(case.config.clone()).or_default(), &record, outcome);
+                let shown = match outcome {
+                    Expected::No => record.result.verdict != Verdict::Passed
+                        && record.result.verdict != Verdict::Skipped,
+                    Expected::KnownFailure | Expected::UnexpectedPass => true,
+                    Expected::DeclaredUnsupported => false,
+                };
+                if shown {
                     printed_failures += 1;
                     if printed_failures <= MAX_PRINTED {
                         let line = super::plan::case_line(&record, &names);
+                        let line = match outcome {
+                            Expected::UnexpectedPass => format!(
+                                "UNEXPECTED PASS {line}: {}",
+                                record.expectation.clone().unwrap_or_default()
+                            ),
+                            _ => line,
+                        };
                         bar.suspend(|| writeln!(out, "{line}")).ok();
                     }
                 }
@@ -472,21 +470,51 @@ pub fn run_lanes(
     }
     // Findings: one result each, charged to the client, after the cases.
     for finding in findings.all() {
-        let record = finding_record(options, &names, &finding, &plan);
+        let mut record = finding_record(options, &names, &finding, &plan);
+        let outcome = expected(options, &names, &mut record);
+        count_case(
+            &mut summary,
+            per_file.entry(record.config.clone()).or_default(),
+            &record,
+            outcome,
+        );
+        summary.findings += 1;
         let line = super::plan::case_line(&record, &names);
         writeln!(out, "{line}").ok();
-        summary.failed += 1;
-        summary.findings += 1;
-        per_file.entry(record.config.clone()).or_default()[1] += 1;
         summary.records.push(record);
     }
-    for (file, [passed, failed, skipped]) in &per_file {
+    if let Some(expectations) = &options.expectations {
+        let mut converted: Vec<concord_reports::CaseResult> = summary
+            .records
+            .iter()
+            .map(|record| crate::run::interop_result(record, &options.client_specs, &names, &[]))
+            .collect();
+        for (record, case) in summary.records.iter().zip(&converted) {
+            if record.result.verdict == Verdict::Passed
+                && case.verdict == concord_reports::Verdict::UnexpectedPass
+            {
+                summary.unexpected_passes.push(format!(
+                    "{}: {}",
+                    record.result.id,
+                    record.expectation.clone().unwrap_or_default()
+                ));
+            }
+        }
+        summary.stale = expectations.apply(&mut converted);
+    }
+    for (file, [passed, failed, skipped, known]) in &per_file {
+        let known = if *known > 0 {
+            format!(" ({known} known failure(s) not counted)")
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{file}: {passed} passed, {failed} failed, {skipped} skipped"
+            "{file}: {passed} passed, {failed} failed, {skipped} skipped{known}"
         )
         .ok();
     }
+
     if let Some(dir) = &options.out {
         if let Err(e) = transcript.finish() {
             writeln!(out, "warning: the transcript is incomplete: {e}").ok();
@@ -537,7 +565,7 @@ pub fn apply_expectations(
     let mut converted: Vec<concord_reports::CaseResult> = summary
         .records
         .iter()
-        .map(|record| crate::run::interop_result(record, specs, &[]))
+        .map(|record| crate::run::interop_result(record, specs, &summary.names, &[]))
         .collect();
     let before: Vec<concord_reports::Verdict> = converted.iter().map(|c| c.verdict).collect();
     let stale = expectations.apply(&mut converted);
@@ -570,6 +598,82 @@ pub fn apply_expectations(
         Matrix::build(&summary.names, &summary.records).write(dir)?;
     }
     Ok(findings)
+}
+
+/// What an expectations file said about a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expected {
+    /// Nothing (no file, or no entry matches): the verdict stands.
+    No,
+    /// A failure the file lists as known: counted apart, not as failed.
+    KnownFailure,
+    /// A pass the file lists as a known failure: counted as failed.
+    UnexpectedPass,
+    /// A failure of a feature the file declares unsupported: counted as skipped.
+    DeclaredUnsupported,
+}
+
+/// Applies the expectations file, if any, to one finished case.
+fn expected(options: &Options, names: &[String], record: &mut CaseRecord) -> Expected {
+    let Some(expectations) = &options.expectations else {
+        return Expected::No;
+    };
+    let mut converted = [crate::run::interop_result(
+        record,
+        &options.client_specs,
+        names,
+        &[],
+    )];
+    let before = converted[0].verdict;
+    expectations.apply(&mut converted);
+    let [case] = converted;
+    use concord_reports::Verdict as V;
+    let outcome = match (record.result.verdict, before, case.verdict) {
+        (Verdict::Failed, V::Fail, V::ExpectedFail) => Expected::KnownFailure,
+        (Verdict::Passed, V::Pass, V::UnexpectedPass) => Expected::UnexpectedPass,
+        (Verdict::Failed, V::Fail, V::Unsupported) => Expected::DeclaredUnsupported,
+        _ => return Expected::No,
+    };
+    record.expectation = case.expectation;
+    outcome
+}
+
+/// Counts a finished case in the summary and its config's line, the same way in both.
+fn count_case(summary: &mut Summary, line: &mut [usize; 4], record: &CaseRecord, outcome: Expected) {
+    match (outcome, record.result.verdict) {
+        (Expected::KnownFailure, _) => {
+            summary.expected_failures += 1;
+            line[3] += 1;
+        }
+        (Expected::UnexpectedPass, _) => {
+            summary.failed += 1;
+            line[1] += 1;
+        }
+        (Expected::DeclaredUnsupported, _) => {
+            summary.unsupported += 1;
+            line[2] += 1;
+        }
+        (Expected::No, Verdict::Passed) => {
+            summary.passed += 1;
+            line[0] += 1;
+        }
+        (Expected::No, Verdict::Failed) => {
+            summary.failed += 1;
+            line[1] += 1;
+        }
+        (Expected::No, Verdict::ClientFault) => {
+            summary.client_faults += 1;
+            line[1] += 1;
+        }
+        (Expected::No, Verdict::Unsupported) => {
+            summary.unsupported += 1;
+            line[2] += 1;
+        }
+        (Expected::No, Verdict::Skipped) => {
+            summary.skipped += 1;
+            line[2] += 1;
+        }
+    }
 }
 
 /// At most this many lines of cases that did not pass are printed; matrix.md has them all.

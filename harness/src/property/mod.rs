@@ -517,6 +517,7 @@ pub fn run_for_report(seed: u64, cases: u32) -> Vec<concord_reports::CaseResult>
         id: format!("property/reference/seed-{seed}"),
         source: "property".to_string(),
         clients: vec!["reference".to_string()],
+        implementations: Vec::new(),
         suite: Some(1),
         requirements,
         features: Vec::new(),
