@@ -419,7 +419,7 @@ impl PairTable {
         let pairs = actors * (actors - 1) / 2 * clients * clients;
         let mut bits = vec![u64::MAX; pairs.div_ceil(64)];
         if let Some(last) = bits.last_mut()
-            && pairs % 64 != 0
+            && !pairs.is_multiple_of(64)
         {
             *last = (1u64 << (pairs % 64)) - 1;
         }

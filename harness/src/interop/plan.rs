@@ -87,31 +87,13 @@ pub(super) fn plan<'a>(
                     )));
                 }
                 (Some(given), _) => vec![given.clone()],
-                (None, Mode::All) => {
-                    let (clients, count) = (client_suites.len(), actors.len());
-                    if assignment_count(clients, count).is_none_or(|n| n > MAX_ALL_ASSIGNMENTS) {
-                        return Err(too_many_assignments(&config, &script.name, clients, count));
-                    }
-                    all_assignments(clients, count)
-                }
-                (None, Mode::Random) => vec![random_assignment(
+                (None, mode) => drawn_assignments(
+                    mode,
+                    options.seed,
                     client_suites.len(),
                     actors.len(),
-                    options.seed,
-                    &format!("{stem}/{}", script.name),
-                )],
-                (None, Mode::Pairwise) => {
-                    let (clients, count) = (client_suites.len(), actors.len());
-                    if pair_count(clients, count).is_none_or(|n| n > MAX_PAIRWISE_PAIRS) {
-                        return Err(too_many_pairs(&config, &script.name, clients, count));
-                    }
-                    pairwise_assignments(
-                        clients,
-                        count,
-                        options.seed,
-                        &format!("{stem}/{}", script.name),
-                    )
-                }
+                    (&config, &stem, &script.name),
+                )?,
             };
             for assignment in assignments {
                 let common = common_suites(&assignment, client_suites, options);
@@ -150,6 +132,34 @@ pub(super) fn plan<'a>(
         }
     }
     Ok(cases)
+}
+
+/// The assignments `mode` makes of a script of `actors` actors, refused (before building
+/// any) when there would be too many. `script` is (config file, its stem, script name): the
+/// stem and name salt the seed.
+fn drawn_assignments(
+    mode: Mode,
+    seed: u64,
+    clients: usize,
+    actors: usize,
+    (config, stem, script): (&str, &str, &str),
+) -> Result<Vec<Vec<usize>>, SessionError> {
+    let salt = format!("{stem}/{script}");
+    Ok(match mode {
+        Mode::All => {
+            if assignment_count(clients, actors).is_none_or(|n| n > MAX_ALL_ASSIGNMENTS) {
+                return Err(too_many_assignments(config, script, clients, actors));
+            }
+            all_assignments(clients, actors)
+        }
+        Mode::Random => vec![random_assignment(clients, actors, seed, &salt)],
+        Mode::Pairwise => {
+            if pair_count(clients, actors).is_none_or(|n| n > MAX_PAIRWISE_PAIRS) {
+                return Err(too_many_pairs(config, script, clients, actors));
+            }
+            pairwise_assignments(clients, actors, seed, &salt)
+        }
+    })
 }
 
 /// clients^actors, the number of assignments of a script; `None` past `u128`.
@@ -200,7 +210,7 @@ fn grouped(n: u128) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -319,11 +329,9 @@ pub(super) fn case_line(record: &CaseRecord, names: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::interop::config;
 
     /// The pairs (actor a, client x, actor b, client y), a < b, no row covers.
     fn missing_pairs(rows: &[Vec<usize>], clients: usize, actors: usize) -> Vec<[usize; 4]> {
@@ -416,44 +424,20 @@ mod tests {
         assert_ne!(once, pairwise_assignments(3, 10, 42, "stem/other"));
     }
 
-    fn script_file(actors: usize) -> Vec<ConfigFile> {
-        let members: Vec<String> = (1..actors).map(|i| format!("m{i}")).collect();
-        let value = serde_json::json!({"scripts": {"many": [
-            {"action": "createGroup", "actor": "alice", "members": members},
-        ]}});
-        vec![config::parse(Path::new("many.json"), &value).expect("a valid config")]
-    }
-
-    fn options(mode: Mode) -> Options {
-        Options {
-            configs: vec![PathBuf::from("many.json")],
-            client_specs: Vec::new(),
-            suites: None,
-            handshake: Handshake::Private,
-            mode,
-            seed: 1,
-            timeout: crate::client::grpc::DEFAULT_TIMEOUT,
-            out: None,
-            script: None,
-            assignment: None,
-            nonce: 0,
-            run_tag: String::new(),
-            quiet: true,
-        }
+    /// The assignments of script `many` in many.json.
+    fn drawn(mode: Mode, clients: usize, actors: usize) -> Result<Vec<Vec<usize>>, SessionError> {
+        drawn_assignments(mode, 1, clients, actors, ("many.json", "many", "many"))
     }
 
     #[test]
     fn mode_all_refuses_too_many_assignments_before_building_any() {
-        let files = script_file(41);
-        assert_eq!(files[0].scripts[0].actors().len(), 41);
-        let clients = vec![Some(vec![1]), Some(vec![1])];
         let started = Instant::now();
-        let Err(SessionError::Usage(message)) = plan(&options(Mode::All), &files, &clients) else {
-            panic!("2^41 assignments planned");
+        let Err(SessionError::Usage(message)) = drawn(Mode::All, 2, 41) else {
+            panic!("2^41 assignments drawn");
         };
         assert!(started.elapsed() < Duration::from_secs(1));
         for part in [
-            "`many`",
+            "script `many` of many.json",
             "41 actors",
             "2 clients",
             "2^41 = 2,199,023,255,552 assignments",
@@ -463,48 +447,47 @@ mod tests {
         ] {
             assert!(message.contains(part), "{part:?} not in {message}");
         }
-
-        // Past u128: 3^841.
-        let files = script_file(841);
-        let clients = vec![Some(vec![1]); 3];
-        let Err(SessionError::Usage(message)) = plan(&options(Mode::All), &files, &clients) else {
-            panic!("3^841 assignments planned");
+        // Past u128.
+        let Err(SessionError::Usage(message)) = drawn(Mode::All, 3, 841) else {
+            panic!("3^841 assignments drawn");
         };
         assert!(message.contains("3^841 (more than 10^401)"), "{message}");
+        // Just past the limit: 2^17 = 131,072.
+        assert!(drawn(Mode::All, 2, 17).is_err());
     }
 
     #[test]
-    fn mode_all_plans_every_assignment_of_a_small_script() {
-        let files = script_file(4);
-        let clients = vec![Some(vec![1]); 3];
-        let cases = plan(&options(Mode::All), &files, &clients).expect("81 assignments");
-        let mut assignments: Vec<Vec<usize>> = cases
-            .iter()
-            .map(|case| case.assignment.iter().map(|&(_, c)| c).collect())
-            .collect();
-        assignments.sort();
-        assignments.dedup();
-        assert_eq!(assignments, all_assignments(3, 4));
-        assert_eq!(cases.len(), 81);
-        assert_eq!(cases[1].id, "many/many/1/private/0-0-0-1");
-
-        // At the limit exactly: 10^5.
+    fn mode_all_draws_every_assignment_of_a_small_script() {
+        let mut drawn_all = drawn(Mode::All, 3, 4).expect("81 assignments");
+        assert_eq!(drawn_all.len(), 81);
+        drawn_all.sort();
+        drawn_all.dedup();
+        assert_eq!(drawn_all.len(), 81);
+        assert!(
+            drawn_all
+                .iter()
+                .all(|row| row.len() == 4 && row.iter().all(|&c| c < 3))
+        );
+        // At the limit exactly: 10^5, and 2^16.
         assert_eq!(assignment_count(10, 5), Some(MAX_ALL_ASSIGNMENTS));
+        assert_eq!(
+            drawn(Mode::All, 2, 16).ok().map(|rows| rows.len()),
+            Some(65_536)
+        );
         assert_eq!(assignment_count(3, 841), None);
     }
 
     #[test]
-    fn mode_pairwise_plans_a_covering_array_per_script() {
-        let files = script_file(41);
-        let clients = vec![Some(vec![1]), Some(vec![1])];
-        let cases = plan(&options(Mode::Pairwise), &files, &clients).expect("a covering array");
-        let rows: Vec<Vec<usize>> = cases
-            .iter()
-            .map(|case| case.assignment.iter().map(|&(_, c)| c).collect())
-            .collect();
-        assert!(rows.len() <= 16, "{} cases", rows.len());
+    fn mode_pairwise_draws_a_covering_array_per_script() {
+        let rows = drawn(Mode::Pairwise, 2, 41).expect("a covering array");
+        assert!(rows.len() <= 16, "{} assignments", rows.len());
         assert!(missing_pairs(&rows, 2, 41).is_empty());
         assert_eq!(rows, pairwise_assignments(2, 41, 1, "many/many"));
+        // Tracking the pairs of too large a script is refused too.
+        let Err(SessionError::Usage(message)) = drawn(Mode::Pairwise, 20, 841) else {
+            panic!("pairs of 841 actors and 20 clients tracked");
+        };
+        assert!(message.contains("141,288,000 pairs"), "{message}");
     }
 
     #[test]
