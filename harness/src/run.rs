@@ -596,6 +596,7 @@ fn step_interop(
         quiet: true,
         // `concord run` applies the expectations file to the whole report.
         expectations: None,
+        transcript_passes: true,
     };
     let mut log: Vec<u8> = Vec::new();
     let summary = match interop::run_lanes(&options, opened, &mut log) {

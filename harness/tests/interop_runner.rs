@@ -284,6 +284,7 @@ fn options(configs: Vec<PathBuf>, clients: usize, out: Option<PathBuf>) -> Optio
         run_tag: "0".into(),
         quiet: true,
         expectations: None,
+        transcript_passes: true,
     }
 }
 

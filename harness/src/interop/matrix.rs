@@ -7,9 +7,11 @@
 //! (the creator)    └──────────────────────────┘
 //! ```
 //!
-//! A case whose actors use three clients counts in two cells of its row (creator with each
-//! other client); a case run by one client alone sits on the diagonal. Every failure and
-//! client fault is listed with its transcript lines and a command that reruns just that case.
+//! Each case counts in exactly one cell, so the cells add up to the run's cases: its row is
+//! the creator's client; its column is the client the case's failure was charged to when that
+//! is another client of the case, else the first other client (in actor order); a case run by
+//! one client alone sits on the diagonal. Every failure and client fault is listed once, in
+//! that cell, with its transcript lines and a command that reruns just that case.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -87,9 +89,34 @@ pub struct FailureEntry {
 /// The whole matrix.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Matrix {
+    /// What a cell counts (the same sentence as matrix.md's).
+    pub cells_count: &'static str,
     pub clients: Vec<String>,
     pub configs: Vec<String>,
     pub cells: Vec<Cell>,
+}
+
+/// What a cell counts, as matrix.md and matrix.json say it.
+pub const CELLS_COUNT: &str = "Each case counts in exactly one cell: row, the client of the script's first actor (the group's creator); column, the client the case's failure was charged to when it is another client of the case, else the first other client in actor order (the diagonal: one client alone). The cells add up to the run's cases.";
+
+/// The column of `record` in row `row` (see [`CELLS_COUNT`]).
+fn column_of(record: &CaseRecord, row: usize, clients: &[String]) -> usize {
+    let others: Vec<usize> = record
+        .assignment
+        .iter()
+        .map(|&(_, c)| c)
+        .filter(|&c| c != row)
+        .collect();
+    let charged = record
+        .result
+        .problem
+        .as_ref()
+        .and_then(|p| p.client.as_ref())
+        .and_then(|name| clients.iter().position(|c| c == name));
+    match charged {
+        Some(c) if others.contains(&c) => c,
+        _ => others.first().copied().unwrap_or(row),
+    }
 }
 
 impl Matrix {
@@ -108,26 +135,17 @@ impl Matrix {
             let Some(&(_, row)) = record.assignment.first() else {
                 continue;
             };
-            let mut columns: Vec<usize> = Vec::new();
-            for &(_, c) in record.assignment.iter().skip(1) {
-                if c != row && !columns.contains(&c) {
-                    columns.push(c);
-                }
-            }
-            if columns.is_empty() {
-                columns.push(row);
-            }
-            for column in columns {
-                let cell = cells.entry((config, row, column)).or_insert_with(|| Cell {
-                    config: record.config.clone(),
-                    row: name(row),
-                    column: name(column),
-                    ..Cell::default()
-                });
-                add(cell, record, &name);
-            }
+            let column = column_of(record, row, clients);
+            let cell = cells.entry((config, row, column)).or_insert_with(|| Cell {
+                config: record.config.clone(),
+                row: name(row),
+                column: name(column),
+                ..Cell::default()
+            });
+            add(cell, record, &name);
         }
         Matrix {
+            cells_count: CELLS_COUNT,
             clients: clients.to_vec(),
             configs,
             cells: cells.into_values().collect(),
@@ -137,9 +155,9 @@ impl Matrix {
     pub fn to_markdown(&self) -> String {
         let mut md = String::from("# Interop matrix\n\n");
         md.push_str(
-            "Rows: the client of each script's first actor (the group's creator). Columns: the \
-             clients of the other actors (the diagonal: one client alone). A cell counts \
-             passed, failed and unsupported cases, and client faults when there are any.\n",
+            &format!(
+                "{CELLS_COUNT} A cell counts passed, failed and unsupported cases, and client faults when there are any.\n"
+            ),
         );
         for config in &self.configs {
             md.push_str(&format!("\n## {config}\n\n|  |"));

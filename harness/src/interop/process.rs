@@ -26,8 +26,11 @@ use crate::client::{ClientError, ClientUnderTest, for_each_mls_client_method};
 
 /// How long a started server has to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
-/// Lines of the server's stderr kept for a failure's detail.
-const STDERR_LINES: usize = 12;
+/// Lines of the server's stderr kept for a failure's detail (the last ones; a panic's
+/// message is picked out of them).
+const STDERR_LINES: usize = 64;
+/// Lines of it shown in a failure's detail.
+const STDERR_SHOWN: usize = 6;
 
 /// Why an `exec:` specification cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -219,17 +222,27 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// `; stderr: ...` with the last lines the server wrote, or nothing.
+/// `; its stderr ...` with what the server wrote last: a panic's message when there is one
+/// (the line that says where it panicked and the next), else the last few lines.
 fn tail_text(stderr: &Arc<Mutex<VecDeque<String>>>) -> String {
     let lines: Vec<String> = stderr
         .lock()
         .map(|tail| tail.iter().cloned().collect())
         .unwrap_or_default();
-    if lines.is_empty() {
-        String::new()
-    } else {
-        format!("; its stderr ended with: {}", lines.join(" | "))
+    if let Some(at) = lines.iter().rposition(|l| l.contains("panicked at")) {
+        let shown: Vec<&str> = lines
+            .iter()
+            .skip(at)
+            .take(2)
+            .map(|l| l.trim())
+            .collect();
+        return format!("; it panicked: {}", shown.join(" "));
     }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let from = lines.len().saturating_sub(STDERR_SHOWN);
+    format!("; its stderr ended with: {}", lines[from..].join(" | "))
 }
 
 macro_rules! exec_methods {

@@ -74,6 +74,9 @@ pub struct Options {
     pub run_tag: String,
     /// No progress bar or progress lines.
     pub quiet: bool,
+    /// Keep the calls of passing cases in the transcript too (`--transcript all`); by
+    /// default it holds the cases that did not pass.
+    pub transcript_passes: bool,
     /// Known failures and unsupported features (`--expect`): applied as each case ends, so
     /// every printed line and count already tells a known failure from a new one.
     pub expectations: Option<concord_reports::Expectations>,
@@ -412,8 +415,14 @@ pub fn run_lanes(
             while let Some((mut result, lines, took)) = waiting.remove(&next) {
                 let case = &plan[next];
                 next += 1;
-                let offset = transcript.append(lines);
-                result.shift_lines(offset);
+                // A passing case's calls are kept only when asked for (`--transcript all`):
+                // a large run's transcript then holds what its failures need.
+                if result.verdict == Verdict::Passed && !options.transcript_passes {
+                    result.lines = None;
+                } else {
+                    let offset = transcript.append(lines);
+                    result.shift_lines(offset);
+                }
                 bar.set_message(case.id.clone());
                 let mut record = CaseRecord {
                     config: case.config.clone(),
