@@ -51,6 +51,12 @@ enum Command {
         /// Seed of the reference's randomness (the same seed gives the same answers).
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Misbehave on purpose, as a faulty interop server (repeatable; reference only):
+        /// list-default-extensions, ignore-external-tree, empty-export, empty-state-auth,
+        /// ignore-branch-extensions, shared-state, panic-after-calls=N,
+        /// poison-after-calls=N. Name then answers concord-reference+FAULT.
+        #[arg(long, value_name = "NAME")]
+        fault: Vec<String>,
     },
     /// Write a test CA and one certificate per MIMI provider domain (PEM), for mutual TLS
     /// between providers on loopback only.
@@ -191,15 +197,19 @@ fn main() -> ExitCode {
             listen,
             client,
             seed,
-        } => serve_client(listen, &client, seed),
+            fault,
+        } => serve_client(listen, &client, seed, &fault),
     };
     ExitCode::from(code)
 }
 
-fn serve_client(listen: std::net::SocketAddr, spec: &str, seed: u64) -> u8 {
+fn serve_client(listen: std::net::SocketAddr, spec: &str, seed: u64, fault: &[String]) -> u8 {
     if spec.starts_with("grpc://") {
         eprintln!("concord serve-client: --client must be an in-process client, not {spec}");
         return exit::BAD_INPUT;
+    }
+    if !fault.is_empty() {
+        return serve_faulty_client(listen, spec, seed, fault);
     }
     let timeout = concord_harness::client::grpc::DEFAULT_TIMEOUT;
     // An unknown client name is bad usage, found before listening.
@@ -215,6 +225,56 @@ fn serve_client(listen: std::net::SocketAddr, spec: &str, seed: u64) -> u8 {
     let ready = |address| {
         eprintln!(
             "concord serve-client: {spec} serves MLSClient on {address} (one instance per connection; SIGINT or SIGTERM stops it)"
+        )
+    };
+    match concord_harness::client::serve::serve_until_signal(served, listen, ready) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("concord serve-client: {e}");
+            exit::BAD_INPUT
+        }
+    }
+}
+
+/// `concord serve-client --fault`: the reference as a faulty interop server (see
+/// `concord_harness::client::faults`).
+fn serve_faulty_client(
+    listen: std::net::SocketAddr,
+    spec: &str,
+    seed: u64,
+    fault: &[String],
+) -> u8 {
+    use concord_harness::client::faults;
+    if spec != "reference" {
+        eprintln!("concord serve-client: --fault needs --client reference, not {spec}");
+        return exit::BAD_INPUT;
+    }
+    let faults = match faults::Faults::from_names(fault) {
+        Ok(faults) => faults,
+        Err(e) => {
+            eprintln!("concord serve-client: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    if faults.panic_after_calls.is_some() {
+        // A crash, as a server built with `panic = "abort"` or whose panic takes the
+        // process down: later calls find nothing listening.
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            default(info);
+            std::process::exit(101);
+        }));
+    }
+    let instances = if faults.shared_state {
+        "one instance for every connection"
+    } else {
+        "one instance per connection"
+    };
+    let named = faults.names().join(", ");
+    let served = faults::served(faults, seed);
+    let ready = |address| {
+        eprintln!(
+            "concord serve-client: {spec} serves MLSClient on {address} ({instances}; faults: {named}; SIGINT or SIGTERM stops it)"
         )
     };
     match concord_harness::client::serve::serve_until_signal(served, listen, ready) {

@@ -19,8 +19,9 @@ use std::collections::BTreeMap;
 use concord_reference::codec::Codec;
 use concord_reference::crypto::{CipherSuite, Suite};
 use concord_reference::group::{
-    CommitOptions, ExternalSigner, Group, GroupConfig, GroupError, HandshakeMode,
-    KeyPackageSecrets, PskStore, Received, create_key_package, new_member_add_proposal,
+    CapabilityListing, CommitOptions, CommitOutput, ExternalSigner, Group, GroupConfig, GroupError,
+    HandshakeMode, KeyPackageSecrets, PskStore, Received, create_key_package_listing,
+    new_member_add_proposal_listing,
 };
 use concord_reference::messages::{
     Extension, ExtensionType, ExternalSender, KeyPackage, MlsMessage, MlsMessageBody,
@@ -73,10 +74,24 @@ struct PendingReInit {
     transaction: Transaction,
 }
 
+/// Deliberate deviations from RFC 9420 and from the interface, for test doubles of
+/// faulty clients (`concord serve-client --fault`, see [`super::faults`]); none by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Deviations {
+    /// Own leaves list the default extension and proposal types in their capabilities,
+    /// which section 7.2 forbids (`--fault list-default-extensions`).
+    pub list_default_types: bool,
+    /// `external_tree` is ignored where a Welcome is made (Commit, ReInitWelcome,
+    /// CreateBranch): the Welcome's GroupInfo keeps the `ratchet_tree` extension, and the
+    /// answer carries the tree as well (`--fault ignore-external-tree`).
+    pub ignore_external_tree: bool,
+}
+
 /// The reference, holding many groups and pending joins, behind the MLSClient interface.
 pub struct ReferenceClient {
     rng: rand_chacha::ChaCha20Rng,
     clock: Clock,
+    deviations: Deviations,
     next_id: u32,
     groups: BTreeMap<u32, Group>,
     transactions: BTreeMap<u32, Transaction>,
@@ -107,17 +122,6 @@ fn refused<E: std::fmt::Display + 'static>(method: &'static str, error: E) -> Cl
         method,
         code: "InvalidArgument".into(),
         message,
-    }
-}
-
-fn config(encrypt_handshake: bool) -> GroupConfig {
-    GroupConfig {
-        handshake: if encrypt_handshake {
-            HandshakeMode::Private
-        } else {
-            HandshakeMode::Public
-        },
-        ..GroupConfig::default()
     }
 }
 
@@ -170,6 +174,21 @@ fn tree_bytes(tree: Option<WireTree>) -> Vec<u8> {
     tree.map(|t| t.to_bytes()).unwrap_or_default()
 }
 
+/// The tree a commit's answer carries: the one returned beside the Welcome, else, when
+/// the caller asked for it out of band but the tree went in the GroupInfo anyway
+/// ([`Deviations::ignore_external_tree`]), the GroupInfo's copy.
+fn answer_tree(output: &CommitOutput, external_tree_asked: bool) -> Vec<u8> {
+    match &output.ratchet_tree {
+        Some(tree) => tree.to_bytes(),
+        None if external_tree_asked => Extension::find::<WireTree>(&output.group_info.extensions)
+            .ok()
+            .flatten()
+            .map(|tree| tree.to_bytes())
+            .unwrap_or_default(),
+        None => Vec::new(),
+    }
+}
+
 impl ReferenceClient {
     /// A reference client whose randomness comes from `seed`.
     /// A client seeded with `seed`, on the wall clock's day.
@@ -182,12 +201,44 @@ impl ReferenceClient {
         ReferenceClient {
             rng: rand_chacha::ChaCha20Rng::seed_from_u64(seed),
             clock,
+            deviations: Deviations::default(),
             next_id: 1,
             groups: BTreeMap::new(),
             transactions: BTreeMap::new(),
             reinits: BTreeMap::new(),
             signers: BTreeMap::new(),
         }
+    }
+
+    /// The same client, deviating as `deviations` says.
+    pub fn with_deviations(self, deviations: Deviations) -> Self {
+        ReferenceClient { deviations, ..self }
+    }
+
+    /// The group configuration of the groups this client creates or joins.
+    fn config(&self, encrypt_handshake: bool) -> GroupConfig {
+        GroupConfig {
+            handshake: if encrypt_handshake {
+                HandshakeMode::Private
+            } else {
+                HandshakeMode::Public
+            },
+            leaf_capabilities: self.capability_listing(),
+            ..GroupConfig::default()
+        }
+    }
+
+    fn capability_listing(&self) -> CapabilityListing {
+        if self.deviations.list_default_types {
+            CapabilityListing::ListDefaultTypes
+        } else {
+            CapabilityListing::Conforming
+        }
+    }
+
+    /// Whether a Welcome keeps the tree out of its GroupInfo, given what the caller asked.
+    fn external_tree(&self, asked: bool) -> bool {
+        asked && !self.deviations.ignore_external_tree
     }
 
     fn fresh_id(&mut self) -> u32 {
@@ -234,9 +285,16 @@ impl ReferenceClient {
         identity: &[u8],
     ) -> Result<(u32, Vec<u8>, &Transaction), ClientError> {
         let suite = Suite::new(suite_id).map_err(|e| refused(method, e))?;
-        let (key_package, secrets) =
-            create_key_package(&suite, identity, None, self.clock.now(), &mut self.rng)
-                .map_err(|e| refused(method, e))?;
+        let listing = self.capability_listing();
+        let (key_package, secrets) = create_key_package_listing(
+            &suite,
+            identity,
+            None,
+            listing,
+            self.clock.now(),
+            &mut self.rng,
+        )
+        .map_err(|e| refused(method, e))?;
         let bytes = MlsMessage::new(MlsMessageBody::KeyPackage(key_package.clone())).to_bytes();
         let id = self.fresh_id();
         let transaction = self.transactions.entry(id).or_insert(Transaction {
@@ -255,7 +313,7 @@ impl ReferenceClient {
     ) -> Result<CommitResponse, ClientError> {
         let mut options = CommitOptions {
             force_path: request.force_path,
-            external_tree: request.external_tree,
+            external_tree: self.external_tree(request.external_tree),
             ..CommitOptions::default()
         };
         let state_id = request.state_id;
@@ -287,8 +345,8 @@ impl ReferenceClient {
             .map_err(|e| refused(method, e))?;
         Ok(CommitResponse {
             commit: output.commit.to_bytes(),
+            ratchet_tree: answer_tree(&output, request.external_tree),
             welcome: output.welcome.map(|w| w.to_bytes()).unwrap_or_default(),
-            ratchet_tree: tree_bytes(output.ratchet_tree),
         })
     }
 
@@ -341,7 +399,7 @@ impl ClientUnderTest for ReferenceClient {
             &request.identity,
             None,
             Vec::new(),
-            config(request.encrypt_handshake),
+            self.config(request.encrypt_handshake),
             self.clock.now(),
             &mut self.rng,
         )
@@ -392,7 +450,7 @@ impl ClientUnderTest for ReferenceClient {
             &transaction.secrets,
             tree.as_ref(),
             &transaction.psks,
-            config(request.encrypt_handshake),
+            self.config(request.encrypt_handshake),
         )
         .map_err(|e| refused(M, e))?;
         let epoch_authenticator = group.epoch_authenticator().to_vec();
@@ -424,7 +482,7 @@ impl ClientUnderTest for ReferenceClient {
             None,
             request.remove_prior,
             &psks,
-            config(request.encrypt_handshake),
+            self.config(request.encrypt_handshake),
             &mut self.rng,
         )
         .map_err(|e| refused(M, e))?;
@@ -693,9 +751,10 @@ impl ClientUnderTest for ReferenceClient {
         let MlsMessageBody::GroupInfo(group_info) = &message.body else {
             return Err(refused(M, "not an MLSMessage carrying a GroupInfo"));
         };
-        let (proposal, key_package, secrets) = new_member_add_proposal(
+        let (proposal, key_package, secrets) = new_member_add_proposal_listing(
             group_info,
             &request.identity,
+            self.capability_listing(),
             self.clock.now(),
             &mut self.rng,
         )

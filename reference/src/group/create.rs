@@ -51,6 +51,7 @@ impl Group {
                     not_after: now.saturating_add(KEY_PACKAGE_LIFETIME),
                 },
             },
+            config.leaf_capabilities,
         );
         let leaf = sign_leaf(&suite, leaf, &signature_private, &group_id, LeafIndex(0))?;
         let tree = RatchetTree::new(leaf);

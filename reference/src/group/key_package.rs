@@ -4,8 +4,8 @@ use crate::codec::Bytes;
 use crate::crypto::{CipherSuite, Suite};
 use crate::join::JoinerKeys;
 use crate::messages::{
-    Capabilities, Credential, CredentialType, HpkePublicKey, KeyPackage, LeafNode, LeafNodeSource,
-    Lifetime, ProtocolVersion, SignaturePublicKey,
+    Capabilities, Credential, CredentialType, ExtensionType, HpkePublicKey, KeyPackage, LeafNode,
+    LeafNodeSource, Lifetime, ProposalType, ProtocolVersion, SignaturePublicKey,
 };
 use crate::tree_math::LeafIndex;
 
@@ -53,20 +53,49 @@ pub fn leaf_capabilities(suite: CipherSuite) -> Capabilities {
     }
 }
 
+/// Which capabilities this member's own leaves list. Every leaf a member makes after its
+/// first (UpdatePath leaves, Update proposals) copies the capabilities of the one before,
+/// so the choice made for a KeyPackage or a group's creator holds for the member's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CapabilityListing {
+    /// Section 7.2: the default extension and proposal types are implied, not listed
+    /// ([`leaf_capabilities`]).
+    #[default]
+    Conforming,
+    /// A deliberate deviation, for a test double of implementations that do it: also
+    /// lists the default extension types (1 to 5) and proposal types (1 to 7), which
+    /// section 7.2 says the `capabilities` field "MUST NOT list". The leaves are still
+    /// signed over what they list.
+    ListDefaultTypes,
+}
+
+impl CapabilityListing {
+    /// The capabilities of a leaf of this member in `suite`.
+    pub fn capabilities(self, suite: CipherSuite) -> Capabilities {
+        let mut capabilities = leaf_capabilities(suite);
+        if self == CapabilityListing::ListDefaultTypes {
+            capabilities.extensions = ExtensionType::DEFAULTS.to_vec();
+            capabilities.proposals = ProposalType::DEFAULTS.to_vec();
+        }
+        capabilities
+    }
+}
+
 /// A leaf node with everything but the signature, source and encryption key settled
-/// by the caller: identity, signature key, capabilities.
+/// by the caller: identity, signature key, capabilities (as `listing` says).
 pub(crate) fn unsigned_leaf(
     suite: &Suite,
     credential: Credential,
     signature_public: Vec<u8>,
     encryption_public: Vec<u8>,
     source: LeafNodeSource,
+    listing: CapabilityListing,
 ) -> LeafNode {
     LeafNode {
         encryption_key: HpkePublicKey(Bytes(encryption_public)),
         signature_key: SignaturePublicKey(Bytes(signature_public)),
         credential,
-        capabilities: leaf_capabilities(suite.id()),
+        capabilities: listing.capabilities(suite.id()),
         leaf_node_source: source,
         extensions: Vec::new(),
         signature: Bytes::default(),
@@ -100,6 +129,25 @@ pub fn create_key_package(
     now: u64,
     rng: &mut dyn rand_core::CryptoRng,
 ) -> Result<(KeyPackage, KeyPackageSecrets), GroupError> {
+    create_key_package_listing(
+        suite,
+        identity,
+        signature_private,
+        CapabilityListing::Conforming,
+        now,
+        rng,
+    )
+}
+
+/// [`create_key_package`] with the leaf's capabilities as `listing` says.
+pub fn create_key_package_listing(
+    suite: &Suite,
+    identity: &[u8],
+    signature_private: Option<&[u8]>,
+    listing: CapabilityListing,
+    now: u64,
+    rng: &mut dyn rand_core::CryptoRng,
+) -> Result<(KeyPackage, KeyPackageSecrets), GroupError> {
     let signature_private = match signature_private {
         Some(private) => private.to_vec(),
         None => suite.signature_generate(rng)?.private,
@@ -117,6 +165,7 @@ pub fn create_key_package(
         signature_public,
         encryption.public,
         LeafNodeSource::KeyPackage { lifetime },
+        listing,
     );
     let leaf_node = sign_leaf(suite, leaf, &signature_private, &[], LeafIndex(0))?;
     let mut key_package = KeyPackage {

@@ -37,8 +37,12 @@ pub use adversary::ForgedCommit;
 pub use create::PskStore;
 pub use external::{
     ExternalJoin, ExternalSigner, decode_tree, group_info_of, new_member_add_proposal,
+    new_member_add_proposal_listing,
 };
-pub use key_package::{KeyPackageSecrets, create_key_package, leaf_capabilities};
+pub use key_package::{
+    CapabilityListing, KeyPackageSecrets, create_key_package, create_key_package_listing,
+    leaf_capabilities,
+};
 pub use receive::Received;
 pub use send_commit::{CommitOptions, CommitOutput};
 pub use subgroup::{ReInitParameters, SubgroupOptions};
@@ -132,7 +136,9 @@ pub enum HandshakeMode {
     Private,
 }
 
-/// Local policy: nothing here changes what goes on the wire between conforming members.
+/// Local policy: nothing here changes what goes on the wire between conforming members
+/// (`leaf_capabilities` can make a member non-conforming on purpose; it is conforming by
+/// default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupConfig {
     pub handshake: HandshakeMode,
@@ -142,6 +148,10 @@ pub struct GroupConfig {
     pub ratchet_policy: RatchetPolicy,
     /// How many past epochs keep their application-message keys (section 15.2).
     pub past_epochs: usize,
+    /// What the leaves this member makes in the group list as capabilities: the
+    /// creator's leaf ([`Group::create`], and so branches and reinitializations) and an
+    /// external joiner's ([`Group::join_external`]); later leaves copy them.
+    pub leaf_capabilities: CapabilityListing,
 }
 
 impl Default for GroupConfig {
@@ -151,6 +161,7 @@ impl Default for GroupConfig {
             padding: 0,
             ratchet_policy: RatchetPolicy::default(),
             past_epochs: 2,
+            leaf_capabilities: CapabilityListing::Conforming,
         }
     }
 }

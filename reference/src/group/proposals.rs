@@ -13,7 +13,7 @@ use crate::messages::{
 };
 use crate::tree_math::LeafIndex;
 
-use super::key_package::sign_leaf;
+use super::key_package::{CapabilityListing, sign_leaf};
 use super::{Group, GroupError, HandshakeMode};
 
 impl Group {
@@ -159,7 +159,36 @@ impl Group {
         self.state
             .pending_updates
             .push((leaf.clone(), pair.private));
-        self.propose(Proposal::Update(Update { leaf_node: leaf }), rng)
+        let proposal = Proposal::Update(Update { leaf_node: leaf });
+        if self.config.leaf_capabilities == CapabilityListing::ListDefaultTypes {
+            return self.propose_listing_defaults(proposal, rng);
+        }
+        self.propose(proposal, rng)
+    }
+
+    /// [`Self::propose`] for a member whose leaves list the default types on purpose
+    /// ([`CapabilityListing::ListDefaultTypes`]): its own Update breaks section 7.2, which
+    /// the receiver's check in the proposal cache refuses, so it is cached unchecked, to
+    /// be sent as such a member sends it.
+    fn propose_listing_defaults(
+        &mut self,
+        proposal: Proposal,
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<(MlsMessage, ProposalRef), GroupError> {
+        self.check_active()?;
+        let private = self.config.handshake == HandshakeMode::Private;
+        let (message, content) =
+            self.frame(ContentBody::Proposal(proposal.clone()), &[], private, rng)?;
+        let reference = ProposalRef(Bytes(
+            self.suite()
+                .ref_hash(ProposalRef::LABEL, &content.to_bytes()),
+        ));
+        self.state
+            .proposals
+            .push((reference.clone(), proposal, content.content.sender));
+        self.sent_proposals
+            .push((message.to_bytes(), reference.clone()));
+        Ok((message, reference))
     }
 
     /// Section 12.1.3: Remove the member at `leaf`.

@@ -6,8 +6,8 @@ use concord_reference::group::{Group, GroupError, SubgroupOptions};
 use concord_reference::messages::MlsMessageBody;
 
 use super::{
-    ClientError, PendingReInit, ReferenceClient, decode_key_package, decode_message, decode_tree,
-    extensions, refused, tree_bytes,
+    ClientError, PendingReInit, ReferenceClient, answer_tree, decode_key_package, decode_message,
+    decode_tree, extensions, refused,
 };
 use crate::client::proto::*;
 
@@ -28,13 +28,13 @@ impl ReferenceClient {
             .ok_or_else(|| refused(M, "no such reinit"))?;
         let options = SubgroupOptions {
             force_path: request.force_path,
-            external_tree: request.external_tree,
+            external_tree: self.external_tree(request.external_tree),
         };
         let (group, output) = pending
             .old
             .reinit_group(key_packages, options, self.clock.now(), &mut self.rng)
             .map_err(|e| refused(M, e))?;
-        self.subgroup_response(group, output)
+        self.subgroup_response(group, output, request.external_tree)
     }
 
     pub(super) fn handle_re_init_welcome_rpc(
@@ -79,7 +79,7 @@ impl ReferenceClient {
             .collect::<Result<Vec<_>, _>>()?;
         let options = SubgroupOptions {
             force_path: request.force_path,
-            external_tree: request.external_tree,
+            external_tree: self.external_tree(request.external_tree),
         };
         let old = self
             .groups
@@ -95,7 +95,7 @@ impl ReferenceClient {
                 &mut self.rng,
             )
             .map_err(|e| refused(M, e))?;
-        self.subgroup_response(group, output)
+        self.subgroup_response(group, output, request.external_tree)
     }
 
     pub(super) fn handle_branch_rpc(
@@ -174,12 +174,13 @@ impl ReferenceClient {
         &mut self,
         group: Group,
         output: concord_reference::group::CommitOutput,
+        external_tree_asked: bool,
     ) -> Result<CreateSubgroupResponse, ClientError> {
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         Ok(CreateSubgroupResponse {
             state_id: self.insert_group(group),
+            ratchet_tree: answer_tree(&output, external_tree_asked),
             welcome: output.welcome.map(|w| w.to_bytes()).unwrap_or_default(),
-            ratchet_tree: tree_bytes(output.ratchet_tree),
             epoch_authenticator,
         })
     }
