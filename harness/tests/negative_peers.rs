@@ -64,6 +64,17 @@ fn mls_rs_against_the_negative_recipes() {
     report("mls-rs");
 }
 
+/// Any clients, named in `CONCORD_NEGATIVE_CLIENTS` (client specs separated by `;`, e.g.
+/// `exec:interop_client --host 127.0.0.1 -p {port}`): the real interop servers.
+#[test]
+#[ignore = "a findings report over clients named in CONCORD_NEGATIVE_CLIENTS; run with --ignored --nocapture"]
+fn clients_named_in_the_environment_against_the_negative_recipes() {
+    let specs = std::env::var("CONCORD_NEGATIVE_CLIENTS").unwrap_or_default();
+    for spec in specs.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        report(spec);
+    }
+}
+
 /// The wall clock: the clients under test check leaf lifetimes against it.
 fn now() -> u64 {
     std::time::SystemTime::now()
