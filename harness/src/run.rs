@@ -1106,7 +1106,10 @@ mod tests {
             );
         }
         assert!(
-            !result.requirements.iter().any(|r| r == "RFC9420-12.4.3.1-8"),
+            !result
+                .requirements
+                .iter()
+                .any(|r| r == "RFC9420-12.4.3.1-8"),
             "an ID was read back out of the text: {:?}",
             result.requirements
         );

@@ -50,8 +50,8 @@ fn canned() -> Canned {
     if let MlsMessageBody::PrivateMessage(m) = &mut private.body {
         m.content_type = ContentType::Commit;
     }
-    let suite = concord_reference::crypto::Suite::new(concord_reference::crypto::CipherSuite(1))
-        .unwrap();
+    let suite =
+        concord_reference::crypto::Suite::new(concord_reference::crypto::CipherSuite(1)).unwrap();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -446,13 +446,20 @@ fn an_empty_export_or_state_auth_is_its_own_finding() {
     );
     // Reported once for the client, as its own result; the cases pass on the epoch
     // authenticator.
-    assert_eq!((summary.passed, summary.failed, summary.findings), (2, 1, 1));
+    assert_eq!(
+        (summary.passed, summary.failed, summary.findings),
+        (2, 1, 1)
+    );
     let finding = summary.records.last().unwrap();
     assert_eq!(finding.result.id, "findings/fake/export-empty");
     let problem = finding.result.problem.clone().unwrap();
     assert_eq!(problem.check, "export-empty");
     assert_eq!(problem.client.as_deref(), Some("fake"));
-    assert!(problem.detail.contains("seen 2 time(s)"), "{}", problem.detail);
+    assert!(
+        problem.detail.contains("seen 2 time(s)"),
+        "{}",
+        problem.detail
+    );
     assert!(text.contains("check export-empty"), "{text}");
 
     let mut empty_auth = Behaviour::new("fake");
@@ -461,7 +468,14 @@ fn an_empty_export_or_state_auth_is_its_own_finding() {
         &options(vec![config.clone()], 1, None),
         vec![Fake::boxed(empty_auth)],
     );
-    let problem = summary.records.last().unwrap().result.problem.clone().unwrap();
+    let problem = summary
+        .records
+        .last()
+        .unwrap()
+        .result
+        .problem
+        .clone()
+        .unwrap();
     assert_eq!(problem.check, "state-auth-empty");
 
     let mut short = Behaviour::new("fake");

@@ -190,7 +190,9 @@ pub enum CommitError {
     },
     /// Section 7.2: a leaf node (of an added KeyPackage, an Update or the committer's
     /// UpdatePath) lists a default extension or proposal type in its capabilities.
-    #[error("the {leaf} leaf node lists the default {what} {code} in its capabilities (section 7.2)")]
+    #[error(
+        "the {leaf} leaf node lists the default {what} {code} in its capabilities (section 7.2)"
+    )]
     DefaultTypeListed {
         leaf: &'static str,
         what: &'static str,

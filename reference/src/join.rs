@@ -299,7 +299,9 @@ pub(crate) fn received_tree(
     match (given, in_extension) {
         (Some(given), Some(wire)) => {
             let tree = RatchetTree::from_wire(&wire)?;
-            if *given != wire && RatchetTree::from_wire(given)?.tree_hash(suite) != tree.tree_hash(suite) {
+            if *given != wire
+                && RatchetTree::from_wire(given)?.tree_hash(suite) != tree.tree_hash(suite)
+            {
                 return Err(JoinError::ConflictingRatchetTrees);
             }
             Ok(tree)

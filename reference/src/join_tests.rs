@@ -324,6 +324,9 @@ fn the_same_tree_from_both_sources_is_accepted() -> TestResult {
     let joined = in_extension.join()?;
     let wire = joined.tree.to_wire();
     let again = in_extension.join_with(in_extension.keys(), Some(&wire))?;
-    assert_eq!(again.epoch_authenticator(), in_extension.epoch_authenticator);
+    assert_eq!(
+        again.epoch_authenticator(),
+        in_extension.epoch_authenticator
+    );
     Ok(())
 }

@@ -119,12 +119,10 @@ pub fn classify(method: &'static str, status: Status) -> ClientError {
             method,
             detail: message,
         },
-        (Code::Unavailable, None) if is_connect_failure(&message) => {
-            ClientError::Unreachable {
-                method,
-                detail: message,
-            }
-        }
+        (Code::Unavailable, None) if is_connect_failure(&message) => ClientError::Unreachable {
+            method,
+            detail: message,
+        },
         (Code::Unavailable | Code::Cancelled, None)
             if message.contains("h2 protocol error")
                 || message.contains("connection")

@@ -77,7 +77,14 @@ impl CaseRun<'_> {
         self.check_message(actor, "the Welcome", &committed.welcome, Expect::Welcome)?;
         self.merge_pending(key, actor)?;
         for (member, transaction) in joiners {
-            self.join(key, member, transaction, &committed.welcome, &[], (actor, false))?;
+            self.join(
+                key,
+                member,
+                transaction,
+                &committed.welcome,
+                &[],
+                (actor, false),
+            )?;
         }
         Ok(())
     }

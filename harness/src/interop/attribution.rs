@@ -213,7 +213,13 @@ pub(crate) enum CommitVerdict {
 impl CaseRun<'_> {
     /// Starts following `joiner` with a reference member joined from `welcome` with the
     /// joiner's keys (after [`CaseRun::check_welcome`] found it valid).
-    fn start_shadow(&mut self, joiner: &str, record: &KeyPackageRecord, welcome: &[u8], tree: &[u8]) {
+    fn start_shadow(
+        &mut self,
+        joiner: &str,
+        record: &KeyPackageRecord,
+        welcome: &[u8],
+        tree: &[u8],
+    ) {
         let Ok(MlsMessage {
             body: MlsMessageBody::Welcome(welcome),
             ..
@@ -456,9 +462,8 @@ mod tests {
     fn key_package_bytes(tamper: impl FnOnce(&mut KeyPackage)) -> Vec<u8> {
         let suite = Suite::new(CipherSuite(1)).unwrap_or_else(|e| panic!("{e}"));
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
-        let (mut key_package, secrets) =
-            create_key_package(&suite, b"bob", None, now(), &mut rng)
-                .unwrap_or_else(|e| panic!("{e}"));
+        let (mut key_package, secrets) = create_key_package(&suite, b"bob", None, now(), &mut rng)
+            .unwrap_or_else(|e| panic!("{e}"));
         tamper(&mut key_package);
         let private = &secrets.signature_private;
         let sign = |label: &[u8], tbs: &[u8]| {

@@ -35,7 +35,9 @@ const STDERR_SHOWN: usize = 6;
 /// Why an `exec:` specification cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecSpecError {
-    #[error("exec: client `{0}` has no `{{port}}` in its command: Concord picks the port and puts it there")]
+    #[error(
+        "exec: client `{0}` has no `{{port}}` in its command: Concord picks the port and puts it there"
+    )]
     NoPort(String),
     #[error("exec: client has an empty command")]
     Empty,
@@ -94,10 +96,12 @@ impl ExecClient {
             let server = self.spawn(method)?;
             self.server = Some(server);
         }
-        self.server.as_mut().ok_or_else(|| ClientError::Unreachable {
-            method,
-            detail: "the server process is gone".into(),
-        })
+        self.server
+            .as_mut()
+            .ok_or_else(|| ClientError::Unreachable {
+                method,
+                detail: "the server process is gone".into(),
+            })
     }
 
     fn spawn(&mut self, method: &'static str) -> Result<Server, ClientError> {
@@ -230,12 +234,7 @@ fn tail_text(stderr: &Arc<Mutex<VecDeque<String>>>) -> String {
         .map(|tail| tail.iter().cloned().collect())
         .unwrap_or_default();
     if let Some(at) = lines.iter().rposition(|l| l.contains("panicked at")) {
-        let shown: Vec<&str> = lines
-            .iter()
-            .skip(at)
-            .take(2)
-            .map(|l| l.trim())
-            .collect();
+        let shown: Vec<&str> = lines.iter().skip(at).take(2).map(|l| l.trim()).collect();
         return format!("; it panicked: {}", shown.join(" "));
     }
     if lines.is_empty() {
@@ -284,9 +283,7 @@ mod tests {
             Duration::from_secs(2),
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let error = client
-            .name(NameRequest {})
-            .expect_err("nothing listens");
+        let error = client.name(NameRequest {}).expect_err("nothing listens");
         let text = error.to_string();
         assert!(matches!(error, ClientError::Unreachable { .. }), "{text}");
         assert!(text.contains("exit status: 7"), "{text}");

@@ -84,7 +84,11 @@ pub fn for_check(check: &str) -> &'static [&'static str] {
         }
         // A contract of the interop interface, not of the RFC: nothing to cite, and the
         // step's requirements are not the cause either.
-        "external-tree-ignored" | "external-tree-missing" | "branch-extensions-ignored" | "client-down" | "client-fault" => &[],
+        "external-tree-ignored"
+        | "external-tree-missing"
+        | "branch-extensions-ignored"
+        | "client-down"
+        | "client-fault" => &[],
         _ => &[],
     }
 }
@@ -109,7 +113,11 @@ pub fn for_failure(check: &str, action: Option<&str>) -> Vec<&'static str> {
     }
     if matches!(
         check,
-        "external-tree-ignored" | "external-tree-missing" | "branch-extensions-ignored" | "client-down" | "client-fault"
+        "external-tree-ignored"
+            | "external-tree-missing"
+            | "branch-extensions-ignored"
+            | "client-down"
+            | "client-fault"
     ) {
         return Vec::new();
     }

@@ -441,9 +441,7 @@ impl CaseRun<'_> {
                 let why = format!(
                     "the client no longer works: a key package request after this refusal failed too ({e})"
                 );
-                health
-                    .mark_down(&self.spec.id, &why)
-                    .then_some(why)
+                health.mark_down(&self.spec.id, &why).then_some(why)
             }
         }
     }

@@ -439,10 +439,17 @@ pub fn run_lanes(
                     result,
                 };
                 let outcome = expected(options, &names, &mut record);
-                count_case(&mut summary, per_file.entry(case.config.clone()).or_default(), &record, outcome);
+                count_case(
+                    &mut summary,
+                    per_file.entry(case.config.clone()).or_default(),
+                    &record,
+                    outcome,
+                );
                 let shown = match outcome {
-                    Expected::No => record.result.verdict != Verdict::Passed
-                        && record.result.verdict != Verdict::Skipped,
+                    Expected::No => {
+                        record.result.verdict != Verdict::Passed
+                            && record.result.verdict != Verdict::Skipped
+                    }
                     Expected::KnownFailure | Expected::UnexpectedPass => true,
                     Expected::DeclaredUnsupported => false,
                 };
@@ -648,7 +655,12 @@ fn expected(options: &Options, names: &[String], record: &mut CaseRecord) -> Exp
 }
 
 /// Counts a finished case in the summary and its config's line, the same way in both.
-fn count_case(summary: &mut Summary, line: &mut [usize; 4], record: &CaseRecord, outcome: Expected) {
+fn count_case(
+    summary: &mut Summary,
+    line: &mut [usize; 4],
+    record: &CaseRecord,
+    outcome: Expected,
+) {
     match (outcome, record.result.verdict) {
         (Expected::KnownFailure, _) => {
             summary.expected_failures += 1;

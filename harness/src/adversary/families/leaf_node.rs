@@ -192,10 +192,9 @@ fn lists_default_extensions(world: &World, rng: &mut ChaCha20Rng) -> Result<Draf
         rng,
         Level::Structure,
         |node| {
-            node.capabilities.extensions.splice(
-                0..0,
-                concord_reference::messages::ExtensionType::DEFAULTS,
-            );
+            node.capabilities
+                .extensions
+                .splice(0..0, concord_reference::messages::ExtensionType::DEFAULTS);
         },
         Some((&group_id, leaf)),
     )
