@@ -181,6 +181,12 @@ pub enum CommitError {
         "a ReInit to protocol version {proposed}, below the group's {current} (section 12.1.5)"
     )]
     ReInitVersionDowngrade { proposed: u16, current: u16 },
+    /// Section 10: "Extensions included in the `extensions` or `leaf_node.extensions`
+    /// fields MUST be included in the `leaf_node.capabilities` field" (a GREASE one too).
+    #[error(
+        "the KeyPackage carries extension type {0}, which its leaf's capabilities do not list (section 10)"
+    )]
+    KeyPackageExtensionNotInCapabilities(u16),
     /// RFC9420-7.3-2: a KeyPackage's leaf is used outside its lifetime.
     #[error("the KeyPackage is valid from {not_before} to {not_after}, not at {now} (section 7.3)")]
     KeyPackageLifetime {

@@ -296,6 +296,7 @@ cite!(CommitError, wraps {
     CommitError::PskNonceLength { .. } => ["RFC9420-12.1.4-3"],
     CommitError::ReInitVersionDowngrade { .. } => ["RFC9420-12.1.5-1"],
     CommitError::DefaultTypeListed { .. } => ["RFC9420-7.2-1"],
+    CommitError::KeyPackageExtensionNotInCapabilities(_) => ["RFC9420-10-10"],
     CommitError::KeyPackageLifetime { .. } => ["RFC9420-7.3-2", "RFC9420-10.1-4"],
 });
 

@@ -90,6 +90,10 @@ fn to_status(error: ClientError) -> Status {
         ClientError::Unsupported { method } => {
             Status::unimplemented(format!("{method} is not supported"))
         }
+        // A refusal keeps its code where it names one gRPC has (INTERNAL stays INTERNAL).
+        ClientError::Refused { code, message, .. } if code == "Internal" => {
+            Status::internal(message)
+        }
         ClientError::Refused { message, .. } => Status::invalid_argument(message),
         other => Status::internal(other.to_string()),
     }

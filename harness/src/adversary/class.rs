@@ -201,7 +201,8 @@ fn commit(error: &CommitError) -> ErrorClass {
         | E::KeyPackageLeaf(_)
         | E::KeyPackageInitKeyReused
         | E::KeyPackageVersion(_)
-        | E::KeyPackageLifetime { .. } => C::KeyPackage,
+        | E::KeyPackageLifetime { .. }
+        | E::KeyPackageExtensionNotInCapabilities(_) => C::KeyPackage,
         E::UpdateLeaf { .. } | E::DefaultTypeListed { .. } => C::LeafNode,
         E::MissingExternalInit
         | E::ExternalCommitProposal(_)

@@ -178,9 +178,11 @@ impl FaultyClient {
         }
         match self.faults.poison_after_calls {
             // INTERNAL on the wire, as a server answers when a lock it takes is poisoned.
-            Some(limit) if call > limit => Err(ClientError::Malformed {
+            // In process the same answer: a refusal with code INTERNAL.
+            Some(limit) if call > limit => Err(ClientError::Refused {
                 method,
-                detail: POISONED.into(),
+                code: "Internal".into(),
+                message: POISONED.into(),
             }),
             _ => Ok(()),
         }

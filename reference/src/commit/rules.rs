@@ -125,6 +125,18 @@ pub(crate) fn check_proposal(
                 ));
             }
             default_types_unlisted("KeyPackage", &kp.leaf_node)?;
+            if let Some(extension) = kp.extensions.iter().find(|e| {
+                !e.extension_type.is_default()
+                    && !kp
+                        .leaf_node
+                        .capabilities
+                        .extensions
+                        .contains(&e.extension_type)
+            }) {
+                return Err(CommitError::KeyPackageExtensionNotInCapabilities(
+                    extension.extension_type.0,
+                ));
+            }
         }
         Proposal::Update(update) => {
             let Sender::Member { leaf_index } = proposer else {

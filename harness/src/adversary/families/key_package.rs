@@ -79,6 +79,20 @@ const RECIPES: &[Recipe] = &[
         leaf_signature_flipped,
     ),
     recipe(
+        "extension-not-in-capabilities",
+        "a GREASE extension (0xAAAA) in KeyPackage.extensions that the leaf's capabilities do not list (re-signed)",
+        &["RFC9420-10-10", "RFC9420-10.1-4"],
+        Expect::Reject(C::KeyPackage),
+        extension_not_in_capabilities,
+    ),
+    recipe(
+        "grease-extension-listed",
+        "a GREASE extension (0xAAAA) in KeyPackage.extensions, listed in the leaf's capabilities (leaf and KeyPackage re-signed): unknown, to be ignored",
+        &["RFC9420-10-11"],
+        Expect::Accept,
+        grease_extension_listed,
+    ),
+    recipe(
         "leaf-lists-default-extensions",
         "the leaf's capabilities list the default extension types 1-5, as OpenMLS's do (leaf and KeyPackage re-signed)",
         &["RFC9420-7.2-1", "RFC9420-10.1-4"],
@@ -212,5 +226,33 @@ fn leaf_lists_default_extensions(world: &World, rng: &mut ChaCha20Rng) -> Result
 fn leaf_lists_default_proposals(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
     leaf_capabilities_edited(world, rng, |c| {
         c.proposals.splice(0..0, ProposalType::DEFAULTS);
+    })
+}
+
+fn extension_not_in_capabilities(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    add_with(world, rng, Level::Structure, |kp, _, _| {
+        kp.extensions
+            .push(concord_reference::messages::Extension::new(
+                ExtensionType(0xaaaa),
+                vec![0x5a; 3],
+            ));
+        Ok(true)
+    })
+}
+
+fn grease_extension_listed(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let suite = world.suite;
+    add_with(world, rng, Level::None, |kp, private, _| {
+        kp.extensions
+            .push(concord_reference::messages::Extension::new(
+                ExtensionType(0xaaaa),
+                vec![0x5a; 3],
+            ));
+        kp.leaf_node
+            .capabilities
+            .extensions
+            .push(ExtensionType(0xaaaa));
+        sign_leaf(&suite, &mut kp.leaf_node, private, &[], LeafIndex(0))?;
+        Ok(true)
     })
 }
