@@ -189,6 +189,8 @@ fn a_family_named_twice_is_checked_once() {
     );
 }
 
+/// The same seed and run tag write the same transcript (every case's calls kept); a fresh
+/// run tag (the default) keeps two runs' group ids and identities apart.
 #[test]
 fn the_same_interop_command_gives_the_same_transcript() {
     let configs = std::env::var_os("CONCORD_INTEROP_CONFIGS")
@@ -212,6 +214,10 @@ fn the_same_interop_command_gives_the_same_transcript() {
                 "reference",
                 "--suite",
                 "1",
+                "--run-tag",
+                "5eed",
+                "--transcript",
+                "all",
                 "--out",
                 out.to_str().unwrap(),
             ]);
@@ -219,9 +225,32 @@ fn the_same_interop_command_gives_the_same_transcript() {
             std::fs::read(out.join("transcript.jsonl")).expect("transcript written")
         })
         .collect();
-    assert!(!transcripts[0].is_empty());
+    assert!(transcripts[0].len() > 1000);
     assert!(
         transcripts[0] == transcripts[1],
         "two runs of one command wrote different transcripts"
     );
+    let tags: Vec<String> = ["third", "fourth"]
+        .iter()
+        .map(|run| {
+            let out = scratch(&format!("interop-{run}"));
+            let output = concord(&[
+                "interop",
+                "--config",
+                config.to_str().unwrap(),
+                "--client",
+                "reference",
+                "--suite",
+                "1",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+            let transcript = std::fs::read_to_string(out.join("transcript.jsonl")).unwrap();
+            let header: serde_json::Value =
+                serde_json::from_str(transcript.lines().next().unwrap()).unwrap();
+            header["run_tag"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_ne!(tags[0], tags[1], "each run draws a fresh run tag");
 }
