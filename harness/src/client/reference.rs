@@ -46,7 +46,18 @@ pub enum Clock {
 }
 
 impl Clock {
-    /// Seconds since the Unix epoch.
+    /// The time lifetimes are checked against: the wall clock's current second, or the
+    /// fixed time.
+    pub fn current_time(self) -> u64 {
+        match self {
+            Clock::Fixed(now) => now,
+            Clock::WallClockDay => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        }
+    }
+
+    /// Seconds since the Unix epoch: what this client stamps its key packages with.
     pub fn now(self) -> u64 {
         match self {
             Clock::Fixed(now) => now,
@@ -224,6 +235,9 @@ impl ReferenceClient {
                 HandshakeMode::Public
             },
             leaf_capabilities: self.capability_listing(),
+            // A KeyPackage this client adds must be within its lifetime now (the real time,
+            // or the fixed time of a fixed clock).
+            now: Some(self.clock.current_time()),
             ..GroupConfig::default()
         }
     }

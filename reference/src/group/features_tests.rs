@@ -301,3 +301,40 @@ fn competing_commits_resolve_to_the_first_delivered() -> TestResult {
     assert!(net.get_mut(2)?.process_message(&losing.commit).is_err());
     Ok(())
 }
+
+/// RFC9420-7.3-2, the sender's side: with a clock, a member refuses to propose or commit
+/// the Add of a KeyPackage outside its lifetime, and adds one within it.
+#[test]
+fn a_sender_with_a_clock_adds_only_key_packages_within_their_lifetime() -> TestResult {
+    let suite = CipherSuite(1);
+    let mut net = small(suite, HandshakeMode::Public)?;
+    let s = Suite::new(suite)?;
+    let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(5);
+    let (key_package, _) = create_key_package(&s, b"late", None, NOW, &mut rng)?;
+    let expired = NOW + key_package::KEY_PACKAGE_LIFETIME + 1;
+    let group = net.get_mut(0)?;
+    let mut config = group.config().clone();
+    config.now = Some(expired);
+    group.set_config(config.clone());
+    let refused = group.propose_add(key_package.clone(), &mut rng);
+    assert!(
+        matches!(
+            refused,
+            Err(GroupError::Commit(
+                crate::commit::CommitError::KeyPackageLifetime { .. }
+            ))
+        ),
+        "{refused:?}"
+    );
+    let by_value = CommitOptions {
+        by_value: vec![Proposal::Add(crate::messages::Add {
+            key_package: key_package.clone(),
+        })],
+        ..CommitOptions::default()
+    };
+    assert!(group.commit(&by_value, &mut rng).is_err());
+    config.now = Some(NOW + 1);
+    group.set_config(config);
+    assert!(group.propose_add(key_package, &mut rng).is_ok());
+    Ok(())
+}

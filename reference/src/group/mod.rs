@@ -152,6 +152,10 @@ pub struct GroupConfig {
     /// creator's leaf ([`Group::create`], and so branches and reinitializations) and an
     /// external joiner's ([`Group::join_external`]); later leaves copy them.
     pub leaf_capabilities: CapabilityListing,
+    /// The current time (seconds since the Unix epoch), for the check section 7.3 makes a
+    /// MUST for a sender: a KeyPackage this member proposes or commits to add is within
+    /// its lifetime. `None`: not checked (this crate has no clock of its own).
+    pub now: Option<u64>,
 }
 
 impl Default for GroupConfig {
@@ -162,6 +166,7 @@ impl Default for GroupConfig {
             ratchet_policy: RatchetPolicy::default(),
             past_epochs: 2,
             leaf_capabilities: CapabilityListing::Conforming,
+            now: None,
         }
     }
 }

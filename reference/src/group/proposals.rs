@@ -129,6 +129,27 @@ impl Group {
             own,
             None,
         )?;
+        self.check_lifetime_to_send(proposal)?;
+        Ok(())
+    }
+
+    /// RFC9420-7.3-2, the sender's side: "If the LeafNode appears in a message being sent
+    /// by the client, e.g., a Proposal or a Commit, then the client MUST verify that the
+    /// current time is within the range of the `lifetime` field" (when the group has a
+    /// clock, [`GroupConfig::now`]).
+    pub(crate) fn check_lifetime_to_send(&self, proposal: &Proposal) -> Result<(), GroupError> {
+        if let (Some(now), Proposal::Add(add)) = (self.config.now, proposal)
+            && let crate::messages::LeafNodeSource::KeyPackage { lifetime } =
+                &add.key_package.leaf_node.leaf_node_source
+            && !(lifetime.not_before <= now && now <= lifetime.not_after)
+        {
+            return Err(crate::commit::CommitError::KeyPackageLifetime {
+                not_before: lifetime.not_before,
+                not_after: lifetime.not_after,
+                now,
+            }
+            .into());
+        }
         Ok(())
     }
 

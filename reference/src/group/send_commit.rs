@@ -145,6 +145,7 @@ impl Group {
             entries.push(ProposalOrRef::Reference(reference.clone()));
         }
         for proposal in &options.by_value {
+            self.check_lifetime_to_send(proposal)?;
             proposals.push((proposal.clone(), sender));
             entries.push(ProposalOrRef::Proposal(proposal.clone()));
         }
