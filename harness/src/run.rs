@@ -94,6 +94,9 @@ pub struct RunArgs {
     /// Per-call timeout for clients under test, in seconds.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    /// No progress bar or progress lines on stderr (the interop stage's, the longest).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Arguments of `concord report`.
@@ -593,7 +596,7 @@ fn step_interop(
         // reproducer carries both, so it gives the same case.
         nonce: interop::run_nonce(args.seed, &run_tag),
         run_tag,
-        quiet: true,
+        quiet: args.quiet,
         // `concord run` applies the expectations file to the whole report.
         expectations: None,
         transcript_passes: true,

@@ -76,6 +76,15 @@ fn now() -> u64 {
 /// before adding it (see [`concord_reference::commit::validate_key_package`]), with the
 /// lifetime against the current time.
 pub(crate) fn validate_key_package(suite: u16, bytes: &[u8]) -> Result<KeyPackage, Violation> {
+    validate_key_package_for(Some(suite), bytes)
+}
+
+/// [`validate_key_package`], for `suite` or (`None`) for the suite the KeyPackage names
+/// (a reinitialization may change the suite).
+pub(crate) fn validate_key_package_for(
+    suite: Option<u16>,
+    bytes: &[u8],
+) -> Result<KeyPackage, Violation> {
     let message = MlsMessage::from_bytes(bytes).map_err(|e| Violation::of(&e))?;
     let MlsMessageBody::KeyPackage(key_package) = message.body else {
         return Err(Violation {
@@ -83,12 +92,12 @@ pub(crate) fn validate_key_package(suite: u16, bytes: &[u8]) -> Result<KeyPackag
             requirements: &["RFC9420-6-1"],
         });
     };
-    if key_package.cipher_suite.0 != suite {
+    if suite.is_some_and(|suite| key_package.cipher_suite.0 != suite) {
         return Err(Violation::of(&CommitError::AddCipherSuite(
             key_package.cipher_suite.0,
         )));
     }
-    let suite = Suite::new(CipherSuite(suite)).map_err(|e| Violation::of(&e))?;
+    let suite = Suite::new(key_package.cipher_suite).map_err(|e| Violation::of(&e))?;
     concord_reference::commit::validate_key_package(&suite, &key_package, Some(now()))
         .map_err(|e| Violation::of(&e))?;
     Ok(key_package)
@@ -345,6 +354,25 @@ impl CaseRun<'_> {
             },
         );
         Ok(())
+    }
+
+    /// Validates a key package `actor`'s client emitted outside CreateKeyPackage (in a
+    /// reinitialization, in a new member's Add proposal): a violation charges `actor`.
+    pub(super) fn check_emitted_key_package(
+        &self,
+        actor: &str,
+        what: &str,
+        bytes: &[u8],
+        suite: Option<u16>,
+    ) -> Result<KeyPackage, Stop> {
+        validate_key_package_for(suite, bytes).map_err(|v| {
+            Stop::violation(
+                "invalid-key-package",
+                actor,
+                format!("{what} from {actor} is invalid: {}", v.detail),
+                v.requirements,
+            )
+        })
     }
 
     /// Before `joiner` is handed `welcome` (made by `maker`): the reference opens it with

@@ -19,6 +19,21 @@ pub(super) fn extensions(specs: &[ExtensionSpec]) -> Vec<proto::Extension> {
         .collect()
 }
 
+/// The KeyPackage (as an MLSMessage) of an Add proposal in a PublicMessage, if that is
+/// what `proposal` is.
+fn added_key_package(proposal: &[u8]) -> Option<Vec<u8>> {
+    use concord_reference::codec::Codec;
+    use concord_reference::messages::{ContentBody, MlsMessage, MlsMessageBody, Proposal};
+    let message = MlsMessage::from_bytes(proposal).ok()?;
+    let MlsMessageBody::PublicMessage(public) = message.body else {
+        return None;
+    };
+    let ContentBody::Proposal(Proposal::Add(add)) = public.content.body else {
+        return None;
+    };
+    Some(MlsMessage::new(MlsMessageBody::KeyPackage(add.key_package)).to_bytes())
+}
+
 /// Names in order, each once, without `except`.
 fn distinct<'a>(names: impl IntoIterator<Item = &'a String>, except: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -132,6 +147,24 @@ impl CaseRun<'_> {
             &proposed.proposal,
             Expect::Proposal { member: false },
         )?;
+        if let Some(key_package) = added_key_package(&proposed.proposal) {
+            let key_package = self.check_emitted_key_package(
+                joiner,
+                "the key package in the new member's Add",
+                &key_package,
+                Some(self.suite),
+            )?;
+            // Its private keys came too: the Welcome made for it is checked like any other.
+            self.key_packages.insert(
+                (joiner.to_string(), proposed.transaction_id),
+                super::attribution::KeyPackageRecord {
+                    key_package,
+                    init_private: proposed.init_priv.clone(),
+                    encryption_private: proposed.encryption_priv.clone(),
+                    signature_private: proposed.signature_priv.clone(),
+                },
+            );
+        }
         self.transactions
             .insert(joiner.to_string(), proposed.transaction_id);
         self.output_mut(index)?.proposal = Some(proposed.proposal);
@@ -283,6 +316,12 @@ impl CaseRun<'_> {
             c.handle_pending_re_init_commit(r)
         })?;
         self.agree(old, committer, Some(&merged.epoch_authenticator), false)?;
+        self.check_emitted_key_package(
+            committer,
+            "the key package for the new group",
+            &merged.key_package,
+            None,
+        )?;
         let mut reinit = vec![(committer.to_string(), merged.reinit_id, merged.key_package)];
         for member in &not_committer {
             let request = proto::HandleCommitRequest {
@@ -294,6 +333,12 @@ impl CaseRun<'_> {
                 c.handle_re_init_commit(r)
             })?;
             self.agree(old, member, Some(&handled.epoch_authenticator), false)?;
+            self.check_emitted_key_package(
+                member,
+                "the key package for the new group",
+                &handled.key_package,
+                None,
+            )?;
             reinit.push((member.clone(), handled.reinit_id, handled.key_package));
         }
         let reinit_id = |name: &str| {
