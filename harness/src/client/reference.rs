@@ -261,6 +261,20 @@ impl ReferenceClient {
         id
     }
 
+    /// Sets every group's clock to now before a call that may add a KeyPackage: a sender
+    /// checks the KeyPackage's lifetime against the current time (RFC9420-7.3-2), and a
+    /// group may live longer than a second.
+    fn tick(&mut self) {
+        let now = Some(self.clock.current_time());
+        for group in self.groups.values_mut() {
+            if group.config().now != now {
+                let mut config = group.config().clone();
+                config.now = now;
+                group.set_config(config);
+            }
+        }
+    }
+
     fn group(&mut self, method: &'static str, state_id: u32) -> Result<&mut Group, ClientError> {
         self.groups
             .get_mut(&state_id)
@@ -598,6 +612,7 @@ impl ClientUnderTest for ReferenceClient {
         &mut self,
         request: AddProposalRequest,
     ) -> Result<ProposalResponse, ClientError> {
+        self.tick();
         const M: &str = "AddProposal";
         let key_package = decode_key_package(M, &request.key_package)?;
         self.propose(M, request.state_id, |group, rng| {
@@ -655,6 +670,7 @@ impl ClientUnderTest for ReferenceClient {
     }
 
     fn commit(&mut self, request: CommitRequest) -> Result<CommitResponse, ClientError> {
+        self.tick();
         self.commit_request("Commit", request)
     }
 
@@ -705,6 +721,7 @@ impl ClientUnderTest for ReferenceClient {
     }
 
     fn re_init_commit(&mut self, request: CommitRequest) -> Result<CommitResponse, ClientError> {
+        self.tick();
         self.commit_request("ReInitCommit", request)
     }
 
@@ -732,6 +749,7 @@ impl ClientUnderTest for ReferenceClient {
         &mut self,
         request: ReInitWelcomeRequest,
     ) -> Result<CreateSubgroupResponse, ClientError> {
+        self.tick();
         self.re_init_welcome_rpc(request)
     }
 
@@ -746,6 +764,7 @@ impl ClientUnderTest for ReferenceClient {
         &mut self,
         request: CreateBranchRequest,
     ) -> Result<CreateSubgroupResponse, ClientError> {
+        self.tick();
         self.create_branch_rpc(request)
     }
 
@@ -836,6 +855,7 @@ impl ClientUnderTest for ReferenceClient {
         &mut self,
         request: ExternalSignerProposalRequest,
     ) -> Result<ProposalResponse, ClientError> {
+        self.tick();
         const M: &str = "ExternalSignerProposal";
         proposals::external_signer_proposal(M, self, request)
     }

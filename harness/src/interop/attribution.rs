@@ -65,6 +65,10 @@ impl Violation {
     }
 }
 
+/// How far a client's clock may be from Concord's before a lifetime that does not cover
+/// Concord's current time is held against it (seconds).
+pub(crate) const CLOCK_SKEW: u64 = 300;
+
 /// The current time, for lifetimes (seconds since the Unix epoch).
 fn now() -> u64 {
     std::time::SystemTime::now()
@@ -98,8 +102,24 @@ pub(crate) fn validate_key_package_for(
         )));
     }
     let suite = Suite::new(key_package.cipher_suite).map_err(|e| Violation::of(&e))?;
-    concord_reference::commit::validate_key_package(&suite, &key_package, Some(now()))
+    concord_reference::commit::validate_key_package(&suite, &key_package, None)
         .map_err(|e| Violation::of(&e))?;
+    // RFC9420-7.3-2: the lifetime covers the current time, give or take the clock skew
+    // between two machines.
+    if let concord_reference::messages::LeafNodeSource::KeyPackage { lifetime } =
+        &key_package.leaf_node.leaf_node_source
+    {
+        let now = now();
+        if lifetime.not_before > now.saturating_add(CLOCK_SKEW)
+            || lifetime.not_after < now.saturating_sub(CLOCK_SKEW)
+        {
+            return Err(Violation::of(&CommitError::KeyPackageLifetime {
+                not_before: lifetime.not_before,
+                not_after: lifetime.not_after,
+                now,
+            }));
+        }
+    }
     Ok(key_package)
 }
 
