@@ -123,6 +123,29 @@ pub(crate) fn validate_key_package_for(
     Ok(key_package)
 }
 
+/// The signature private key a client handed out, in the form the reference reads (RFC
+/// 9420 leaves its encoding to the signature scheme): some clients hand out an Ed25519 or
+/// Ed448 key as the seed followed by the public key. The first form whose public key is the
+/// leaf's `signature_key` is taken; the bytes as given otherwise.
+fn signature_private_key(key_package: &KeyPackage, given: &[u8]) -> Vec<u8> {
+    let Ok(suite) = Suite::new(key_package.cipher_suite) else {
+        return given.to_vec();
+    };
+    let public = key_package.leaf_node.signature_key.as_slice();
+    let candidates = [given.len(), 32, 57, 48, 66];
+    candidates
+        .iter()
+        .filter(|&&n| n <= given.len())
+        .map(|&n| &given[..n])
+        .find(|candidate| {
+            suite
+                .signature_public_key(candidate)
+                .is_ok_and(|derived| derived == public)
+        })
+        .unwrap_or(given)
+        .to_vec()
+}
+
 /// What opening a Welcome as one joiner showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum WelcomeVerdict {
@@ -364,13 +387,14 @@ impl CaseRun<'_> {
                 v.requirements,
             )
         })?;
+        let signature_private = signature_private_key(&key_package, &made.signature_priv);
         self.key_packages.insert(
             (actor.to_string(), transaction),
             KeyPackageRecord {
                 key_package,
                 init_private: made.init_priv.clone(),
                 encryption_private: made.encryption_priv.clone(),
-                signature_private: made.signature_priv.clone(),
+                signature_private,
             },
         );
         Ok(())
