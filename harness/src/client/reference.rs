@@ -266,7 +266,8 @@ impl ReferenceClient {
     /// group may live longer than a second.
     fn tick(&mut self) {
         let now = Some(self.clock.current_time());
-        for group in self.groups.values_mut() {
+        let reinits = self.reinits.values_mut().map(|r| &mut r.old);
+        for group in self.groups.values_mut().chain(reinits) {
             if group.config().now != now {
                 let mut config = group.config().clone();
                 config.now = now;
