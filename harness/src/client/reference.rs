@@ -269,7 +269,7 @@ impl ReferenceClient {
         let reinits = self.reinits.values_mut().map(|r| &mut r.old);
         for group in self.groups.values_mut().chain(reinits) {
             if group.config().now != now {
-                let mut config = group.config().clone();
+                let mut config = *group.config();
                 config.now = now;
                 group.set_config(config);
             }

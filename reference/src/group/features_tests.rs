@@ -313,9 +313,9 @@ fn a_sender_with_a_clock_adds_only_key_packages_within_their_lifetime() -> TestR
     let (key_package, _) = create_key_package(&s, b"late", None, NOW, &mut rng)?;
     let expired = NOW + key_package::KEY_PACKAGE_LIFETIME + 1;
     let group = net.get_mut(0)?;
-    let mut config = group.config().clone();
+    let mut config = *group.config();
     config.now = Some(expired);
-    group.set_config(config.clone());
+    group.set_config(config);
     let refused = group.propose_add(key_package.clone(), &mut rng);
     assert!(
         matches!(
