@@ -252,7 +252,7 @@ fn judge_join_error(error: &JoinError) -> WelcomeVerdict {
 }
 
 /// What the reference, as a member's shadow, says of a commit handed to that member.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum CommitVerdict {
     /// The shadow processed it (and moved to the new epoch).
     Valid,
@@ -272,6 +272,10 @@ impl CaseRun<'_> {
         welcome: &[u8],
         tree: &[u8],
     ) {
+        // One shadow judges the group's commits for every member.
+        if !self.shadows.is_empty() {
+            return;
+        }
         let Ok(MlsMessage {
             body: MlsMessageBody::Welcome(welcome),
             ..
@@ -337,38 +341,54 @@ impl CaseRun<'_> {
         self.shadows.remove(actor);
     }
 
-    /// The reference, as `member`'s shadow, processes the proposals and the commit the
-    /// member is about to be handed.
+    /// The reference, as the group's shadow member, processes the proposals and the commit
+    /// `member` is about to be handed (once per commit: every member is handed the same).
     pub(super) fn shadow_commit(
         &mut self,
         member: &str,
         proposals: &[Vec<u8>],
         commit: &[u8],
     ) -> CommitVerdict {
-        let Some(mut shadow) = self.shadows.remove(member) else {
+        let _ = member;
+        if let Some(verdict) = self.judged_commits.get(commit) {
+            return verdict.clone();
+        }
+        let Some(actor) = self.shadows.keys().next().cloned() else {
+            return CommitVerdict::Unknown;
+        };
+        let Some(mut shadow) = self.shadows.remove(&actor) else {
             return CommitVerdict::Unknown;
         };
         for (id, secret) in &self.psk_secrets {
             shadow.store_external_psk(id.clone(), secret.clone());
         }
+        let mut verdict = CommitVerdict::Valid;
         for proposal in proposals {
-            let Ok(message) = MlsMessage::from_bytes(proposal) else {
-                return CommitVerdict::Unknown;
+            let taken = MlsMessage::from_bytes(proposal)
+                .ok()
+                .is_some_and(|message| shadow.cache_proposal_message(&message).is_ok());
+            // A proposal the shadow cannot take (its own member's, in a PrivateMessage)
+            // ends the shadow rather than charging anyone.
+            if !taken {
+                verdict = CommitVerdict::Unknown;
+                break;
+            }
+        }
+        if verdict == CommitVerdict::Valid {
+            verdict = match shadow.process_message_bytes(commit) {
+                Ok(concord_reference::group::Received::Commit(
+                    concord_reference::commit::CommitOutcome::Removed,
+                )) => CommitVerdict::Unknown,
+                Ok(_) => {
+                    self.shadows.insert(actor, shadow);
+                    CommitVerdict::Valid
+                }
+                Err(GroupError::UnknownPsk(_) | GroupError::Inactive) => CommitVerdict::Unknown,
+                Err(e) => CommitVerdict::Invalid(Violation::of(&e)),
             };
-            // A proposal the shadow cannot take (its own, sent by the member's client) ends
-            // the shadow rather than charging anyone.
-            if shadow.cache_proposal_message(&message).is_err() {
-                return CommitVerdict::Unknown;
-            }
         }
-        match shadow.process_message_bytes(commit) {
-            Ok(_) => {
-                self.shadows.insert(member.to_string(), shadow);
-                CommitVerdict::Valid
-            }
-            Err(GroupError::UnknownPsk(_)) => CommitVerdict::Unknown,
-            Err(e) => CommitVerdict::Invalid(Violation::of(&e)),
-        }
+        self.judged_commits.insert(commit.to_vec(), verdict.clone());
+        verdict
     }
 
     /// Validates a key package `actor`'s client emitted and keeps it with its private keys
@@ -450,16 +470,22 @@ impl CaseRun<'_> {
             );
         }
         let (external, resumption) = (self.psk_secrets.clone(), self.resumption_secrets.clone());
-        let verdict = judge_welcome(self.suite, welcome, tree, &record, &|psk| match psk {
-            Psk::External { psk_id } => external.get(psk_id.as_slice()).cloned(),
-            Psk::Resumption {
-                psk_group_id,
-                psk_epoch,
-                ..
-            } => resumption
-                .get(&(psk_group_id.as_slice().to_vec(), *psk_epoch))
-                .cloned(),
+        // One Welcome, several joiners: judged once (the full join validates the tree).
+        let cached = self.judged_welcomes.get(welcome).cloned();
+        let verdict = cached.unwrap_or_else(|| {
+            judge_welcome(self.suite, welcome, tree, &record, &|psk| match psk {
+                Psk::External { psk_id } => external.get(psk_id.as_slice()).cloned(),
+                Psk::Resumption {
+                    psk_group_id,
+                    psk_epoch,
+                    ..
+                } => resumption
+                    .get(&(psk_group_id.as_slice().to_vec(), *psk_epoch))
+                    .cloned(),
+            })
         });
+        self.judged_welcomes
+            .insert(welcome.to_vec(), verdict.clone());
         match verdict {
             WelcomeVerdict::Valid {
                 tree_inside,

@@ -236,6 +236,9 @@ pub(super) struct CaseRun<'a> {
     pub(super) shadows: BTreeMap<String, concord_reference::group::Group>,
     /// Resumption secrets of groups the shadows followed: (group id, epoch) → secret.
     pub(super) resumption_secrets: BTreeMap<(Vec<u8>, u64), Vec<u8>>,
+    /// Welcomes and commits already judged (by their bytes): each is judged once.
+    pub(super) judged_welcomes: BTreeMap<Vec<u8>, super::attribution::WelcomeVerdict>,
+    pub(super) judged_commits: BTreeMap<Vec<u8>, super::attribution::CommitVerdict>,
     /// The GroupContext extensions of the last Welcome the reference opened.
     pub(super) welcomed_extensions: Option<Vec<concord_reference::messages::Extension>>,
 }
@@ -265,6 +268,8 @@ pub fn run_case(pool: &Pool, spec: &CaseSpec<'_>, transcript: &mut Transcript) -
         shadows: BTreeMap::new(),
         resumption_secrets: BTreeMap::new(),
         welcomed_extensions: None,
+        judged_welcomes: BTreeMap::new(),
+        judged_commits: BTreeMap::new(),
     };
     let mut problem = None;
     let mut verdict = Verdict::Passed;
