@@ -31,6 +31,10 @@ enum Command {
     Report(concord_harness::run::ReportArgs),
     /// Run interop scripts (the MLS working group's format) over clients under test.
     Interop(InteropArgs),
+    /// Run the negative recipes (inputs a conformant client must refuse, and controls it
+    /// must accept) against clients under test, each case built on the client's own
+    /// KeyPackage; closing line `adversary: N passed, N failed, N skipped`.
+    Adversary(concord_harness::adversary::cli::AdversaryArgs),
     /// Run multi-provider MIMI scenarios over the simulated network.
     Sim(concord_harness::sim::cli::SimArgs),
     /// Play random operation sequences on the simulator and check the invariants after
@@ -54,7 +58,7 @@ enum Command {
         /// Misbehave on purpose, as a faulty interop server (repeatable; reference only):
         /// list-default-extensions, ignore-external-tree, empty-export, empty-state-auth,
         /// ignore-branch-extensions, shared-state, panic-after-calls=N,
-        /// poison-after-calls=N. Name then answers concord-reference+FAULT.
+        /// poison-after-calls=N, accept-invalid. Name then answers concord-reference+FAULT.
         #[arg(long, value_name = "NAME")]
         fault: Vec<String>,
     },
@@ -212,6 +216,7 @@ fn main() -> ExitCode {
         Command::Run(args) => concord_harness::run::main(args),
         Command::Report(args) => concord_harness::run::report_main(args),
         Command::Interop(args) => run_interop(args),
+        Command::Adversary(args) => concord_harness::adversary::cli::main(args),
         Command::Sim(args) => concord_harness::sim::cli::main(args),
         Command::Property(args) => concord_harness::property::cli::main(args),
         Command::Bench(args) => concord_harness::bench::main(args),

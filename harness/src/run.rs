@@ -379,7 +379,7 @@ fn print_summary(report: &Report, index: &Path, strict: bool) {
 }
 
 /// The command line as typed, for the report.
-fn command_line() -> String {
+pub(crate) fn command_line() -> String {
     let mut words: Vec<String> = std::env::args().collect();
     if let Some(first) = words.first_mut() {
         *first = "concord".to_string();

@@ -31,6 +31,10 @@ fn report(spec: &str) {
                     result.family, result.recipe
                 );
             }
+            ClientVerdict::ClientFault { detail, .. } => {
+                failed += 1;
+                println!("{spec}: CLIENT FAULT {}/{}: {detail}", result.family, result.recipe);
+            }
             ClientVerdict::Failed { detail } => {
                 failed += 1;
                 println!(

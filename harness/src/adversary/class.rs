@@ -132,6 +132,50 @@ impl ErrorClass {
     }
 }
 
+impl ErrorClass {
+    /// The class a client's free-text error most likely names, from words implementations
+    /// use in their error messages (`None` when nothing matches). More specific phrases are
+    /// tried first: "group info signature" before "signature".
+    pub fn from_text(text: &str) -> Option<ErrorClass> {
+        let text: String = text
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+            .collect();
+        let squeezed: String = text.split_whitespace().collect();
+        const TABLE: &[(&[&str], ErrorClass)] = &[
+            (&["groupinfosignature", "groupinfoverif"], ErrorClass::GroupInfoSignature),
+            (&["membershiptag"], ErrorClass::MembershipTag),
+            (&["confirmationtag", "confirmation"], ErrorClass::ConfirmationTag),
+            (&["parenthash"], ErrorClass::ParentHash),
+            (&["treehash"], ErrorClass::TreeHash),
+            (&["externalcommit", "externaljoin", "externalinit"], ErrorClass::ExternalCommit),
+            (&["updatepath", "pathsecret", "commitsecret"], ErrorClass::UpdatePath),
+            (&["keypackage"], ErrorClass::KeyPackage),
+            (&["leafnode", "capabilit", "lifetime"], ErrorClass::LeafNode),
+            (&["unmerged", "ratchettree", "treevalid", "blank"], ErrorClass::TreeValidation),
+            (&["psk", "presharedkey"], ErrorClass::Psk),
+            (&["groupid"], ErrorClass::GroupId),
+            (&["epoch"], ErrorClass::Epoch),
+            (&["generation", "replay", "ratchet", "secrettree"], ErrorClass::Generation),
+            (&["decrypt", "aead", "ciphertext"], ErrorClass::Decryption),
+            (&["signature", "verif"], ErrorClass::Signature),
+            (&["contenttype", "wireformat"], ErrorClass::ContentType),
+            (&["sender", "notamember", "unknownmember"], ErrorClass::Sender),
+            (&["proposal", "duplicate"], ErrorClass::ProposalList),
+            (&["groupinfo"], ErrorClass::GroupInfo),
+            (&["welcome", "groupsecrets"], ErrorClass::Welcome),
+            (&["decode", "deserializ", "codec", "malformed", "truncat", "endofbuffer", "trailing", "varint", "length"], ErrorClass::Decode),
+            (&["publickey", "invalidkey", "hpke", "curve"], ErrorClass::Crypto),
+            (&["inactive", "nolonger", "state"], ErrorClass::State),
+        ];
+        TABLE
+            .iter()
+            .find(|(words, _)| words.iter().any(|word| squeezed.contains(word)))
+            .map(|(_, class)| *class)
+    }
+}
+
 impl std::fmt::Display for ErrorClass {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -28,7 +28,7 @@ use concord_reference::messages::{ContentType, MlsMessage, MlsMessageBody};
 
 use super::case::EXTERNAL_JOINER;
 use super::world::{ALICE, ReceiverKeys, World, wire};
-use super::{Expect, FAMILIES, Family, GenError, InputKind, Recipe, case_rng};
+use super::{ErrorClass, Expect, FAMILIES, Family, GenError, InputKind, Recipe, case_rng};
 
 /// How one recipe ended against the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +43,12 @@ pub enum ClientVerdict {
     Skipped {
         reason: String,
     },
+    /// The client gave no answer: it crashed, hung, could not be reached, or answered
+    /// something that is not a response (`error` is how the call failed).
+    ClientFault {
+        detail: String,
+        error: ClientError,
+    },
 }
 
 /// One recipe's result.
@@ -53,6 +59,9 @@ pub struct ClientCase {
     pub requirements: &'static [&'static str],
     pub expect: Expect,
     pub verdict: ClientVerdict,
+    /// For a refusal of an input it must refuse: the class the client's error text points
+    /// to, beside the class expected (free text, so only noted, never judged).
+    pub note: Option<String>,
 }
 
 /// What the client did with the input.
@@ -64,8 +73,10 @@ enum Answer {
 /// A call failed in a way that ends the case (not an answer about the input).
 enum Abort {
     Unsupported(String),
-    /// Before the input: the setup itself was refused or the client failed.
+    /// Before the input: the setup itself was refused.
     Setup(String),
+    /// The call had no answer (crash, hang, unreachable, malformed answer).
+    Client(ClientError),
 }
 
 fn call<T>(result: Result<T, ClientError>) -> Result<Result<T, String>, Abort> {
@@ -75,7 +86,7 @@ fn call<T>(result: Result<T, ClientError>) -> Result<Result<T, String>, Abort> {
             "{method} is not supported by the client"
         ))),
         Err(ClientError::Refused { message, .. }) => Ok(Err(message)),
-        Err(e) => Err(Abort::Setup(e.to_string())),
+        Err(e) => Err(Abort::Client(e)),
     }
 }
 
@@ -86,6 +97,7 @@ fn setup<T>(step: &str, result: Result<T, ClientError>) -> Result<T, Abort> {
 /// Runs every recipe of every family (or of `only`) against `client` for `suite`.
 /// `now` (seconds since the epoch) is when the group's leaves become valid: the
 /// client's own idea of the time, since a client may check lifetimes (7.3).
+/// `only` names families (`welcome`) or single recipes (`welcome/bad-signature`).
 pub fn run_client(
     client: &mut dyn ClientUnderTest,
     suite: CipherSuite,
@@ -93,32 +105,80 @@ pub fn run_client(
     now: u64,
     only: Option<&[&str]>,
 ) -> Result<Vec<ClientCase>, GenError> {
-    let suite = Suite::new(suite).map_err(|e| GenError::new("suite", e))?;
     let mut results = Vec::new();
-    for family in FAMILIES {
-        if only.is_some_and(|names| !names.contains(&family.name)) {
-            continue;
-        }
-        for recipe in family.recipes {
-            let verdict = match run_recipe(client, family, recipe, &suite, seed, now) {
-                Ok(verdict) => verdict,
-                Err(Abort::Unsupported(reason)) => ClientVerdict::Skipped { reason },
-                Err(Abort::Setup(detail)) => ClientVerdict::Failed {
-                    detail: format!("setup: {detail}"),
-                },
-            };
-            results.push(ClientCase {
-                family: family.name,
-                recipe: recipe.name,
-                requirements: recipe.requirements,
-                expect: recipe.expect,
-                verdict,
-            });
-        }
-    }
+    run_client_each(client, suite, seed, now, only, &mut |case| {
+        results.push(case);
+        true
+    })?;
     Ok(results)
 }
 
+/// The recipes [`run_client`] runs, for `only` (families or `family/recipe`).
+pub fn selected(only: Option<&[&str]>) -> Vec<(&'static Family, &'static Recipe)> {
+    let wanted = |family: &Family, recipe: &Recipe| {
+        only.is_none_or(|names| {
+            names.iter().any(|name| {
+                *name == family.name
+                    || name
+                        .split_once('/')
+                        .is_some_and(|(f, r)| f == family.name && r == recipe.name)
+            })
+        })
+    };
+    FAMILIES
+        .iter()
+        .flat_map(|family| family.recipes.iter().map(move |recipe| (family, recipe)))
+        .filter(|(family, recipe)| wanted(family, recipe))
+        .collect()
+}
+
+/// [`run_client`], handing each case to `each` as it ends; `each` returns whether to go
+/// on (a caller stops at a client found down).
+pub fn run_client_each(
+    client: &mut dyn ClientUnderTest,
+    suite: CipherSuite,
+    seed: u64,
+    now: u64,
+    only: Option<&[&str]>,
+    each: &mut dyn FnMut(ClientCase) -> bool,
+) -> Result<(), GenError> {
+    let suite = Suite::new(suite).map_err(|e| GenError::new("suite", e))?;
+    for (family, recipe) in selected(only) {
+        let (verdict, note) = match run_recipe(client, family, recipe, &suite, seed, now) {
+            Ok(judged) => judged,
+            Err(abort) => (aborted(abort), None),
+        };
+        let case = ClientCase {
+            family: family.name,
+            recipe: recipe.name,
+            requirements: recipe.requirements,
+            expect: recipe.expect,
+            verdict,
+            note,
+        };
+        if !each(case) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The verdict of a case that ended before the client's answer about its input.
+fn aborted(abort: Abort) -> ClientVerdict {
+    match abort {
+        Abort::Unsupported(reason) => ClientVerdict::Skipped { reason },
+        Abort::Setup(detail) => ClientVerdict::Failed {
+            detail: format!("setup: {detail}"),
+        },
+        Abort::Client(error) => ClientVerdict::ClientFault {
+            detail: error.to_string(),
+            error,
+        },
+    }
+}
+
+/// One recipe against the client: the verdict, and for a refusal the class its text
+/// points to.
 fn run_recipe(
     client: &mut dyn ClientUnderTest,
     family: &Family,
@@ -126,7 +186,7 @@ fn run_recipe(
     suite: &Suite,
     seed: u64,
     now: u64,
-) -> Result<ClientVerdict, Abort> {
+) -> Result<(ClientVerdict, Option<String>), Abort> {
     let label = format!("client/{}/{}", family.name, recipe.name);
     let mut rng = case_rng(seed, suite.id().0, &label);
     let package = setup(
@@ -139,9 +199,13 @@ fn run_recipe(
     let key_package = match MlsMessage::from_bytes(&package.key_package).map(|m| m.body) {
         Ok(MlsMessageBody::KeyPackage(kp)) => kp,
         _ => {
-            return Ok(ClientVerdict::Failed {
-                detail: "CreateKeyPackage returned no MLSMessage carrying a KeyPackage".to_string(),
-            });
+            return Ok((
+                ClientVerdict::Failed {
+                    detail: "CreateKeyPackage returned no MLSMessage carrying a KeyPackage"
+                        .to_string(),
+                },
+                None,
+            ));
         }
     };
     let receiver = ReceiverKeys {
@@ -155,17 +219,23 @@ fn run_recipe(
     let world = match World::build(suite, Some(receiver), now, &mut rng) {
         Ok(world) => world,
         Err(e) => {
-            return Ok(ClientVerdict::Skipped {
-                reason: format!("the group cannot be built with this KeyPackage: {e}"),
-            });
+            return Ok((
+                ClientVerdict::Skipped {
+                    reason: format!("the group cannot be built with this KeyPackage: {e}"),
+                },
+                None,
+            ));
         }
     };
     let draft = match (recipe.build)(&world, &mut rng) {
         Ok(draft) => draft,
         Err(e) => {
-            return Ok(ClientVerdict::Skipped {
-                reason: format!("the case cannot be built for this client: {e}"),
-            });
+            return Ok((
+                ClientVerdict::Skipped {
+                    reason: format!("the case cannot be built for this client: {e}"),
+                },
+                None,
+            ));
         }
     };
     setup(
@@ -346,8 +416,11 @@ fn deliver(
     }
 }
 
-fn judge(recipe: &Recipe, answer: Answer) -> ClientVerdict {
-    match (recipe.expect, answer) {
+fn judge(recipe: &Recipe, answer: Answer) -> (ClientVerdict, Option<String>) {
+    if let (Expect::Reject(expected), Answer::Refused(refusal)) = (recipe.expect, &answer) {
+        return (ClientVerdict::Passed, Some(refusal_note(expected, refusal)));
+    }
+    let verdict = match (recipe.expect, answer) {
         (Expect::Acceptable, _)
         | (Expect::Accept, Answer::Accepted)
         | (Expect::Reject(_), Answer::Refused(_)) => ClientVerdict::Passed,
@@ -360,5 +433,23 @@ fn judge(recipe: &Recipe, answer: Answer) -> ClientVerdict {
                 recipe.requirements.join(", ")
             ),
         },
+    };
+    (verdict, None)
+}
+
+/// What a refusal's text says beside the class a conformant client reports: `rejected as
+/// expected (signature); the client's text points to signature` or `... is not
+/// classified`. Clients word their errors freely, so this is a note, not a verdict.
+fn refusal_note(expected: ErrorClass, refusal: &str) -> String {
+    let first_line = refusal.lines().next().unwrap_or_default();
+    let said: String = first_line.chars().take(160).collect();
+    match ErrorClass::from_text(refusal) {
+        Some(found) if found == expected => {
+            format!("rejected as expected ({expected}); its error names the same class: {said}")
+        }
+        Some(found) => format!(
+            "rejected as expected ({expected}); its error points to {found} instead: {said}"
+        ),
+        None => format!("rejected as expected ({expected}); its error is not classified: {said}"),
     }
 }

@@ -22,6 +22,7 @@
 
 pub mod case;
 pub mod class;
+pub mod cli;
 pub mod client;
 mod families;
 pub mod forge;

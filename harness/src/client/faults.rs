@@ -23,6 +23,7 @@
 //! | `shared-state` | one client instance behind every connection (as the working group's servers are) |
 //! | `panic-after-calls=N` | call N+1 panics, and the process exits (the panic hook `concord serve-client` installs) |
 //! | `poison-after-calls=N` | every call after the N-th fails with INTERNAL, "PoisonError: ...", as a server whose mutex an earlier panic poisoned |
+//! | `accept-invalid` | every receive-side call the reference refuses (JoinGroup, ExternalJoin, HandleCommit, Unprotect, and the ReInit and branch joins) answers success instead: a client without the receive-side validation that the negative vectors target (`concord adversary` must catch it) |
 //!
 //! With any fault the Name RPC answers `concord-reference+NAME` (several joined with `+`),
 //! so a report names the faulty server. Without one, `concord serve-client` does not use
@@ -47,7 +48,24 @@ pub const FAULT_NAMES: &[&str] = &[
     "shared-state",
     "panic-after-calls=N",
     "poison-after-calls=N",
+    "accept-invalid",
 ];
+
+/// The calls that take input from a peer (a Welcome, a GroupInfo, a commit or a message):
+/// the ones `accept-invalid` answers with success whatever the reference said.
+const RECEIVE_SIDE: &[&str] = &[
+    "JoinGroup",
+    "ExternalJoin",
+    "HandleCommit",
+    "Unprotect",
+    "HandleReInitCommit",
+    "HandleReInitWelcome",
+    "HandleBranch",
+];
+
+/// The first state ID `accept-invalid` hands out for a join it pretended to accept (far
+/// above the reference's own, so a later call on it is refused as an unknown state).
+const PRETENDED_STATES: u32 = 0x8000_0000;
 
 /// What a call after the threshold of `poison-after-calls` fails with.
 pub const POISONED: &str = "PoisonError: lock poisoned by an earlier panic";
@@ -63,6 +81,7 @@ pub struct Faults {
     pub empty_state_auth: bool,
     pub ignore_branch_extensions: bool,
     pub shared_state: bool,
+    pub accept_invalid: bool,
     /// Calls answered before the process panics and exits.
     pub panic_after_calls: Option<u64>,
     /// Calls answered before every call fails with [`POISONED`].
@@ -86,6 +105,7 @@ impl Faults {
                 "empty-state-auth" => Some(&mut faults.empty_state_auth),
                 "ignore-branch-extensions" => Some(&mut faults.ignore_branch_extensions),
                 "shared-state" => Some(&mut faults.shared_state),
+                "accept-invalid" => Some(&mut faults.accept_invalid),
                 _ => None,
             };
             let threshold = match name {
@@ -147,6 +167,8 @@ pub struct FaultyClient {
     faults: Arc<Faults>,
     /// Calls so far, over every instance of the server.
     calls: Arc<AtomicU64>,
+    /// Joins pretended by `accept-invalid` so far (the next pretended state ID).
+    pretended: u32,
 }
 
 impl std::fmt::Debug for FaultyClient {
@@ -165,6 +187,7 @@ impl FaultyClient {
             inner: reference.with_deviations(faults.deviations()),
             faults,
             calls,
+            pretended: 0,
         }
     }
 
@@ -197,6 +220,37 @@ impl FaultyClient {
         }
     }
 
+    /// `accept-invalid`: the success a client without receive-side validation answers
+    /// where the reference refused. A join gets a new state ID; a commit or message
+    /// handled leaves the state where it was (`state_id` of the request).
+    fn accept_anyway<R: Any + Default>(
+        &mut self,
+        method: &'static str,
+        refused: ClientError,
+        state_id: Option<u32>,
+    ) -> Result<R, ClientError> {
+        if !(self.faults.accept_invalid
+            && RECEIVE_SIDE.contains(&method)
+            && matches!(refused, ClientError::Refused { .. }))
+        {
+            return Err(refused);
+        }
+        let state_id = state_id.unwrap_or_else(|| {
+            self.pretended = self.pretended.wrapping_add(1);
+            PRETENDED_STATES.wrapping_add(self.pretended)
+        });
+        let mut answer = R::default();
+        let any: &mut dyn Any = &mut answer;
+        if let Some(joined) = any.downcast_mut::<JoinGroupResponse>() {
+            joined.state_id = state_id;
+        } else if let Some(joined) = any.downcast_mut::<ExternalJoinResponse>() {
+            joined.state_id = state_id;
+        } else if let Some(handled) = any.downcast_mut::<HandleCommitResponse>() {
+            handled.state_id = state_id;
+        }
+        Ok(answer)
+    }
+
     /// The faults that change what the reference answered.
     fn tamper_with_answer(&self, answer: &mut dyn Any) {
         if let Some(name) = answer.downcast_mut::<NameResponse>() {
@@ -225,7 +279,11 @@ macro_rules! faulty_methods {
                 fn $method(&mut self, mut request: $request) -> Result<$response, ClientError> {
                     self.count(stringify!($rpc))?;
                     self.tamper_with_request(&mut request);
-                    let mut answer = self.inner.$method(request)?;
+                    let state_id = handled_state(&request);
+                    let mut answer = match self.inner.$method(request) {
+                        Ok(answer) => answer,
+                        Err(refused) => self.accept_anyway(stringify!($rpc), refused, state_id)?,
+                    };
                     self.tamper_with_answer(&mut answer);
                     Ok(answer)
                 }
@@ -234,6 +292,17 @@ macro_rules! faulty_methods {
     };
 }
 concord_client::for_each_mls_client_method!(faulty_methods);
+
+/// The state a commit or message is handled in (kept by a pretended success); `None` for a
+/// join, which makes a new state.
+fn handled_state(request: &dyn Any) -> Option<u32> {
+    if let Some(commit) = request.downcast_ref::<HandleCommitRequest>() {
+        return Some(commit.state_id);
+    }
+    request
+        .downcast_ref::<UnprotectRequest>()
+        .map(|message| message.state_id)
+}
 
 /// The server `concord serve-client --fault` runs: faulty reference instances, one per
 /// connection seeded as the healthy server seeds them, or one for every connection with

@@ -519,3 +519,44 @@ fn poison_after_calls_counts_over_every_connection_and_answers_internal() {
         }
     }
 }
+
+/// `accept-invalid` is the double `concord adversary` must catch: served over gRPC, it
+/// fails every case whose input a conformant client refuses and passes the controls,
+/// while the same server without the fault passes them all.
+#[test]
+fn accept_invalid_fails_the_adversary_where_the_healthy_server_passes() {
+    use crate::adversary::Expect;
+    use crate::adversary::cli::{Stage, counts};
+    let run = |faults: &[&str]| {
+        let (address, stop) = serve(faults);
+        let clients = vec![address];
+        let only = ["welcome", "commit"];
+        let stage = Stage {
+            clients: &clients,
+            suites: Some(&[1]),
+            only: Some(&only),
+            seed: 5,
+            timeout: Duration::from_secs(20),
+            quiet: true,
+        };
+        let outcome = stage.run(&mut Vec::new());
+        drop(stop);
+        assert!(outcome.input_errors.is_empty(), "{:?}", outcome.input_errors);
+        assert!(outcome.down.is_empty(), "{:?}", outcome.down);
+        outcome.results
+    };
+    let healthy = run(&[]);
+    let (passed, failed, _) = counts(&healthy);
+    assert!(passed >= 20 && failed == 0, "healthy: {passed} passed, {failed} failed");
+    let lax = run(&["accept-invalid"]);
+    let rejecting: Vec<_> = crate::adversary::client::selected(Some(&["welcome", "commit"]))
+        .into_iter()
+        .filter(|(_, recipe)| matches!(recipe.expect, Expect::Reject(_)))
+        .map(|(family, recipe)| format!("adversary/{}/{}/suite-1", family.name, recipe.name))
+        .collect();
+    for result in &lax {
+        let must_reject = rejecting.contains(&result.id);
+        let failed = result.verdict == concord_reports::Verdict::Fail;
+        assert_eq!(must_reject, failed, "{}: {:?} {:?}", result.id, result.verdict, result.detail);
+    }
+}
