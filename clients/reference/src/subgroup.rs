@@ -9,7 +9,7 @@ use super::{
     ClientError, PendingReInit, ReferenceClient, answer_tree, decode_key_package, decode_message,
     decode_tree, extensions, refused,
 };
-use crate::client::proto::*;
+use concord_client::proto::*;
 
 impl ReferenceClient {
     pub(super) fn re_init_welcome_rpc(

@@ -29,8 +29,8 @@ use concord_reference::messages::{
 };
 use rand_core::SeedableRng;
 
-use super::{ClientError, ClientUnderTest};
-use crate::client::proto::*;
+use concord_client::proto::*;
+use concord_client::{ClientError, ClientUnderTest};
 
 mod proposals;
 mod subgroup;
@@ -86,7 +86,7 @@ struct PendingReInit {
 }
 
 /// Deliberate deviations from RFC 9420 and from the interface, for test doubles of
-/// faulty clients (`concord serve-client --fault`, see [`super::faults`]); none by default.
+/// faulty clients (`concord serve-client --fault`, the harness's `client::faults`); none by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Deviations {
     /// Own leaves list the default extension and proposal types in their capabilities,
@@ -166,7 +166,7 @@ fn decode_tree(method: &'static str, bytes: &[u8]) -> Result<Option<WireTree>, C
 
 fn extensions(
     method: &'static str,
-    specs: &[crate::client::proto::Extension],
+    specs: &[concord_client::proto::Extension],
 ) -> Result<Vec<Extension>, ClientError> {
     specs
         .iter()

@@ -15,7 +15,7 @@ use super::{
     ClientError, ReferenceClient, decode_key_package, decode_message, decode_tree, extensions,
     refused, suite,
 };
-use crate::client::proto::{ExternalSignerProposalRequest, ProposalDescription, ProposalResponse};
+use concord_client::proto::{ExternalSignerProposalRequest, ProposalDescription, ProposalResponse};
 
 /// The wire form of a proposal this member just sent.
 pub(super) fn sent(
