@@ -365,6 +365,9 @@ fn print_summary(report: &Report, index: &Path, strict: bool) {
                 .map(concord_reports::render::first_line)
                 .unwrap_or_default()
         );
+        for finding in concord_reports::findings::matching(result) {
+            println!("  finding: {} ({})", finding.path(), finding.title);
+        }
     }
     if unexpected.len() > 10 {
         println!("... and {} more unexpected results", unexpected.len() - 10);

@@ -33,7 +33,10 @@ fn report(spec: &str) {
             }
             ClientVerdict::ClientFault { detail, .. } => {
                 failed += 1;
-                println!("{spec}: CLIENT FAULT {}/{}: {detail}", result.family, result.recipe);
+                println!(
+                    "{spec}: CLIENT FAULT {}/{}: {detail}",
+                    result.family, result.recipe
+                );
             }
             ClientVerdict::Failed { detail } => {
                 failed += 1;

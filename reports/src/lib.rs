@@ -46,6 +46,9 @@
 //! assert_eq!(report.exit_code(false), 1);
 //! ```
 //!
+//! A failure that a known deviation of a peer explains links to its finding
+//! (`reports/findings/*.md`, compiled in: [`findings`]) in every human-readable format.
+//!
 //! Verdicts are the six of the CI contract ([`Verdict`]); a producer gives pass, fail,
 //! unsupported or skipped (and marks a crash, hang or unreachable client with
 //! [`CaseResult::client_fault`]); the expectations file turns them into expected-fail and
@@ -59,6 +62,7 @@ pub mod bench;
 pub mod claims;
 pub mod coverage;
 pub mod expect;
+pub mod findings;
 pub mod input;
 pub mod model;
 pub mod render;
@@ -68,6 +72,7 @@ use std::path::{Path, PathBuf};
 pub use bench::BenchFile;
 pub use claims::{ClaimStatus, ClaimsReport, ClaimsSpec};
 pub use expect::{Expectations, StaleExpectation};
+pub use findings::Finding;
 pub use input::InputError;
 pub use model::{CaseResult, Counts, Report, RunInfo, SCHEMA_VERSION, TranscriptRef, Verdict};
 

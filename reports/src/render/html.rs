@@ -2,12 +2,13 @@
 //! interop matrix, claims, failures (requirement text, reproducer, transcript excerpt),
 //! stale expectations, coverage by RFC section, benchmark plots (inline SVG).
 //!
-//! Sections carry stable ids (`summary`, `matrix`, `claims`, `failures`, `expectations`,
+//! Sections carry stable ids (`summary`, `matrix`, `claims`, `failures`, `findings`, `expectations`,
 //! `coverage`, `bench`) for links and for the browser test.
 
 use super::{cell_text, escape, failures, first_line, matrix};
 use crate::bench::BenchFile;
 use crate::coverage::{self, CoverageStatus, requirement_text};
+use crate::findings::{self, Finding};
 use crate::model::{CaseResult, Report, Verdict};
 use concord_spec::Catalog;
 
@@ -43,6 +44,7 @@ pub fn render(report: &Report, catalog: &Catalog, bench: Option<&BenchFile>) -> 
         claims(&mut h, report);
     }
     failure_list(&mut h, report, catalog);
+    finding_texts(&mut h, report);
     if !report.stale_expectations.is_empty() {
         stale(&mut h, report);
     }
@@ -269,6 +271,14 @@ fn failure(h: &mut String, result: &CaseResult, catalog: &Catalog) {
             )),
         }
     }
+    for finding in findings::matching(result) {
+        h.push_str(&format!(
+            "<li class=\"finding\">finding: <a href=\"#{}\"><code>{}</code></a>: {}</li>\n",
+            escape(&finding.anchor()),
+            escape(&finding.path()),
+            escape(&finding.title)
+        ));
+    }
     if let Some(reproducer) = &result.reproducer {
         h.push_str(&format!(
             "<li>reproduce: <code class=\"reproducer\">{}</code></li>\n",
@@ -291,6 +301,38 @@ fn failure(h: &mut String, result: &CaseResult, catalog: &Catalog) {
         ));
     }
     h.push_str("</div>\n");
+}
+
+/// The text of every finding a listed failure links to, so the links resolve inside this
+/// one file (absent when no failure has a finding).
+fn finding_texts(h: &mut String, report: &Report) {
+    let mut linked: Vec<&Finding> = Vec::new();
+    for result in failures(report) {
+        for finding in findings::matching(result) {
+            if !linked.iter().any(|f| f.name == finding.name) {
+                linked.push(finding);
+            }
+        }
+    }
+    if linked.is_empty() {
+        return;
+    }
+    linked.sort_by(|a, b| a.name.cmp(&b.name));
+    h.push_str(&format!(
+        "<section id=\"findings\">\n<h2>Findings ({})</h2>\n<p>Confirmed deviations of a peer from RFC 9420 that explain failures above (<code>{}</code>).</p>\n",
+        linked.len(),
+        findings::DIR
+    ));
+    for finding in linked {
+        h.push_str(&format!(
+            "<details class=\"finding\" id=\"{}\"><summary><code>{}</code>: {}</summary>\n<pre>{}</pre>\n</details>\n",
+            escape(&finding.anchor()),
+            escape(&finding.path()),
+            escape(&finding.title),
+            escape(finding.text.trim_end())
+        ));
+    }
+    h.push_str("</section>\n");
 }
 
 fn stale(h: &mut String, report: &Report) {

@@ -4,6 +4,7 @@
 
 use super::{cell_text, failures, first_line, matrix};
 use crate::coverage::{self, requirement_text};
+use crate::findings;
 use crate::model::{Report, Verdict};
 use concord_spec::Catalog;
 
@@ -169,6 +170,13 @@ pub fn render(report: &Report, catalog: &Catalog) -> String {
                 Some((level, summary)) => md.push_str(&format!("- {id} ({level}): {summary}\n")),
                 None => md.push_str(&format!("- {id} (not in the catalog)\n")),
             }
+        }
+        for finding in findings::matching(result) {
+            md.push_str(&format!(
+                "- finding: `{}`: {}\n",
+                finding.path(),
+                cell(&finding.title)
+            ));
         }
         if let Some(reproducer) = &result.reproducer {
             md.push_str(&format!("- reproduce: `{reproducer}`\n"));
