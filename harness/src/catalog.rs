@@ -4,8 +4,22 @@
 //! REGISTRY: [vector_families, ...] ──> checks() ──> Vec<CheckCitation { check, source, requirements }>
 //!                                                        │
 //!                concord_spec::catalog() ────────────────┼──> unknown_citations(): IDs the catalog lacks
-//!                                                        └──> coverage(): per level, per section, uncovered
+//!                                                        ├──> justified_but_cited(): contradictions
+//!                                                        └──> coverage(): per level, per section,
+//!                                                             tested / justified / open
 //! ```
+//!
+//! # Covered, justified, open
+//!
+//! A requirement is *tested* when at least one registered check cites it, *justified* when no
+//! check cites it and the catalog carries a `justified = "reason"` for it (nothing outside an
+//! implementation can observe it: erasure of secrets, local policy, IANA...), and *open*
+//! otherwise. *Covered* is tested or justified: every such requirement is either exercised or
+//! accounted for with a reason. The headline `MUST/MUST NOT covered: X% (a/b: t tested, j
+//! justified)` is followed by `MUST/MUST NOT tested: Y% (t/b)` and the open count, so neither
+//! number hides the other. A requirement both cited and justified is a contradiction (either
+//! the check does not test it or the reason is wrong): `concord catalog check` names it and
+//! exits 1; the numbers count it as tested.
 //!
 //! # Registering a subsystem
 //!
@@ -17,7 +31,7 @@
 //!
 //! # Commands
 //!
-//! `concord catalog check [--uncovered] [--json]`,
+//! `concord catalog check [--uncovered] [--justified] [--json]`,
 //! `concord catalog list [--section S] [--document D] [--json]`,
 //! `concord catalog show ID`: see [`CatalogCommand`].
 
@@ -184,26 +198,84 @@ pub fn unknown_citations(catalog: &Catalog, checks: &[CheckCitation]) -> Vec<Unk
         .collect()
 }
 
-/// Covered out of total.
+/// A cited requirement that the catalog also marks as not observable from outside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JustifiedButCited {
+    pub id: String,
+    /// The checks citing it.
+    pub checks: Vec<String>,
+}
+
+/// Every requirement of `catalog` that carries a justification and that a check cites, in
+/// catalog order: one of the two is wrong.
+pub fn justified_but_cited(catalog: &Catalog, checks: &[CheckCitation]) -> Vec<JustifiedButCited> {
+    catalog
+        .requirements()
+        .filter(|r| r.is_justified())
+        .filter_map(|r| {
+            let citing: Vec<String> = checks
+                .iter()
+                .filter(|c| c.requirements.contains(&r.id))
+                .map(|c| c.check.clone())
+                .collect();
+            (!citing.is_empty()).then(|| JustifiedButCited {
+                id: r.id.clone(),
+                checks: citing,
+            })
+        })
+        .collect()
+}
+
+/// Where one requirement stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// At least one check cites it.
+    Tested,
+    /// No check cites it; the catalog says why none can.
+    Justified,
+    /// Neither.
+    Open,
+}
+
+/// Tested, justified and open out of total; covered is tested plus justified.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
+    /// Tested or justified.
     pub covered: usize,
+    pub tested: usize,
+    pub justified: usize,
+    pub open: usize,
     pub total: usize,
 }
 
 impl Tally {
-    fn add(&mut self, covered: bool) {
+    fn add(&mut self, status: Status) {
         self.total += 1;
-        self.covered += usize::from(covered);
+        match status {
+            Status::Tested => self.tested += 1,
+            Status::Justified => self.justified += 1,
+            Status::Open => self.open += 1,
+        }
+        self.covered = self.tested + self.justified;
     }
 
-    /// Percentage, truncated to one decimal (never rounds up to a share not reached); 0 of 0
-    /// is 0.0.
-    pub fn percent(self) -> f64 {
-        (self.covered * 1000)
-            .checked_div(self.total)
-            .map_or(0.0, |permille| permille as f64 / 10.0)
+    /// Covered (tested or justified) percentage, truncated to one decimal; 0 of 0 is 0.0.
+    pub fn covered_percent(self) -> f64 {
+        permille_percent(self.covered, self.total)
     }
+
+    /// Tested percentage, truncated to one decimal; 0 of 0 is 0.0.
+    pub fn tested_percent(self) -> f64 {
+        permille_percent(self.tested, self.total)
+    }
+}
+
+/// `part` of `total` in percent, truncated to one decimal (never rounds up to a share not
+/// reached); 0 of 0 is 0.0.
+fn permille_percent(part: usize, total: usize) -> f64 {
+    (part * 1000)
+        .checked_div(total)
+        .map_or(0.0, |permille| permille as f64 / 10.0)
 }
 
 /// One level's numbers.
@@ -234,21 +306,30 @@ pub struct Coverage {
     pub document: String,
     pub profile: Option<String>,
     pub all: Tally,
-    /// MUST and MUST NOT together: the headline number.
+    /// MUST and MUST NOT together: the headline numbers.
     pub absolute: Tally,
     /// Per level, in `Level::ALL` order (levels without requirements left out).
     pub by_level: Vec<LevelCoverage>,
     /// Per top-level section, in section order.
     pub by_section: Vec<SectionCoverage>,
-    /// IDs no check cites, in catalog order.
-    pub uncovered: Vec<String>,
-    /// For each covered ID, the checks citing it.
+    /// Open IDs (no check cites them, no justification), in catalog order.
+    pub open: Vec<String>,
+    /// Justified IDs no check cites, in catalog order, with the catalog's reason.
+    pub justified: Vec<JustifiedRequirement>,
+    /// For each tested ID, the checks citing it.
     #[serde(skip)]
     pub cited_by: BTreeMap<String, Vec<String>>,
 }
 
-/// Coverage of `document` by `checks`: a requirement is covered when at least one check
-/// cites its ID.
+/// A requirement the catalog marks as not observable from outside, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JustifiedRequirement {
+    pub id: String,
+    pub reason: String,
+}
+
+/// Coverage of `document` by `checks`: a requirement is tested when at least one check
+/// cites its ID, else justified when the catalog says why no check can, else open.
 pub fn coverage(document: &Document, checks: &[CheckCitation]) -> Coverage {
     let mut cited_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for check in checks {
@@ -263,13 +344,30 @@ pub fn coverage(document: &Document, checks: &[CheckCitation]) -> Coverage {
     let mut absolute = Tally::default();
     let mut levels: BTreeMap<Level, Tally> = BTreeMap::new();
     let mut sections: Vec<SectionCoverage> = Vec::new();
-    let mut uncovered = Vec::new();
+    let mut open = Vec::new();
+    let mut justified = Vec::new();
     for requirement in &document.requirements {
-        let covered = cited_by.contains_key(&requirement.id);
-        all.add(covered);
-        levels.entry(requirement.level).or_default().add(covered);
+        let status = match (
+            cited_by.contains_key(&requirement.id),
+            &requirement.justified,
+        ) {
+            (true, _) => Status::Tested,
+            (false, Some(reason)) => {
+                justified.push(JustifiedRequirement {
+                    id: requirement.id.clone(),
+                    reason: reason.clone(),
+                });
+                Status::Justified
+            }
+            (false, None) => {
+                open.push(requirement.id.clone());
+                Status::Open
+            }
+        };
+        all.add(status);
+        levels.entry(requirement.level).or_default().add(status);
         if requirement.level.is_absolute() {
-            absolute.add(covered);
+            absolute.add(status);
         }
         let top = requirement.top_section();
         let slot = match sections.iter().position(|s| s.section == top) {
@@ -287,12 +385,9 @@ pub fn coverage(document: &Document, checks: &[CheckCitation]) -> Coverage {
                 sections.len() - 1
             }
         };
-        sections[slot].all.add(covered);
+        sections[slot].all.add(status);
         if requirement.level.is_absolute() {
-            sections[slot].absolute.add(covered);
-        }
-        if !covered {
-            uncovered.push(requirement.id.clone());
+            sections[slot].absolute.add(status);
         }
     }
     sections.sort_by_key(|s| section_key(&s.section));
@@ -310,7 +405,8 @@ pub fn coverage(document: &Document, checks: &[CheckCitation]) -> Coverage {
             })
             .collect(),
         by_section: sections,
-        uncovered,
+        open,
+        justified,
         cited_by,
     }
 }
@@ -329,12 +425,16 @@ fn section_key(section: &str) -> Vec<(u8, u64)> {
 /// `concord catalog ...`
 #[derive(clap::Subcommand, Debug)]
 pub enum CatalogCommand {
-    /// Check that every ID a check cites is in the catalog (exit 1 otherwise), and print
-    /// the coverage: total, per level, MUST/MUST NOT covered, per top-level section.
+    /// Check that every ID a check cites is in the catalog and that no cited requirement is
+    /// marked justified (exit 1 otherwise), and print the coverage: total, per level,
+    /// MUST/MUST NOT covered (tested or justified), tested and open, per top-level section.
     Check {
-        /// Also list every requirement no check cites.
+        /// Also list the open requirements (no check cites them, no justification).
         #[arg(long)]
         uncovered: bool,
+        /// Also list the justified requirements with their reasons.
+        #[arg(long)]
+        justified: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -374,8 +474,16 @@ pub fn run(command: CatalogCommand) -> u8 {
     let mut out = stdout.lock();
     let mut err = io::stderr();
     let result = match command {
-        CatalogCommand::Check { uncovered, json } => {
-            check(catalog, &checks, uncovered, json, &mut out, &mut err)
+        CatalogCommand::Check {
+            uncovered,
+            justified,
+            json,
+        } => {
+            let lists = Lists {
+                open: uncovered,
+                justified,
+            };
+            check(catalog, &checks, lists, json, &mut out, &mut err)
         }
         CatalogCommand::List {
             section,
@@ -403,12 +511,21 @@ pub fn run(command: CatalogCommand) -> u8 {
     }
 }
 
-/// `concord catalog check`: unknown citations are named on `err` and give exit 1; the
-/// coverage of every document goes to `out`.
+/// Which requirement lists `concord catalog check` prints beside the numbers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Lists {
+    /// The open requirements (`--uncovered`).
+    pub open: bool,
+    /// The justified requirements and their reasons (`--justified`).
+    pub justified: bool,
+}
+
+/// `concord catalog check`: unknown citations and justified requirements that a check cites
+/// are named on `err` and give exit 1; the coverage of every document goes to `out`.
 pub fn check(
     catalog: &Catalog,
     checks: &[CheckCitation],
-    show_uncovered: bool,
+    lists: Lists,
     as_json: bool,
     out: &mut impl Write,
     err: &mut impl Write,
@@ -421,6 +538,15 @@ pub fn check(
             citation.check, citation.source, citation.id
         )?;
     }
+    let contradictions = justified_but_cited(catalog, checks);
+    for contradiction in &contradictions {
+        writeln!(
+            err,
+            "error: {} is justified as not observable, yet cited by {}",
+            contradiction.id,
+            contradiction.checks.join(", ")
+        )?;
+    }
     let coverages: Vec<Coverage> = catalog
         .documents()
         .iter()
@@ -431,8 +557,13 @@ pub fn check(
             .iter()
             .map(|c| {
                 let mut value = json!(c);
-                if !show_uncovered && let Some(object) = value.as_object_mut() {
-                    object.remove("uncovered");
+                if let Some(object) = value.as_object_mut() {
+                    if !lists.open {
+                        object.remove("open");
+                    }
+                    if !lists.justified {
+                        object.remove("justified");
+                    }
                 }
                 value
             })
@@ -440,16 +571,17 @@ pub fn check(
         let value = json!({
             "checks": checks.len(),
             "unknown_citations": unknown,
+            "justified_but_cited": contradictions,
             "documents": documents,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
     } else {
         writeln!(out, "checks registered: {}", checks.len())?;
         for c in &coverages {
-            write_coverage(c, catalog, show_uncovered, out)?;
+            write_coverage(c, catalog, lists, out)?;
         }
     }
-    Ok(if unknown.is_empty() {
+    Ok(if unknown.is_empty() && contradictions.is_empty() {
         exit::OK
     } else {
         exit::UNEXPECTED
@@ -459,7 +591,7 @@ pub fn check(
 fn write_coverage(
     c: &Coverage,
     catalog: &Catalog,
-    show_uncovered: bool,
+    lists: Lists,
     out: &mut impl Write,
 ) -> io::Result<()> {
     writeln!(out)?;
@@ -469,8 +601,8 @@ fn write_coverage(
     }
     writeln!(
         out,
-        "  requirements: {} ({} covered by at least one check)",
-        c.all.total, c.all.covered
+        "  requirements: {} ({} tested by at least one check, {} justified, {} open)",
+        c.all.total, c.all.tested, c.all.justified, c.all.open
     )?;
     let levels: Vec<String> = c
         .by_level
@@ -478,27 +610,41 @@ fn write_coverage(
         .map(|l| format!("{} {}", l.level, l.tally.total))
         .collect();
     writeln!(out, "  per level: {}", levels.join(", "))?;
+    let a = c.absolute;
     writeln!(
         out,
-        "  MUST/MUST NOT covered: {:.1}% ({}/{})",
-        c.absolute.percent(),
-        c.absolute.covered,
-        c.absolute.total
+        "  MUST/MUST NOT covered: {:.1}% ({}/{}: {} tested, {} justified)",
+        a.covered_percent(),
+        a.covered,
+        a.total,
+        a.tested,
+        a.justified
     )?;
     writeln!(
         out,
-        "  per section (covered/total, MUST/MUST NOT covered/total):"
+        "  MUST/MUST NOT tested: {:.1}% ({}/{})",
+        a.tested_percent(),
+        a.tested,
+        a.total
+    )?;
+    writeln!(out, "  MUST/MUST NOT open: {}", a.open)?;
+    writeln!(
+        out,
+        "  per section (tested/justified/open/total; all levels, then MUST/MUST NOT):"
     )?;
     for s in &c.by_section {
         writeln!(
             out,
-            "    {:>4} {:<40} {:>3}/{:<3}  {:>3}/{:<3}",
-            s.section, s.title, s.all.covered, s.all.total, s.absolute.covered, s.absolute.total
+            "    {:>4} {:<40} {:>15}  {:>15}",
+            s.section,
+            s.title,
+            fractions(s.all),
+            fractions(s.absolute)
         )?;
     }
-    if show_uncovered {
-        writeln!(out, "  uncovered ({}):", c.uncovered.len())?;
-        for id in &c.uncovered {
+    if lists.open {
+        writeln!(out, "  open ({}):", c.open.len())?;
+        for id in &c.open {
             if let Some(r) = catalog.get(id) {
                 writeln!(
                     out,
@@ -510,7 +656,26 @@ fn write_coverage(
             }
         }
     }
+    if lists.justified {
+        writeln!(out, "  justified ({}):", c.justified.len())?;
+        for j in &c.justified {
+            if let Some(r) = catalog.get(&j.id) {
+                writeln!(
+                    out,
+                    "    {:<22} {:<10} {}",
+                    r.id,
+                    r.level.as_str(),
+                    j.reason
+                )?;
+            }
+        }
+    }
     Ok(())
+}
+
+/// `tested/justified/open/total`, e.g. `93/10/43/146`.
+fn fractions(t: Tally) -> String {
+    format!("{}/{}/{}/{}", t.tested, t.justified, t.open, t.total)
 }
 
 /// What `concord catalog list` shows.
@@ -593,6 +758,7 @@ fn requirement_json(r: &Requirement) -> serde_json::Value {
         "level": r.level.as_str(),
         "binds": r.binds.as_str(),
         "summary": r.summary,
+        "justified": r.justified,
     })
 }
 
@@ -613,12 +779,20 @@ pub fn show(
     writeln!(out, "  level:   {}", r.level.as_str())?;
     writeln!(out, "  binds:   {}", r.binds.as_str())?;
     writeln!(out, "  summary: {}", r.summary)?;
+    if let Some(reason) = &r.justified {
+        writeln!(out, "  justified: {reason}")?;
+    }
     let citing: Vec<&CheckCitation> = checks
         .iter()
         .filter(|c| c.requirements.iter().any(|cited| cited == id))
         .collect();
     if citing.is_empty() {
-        writeln!(out, "  checks:  none (uncovered)")?;
+        let status = if r.is_justified() {
+            "justified"
+        } else {
+            "open"
+        };
+        writeln!(out, "  checks:  none ({status})")?;
     } else {
         writeln!(out, "  checks:")?;
         for c in citing {
@@ -639,7 +813,8 @@ mod tests {
         )
     }
 
-    /// Five requirements in sections 7 and 8: three MUST/MUST NOT, a SHOULD, a MAY.
+    /// Five requirements in sections 7 and 8: three MUST/MUST NOT (one of them justified),
+    /// a SHOULD, a MAY.
     fn fixture() -> Catalog {
         let s07 = [
             entry("RFC9420-7-1", "7", "MUST"),
@@ -648,7 +823,10 @@ mod tests {
         ]
         .concat();
         let s08 = [
-            entry("RFC9420-8.2-1", "8.2", "MUST"),
+            format!(
+                "{}justified = \"erasure of secrets from memory\"\n",
+                entry("RFC9420-8.2-1", "8.2", "MUST")
+            ),
             entry("RFC9420-8.2-2", "8.2", "MAY"),
         ]
         .concat();
@@ -664,13 +842,25 @@ mod tests {
         }
     }
 
+    /// tested, justified, open, total.
+    fn tally(tested: usize, justified: usize, open: usize, total: usize) -> Tally {
+        Tally {
+            covered: tested + justified,
+            tested,
+            justified,
+            open,
+            total,
+        }
+    }
+
     fn run_check(
         catalog: &Catalog,
         checks: &[CheckCitation],
-        flags: (bool, bool),
+        lists: Lists,
+        json: bool,
     ) -> (u8, String, String) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = check(catalog, checks, flags.0, flags.1, &mut out, &mut err)
+        let code = check(catalog, checks, lists, json, &mut out, &mut err)
             .unwrap_or_else(|e| panic!("{e}"));
         (
             code,
@@ -678,6 +868,11 @@ mod tests {
             String::from_utf8_lossy(&err).into_owned(),
         )
     }
+
+    const BOTH_LISTS: Lists = Lists {
+        open: true,
+        justified: true,
+    };
 
     #[test]
     fn coverage_counts_levels_and_sections() {
@@ -687,52 +882,19 @@ mod tests {
             citation("b", &["RFC9420-7-1", "RFC9420-8.2-2"]),
         ];
         let c = coverage(&catalog.documents()[0], &checks);
+        assert_eq!(c.all, tally(3, 1, 1, 5));
+        assert_eq!(c.absolute, tally(1, 1, 1, 3));
+        // Covered counts tested and justified; tested only what a check cites.
+        assert_eq!(c.absolute.covered_percent(), 66.6);
+        assert_eq!(c.absolute.tested_percent(), 33.3);
+        let levels: Vec<(&str, Tally)> = c.by_level.iter().map(|l| (l.level, l.tally)).collect();
         assert_eq!(
-            c.all,
-            Tally {
-                covered: 3,
-                total: 5
-            }
-        );
-        assert_eq!(
-            c.absolute,
-            Tally {
-                covered: 1,
-                total: 3
-            }
-        );
-        assert_eq!(c.absolute.percent(), 33.3);
-        assert_eq!(
-            c.by_level,
+            levels,
             vec![
-                LevelCoverage {
-                    level: "MUST",
-                    tally: Tally {
-                        covered: 1,
-                        total: 2
-                    }
-                },
-                LevelCoverage {
-                    level: "MUST NOT",
-                    tally: Tally {
-                        covered: 0,
-                        total: 1
-                    }
-                },
-                LevelCoverage {
-                    level: "SHOULD",
-                    tally: Tally {
-                        covered: 1,
-                        total: 1
-                    }
-                },
-                LevelCoverage {
-                    level: "MAY",
-                    tally: Tally {
-                        covered: 1,
-                        total: 1
-                    }
-                },
+                ("MUST", tally(1, 1, 0, 2)),
+                ("MUST NOT", tally(0, 0, 1, 1)),
+                ("SHOULD", tally(1, 0, 0, 1)),
+                ("MAY", tally(1, 0, 0, 1)),
             ]
         );
         let sections: Vec<(&str, &str, Tally, Tally)> = c
@@ -746,38 +908,94 @@ mod tests {
                 (
                     "7",
                     "Ratchet Tree Operations",
-                    Tally {
-                        covered: 2,
-                        total: 3
-                    },
-                    Tally {
-                        covered: 1,
-                        total: 2
-                    }
+                    tally(2, 0, 1, 3),
+                    tally(1, 0, 1, 2)
                 ),
-                (
-                    "8",
-                    "Key Schedule",
-                    Tally {
-                        covered: 1,
-                        total: 2
-                    },
-                    Tally {
-                        covered: 0,
-                        total: 1
-                    }
-                ),
+                ("8", "Key Schedule", tally(1, 1, 0, 2), tally(0, 1, 0, 1)),
             ]
         );
-        assert_eq!(c.uncovered, vec!["RFC9420-7.3-1", "RFC9420-8.2-1"]);
+        assert_eq!(c.open, vec!["RFC9420-7.3-1"]);
+        assert_eq!(
+            c.justified,
+            vec![JustifiedRequirement {
+                id: "RFC9420-8.2-1".into(),
+                reason: "erasure of secrets from memory".into(),
+            }]
+        );
         assert_eq!(c.cited_by["RFC9420-7-1"], vec!["a", "b"]);
 
-        let (code, out, err) = run_check(&catalog, &checks, (true, false));
+        let (code, out, err) = run_check(&catalog, &checks, BOTH_LISTS, false);
         assert_eq!(code, exit::OK, "{err}");
-        assert!(out.contains("requirements: 5 (3 covered"), "{out}");
-        assert!(out.contains("MUST/MUST NOT covered: 33.3% (1/3)"), "{out}");
-        assert!(out.contains("uncovered (2):"), "{out}");
-        assert!(out.contains("RFC9420-8.2-1"), "{out}");
+        assert!(
+            out.contains("requirements: 5 (3 tested by at least one check, 1 justified, 1 open)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("MUST/MUST NOT covered: 66.6% (2/3: 1 tested, 1 justified)"),
+            "{out}"
+        );
+        assert!(out.contains("MUST/MUST NOT tested: 33.3% (1/3)"), "{out}");
+        assert!(out.contains("MUST/MUST NOT open: 1"), "{out}");
+        assert!(out.contains("2/0/1/3"), "{out}");
+        assert!(out.contains("open (1):"), "{out}");
+        assert!(out.contains("justified (1):"), "{out}");
+        let open_list = out.split("open (1):").nth(1).unwrap_or_default();
+        let (open_list, justified_list) = open_list.split_once("justified").unwrap_or_default();
+        assert!(open_list.contains("RFC9420-7.3-1"), "{out}");
+        assert!(!open_list.contains("RFC9420-8.2-1"), "{out}");
+        assert!(
+            justified_list.contains("RFC9420-8.2-1") && justified_list.contains("erasure"),
+            "{out}"
+        );
+
+        // Without the lists, neither is printed; JSON carries the same numbers and lists.
+        let (_, out, _) = run_check(&catalog, &checks, Lists::default(), false);
+        assert!(
+            !out.contains("open (1):") && !out.contains("justified (1):"),
+            "{out}"
+        );
+        let (code, out, _) = run_check(&catalog, &checks, BOTH_LISTS, true);
+        assert_eq!(code, exit::OK);
+        let value: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+        let document = &value["documents"][0];
+        assert_eq!(document["absolute"]["justified"], 1);
+        assert_eq!(document["absolute"]["open"], 1);
+        assert_eq!(document["by_section"][1]["absolute"]["justified"], 1);
+        assert_eq!(document["open"][0], "RFC9420-7.3-1");
+        assert_eq!(document["justified"][0]["id"], "RFC9420-8.2-1");
+        assert_eq!(
+            value["justified_but_cited"].as_array().map(Vec::len),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn a_justified_requirement_that_a_check_cites_fails_the_check() {
+        let catalog = fixture();
+        let checks = [citation("negative/erasure", &["RFC9420-8.2-1"])];
+        assert_eq!(
+            justified_but_cited(&catalog, &checks),
+            vec![JustifiedButCited {
+                id: "RFC9420-8.2-1".into(),
+                checks: vec!["negative/erasure".into()],
+            }]
+        );
+        let (code, out, err) = run_check(&catalog, &checks, Lists::default(), false);
+        assert_eq!(code, exit::UNEXPECTED);
+        assert!(
+            err.contains("RFC9420-8.2-1") && err.contains("negative/erasure"),
+            "{err}"
+        );
+        // It counts as tested, not justified.
+        assert!(
+            out.contains("MUST/MUST NOT covered: 33.3% (1/3: 1 tested, 0 justified)"),
+            "{out}"
+        );
+        assert!(out.contains("MUST/MUST NOT open: 2"), "{out}");
+        let (code, out, _) = run_check(&catalog, &checks, Lists::default(), true);
+        assert_eq!(code, exit::UNEXPECTED);
+        let value: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(value["justified_but_cited"][0]["id"], "RFC9420-8.2-1");
     }
 
     #[test]
@@ -795,21 +1013,24 @@ mod tests {
                 id: "RFC9420-7.3-9".into(),
             }]
         );
-        let (code, _, err) = run_check(&catalog, &checks, (false, false));
+        let (code, _, err) = run_check(&catalog, &checks, Lists::default(), false);
         assert_eq!(code, exit::UNEXPECTED);
         assert!(
             err.contains("vectors/typo") && err.contains("RFC9420-7.3-9"),
             "{err}"
         );
 
-        let (code, out, _) = run_check(&catalog, &checks, (false, true));
+        let (code, out, _) = run_check(&catalog, &checks, Lists::default(), true);
         assert_eq!(code, exit::UNEXPECTED);
         let value: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(value["unknown_citations"][0]["id"], "RFC9420-7.3-9");
-        assert_eq!(value["documents"][0]["absolute"]["covered"], 1);
+        assert_eq!(value["documents"][0]["absolute"]["tested"], 1);
+        // 8.2-1 is justified: covered counts it beside the tested one.
+        assert_eq!(value["documents"][0]["absolute"]["covered"], 2);
         assert_eq!(value["documents"][0]["by_level"][1]["level"], "MUST NOT");
         assert_eq!(value["documents"][0]["by_level"][1]["total"], 1);
-        assert!(value["documents"][0].get("uncovered").is_none());
+        assert!(value["documents"][0].get("open").is_none());
+        assert!(value["documents"][0].get("justified").is_none());
     }
 
     #[test]
@@ -830,7 +1051,7 @@ mod tests {
             checks.iter().all(|c| !c.requirements.is_empty()),
             "a check cites nothing"
         );
-        let (code, out, err) = run_check(catalog, &checks, (false, false));
+        let (code, out, err) = run_check(catalog, &checks, Lists::default(), false);
         assert_eq!(code, exit::OK, "{err}");
         assert!(out.contains("RFC9420"), "{out}");
     }
@@ -874,9 +1095,9 @@ mod tests {
                 .any(|c| c.check == "reference/GroupError::Inactive"),
             "API misuse is not a validation check"
         );
-        // The registry counts them: 12.1.4-3 is covered.
+        // The registry counts them: 12.1.4-3 is tested.
         let coverage = coverage(&catalog.documents()[0], &self::checks());
-        assert!(!coverage.uncovered.iter().any(|id| id == "RFC9420-12.1.4-3"));
+        assert!(!coverage.open.iter().any(|id| id == "RFC9420-12.1.4-3"));
     }
 
     #[test]
@@ -921,5 +1142,15 @@ mod tests {
         let code = show(&catalog, &checks, "RFC9420-7-2", &mut out, &mut err)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(code, exit::BAD_INPUT);
+        let mut out = Vec::new();
+        let code = show(&catalog, &checks, "RFC9420-8.2-1", &mut out, &mut err)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(code, exit::OK);
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.contains("justified: erasure of secrets from memory")
+                && text.contains("none (justified)"),
+            "{text}"
+        );
     }
 }

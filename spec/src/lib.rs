@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! spec/catalog/rfc9420/sNN.toml ─┐  include_str! (build.rs)    ┌─> Requirement { id, section, title,
-//! spec/catalog/mimi-*.toml ──────┴──> load::parse_file ──> Catalog      level, binds, summary }
+//! spec/catalog/mimi-*.toml ──────┴──> load::parse_file ──> Catalog      level, binds, summary,
+//!                                                              │        justified? }
 //!                                     (typed CatalogError)     ▲  (OnceLock, parsed once)
 //!                     checks, vectors, scenarios cite the id ──┘  reports compute coverage from it
 //! ```
@@ -138,12 +139,21 @@ pub struct Requirement {
     pub binds: Binds,
     /// One-line paraphrase of the statement.
     pub summary: String,
+    /// Why no check can observe the statement from outside an implementation (erasure of
+    /// secrets, local policy, IANA...), when the catalog says so; `None` for a statement a
+    /// check can and should exercise.
+    pub justified: Option<String>,
 }
 
 impl Requirement {
     /// The top-level section (`12` for `12.4.2`): the unit of coverage reports.
     pub fn top_section(&self) -> &str {
         self.section.split('.').next().unwrap_or(&self.section)
+    }
+
+    /// Whether the catalog marks the requirement as not observable from outside.
+    pub fn is_justified(&self) -> bool {
+        self.justified.is_some()
     }
 
     /// Whether the requirement sits in `section` or one of its subsections

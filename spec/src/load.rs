@@ -7,8 +7,9 @@
 //!                                       [[requirement]] ...
 //! ```
 //!
-//! Each `[[requirement]]` has exactly the string fields `id`, `section`, `title`, `level`,
-//! `binds`, `summary`. The file's path decides its schema ([`FileSchema`]): the ID prefix,
+//! Each `[[requirement]]` has the string fields `id`, `section`, `title`, `level`, `binds`,
+//! `summary`, and may carry `justified` (why no check can observe the statement from outside
+//! an implementation). The file's path decides its schema ([`FileSchema`]): the ID prefix,
 //! the allowed `binds` values, whether `document` and `profile` are expected.
 
 use std::fmt;
@@ -21,6 +22,8 @@ use crate::{Binds, Document, Level, Requirement};
 pub(crate) const RFC9420_DOCUMENT: &str = "RFC9420";
 
 const FIELDS: [&str; 6] = ["id", "section", "title", "level", "binds", "summary"];
+/// Fields an entry may leave out.
+const OPTIONAL_FIELDS: [&str; 1] = ["justified"];
 const RFC_BINDS: &[Binds] = &[Binds::Client, Binds::DeliveryService, Binds::Both];
 const MIMI_BINDS: &[Binds] = &[
     Binds::Hub,
@@ -173,8 +176,9 @@ impl fmt::Display for CatalogError {
             ErrorKind::MissingField { .. } => f.write_str("missing"),
             ErrorKind::UnknownField { .. } => write!(
                 f,
-                "unknown field (a requirement has exactly: {})",
-                FIELDS.join(", ")
+                "unknown field (a requirement has: {}; optionally: {})",
+                FIELDS.join(", "),
+                OPTIONAL_FIELDS.join(", ")
             ),
             ErrorKind::NotAString { .. } => f.write_str("expected a string"),
             ErrorKind::EmptyField { .. } => f.write_str("empty"),
@@ -341,22 +345,28 @@ fn parse_entry(
     id_prefix: &str,
     table: &toml::Table,
 ) -> Result<Requirement, ErrorKind> {
-    if let Some(unknown) = table.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+    if let Some(unknown) = table
+        .keys()
+        .find(|k| !FIELDS.contains(&k.as_str()) && !OPTIONAL_FIELDS.contains(&k.as_str()))
+    {
         return Err(ErrorKind::UnknownField {
             field: unknown.clone(),
         });
     }
-    let text = |field: &'static str| -> Result<String, ErrorKind> {
+    let optional_text = |field: &'static str| -> Result<Option<String>, ErrorKind> {
         match table.get(field) {
-            None => Err(ErrorKind::MissingField { field }),
+            None => Ok(None),
             Some(toml::Value::String(s)) if s.trim().is_empty() => {
                 Err(ErrorKind::EmptyField { field })
             }
-            Some(toml::Value::String(s)) => Ok(s.clone()),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(ErrorKind::NotAString {
                 field: field.to_owned(),
             }),
         }
+    };
+    let text = |field: &'static str| -> Result<String, ErrorKind> {
+        optional_text(field)?.ok_or(ErrorKind::MissingField { field })
     };
     let id = text("id")?;
     let section = text("section")?;
@@ -364,6 +374,7 @@ fn parse_entry(
     let level = text("level")?;
     let binds = text("binds")?;
     let summary = text("summary")?;
+    let justified = optional_text("justified")?;
 
     let expected = format!("{id_prefix}-<section>-<n>");
     let (id_section, _number) = id
@@ -404,6 +415,7 @@ fn parse_entry(
         level,
         binds,
         summary,
+        justified,
     })
 }
 

@@ -125,6 +125,7 @@ fn requirement_sections_nest_by_dots() {
         level: Level::Must,
         binds: Binds::Client,
         summary: "s".into(),
+        justified: None,
     };
     assert!(r("12.4.2").is_in_section("12.4"));
     assert!(r("12.4").is_in_section("12.4"));
@@ -193,7 +194,52 @@ fn a_good_entry_parses() {
     assert_eq!(r.id, "RFC9420-7.3-1");
     assert_eq!(r.level, Level::Must);
     assert_eq!(r.binds, Binds::Client);
+    assert_eq!(r.justified, None);
+    assert!(!r.is_justified());
     assert_eq!(parsed.document.name, "RFC9420");
+}
+
+#[test]
+fn an_entry_may_carry_a_justification() {
+    let text = format!(
+        "{}justified = \"erasure of secrets from memory\"\n",
+        with("", None)
+    );
+    let parsed = parse_file("rfc9420/s07.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let r = &parsed.requirements[0];
+    assert_eq!(
+        r.justified.as_deref(),
+        Some("erasure of secrets from memory")
+    );
+    assert!(r.is_justified());
+    // Empty or not a string: refused, naming the field.
+    let (entry, kind) = kind_of(
+        "rfc9420/s07.toml",
+        &format!("{}justified = \" \"\n", with("", None)),
+    );
+    assert_eq!(
+        (entry, kind),
+        (Some(1), ErrorKind::EmptyField { field: "justified" })
+    );
+    let (entry, kind) = kind_of(
+        "rfc9420/s07.toml",
+        &format!("{}justified = true\n", with("", None)),
+    );
+    assert_eq!(
+        (entry, kind),
+        (
+            Some(1),
+            ErrorKind::NotAString {
+                field: "justified".into()
+            }
+        )
+    );
+    // Every justification of the shipped catalog says something.
+    for r in catalog().map(|c| c.requirements()).into_iter().flatten() {
+        if let Some(reason) = &r.justified {
+            assert!(reason.trim().len() >= 10, "{}: {reason:?}", r.id);
+        }
+    }
 }
 
 #[test]
