@@ -1,0 +1,159 @@
+//! The oracle of mutation testing (`reports/mutants/`): Concord's own suite, run by a
+//! prebuilt, unmutated `concord` binary, judges this crate's reference served over the
+//! MLSClient gRPC interface, the way it judges any client under test.
+//!
+//! ```text
+//! $CONCORD_ORACLE (unmutated) ── adversary: negative cases and controls ──┐
+//!                             └─ interop: scripts, the embedded (unmutated)├─> grpc://127.0.0.1:PORT
+//!                                reference on the other side, every       │   ReferenceClient (this
+//!                                message checked by it                   ─┘   build: mutated or not)
+//! ```
+//!
+//! A mutant of the reference is killed when either stage ends with a failure. The test is
+//! ignored by `cargo test` (it needs the binary); `.cargo/mutants.toml` runs it with
+//! `--include-ignored`, and so can anyone with a built `concord`:
+//!
+//! ```text
+//! cargo build --release --bin concord && cp target/release/concord /tmp/concord-oracle
+//! CONCORD_ORACLE=/tmp/concord-oracle cargo test --release -p concord-reference-client \
+//!     --test suite_oracle -- --include-ignored
+//! ```
+//!
+//! `CONCORD_ORACLE_SUITES` (default `1,2,3`) picks the cipher suites of the adversary stage,
+//! `CONCORD_INTEROP_CONFIGS` (default `../shared/interop-configs`) the interop scripts.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test scaffolding: a failure here is a test failure
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use concord_client::serve::{Served, serve_service_on};
+use concord_reference_client::ReferenceClient;
+
+/// Serves the reference on a loopback port, one instance per connection; the server
+/// lives as long as the test process.
+fn serve() -> String {
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind a loopback port");
+            address_tx
+                .send(listener.local_addr().expect("bound address"))
+                .expect("report the address");
+            let served = Served::per_connection(Box::new(|n| {
+                Ok(Box::new(ReferenceClient::new(n)) as Box<_>)
+            }));
+            serve_service_on(served, listener, std::future::pending())
+                .await
+                .expect("the server runs");
+        });
+    });
+    let address = address_rx.recv().expect("the server's address");
+    format!("grpc://{address}")
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the workspace root")
+}
+
+/// Runs the oracle binary with `args`; returns whether it exited 0, and its output's tail.
+fn oracle(binary: &Path, args: &[String]) -> (bool, String) {
+    let output = Command::new(binary)
+        .args(args)
+        .current_dir(workspace_root())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tail: Vec<&str> = text.lines().rev().take(12).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    (output.status.success(), tail.join("\n"))
+}
+
+fn interop_configs() -> Vec<String> {
+    let dir = std::env::var_os("CONCORD_INTEROP_CONFIGS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/interop-configs"));
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read the interop scripts in {}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .map(|path| path.display().to_string())
+        .collect();
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "no interop scripts (*.json) in {}",
+        dir.display()
+    );
+    files
+}
+
+#[test]
+#[ignore = "needs a prebuilt concord in $CONCORD_ORACLE; run with --include-ignored (mutation testing)"]
+fn concord_passes_the_reference_served_over_grpc() {
+    let binary = PathBuf::from(
+        std::env::var_os("CONCORD_ORACLE")
+            .expect("CONCORD_ORACLE names a prebuilt, unmutated concord binary"),
+    );
+    let suites = std::env::var("CONCORD_ORACLE_SUITES").unwrap_or_else(|_| "1,2,3".into());
+    let address = serve();
+    let mut failures = Vec::new();
+
+    let adversary = vec![
+        "adversary".to_string(),
+        "--client".into(),
+        address.clone(),
+        "--suite".into(),
+        suites,
+        "--timeout".into(),
+        "10".into(),
+        "--quiet".into(),
+    ];
+    let (passed, tail) = oracle(&binary, &adversary);
+    if !passed {
+        failures.push(format!("adversary:\n{tail}"));
+    }
+
+    let mut interop = vec!["interop".to_string(), "--config".into()];
+    interop.extend(interop_configs());
+    interop.extend(
+        [
+            "--client",
+            "reference",
+            "--client",
+            &address,
+            "--mode",
+            "pairwise",
+            "--suite",
+            "1",
+            "--timeout",
+            "10",
+            "--out",
+        ]
+        .map(String::from),
+    );
+    let out = std::env::temp_dir().join(format!("concord-oracle-{}", std::process::id()));
+    interop.push(out.display().to_string());
+    let (passed, tail) = oracle(&binary, &interop);
+    let _ = std::fs::remove_dir_all(&out);
+    if !passed {
+        failures.push(format!("interop:\n{tail}"));
+    }
+
+    assert!(
+        failures.is_empty(),
+        "the suite caught the reference under test:\n{}",
+        failures.join("\n\n")
+    );
+}
