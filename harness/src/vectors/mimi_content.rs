@@ -3,8 +3,9 @@
 //! a message with senderUri and roomUri extensions, have the message ID its `.edn` states.
 //!
 //! ```text
-//!  X.cbor ──MimiContent::from_bytes──> re-encode == X.cbor ──message_id(sender, room)──> == X.edn's
+//!  X.cbor ──MimiContent::from_bytes──> re-encode == X.cbor ──check_semantics──> message_id == X.edn's
 //!         └─(a 7-item array opening with a 32-octet ID)─> DerivedValues, re-encode == X.cbor
+//!  a folder: also every negative case (mimi_content_negative.rs) built from its examples
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -40,12 +41,26 @@ pub struct ExampleVerdict {
     pub passed: bool,
     pub detail: String,
     pub requirements: Vec<&'static str>,
+    /// A negative case whose base example the folder lacks: neither passed nor failed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 const DECODE: &str = "MIMI-CONTENT-10.1-1";
 const DETERMINISTIC: &str = "MIMI-CONTENT-6.1-1";
 const MESSAGE_ID: &str = "MIMI-CONTENT-3.3-1";
 const DERIVED: &str = "MIMI-CONTENT-4.6-1";
+/// What a receiving client checks of an example beyond its shape (semantics.rs): content ID
+/// targets, external content encryption fields, one reaction per text part, UTF-8 in the
+/// required text media types, embedded MIMI content.
+const SEMANTICS: &[&str] = &[
+    "MIMI-CONTENT-4.4-1",
+    "MIMI-CONTENT-4.5-1",
+    "MIMI-CONTENT-5.3-1",
+    "MIMI-CONTENT-7.1-1",
+    "MIMI-CONTENT-7.1-2",
+    "MIMI-CONTENT-7.1-3",
+];
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -98,6 +113,7 @@ pub fn verify_example(path: &Path) -> ExampleVerdict {
         passed,
         detail,
         requirements,
+        skipped: false,
     };
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
@@ -158,6 +174,14 @@ pub fn verify_example(path: &Path) -> ExampleVerdict {
         );
     }
     let mut requirements = vec![DECODE, DETERMINISTIC];
+    requirements.extend_from_slice(SEMANTICS);
+    if let Err(e) = message.check_semantics() {
+        return verdict(
+            false,
+            format!("decoded, but a receiver refuses it: {e}"),
+            requirements,
+        );
+    }
     let id_detail = match (message.sender_uri(), message.room_uri()) {
         (Some(sender), Some(room)) => {
             requirements.push(MESSAGE_ID);
@@ -222,7 +246,38 @@ pub fn verify(path: &Path, only: Option<&[String]>) -> Result<Vec<ExampleVerdict
     if files.is_empty() {
         return Err(format!("{}: no .cbor examples", path.display()));
     }
-    Ok(files.iter().map(|f| verify_example(f)).collect())
+    let mut verdicts: Vec<ExampleVerdict> = files.iter().map(|f| verify_example(f)).collect();
+    if path.is_dir() && only.is_none() {
+        verdicts.extend(negative_verdicts(path));
+    }
+    Ok(verdicts)
+}
+
+/// The negative cases (mimi_content_negative.rs) built from the examples of `dir`, one
+/// verdict each, named `negative/<case>`.
+fn negative_verdicts(dir: &Path) -> Vec<ExampleVerdict> {
+    super::mimi_content_negative::run(dir)
+        .into_iter()
+        .map(|(case, outcome)| {
+            let (passed, detail, skipped) = match outcome {
+                Some(Ok(detail)) => (true, format!("{}: {detail}", case.what), false),
+                Some(Err(detail)) => (false, format!("{}: {detail}", case.what), false),
+                None => (
+                    false,
+                    format!("no {}.cbor to build it from", case.base),
+                    true,
+                ),
+            };
+            ExampleVerdict {
+                name: format!("negative/{}", case.name),
+                file: dir.join(format!("{}.cbor", case.base)),
+                passed,
+                detail,
+                requirements: case.requirements.to_vec(),
+                skipped,
+            }
+        })
+        .collect()
 }
 
 /// `concord vectors verify PATH` for content examples: a line per example and the closing
@@ -235,7 +290,8 @@ pub fn main(path: &Path, only: Option<&[String]>, json: bool) -> u8 {
             return crate::exit::BAD_INPUT;
         }
     };
-    let failed = verdicts.iter().filter(|v| !v.passed).count();
+    let failed = verdicts.iter().filter(|v| !v.passed && !v.skipped).count();
+    let skipped = verdicts.iter().filter(|v| v.skipped).count();
     if json {
         match serde_json::to_string_pretty(&verdicts) {
             Ok(text) => println!("{text}"),
@@ -248,7 +304,11 @@ pub fn main(path: &Path, only: Option<&[String]>, json: bool) -> u8 {
         for v in &verdicts {
             println!(
                 "{:<4}  mimi-content/{:<18} [{}]  {}",
-                if v.passed { "pass" } else { "FAIL" },
+                match (v.passed, v.skipped) {
+                    (_, true) => "skip",
+                    (true, _) => "pass",
+                    _ => "FAIL",
+                },
                 v.name,
                 v.requirements.join(" "),
                 v.detail
@@ -257,8 +317,8 @@ pub fn main(path: &Path, only: Option<&[String]>, json: bool) -> u8 {
     }
     if !json {
         println!(
-            "vectors: {} passed, {failed} failed, 0 skipped",
-            verdicts.len() - failed
+            "vectors: {} passed, {failed} failed, {skipped} skipped",
+            verdicts.len() - failed - skipped
         );
     }
     if failed > 0 {
@@ -290,7 +350,15 @@ pub fn citations() -> Vec<crate::catalog::CheckCitation> {
         ),
         cite("message-id", &[MESSAGE_ID]),
         cite("derived-values", &[DERIVED, DETERMINISTIC]),
+        cite("semantics", SEMANTICS),
     ]
+    .into_iter()
+    .chain(
+        super::mimi_content_negative::CASES
+            .iter()
+            .map(|case| cite(&format!("negative/{}", case.name), case.requirements)),
+    )
+    .collect()
 }
 
 /// The results of `concord run`'s content stage (source `content`).
@@ -301,7 +369,9 @@ pub fn run_for_report(path: &Path) -> Vec<concord_reports::CaseResult> {
             .into_iter()
             .map(|v| {
                 let id = format!("{SOURCE}/{}", v.name);
-                let result = if v.passed {
+                let result = if v.skipped {
+                    concord_reports::CaseResult::skipped(SOURCE, id, v.detail)
+                } else if v.passed {
                     concord_reports::CaseResult::pass(SOURCE, id).detail(v.detail)
                 } else {
                     concord_reports::CaseResult::fail(SOURCE, id, v.detail)

@@ -25,6 +25,7 @@ pub(crate) mod key_schedule;
 pub(crate) mod message_protection;
 pub(crate) mod messages;
 pub mod mimi_content;
+pub mod mimi_content_negative;
 mod passive_client_handling_commit;
 mod passive_client_welcome;
 pub(crate) mod psk_secret;

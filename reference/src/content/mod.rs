@@ -12,8 +12,11 @@
 //! spec/catalog/mimi-content.toml.
 
 pub mod cbor;
+pub mod semantics;
 #[cfg(test)]
 mod tests;
+
+pub use semantics::{check_replacement, check_reply_chains, receive};
 
 use sha2::{Digest, Sha256};
 
@@ -48,6 +51,35 @@ pub enum ContentError {
     /// A rule of the data model (sections 4.3, 6.2, 6.3).
     #[error("{field}: {rule}")]
     Rule { field: String, rule: String },
+    /// A chain of replies that comes back to a message on it (section 4.1).
+    #[error("the inReplyTo chain loops back to message {0}")]
+    ReplyLoop(String),
+    /// A content ID URI naming a part that is not a SinglePart or ExternalPart (section 4.4).
+    #[error("{field}: cid:{index}@local.invalid names {found}, not a single or external part")]
+    ContentIdTarget {
+        field: String,
+        index: usize,
+        found: String,
+    },
+    /// External content whose encryption fields do not fit its `encAlg`, or that does not
+    /// decrypt (section 4.5).
+    #[error("{field}: {rule}")]
+    ExternalEncryption { field: String, rule: String },
+    /// Several text reactions in one text part (section 5.3).
+    #[error("{field}: {count} reactions in one text part")]
+    ReactionEnsemble { field: String, count: usize },
+    /// A text part declared UTF-8 (charset=utf-8, GFM-MIMI) whose content is not (section 7.1).
+    #[error("{field}: the content of {content_type} is not valid UTF-8")]
+    TextNotUtf8 { field: String, content_type: String },
+    /// An edit or delete sent by someone other than the original sender (section 9.3).
+    #[error("a message of {original_sender} replaced by {replacer}")]
+    ForeignReplacement {
+        original_sender: String,
+        replacer: String,
+    },
+    /// An edit that changes more than the NestedPart (section 9.3).
+    #[error("the replacement changes {0}, not only the NestedPart")]
+    ReplacementBeyondBody(String),
 }
 
 fn field(path: &str, expected: &str, found: &Value) -> ContentError {
