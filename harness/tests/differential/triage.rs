@@ -46,7 +46,7 @@ pub const TRIAGED: &[Triaged] = &[
     Triaged {
         class: "openmls-parses-known-extension-payloads",
         verdict: Verdict::Equivalent(
-            "OpenMLS parses the extension_data of the extension types it knows (application_id, ratchet_tree, required_capabilities, external_pub, external_senders) while decoding the enclosing struct; the reference and mls-rs keep extension_data opaque and parse it when they use it. The reference's own payload decoder refuses the same extension_data, so the message is refused either way.",
+            "OpenMLS parses the extension_data of the extension types it knows (application_id, ratchet_tree, required_capabilities, external_pub, external_senders, and last_resort 0x000A of the MLS extensions draft, whose payload is empty) while decoding the enclosing struct; the reference and mls-rs keep extension_data opaque and parse it when they use it. For RFC 9420's types the reference's own payload decoder refuses the same extension_data, so the message is refused either way; for last_resort, RFC 9420 asks an unknown extension to be ignored (RFC9420-10-11, RFC9420-12.4.3-1) only where it is unknown, and OpenMLS knows it.",
         ),
         matches: openmls_refuses_a_malformed_known_payload,
     },
@@ -72,6 +72,13 @@ pub const TRIAGED: &[Triaged] = &[
         matches: peer_refuses_duplicate_extensions,
     },
     Triaged {
+        class: "openmls-unmerged-leaves-order-while-decoding",
+        verdict: Verdict::Equivalent(
+            "OpenMLS refuses, while decoding, a parent node whose unmerged_leaves are not sorted (RFC9420-7.1-1); the reference checks the same rule when it validates the tree (TreeValidationError::UnmergedLeavesNotSorted), so the tree is refused either way.",
+        ),
+        matches: openmls_unmerged_leaves_unsorted,
+    },
+    Triaged {
         class: "mls-rs-leaf-index-limit",
         verdict: Verdict::Equivalent(
             "mls-rs refuses, while decoding, a leaf index above 2^24 - 1 (its tree size limit; error Custom(6)); RFC 9420 encodes leaf indices as uint32 and such an index names no leaf of any group these decoders hold, so the Remove, GroupInfo signer or sender is refused by every implementation when validated (RFC9420-12.1.3-1). An implementation limit (RFC9420-2.1.2-3), not a conformance difference.",
@@ -91,6 +98,13 @@ pub const TRIAGED: &[Triaged] = &[
             "OpenMLS refuses, while decoding an MLSMessage, a KeyPackage whose version differs from the MLSMessage's; the reference and mls-rs decode it and refuse it when they validate the KeyPackage (RFC9420-10.1-3: the version must be the group's).",
         ),
         matches: openmls_key_package_version_mismatch,
+    },
+    Triaged {
+        class: "ratchet-tree-shape-while-decoding",
+        verdict: Verdict::Equivalent(
+            "A ratchet_tree with no node, or whose last node is blank, is refused by the reference while decoding and by OpenMLS and mls-rs when they build the tree from it (RFC9420-12.4.3.3-2; the negative recipe ratchet-tree/trailing-blank-node confirms both peers refuse such a tree when joining).",
+        ),
+        matches: empty_tree,
     },
     Triaged {
         class: "proposal-types-beyond-rfc9420",
@@ -188,6 +202,43 @@ fn peer_refuses_duplicate_extensions(outcomes: &Outcomes, side: Side) -> bool {
             .any(|list| duplicate_extension_type(list).is_some())
 }
 
+fn openmls_unmerged_leaves_unsorted(outcomes: &Outcomes, side: Side) -> bool {
+    refused_with(outcomes, side, Decoder::OpenMls, |e| {
+        e.contains("Unmerged leaves not sorted")
+    }) && trees(outcomes.wire_type, &outcomes.input)
+        .iter()
+        .any(|tree| {
+            tree.0.iter().flatten().any(|node| match node {
+                Node::Parent(parent) => parent
+                    .unmerged_leaves
+                    .windows(2)
+                    .any(|pair| pair[0].0 >= pair[1].0),
+                Node::Leaf(_) => false,
+            })
+        })
+}
+
+/// The ratchet trees in the bytes, as the reference decodes them: the input itself, or the
+/// ratchet_tree extension of a GroupInfo.
+fn trees(wire_type: WireType, bytes: &[u8]) -> Vec<RatchetTree> {
+    let info = match wire_type {
+        WireType::RatchetTree => return RatchetTree::from_bytes(bytes).into_iter().collect(),
+        WireType::GroupInfo => GroupInfo::from_bytes(bytes).ok(),
+        WireType::MlsMessage => match MlsMessage::from_bytes(bytes).map(|m| m.body) {
+            Ok(MlsMessageBody::GroupInfo(info)) => Some(info),
+            _ => None,
+        },
+        _ => None,
+    };
+    info.and_then(|info| {
+        Extension::find::<RatchetTree>(&info.extensions)
+            .ok()
+            .flatten()
+    })
+    .into_iter()
+    .collect()
+}
+
 fn mls_rs_leaf_index_out_of_range(outcomes: &Outcomes, side: Side) -> bool {
     refused_with(outcomes, side, Decoder::MlsRs, |e| {
         e == "mls codec error: 6"
@@ -203,6 +254,19 @@ fn version_refused_by_the_reference(outcomes: &Outcomes) -> bool {
 
 fn version_checked_at_another_step(outcomes: &Outcomes, side: Side) -> bool {
     version_refused_by_the_reference(outcomes)
+        && match side {
+            Side::Refused(decoder) => decoder == Decoder::Reference,
+            Side::Accepted(decoder) => decoder != Decoder::Reference,
+            Side::ReEncoded(_) => false,
+        }
+}
+
+fn empty_tree(outcomes: &Outcomes, side: Side) -> bool {
+    let refused = rejected_by(outcomes, Decoder::Reference).is_some_and(|e| {
+        e == "ratchet_tree: the tree has no nodes"
+            || e == "ratchet_tree: the last node is blank (section 12.4.3.3)"
+    });
+    refused
         && match side {
             Side::Refused(decoder) => decoder == Decoder::Reference,
             Side::Accepted(decoder) => decoder != Decoder::Reference,
@@ -288,8 +352,8 @@ fn cipher_suites(wire_type: WireType, bytes: &[u8]) -> Vec<u16> {
     suites
 }
 
-/// Whether `extension` is of a type RFC 9420 defines and its payload does not decode
-/// with the reference's decoder for that type.
+/// Whether `extension` is of a type RFC 9420 defines (or last_resort, which OpenMLS knows)
+/// and its payload does not decode with the reference's decoder for that type.
 fn known_payload_is_malformed(extension: &Extension) -> bool {
     match extension.extension_type {
         ExtensionType(1) => extension.content::<ApplicationId>().is_err(),
@@ -297,6 +361,8 @@ fn known_payload_is_malformed(extension: &Extension) -> bool {
         ExtensionType(3) => extension.content::<RequiredCapabilities>().is_err(),
         ExtensionType(4) => extension.content::<ExternalPub>().is_err(),
         ExtensionType(5) => extension.content::<ExternalSenders>().is_err(),
+        // last_resort (draft-ietf-mls-extensions): an empty payload.
+        ExtensionType(10) => !extension.extension_data.0.is_empty(),
         _ => false,
     }
 }
