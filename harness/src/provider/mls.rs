@@ -178,6 +178,39 @@ impl Member {
         Ok((answer.commit, welcome))
     }
 
+    /// A Commit removing the client whose identity is `removed` (pending like [`Member::commit`]).
+    pub fn commit_removing(&mut self, removed: &str) -> Result<Vec<u8>, String> {
+        let state_id = self.state()?;
+        let answer = self
+            .client
+            .commit(CommitRequest {
+                state_id,
+                by_reference: Vec::new(),
+                by_value: vec![ProposalDescription {
+                    proposal_type: b"remove".to_vec(),
+                    removed_id: removed.as_bytes().to_vec(),
+                    ..Default::default()
+                }],
+                force_path: false,
+                external_tree: false,
+            })
+            .map_err(|e| err("Commit", e))?;
+        self.pending = Some(state_id);
+        Ok(answer.commit)
+    }
+
+    /// A Remove proposal (a PublicMessage) for the client whose identity is `removed`.
+    pub fn propose_remove(&mut self, removed: &str) -> Result<Vec<u8>, String> {
+        let state_id = self.state()?;
+        self.client
+            .remove_proposal(RemoveProposalRequest {
+                state_id,
+                removed_id: removed.as_bytes().to_vec(),
+            })
+            .map(|r| r.proposal)
+            .map_err(|e| err("RemoveProposal", e))
+    }
+
     /// The hub accepted the pending Commit: move to its epoch.
     pub fn commit_accepted(&mut self) -> Result<(), String> {
         let state_id = self

@@ -18,6 +18,7 @@ pub mod mls;
 pub mod proxy;
 pub mod ptest;
 pub mod reference;
+pub mod refusals;
 pub mod resolve;
 pub mod rooms;
 pub mod server;

@@ -121,11 +121,34 @@ pub const CHECKS: &[CheckInfo] = &[
         name: "ghost-member",
         roles: HUB,
         requirements: &[
+            "MIMI-PROTOCOL-5.3-2",
             "MIMI-PROTOCOL-5.3-12",
             "MIMI-PROTOCOL-5.3-17",
             "MIMI-PROTOCOL-9-2",
         ],
         what: "a Commit adding a client of a user outside the participant list is answered notAllowed and not fanned out",
+    },
+    CheckInfo {
+        name: "submit-refusals",
+        roles: HUB,
+        requirements: &[
+            "MIMI-PROTOCOL-4.2-2",
+            "MIMI-PROTOCOL-5.4-1",
+            "MIMI-PROTOCOL-5.4-2",
+            "MIMI-PROTOCOL-5.4-5",
+        ],
+        what: "a Commit or a PublicMessage as an application message, a message of a future epoch and one from a non-participant are refused and not fanned out; a proper one is delivered",
+    },
+    CheckInfo {
+        name: "participant-removal",
+        roles: HUB,
+        requirements: &[
+            "MIMI-PROTOCOL-5.3-3",
+            "MIMI-PROTOCOL-5.3-5",
+            "MIMI-PROTOCOL-5.3-6",
+            "MIMI-PROTOCOL-7.1-1",
+        ],
+        what: "removing a participant but not their client is refused, both in one Commit accepted; the removed client's Commit and proposal at the new epoch are refused; nothing refused is fanned out",
     },
     CheckInfo {
         name: "stale-application",
@@ -676,6 +699,8 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
         "commit-race" => rooms::check_commit_race(ctx).await,
         "ghost-member" => rooms::check_ghost_member(ctx).await,
         "stale-application" => rooms::check_stale_application(ctx).await,
+        "submit-refusals" => super::refusals::check_submit_refusals(ctx).await,
+        "participant-removal" => super::refusals::check_participant_removal(ctx).await,
         "retransmission" => rooms::check_retransmission(ctx).await,
         "fanout-retry" => rooms::check_fanout_retry(ctx).await,
         "group-info" => rooms::check_group_info(ctx).await,

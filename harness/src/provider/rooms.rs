@@ -48,25 +48,25 @@ pub const ERIN: &str = "erin@f2.example";
 const FANOUT_WAIT: Duration = Duration::from_secs(10);
 /// How long a check keeps watching for a message that must not arrive (a second copy, a
 /// losing commit) after the expected traffic arrived.
-const QUIET_WAIT: Duration = Duration::from_millis(1500);
+pub(super) const QUIET_WAIT: Duration = Duration::from_millis(1500);
 /// How often the followers' logs are read while waiting.
 const POLL: Duration = Duration::from_millis(50);
 
-type Step<T> = Result<T, Outcome>;
+pub(super) type Step<T> = Result<T, Outcome>;
 
-fn domain_of(identity: &str) -> &str {
+pub(super) fn domain_of(identity: &str) -> &str {
     identity.rsplit_once('@').map_or(identity, |(_, d)| d)
 }
 
 /// A failure of Concord's own reference client: not the provider's fault, but the check
 /// cannot go on.
-fn ours(e: String) -> Outcome {
+pub(super) fn ours(e: String) -> Outcome {
     Outcome::Fail(format!(
         "Concord's reference client failed (not a provider verdict): {e}"
     ))
 }
 
-fn text(body: &[u8]) -> String {
+pub(super) fn text(body: &[u8]) -> String {
     let shown: String = String::from_utf8_lossy(body).chars().take(200).collect();
     if shown.is_empty() {
         "no body".into()
@@ -76,7 +76,12 @@ fn text(body: &[u8]) -> String {
 }
 
 /// POST `body` to `path` speaking for `as_user` (its provider's certificate).
-async fn post(ctx: &mut Ctx, as_user: &str, path: &str, body: Vec<u8>) -> Step<HttpResponse> {
+pub(super) async fn post(
+    ctx: &mut Ctx,
+    as_user: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> Step<HttpResponse> {
     let domain = domain_of(as_user).to_string();
     ctx.call(Some(&domain), "POST", path, body)
         .await
@@ -99,7 +104,7 @@ async fn post_keyed(
 
 /// The FanoutMessages of `room` one of Concord's followers accepted (answered 201), with
 /// the index of the request in its log, in arrival order.
-fn fanouts(ctx: &Ctx, follower: &str, room: &str) -> Vec<(usize, FanoutMessage)> {
+pub(super) fn fanouts(ctx: &Ctx, follower: &str, room: &str) -> Vec<(usize, FanoutMessage)> {
     let path = format!("/v1/notify/{room}");
     ctx.follower_log(follower)
         .into_iter()
@@ -111,7 +116,7 @@ fn fanouts(ctx: &Ctx, follower: &str, room: &str) -> Vec<(usize, FanoutMessage)>
 }
 
 /// Waits until `follower` accepted a FanoutMessage of `room` matching `wanted`.
-async fn wait_for(
+pub(super) async fn wait_for(
     ctx: &Ctx,
     follower: &str,
     room: &str,
@@ -138,7 +143,7 @@ async fn wait_for(
 
 /// Creates `room` with `creator` its only member and participant. `Err(Skip)` when the
 /// hub offers no createRoom.
-async fn create_room(ctx: &mut Ctx, check: &str) -> Step<(String, Member)> {
+pub(super) async fn create_room(ctx: &mut Ctx, check: &str) -> Step<(String, Member)> {
     let room = ctx.room_name(check);
     let mut carol = Member::new(CAROL, ctx.member_seed());
     let group_info = carol.create_group(&room).map_err(ours)?;
@@ -178,7 +183,7 @@ async fn create_room(ctx: &mut Ctx, check: &str) -> Step<(String, Member)> {
     }
 }
 
-fn update_body(
+pub(super) fn update_body(
     commit: Vec<u8>,
     welcome: Option<Vec<u8>>,
     sender: &str,
@@ -197,7 +202,7 @@ fn update_body(
 }
 
 /// The hub's answer to an update: HTTP status and the decoded response.
-async fn update(
+pub(super) async fn update(
     ctx: &mut Ctx,
     room: &str,
     sender: &str,
@@ -217,7 +222,7 @@ async fn update(
 }
 
 /// The hub's answer to a submitMessage.
-async fn submit(
+pub(super) async fn submit(
     ctx: &mut Ctx,
     room: &str,
     sender: &str,
@@ -293,14 +298,14 @@ async fn add_member(
 }
 
 /// A room with carol@f1 (creator) and dave@f2, both in epoch 1.
-async fn room_of_two(ctx: &mut Ctx, check: &str) -> Step<(String, Member, Member)> {
+pub(super) async fn room_of_two(ctx: &mut Ctx, check: &str) -> Step<(String, Member, Member)> {
     let (room, mut carol) = create_room(ctx, check).await?;
     let mut dave = Member::new(DAVE, ctx.member_seed());
     add_member(ctx, &room, &mut carol, &mut dave, &mut []).await?;
     Ok((room, carol, dave))
 }
 
-fn finish(step: Step<Outcome>) -> Outcome {
+pub(super) fn finish(step: Step<Outcome>) -> Outcome {
     match step {
         Ok(o) | Err(o) => o,
     }
@@ -1429,6 +1434,19 @@ mod tests {
                 verdicts[0].outcome
             );
         }
+        // A hub that lets members outside the participant list stay also lets a participant
+        // be removed without their client.
+        let verdicts = run_against(
+            &dir,
+            &["accept-ghost-member"],
+            Some(&["participant-removal"]),
+        )
+        .await;
+        assert!(
+            matches!(verdicts[0].outcome, Outcome::Fail(_)),
+            "--fault accept-ghost-member not caught by participant-removal: {:?}",
+            verdicts[0].outcome
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
