@@ -60,7 +60,7 @@ pub const TRIAGED: &[Triaged] = &[
     Triaged {
         class: "openmls-opaque-credentials",
         verdict: Verdict::Equivalent(
-            "OpenMLS keeps a credential's content as one opaque<V> and leaves parsing it to the application's credential validation (RFC 9420 section 5.3.1); the reference and mls-rs parse an X.509 credential's certificate chain (section 5.3) and refuse a Certificate whose length runs past the chain.",
+            "OpenMLS keeps a credential's content as one opaque<V> and leaves parsing it to the application's credential validation (RFC 9420 section 5.3.1); the reference and mls-rs parse an X.509 credential's certificate chain (section 5.3) and refuse one whose Certificates do not decode (a length running past the chain, a varint with the reserved prefix).",
         ),
         matches: openmls_accepts_a_bad_certificate,
     },
@@ -190,8 +190,30 @@ fn openmls_extension_not_allowed_here(outcomes: &Outcomes, side: Side) -> bool {
 
 fn openmls_accepts_a_bad_certificate(outcomes: &Outcomes, side: Side) -> bool {
     side == Side::Accepted(Decoder::OpenMls)
-        && rejected_by(outcomes, Decoder::Reference)
-            .is_some_and(|e| e.starts_with("Certificate.cert_data: length prefix"))
+        && rejected_by(outcomes, Decoder::Reference).is_some()
+        && has_unparsable_x509_chain(&outcomes.input)
+}
+
+/// Whether some X.509 credential in the bytes is well-framed for OpenMLS (credential_type
+/// 2 and one opaque<V>) but its certificate chain does not decode with the reference's
+/// `Credential` (section 5.3: `Certificate certificates<V>`).
+fn has_unparsable_x509_chain(bytes: &[u8]) -> bool {
+    use openmls::prelude::Credential as OpenMlsCredential;
+    use openmls::prelude::tls_codec::{Deserialize, Size};
+    (0..bytes.len().saturating_sub(2)).any(|at| {
+        if bytes[at..at + 2] != [0, 2] {
+            return false;
+        }
+        let mut rest = &bytes[at..];
+        match OpenMlsCredential::tls_deserialize(&mut rest) {
+            Ok(credential) => {
+                let end = at + credential.tls_serialized_len();
+                end <= bytes.len()
+                    && concord_reference::messages::Credential::from_bytes(&bytes[at..end]).is_err()
+            }
+            Err(_) => false,
+        }
+    })
 }
 
 fn peer_refuses_duplicate_extensions(outcomes: &Outcomes, side: Side) -> bool {
