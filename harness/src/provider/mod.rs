@@ -17,6 +17,7 @@ pub mod https;
 pub mod mls;
 pub mod proxy;
 pub mod ptest;
+pub mod queries;
 pub mod reference;
 pub mod refusals;
 pub mod resolve;

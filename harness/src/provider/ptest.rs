@@ -86,6 +86,33 @@ pub const CHECKS: &[CheckInfo] = &[
         what: "KeyPackages handed out are valid, unexpired, of the target user and never handed out twice; an unknown user is userUnknown",
     },
     CheckInfo {
+        name: "key-material-suites",
+        roles: BOTH,
+        requirements: &["MIMI-PROTOCOL-5.2-7", "MIMI-PROTOCOL-5.2-8"],
+        what: "KeyPackages are of an acceptable cipher suite and the user code matches the client codes; a request accepting only a GREASE suite gets noCompatibleMaterial, each client nothingCompatible",
+    },
+    CheckInfo {
+        name: "identifier-query",
+        roles: BOTH,
+        requirements: &[
+            "MIMI-PROTOCOL-5.8-2",
+            "MIMI-PROTOCOL-5.8-3",
+            "MIMI-PROTOCOL-5.8-4",
+            "MIMI-PROTOCOL-5.8-6",
+        ],
+        what: "a handle finds exactly its user (success), an unknown handle notFound, two handles must both match (notFound); each query asked twice gets the same answer",
+    },
+    CheckInfo {
+        name: "consent-update",
+        roles: BOTH,
+        requirements: &[
+            "MIMI-PROTOCOL-5.7-5",
+            "MIMI-PROTOCOL-5.7-8",
+            "MIMI-PROTOCOL-5.7-9",
+        ],
+        what: "updateConsent: a grant for a local requester 201, an unknown requester 404, a target of another provider than the sender's 403; a cancel with nothing to cancel 201",
+    },
+    CheckInfo {
         name: "consent",
         roles: BOTH,
         requirements: &[
@@ -695,6 +722,9 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
         "auth-wrong-provider" => rooms::check_auth_wrong_provider(ctx).await,
         "key-material" => rooms::check_key_material(ctx).await,
         "consent" => rooms::check_consent(ctx).await,
+        "key-material-suites" => super::queries::check_key_material_suites(ctx).await,
+        "identifier-query" => super::queries::check_identifier_query(ctx).await,
+        "consent-update" => super::queries::check_consent_update(ctx).await,
         "room-fanout" => rooms::check_room_fanout(ctx).await,
         "commit-race" => rooms::check_commit_race(ctx).await,
         "ghost-member" => rooms::check_ghost_member(ctx).await,

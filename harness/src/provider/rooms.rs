@@ -792,7 +792,7 @@ async fn group_info(ctx: &mut Ctx) -> Step<Outcome> {
 }
 
 /// The users of the provider under test key material is asked for.
-fn target_users(ctx: &Ctx) -> Vec<String> {
+pub(super) fn target_users(ctx: &Ctx) -> Vec<String> {
     ctx.users
         .iter()
         .map(|u| {
@@ -811,6 +811,17 @@ fn key_material_body(
     room: &str,
     rng: &mut ChaCha8Rng,
 ) -> Step<Vec<u8>> {
+    key_material_body_for(requester, target, room, vec![CipherSuite(mls::SUITE)], rng)
+}
+
+/// A signed KeyMaterialRequest accepting `suites`.
+pub(super) fn key_material_body_for(
+    requester: &str,
+    target: &str,
+    room: &str,
+    suites: Vec<CipherSuite>,
+    rng: &mut ChaCha8Rng,
+) -> Step<Vec<u8>> {
     let suite = Suite::new(CipherSuite(mls::SUITE)).map_err(|e| ours(e.to_string()))?;
     let signer = suite
         .signature_generate(rng)
@@ -819,7 +830,7 @@ fn key_material_body(
         requesting_user: requester.into(),
         target_user: target.into(),
         room_id: room.into(),
-        acceptable_ciphersuites: vec![CipherSuite(mls::SUITE)],
+        acceptable_ciphersuites: suites,
         required_capabilities: RequiredCapabilities::default(),
         requester_signature_key: SignaturePublicKey(Bytes(signer.public.clone())),
         requester_credential: Credential::basic(requester.as_bytes().to_vec()),
