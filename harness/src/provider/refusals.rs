@@ -10,6 +10,8 @@
 //!  participant-removal:  carol ──update (participant Remove without the MLS Remove)──> notAllowed
 //!                        carol ──update (both in one Commit)──> success
 //!                        dave  ──update (his Commit, his proposal, at the new epoch)──> refused
+//!                        every Commit fanned out is one a client sent
+//!  abuse-report:         carol ──reportAbuse──> hub: 201, no body
 //! ```
 //!
 //! A refused message must not reach any follower: each check watches Concord's followers
@@ -20,13 +22,13 @@ use concord_reference::codec::{Bytes, Codec};
 use concord_reference::messages::{ContentBody, MlsMessage, MlsMessageBody};
 use concord_reference::mimi::ParticipantChange;
 use concord_reference::mimi::wire::{
-    FanoutExtra, SubmitMessageRequest, SubmitMessageResponse, UpdateCode,
+    AbuseReport, FanoutExtra, SubmitMessageRequest, SubmitMessageResponse, UpdateCode,
 };
 
 use super::ptest::{Ctx, FOLLOWERS, Outcome};
 use super::rooms::{
-    CAROL, DAVE, ERIN, QUIET_WAIT, Step, fanouts, finish, ours, post, room_of_two, submit, update,
-    update_body, wait_for,
+    CAROL, DAVE, ERIN, QUIET_WAIT, Step, create_room, fanouts, finish, ours, post, room_of_two,
+    room_of_two_with_commit, submit, update, update_body, wait_for,
 };
 
 /// `message` (an MLSMessage) with its epoch moved to `epoch` and, for a PublicMessage,
@@ -170,7 +172,8 @@ pub async fn check_participant_removal(ctx: &mut Ctx) -> Outcome {
 }
 
 async fn participant_removal(ctx: &mut Ctx) -> Step<Outcome> {
-    let (room, mut carol, mut dave) = room_of_two(ctx, "participant-removal").await?;
+    let (room, mut carol, mut dave, add) =
+        room_of_two_with_commit(ctx, "participant-removal").await?;
     // Dave's own messages, made while he is still a member: a proposal first (his client
     // makes nothing once a Commit is pending), then a path-only Commit.
     let his_proposal = dave.propose_remove(CAROL).map_err(ours)?;
@@ -271,9 +274,35 @@ async fn participant_removal(ctx: &mut Ctx) -> Step<Outcome> {
             FOLLOWERS[1]
         )));
     }
+    // MIMI-PROTOCOL-7.3-1: only clients commit. Every Commit the hub fanned out in this
+    // room is one of the two Carol's client made.
+    let mut commits = 0;
+    for follower in FOLLOWERS {
+        for (_, m) in fanouts(ctx, follower, &room) {
+            let Ok(MlsMessage {
+                body: MlsMessageBody::PublicMessage(public),
+                ..
+            }) = MlsMessage::from_bytes(&m.message)
+            else {
+                continue;
+            };
+            if !matches!(public.content.body, ContentBody::Commit(_)) {
+                continue;
+            }
+            if m.message != add && m.message != removal {
+                return Ok(Outcome::Fail(format!(
+                    "{follower} received a Commit of epoch {} that no client of the room sent \
+                     (only clients commit)",
+                    public.content.epoch
+                )));
+            }
+            commits += 1;
+        }
+    }
     Ok(Outcome::Pass(format!(
         "room {room}: a list-only removal was refused, the joint removal accepted, and the \
-         removed client's Commit and proposal refused; nothing refused was fanned out"
+         removed client's Commit and proposal refused; nothing refused was fanned out, and the \
+         {commits} Commit(s) fanned out were all the clients' own"
     )))
 }
 
@@ -288,4 +317,37 @@ fn proposal_body(proposal: Vec<u8>, sender: &str) -> Vec<u8> {
         participant_changes: Vec::new(),
     }
     .to_bytes()
+}
+
+/// abuse-report: a report to the room's hub is answered 201 with no body.
+pub async fn check_abuse_report(ctx: &mut Ctx) -> Outcome {
+    finish(abuse_report(ctx).await)
+}
+
+async fn abuse_report(ctx: &mut Ctx) -> Step<Outcome> {
+    let (room, _carol) = create_room(ctx, "abuse-report").await?;
+    let report = AbuseReport {
+        reporting_user: CAROL.into(),
+        alleged_abuser_uri: DAVE.into(),
+        reason_code: 1,
+        note: "a report with no message attached".into(),
+        messages: Vec::new(),
+        abuse_extensions: Default::default(),
+    }
+    .to_bytes();
+    let path = format!("/v1/reportAbuse/{room}");
+    let answer = post(ctx, CAROL, &path, report).await?;
+    // MIMI-PROTOCOL-5.9-2: the answer has no body; its status tells acceptance only.
+    if !(200..300).contains(&answer.status) || !answer.body.is_empty() {
+        return Ok(Outcome::Fail(format!(
+            "an abuse report to the hub of {room} answered {} with {} octets of body \
+             (expected a 2xx and no body)",
+            answer.status,
+            answer.body.len()
+        )));
+    }
+    Ok(Outcome::Pass(format!(
+        "room {room}: the abuse report was answered {} with no body",
+        answer.status
+    )))
 }

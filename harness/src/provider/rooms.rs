@@ -259,7 +259,7 @@ async fn add_member(
     committer: &mut Member,
     joiner: &mut Member,
     others: &mut [&mut Member],
-) -> Step<()> {
+) -> Step<Vec<u8>> {
     let key_package = joiner.key_package().map_err(ours)?;
     let (commit, welcome) = committer.commit(&[key_package]).map_err(ours)?;
     let body = update_body(
@@ -294,15 +294,25 @@ async fn add_member(
     for other in others {
         other.handle_commit(&commit).map_err(ours)?;
     }
-    Ok(())
+    Ok(commit)
 }
 
 /// A room with carol@f1 (creator) and dave@f2, both in epoch 1.
 pub(super) async fn room_of_two(ctx: &mut Ctx, check: &str) -> Step<(String, Member, Member)> {
+    room_of_two_with_commit(ctx, check)
+        .await
+        .map(|(room, carol, dave, _)| (room, carol, dave))
+}
+
+/// The same, with the Commit that added dave.
+pub(super) async fn room_of_two_with_commit(
+    ctx: &mut Ctx,
+    check: &str,
+) -> Step<(String, Member, Member, Vec<u8>)> {
     let (room, mut carol) = create_room(ctx, check).await?;
     let mut dave = Member::new(DAVE, ctx.member_seed());
-    add_member(ctx, &room, &mut carol, &mut dave, &mut []).await?;
-    Ok((room, carol, dave))
+    let commit = add_member(ctx, &room, &mut carol, &mut dave, &mut []).await?;
+    Ok((room, carol, dave, commit))
 }
 
 pub(super) fn finish(step: Step<Outcome>) -> Outcome {
