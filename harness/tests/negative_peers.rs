@@ -1,7 +1,8 @@
 //! The negative recipes against the peer adapters (OpenMLS, mls-rs), for the findings
 //! report: `cargo test --release -p concord-harness --test negative_peers -- --ignored
 //! --nocapture`. Each peer must accept every control input; the inputs it accepts but
-//! must reject are printed as findings (with their requirement IDs), not asserted.
+//! must reject are printed as findings (with their requirement IDs and, when one explains
+//! them, the finding file), not asserted.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test scaffolding: a failure here is a test failure
 
@@ -46,6 +47,13 @@ fn report(spec: &str) {
                     result.recipe,
                     result.requirements.join(", ")
                 );
+                // A known deviation: its finding (reports/findings/).
+                let case = concord_reports::CaseResult::fail("adversary", "", detail.clone())
+                    .client(spec)
+                    .requirements(result.requirements.iter().copied());
+                for finding in concord_reports::findings::matching(&case) {
+                    println!("{spec}:   finding: {}", finding.path());
+                }
                 if result.expect == Expect::Accept {
                     refused_controls.push(format!("{}/{}", result.family, result.recipe));
                 }
