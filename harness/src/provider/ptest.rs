@@ -74,6 +74,12 @@ pub const CHECKS: &[CheckInfo] = &[
         what: "a request speaking for another provider's user than the client certificate proves is refused 403",
     },
     CheckInfo {
+        name: "auth-untrusted-certificate",
+        roles: BOTH,
+        requirements: &["MIMI-PROTOCOL-4.1-5"],
+        what: "a client certificate for a follower's domain from a CA the provider does not trust is refused, the genuine one is not",
+    },
+    CheckInfo {
         name: "key-material",
         roles: BOTH,
         requirements: &[
@@ -730,6 +736,7 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
         "auth-wrong-provider" => rooms::check_auth_wrong_provider(ctx).await,
         "key-material" => rooms::check_key_material(ctx).await,
         "consent" => rooms::check_consent(ctx).await,
+        "auth-untrusted-certificate" => super::queries::check_auth_untrusted_certificate(ctx).await,
         "key-material-suites" => super::queries::check_key_material_suites(ctx).await,
         "identifier-query" => super::queries::check_identifier_query(ctx).await,
         "consent-update" => super::queries::check_consent_update(ctx).await,

@@ -300,3 +300,96 @@ async fn consent_update(ctx: &mut Ctx) -> Step<Outcome> {
     seen.push("a cancel with nothing to cancel: 201".into());
     Ok(Outcome::Pass(seen.join("; ")))
 }
+
+/// auth-untrusted-certificate: a client certificate naming one of Concord's followers but
+/// issued by a CA the provider under test does not trust is refused (in the handshake, or
+/// 401/403), on a keyMaterial request that the genuine certificate gets answered.
+pub async fn check_auth_untrusted_certificate(ctx: &mut Ctx) -> Outcome {
+    finish(auth_untrusted_certificate(ctx).await)
+}
+
+async fn auth_untrusted_certificate(ctx: &mut Ctx) -> Step<Outcome> {
+    use super::{certs, https, tls};
+    let Some(target) = target_users(ctx).into_iter().next() else {
+        return Ok(Outcome::Skip("no --users to ask key material of".into()));
+    };
+    let rogue = ctx.out.join("rogue-ca");
+    let follower = FOLLOWERS[0];
+    certs::generate(&rogue, &[follower.to_string()]).map_err(|e| {
+        Outcome::Skip(format!(
+            "cannot make a rogue CA in {}: {e}",
+            rogue.display()
+        ))
+    })?;
+    // Trust the real CA for the server; present the rogue CA's certificate for f1.
+    let config = (|| -> Result<_, tls::TlsError> {
+        let roots = tls::roots(&ctx.tls_dir)?;
+        let chain = tls::load_certs(&certs::cert_path(&rogue, follower))?;
+        let key = tls::load_key(&certs::key_path(&rogue, follower))?;
+        let mut config = rustls::ClientConfig::builder_with_provider(tls::crypto())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| tls::TlsError::Config(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| tls::TlsError::Config(e.to_string()))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(std::sync::Arc::new(config))
+    })()
+    .map_err(|e| Outcome::Skip(format!("cannot load the rogue certificate: {e}")))?;
+    let room = ctx.room_name("auth-untrusted-certificate");
+    let mut rng = ChaCha8Rng::seed_from_u64(ctx.member_seed());
+    let path = format!("/v1/keyMaterial/{target}");
+    let body = key_material_body_for(
+        CAROL,
+        &target,
+        &room,
+        vec![CipherSuite(GREASE_SUITE)],
+        &mut rng,
+    )?;
+    let headers = vec![
+        ("idempotency-key".to_string(), ctx.fresh_key()),
+        ("content-type".to_string(), super::CONTENT_TYPE.to_string()),
+    ];
+    // MIMI-PROTOCOL-4.1-5: the certificate must authenticate the source provider's domain.
+    let rogue_answer = https::call(
+        config,
+        &ctx.target,
+        "POST",
+        &path,
+        &headers,
+        body.clone(),
+        ctx.timeout,
+    )
+    .await;
+    let refusal = match rogue_answer {
+        Ok(r) if r.status == 401 || r.status == 403 => format!("answered {}", r.status),
+        Ok(r) => {
+            return Ok(Outcome::Fail(format!(
+                "a keyMaterial request presenting a certificate for {follower} from an untrusted \
+                 CA was answered {}: {}",
+                r.status,
+                text(&r.body)
+            )));
+        }
+        Err(e) => {
+            if !ctx.alive().await {
+                return Err(Outcome::Down(format!(
+                    "POST {path} with an untrusted certificate: the server stopped answering"
+                )));
+            }
+            format!("refused in the handshake ({e})")
+        }
+    };
+    // The control: the genuine certificate gets an answer that is no authentication refusal.
+    let answer = post(ctx, CAROL, &path, body).await?;
+    if matches!(answer.status, 401 | 403) {
+        return Ok(Outcome::Fail(format!(
+            "the same request with {follower}'s genuine certificate was answered {} too",
+            answer.status
+        )));
+    }
+    Ok(Outcome::Pass(format!(
+        "the untrusted certificate was {refusal}; the genuine one answered {}",
+        answer.status
+    )))
+}
