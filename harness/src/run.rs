@@ -221,6 +221,7 @@ pub fn main(args: RunArgs) -> u8 {
         &mut results,
         &mut run,
     );
+    step_adversary(&args, &clients, timeout, &mut results, &mut run);
     step_scenarios(&args, &clients, timeout, &mut results, &mut run);
     step_property(&args, &mut results, &mut run);
     step_provider(&args, &mut results, &mut run);
@@ -529,6 +530,41 @@ fn interop_configs(dir: &Path) -> Result<Vec<PathBuf>, String> {
         return Err(format!("no interop scripts (*.json) in {}", dir.display()));
     }
     Ok(configs)
+}
+
+/// The negative recipes against each client under test but the reference (whose
+/// answers the negative vectors already judge), each case built on the client's own
+/// KeyPackage, every suite the client supports (`concord adversary`).
+fn step_adversary(
+    args: &RunArgs,
+    clients: &[String],
+    timeout: Duration,
+    results: &mut Vec<CaseResult>,
+    run: &mut RunInfo,
+) {
+    let under_test: Vec<String> = clients
+        .iter()
+        .filter(|spec| spec.as_str() != "reference")
+        .cloned()
+        .collect();
+    if under_test.is_empty() {
+        return;
+    }
+    println!("adversary: {}", under_test.join(", "));
+    let stage = crate::adversary::cli::Stage {
+        clients: &under_test,
+        suites: None,
+        only: None,
+        seed: args.seed,
+        timeout,
+        quiet: args.quiet,
+    };
+    let mut out = std::io::stdout();
+    let outcome = stage.run(&mut out);
+    run.input_errors.extend(outcome.input_errors);
+    let (passed, failed, skipped) = crate::adversary::cli::counts(&outcome.results);
+    println!("  adversary: {passed} passed, {failed} failed, {skipped} skipped");
+    results.extend(outcome.results);
 }
 
 fn step_interop(

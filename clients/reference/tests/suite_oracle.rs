@@ -19,7 +19,7 @@
 //!     --test suite_oracle -- --include-ignored
 //! ```
 //!
-//! `CONCORD_ORACLE_SUITES` (default `1,2,3`) picks the cipher suites of the adversary stage,
+//! `CONCORD_ORACLE_SUITES` (default `1,7`: SHA-256 and SHA-384 secrets) picks the cipher suites of the adversary stage,
 //! `CONCORD_INTEROP_CONFIGS` (default `../shared/interop-configs`) the interop scripts.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test scaffolding: a failure here is a test failure
@@ -106,7 +106,7 @@ fn concord_passes_the_reference_served_over_grpc() {
         std::env::var_os("CONCORD_ORACLE")
             .expect("CONCORD_ORACLE names a prebuilt, unmutated concord binary"),
     );
-    let suites = std::env::var("CONCORD_ORACLE_SUITES").unwrap_or_else(|_| "1,2,3".into());
+    let suites = std::env::var("CONCORD_ORACLE_SUITES").unwrap_or_else(|_| "1,7".into());
     let address = serve();
     let mut failures = Vec::new();
 

@@ -144,29 +144,66 @@ impl ErrorClass {
             .collect();
         let squeezed: String = text.split_whitespace().collect();
         const TABLE: &[(&[&str], ErrorClass)] = &[
-            (&["groupinfosignature", "groupinfoverif"], ErrorClass::GroupInfoSignature),
+            (
+                &["groupinfosignature", "groupinfoverif"],
+                ErrorClass::GroupInfoSignature,
+            ),
             (&["membershiptag"], ErrorClass::MembershipTag),
-            (&["confirmationtag", "confirmation"], ErrorClass::ConfirmationTag),
+            (
+                &["confirmationtag", "confirmation"],
+                ErrorClass::ConfirmationTag,
+            ),
             (&["parenthash"], ErrorClass::ParentHash),
             (&["treehash"], ErrorClass::TreeHash),
-            (&["externalcommit", "externaljoin", "externalinit"], ErrorClass::ExternalCommit),
-            (&["updatepath", "pathsecret", "commitsecret"], ErrorClass::UpdatePath),
+            (
+                &["externalcommit", "externaljoin", "externalinit"],
+                ErrorClass::ExternalCommit,
+            ),
+            (
+                &["updatepath", "pathsecret", "commitsecret"],
+                ErrorClass::UpdatePath,
+            ),
             (&["keypackage"], ErrorClass::KeyPackage),
             (&["leafnode", "capabilit", "lifetime"], ErrorClass::LeafNode),
-            (&["unmerged", "ratchettree", "treevalid", "blank"], ErrorClass::TreeValidation),
+            (
+                &["unmerged", "ratchettree", "treevalid", "blank"],
+                ErrorClass::TreeValidation,
+            ),
             (&["psk", "presharedkey"], ErrorClass::Psk),
             (&["groupid"], ErrorClass::GroupId),
             (&["epoch"], ErrorClass::Epoch),
-            (&["generation", "replay", "ratchet", "secrettree"], ErrorClass::Generation),
+            (
+                &["generation", "replay", "ratchet", "secrettree"],
+                ErrorClass::Generation,
+            ),
             (&["decrypt", "aead", "ciphertext"], ErrorClass::Decryption),
             (&["signature", "verif"], ErrorClass::Signature),
             (&["contenttype", "wireformat"], ErrorClass::ContentType),
-            (&["sender", "notamember", "unknownmember"], ErrorClass::Sender),
+            (
+                &["sender", "notamember", "unknownmember"],
+                ErrorClass::Sender,
+            ),
             (&["proposal", "duplicate"], ErrorClass::ProposalList),
             (&["groupinfo"], ErrorClass::GroupInfo),
             (&["welcome", "groupsecrets"], ErrorClass::Welcome),
-            (&["decode", "deserializ", "codec", "malformed", "truncat", "endofbuffer", "trailing", "varint", "length"], ErrorClass::Decode),
-            (&["publickey", "invalidkey", "hpke", "curve"], ErrorClass::Crypto),
+            (
+                &[
+                    "decode",
+                    "deserializ",
+                    "codec",
+                    "malformed",
+                    "truncat",
+                    "endofbuffer",
+                    "trailing",
+                    "varint",
+                    "length",
+                ],
+                ErrorClass::Decode,
+            ),
+            (
+                &["publickey", "invalidkey", "hpke", "curve"],
+                ErrorClass::Crypto,
+            ),
             (&["inactive", "nolonger", "state"], ErrorClass::State),
         ];
         TABLE
@@ -239,6 +276,7 @@ fn commit(error: &CommitError) -> ErrorClass {
         | E::ReservedPskUsage
         | E::OwnLeafChanged(_)
         | E::RequiredCapabilityUnsupported { .. }
+        | E::GroupContextExtensionUnsupported { .. }
         | E::ReInitVersionDowngrade { .. } => C::ProposalList,
         E::AddCipherSuite(_)
         | E::KeyPackageSignature
@@ -303,7 +341,8 @@ fn tree_kem(error: &TreeKemError) -> ErrorClass {
         E::Tree(e) => tree(e),
         E::Crypto(_) => C::UpdatePath,
         E::SenderBlank(_) => C::Sender,
-        E::LeafSourceNotCommit | E::LeafSignature => C::LeafNode,
+        E::LeafSourceNotCommit | E::LeafSignature | E::LeafEncryptionKeyUnchanged => C::LeafNode,
+        E::PathKeyNotUnique { .. } => C::TreeValidation,
         E::ParentHashMismatch => C::ParentHash,
         E::PathLength { .. }
         | E::CiphertextCount { .. }
@@ -365,7 +404,8 @@ fn join(error: &JoinError) -> ErrorClass {
         | E::EncryptionKeyMismatch(_)
         | E::SignatureKeyMismatch(_)
         | E::PathSecretFromOwnLeaf(_)
-        | E::PathKeyMismatch(_) => C::Welcome,
+        | E::PathKeyMismatch(_)
+        | E::UnsupportedGroupContextExtension(_) => C::Welcome,
         E::MultipleReinitOrBranchPsks(_) | E::ReinitOrBranchEpoch(_) => C::Psk,
     }
 }

@@ -134,7 +134,10 @@ pub fn main(args: AdversaryArgs) -> u8 {
         match concord_reports::write_all(&report, catalog, None, out) {
             Ok(index) => println!("report: {}", index.display()),
             Err(e) => {
-                eprintln!("concord adversary: cannot write the reports to {}: {e}", out.display());
+                eprintln!(
+                    "concord adversary: cannot write the reports to {}: {e}",
+                    out.display()
+                );
                 return exit::BAD_INPUT;
             }
         }
@@ -151,7 +154,12 @@ pub fn main(args: AdversaryArgs) -> u8 {
 
 /// Passed, failed (client faults included) and skipped results.
 pub fn counts(results: &[CaseResult]) -> (usize, usize, usize) {
-    let of = |wanted: &[Verdict]| results.iter().filter(|r| wanted.contains(&r.verdict)).count();
+    let of = |wanted: &[Verdict]| {
+        results
+            .iter()
+            .filter(|r| wanted.contains(&r.verdict))
+            .count()
+    };
     (
         of(&[Verdict::Pass]),
         of(&[Verdict::Fail, Verdict::UnexpectedPass]),
@@ -167,7 +175,10 @@ fn check_selector(name: &str) -> Result<(), String> {
     };
     let Some(found) = FAMILIES.iter().find(|f| f.name == family) else {
         let names: Vec<&str> = FAMILIES.iter().map(|f| f.name).collect();
-        return Err(format!("no such family; expected one of {}", names.join(", ")));
+        return Err(format!(
+            "no such family; expected one of {}",
+            names.join(", ")
+        ));
     };
     match recipe {
         Some(recipe) if !found.recipes.iter().any(|r| r.name == recipe) => Err(format!(
@@ -317,31 +328,38 @@ impl Stage<'_> {
             }
             progress.finish();
             if let Some(since) = down {
-                let _ = writeln!(out, "{spec}: down since case {since}; its later cases were skipped");
+                let _ = writeln!(
+                    out,
+                    "{spec}: down since case {since}; its later cases were skipped"
+                );
                 outcome.down.push(spec.clone());
             }
         }
         if unprinted > 0 {
-            let _ = writeln!(out, "... and {unprinted} more (the reports list every result)");
+            let _ = writeln!(
+                out,
+                "... and {unprinted} more (the reports list every result)"
+            );
         }
         outcome
     }
 
     /// The suites to run, each with whether the client supports it.
     fn suites_of(&self, client: &mut dyn ClientUnderTest) -> Result<Vec<(u16, bool)>, ClientError> {
-        let supported: Vec<u16> = match client.supported_ciphersuites(SupportedCiphersuitesRequest {}) {
-            Ok(answer) => answer
-                .ciphersuites
-                .iter()
-                .filter_map(|s| u16::try_from(*s).ok())
-                .filter(|s| (1..=7).contains(s))
-                .collect(),
-            // A client without the RPC is asked for the suites named, or suite 1.
-            Err(ClientError::Unsupported { .. }) => {
-                self.suites.map(<[u16]>::to_vec).unwrap_or_else(|| vec![1])
-            }
-            Err(e) => return Err(e),
-        };
+        let supported: Vec<u16> =
+            match client.supported_ciphersuites(SupportedCiphersuitesRequest {}) {
+                Ok(answer) => answer
+                    .ciphersuites
+                    .iter()
+                    .filter_map(|s| u16::try_from(*s).ok())
+                    .filter(|s| (1..=7).contains(s))
+                    .collect(),
+                // A client without the RPC is asked for the suites named, or suite 1.
+                Err(ClientError::Unsupported { .. }) => {
+                    self.suites.map(<[u16]>::to_vec).unwrap_or_else(|| vec![1])
+                }
+                Err(e) => return Err(e),
+            };
         Ok(match self.suites {
             Some(wanted) => wanted.iter().map(|s| (*s, supported.contains(s))).collect(),
             None => supported.into_iter().map(|s| (s, true)).collect(),
@@ -360,7 +378,9 @@ impl Stage<'_> {
                 }
             }
             ClientVerdict::Failed { detail } => CaseResult::fail("adversary", id, detail.clone()),
-            ClientVerdict::Skipped { reason } => CaseResult::skipped("adversary", id, reason.clone()),
+            ClientVerdict::Skipped { reason } => {
+                CaseResult::skipped("adversary", id, reason.clone())
+            }
             ClientVerdict::ClientFault { detail, .. } => CaseResult::client_fault(
                 "adversary",
                 id,
@@ -482,11 +502,18 @@ mod tests {
                 quiet: true,
             };
             let outcome = stage.run(&mut Vec::new());
-            assert!(outcome.input_errors.is_empty(), "{:?}", outcome.input_errors);
+            assert!(
+                outcome.input_errors.is_empty(),
+                "{:?}",
+                outcome.input_errors
+            );
             counts(&outcome.results)
         };
         // A client that accepts everything fails: client/faults/tests.rs serves one.
         let (passed, failed, _) = stage("reference");
-        assert!(passed >= 20 && failed == 0, "reference: {passed} passed, {failed} failed");
+        assert!(
+            passed >= 20 && failed == 0,
+            "reference: {passed} passed, {failed} failed"
+        );
     }
 }

@@ -218,6 +218,20 @@ fn run_recipe(
     };
     let world = match World::build(suite, Some(receiver), now, &mut rng) {
         Ok(world) => world,
+        // The world is the reference's own group adding the client's KeyPackage: what
+        // stops it is the KeyPackage, which a conformant member refuses to add. A control
+        // (a valid input the client must accept) then fails, since no conformant group can
+        // welcome this client; the negative cases cannot be built and are skipped.
+        Err(e) if recipe.expect == Expect::Accept => {
+            return Ok((
+                ClientVerdict::Failed {
+                    detail: format!(
+                        "a conformant member cannot add the client's own KeyPackage: {e}"
+                    ),
+                },
+                None,
+            ));
+        }
         Err(e) => {
             return Ok((
                 ClientVerdict::Skipped {

@@ -541,13 +541,20 @@ fn accept_invalid_fails_the_adversary_where_the_healthy_server_passes() {
         };
         let outcome = stage.run(&mut Vec::new());
         drop(stop);
-        assert!(outcome.input_errors.is_empty(), "{:?}", outcome.input_errors);
+        assert!(
+            outcome.input_errors.is_empty(),
+            "{:?}",
+            outcome.input_errors
+        );
         assert!(outcome.down.is_empty(), "{:?}", outcome.down);
         outcome.results
     };
     let healthy = run(&[]);
     let (passed, failed, _) = counts(&healthy);
-    assert!(passed >= 20 && failed == 0, "healthy: {passed} passed, {failed} failed");
+    assert!(
+        passed >= 20 && failed == 0,
+        "healthy: {passed} passed, {failed} failed"
+    );
     let lax = run(&["accept-invalid"]);
     let rejecting: Vec<_> = crate::adversary::client::selected(Some(&["welcome", "commit"]))
         .into_iter()
@@ -557,6 +564,10 @@ fn accept_invalid_fails_the_adversary_where_the_healthy_server_passes() {
     for result in &lax {
         let must_reject = rejecting.contains(&result.id);
         let failed = result.verdict == concord_reports::Verdict::Fail;
-        assert_eq!(must_reject, failed, "{}: {:?} {:?}", result.id, result.verdict, result.detail);
+        assert_eq!(
+            must_reject, failed,
+            "{}: {:?} {:?}",
+            result.id, result.verdict, result.detail
+        );
     }
 }
