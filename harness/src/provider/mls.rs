@@ -211,6 +211,22 @@ impl Member {
             .map_err(|e| err("RemoveProposal", e))
     }
 
+    /// Joins by external Commit from a GroupInfo carrying the ratchet tree; returns the
+    /// Commit. The member is in the new epoch at once (the interface has no pending state
+    /// for it): if the hub refuses the Commit, this member is not to be used again.
+    pub fn external_join(&mut self, group_info: &[u8]) -> Result<Vec<u8>, String> {
+        let joined = self
+            .client
+            .external_join(ExternalJoinRequest {
+                group_info: group_info.to_vec(),
+                identity: self.identity.as_bytes().to_vec(),
+                ..Default::default()
+            })
+            .map_err(|e| err("ExternalJoin", e))?;
+        self.state = Some(joined.state_id);
+        Ok(joined.commit)
+    }
+
     /// The hub accepted the pending Commit: move to its epoch.
     pub fn commit_accepted(&mut self) -> Result<(), String> {
         let state_id = self

@@ -186,6 +186,12 @@ pub const CHECKS: &[CheckInfo] = &[
         what: "removing a participant but not their client is refused, both in one Commit accepted and sent to the removed client's provider; the removed client's Commit and proposal at the new epoch are refused; nothing refused is fanned out; every Commit fanned out is a client's",
     },
     CheckInfo {
+        name: "external-join-authorization",
+        roles: HUB,
+        requirements: &["MIMI-PROTOCOL-5.6-7"],
+        what: "in a closed room, an external Commit of a user outside the participant list is refused and not fanned out; one of a participant without a client is accepted",
+    },
+    CheckInfo {
         name: "abuse-report",
         roles: HUB,
         requirements: &["MIMI-PROTOCOL-5.9-2"],
@@ -747,6 +753,9 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
         "submit-refusals" => super::refusals::check_submit_refusals(ctx).await,
         "participant-removal" => super::refusals::check_participant_removal(ctx).await,
         "abuse-report" => super::refusals::check_abuse_report(ctx).await,
+        "external-join-authorization" => {
+            super::refusals::check_external_join_authorization(ctx).await
+        }
         "retransmission" => rooms::check_retransmission(ctx).await,
         "fanout-retry" => rooms::check_fanout_retry(ctx).await,
         "group-info" => rooms::check_group_info(ctx).await,

@@ -351,3 +351,84 @@ async fn abuse_report(ctx: &mut Ctx) -> Step<Outcome> {
         answer.status
     )))
 }
+
+/// external-join-authorization: the hub accepts an external Commit only from a user
+/// authorized to join: in a closed room, a participant without a client may join, a user
+/// outside the participant list may not.
+pub async fn check_external_join_authorization(ctx: &mut Ctx) -> Outcome {
+    finish(external_join_authorization(ctx).await)
+}
+
+async fn external_join_authorization(ctx: &mut Ctx) -> Step<Outcome> {
+    let (room, mut carol) = create_room(ctx, "external-join-authorization").await?;
+    // Dave becomes a participant with no client yet.
+    let (commit, _) = carol.commit(&[]).map_err(ours)?;
+    let (status, answer) = update(
+        ctx,
+        &room,
+        CAROL,
+        update_body(
+            commit,
+            None,
+            CAROL,
+            vec![ParticipantChange::Add(DAVE.into())],
+        ),
+    )
+    .await?;
+    if !matches!(answer.code, UpdateCode::Success { .. }) {
+        return Ok(Outcome::Fail(format!(
+            "a Commit making {DAVE} a participant (no client yet) was answered {status} {:?} \
+             ({}): expected success",
+            answer.code, answer.error_description
+        )));
+    }
+    carol.commit_accepted().map_err(ours)?;
+    let group_info = carol.group_info().map_err(ours)?;
+    // MIMI-PROTOCOL-5.6-7: Erin, never a participant, joins the closed room by herself.
+    let mut erin = super::mls::Member::new(ERIN, ctx.member_seed());
+    let intruder = erin.external_join(&group_info).map_err(ours)?;
+    let (status, answer) = update(
+        ctx,
+        &room,
+        ERIN,
+        update_body(
+            intruder.clone(),
+            None,
+            ERIN,
+            vec![ParticipantChange::Add(ERIN.into())],
+        ),
+    )
+    .await?;
+    if matches!(answer.code, UpdateCode::Success { .. }) {
+        return Ok(Outcome::Fail(format!(
+            "an external Commit of {ERIN}, who is no participant of the closed room, was \
+             answered {status} success"
+        )));
+    }
+    // The control: Dave, a participant, joins the same epoch by external Commit.
+    let mut dave = super::mls::Member::new(DAVE, ctx.member_seed());
+    let joining = dave.external_join(&group_info).map_err(ours)?;
+    let (status, answer) =
+        update(ctx, &room, DAVE, update_body(joining, None, DAVE, vec![])).await?;
+    if !matches!(answer.code, UpdateCode::Success { .. }) {
+        return Ok(Outcome::Fail(format!(
+            "an external Commit of the participant {DAVE} was answered {status} {:?} ({}): \
+             expected success",
+            answer.code, answer.error_description
+        )));
+    }
+    tokio::time::sleep(QUIET_WAIT).await;
+    let refused = [("Erin's external Commit", intruder)];
+    let leaks = leaked(ctx, FOLLOWERS[0], &room, &refused);
+    if !leaks.is_empty() {
+        return Ok(Outcome::Fail(format!(
+            "{ERIN}'s refused external Commit reached {}",
+            FOLLOWERS[0]
+        )));
+    }
+    Ok(Outcome::Pass(format!(
+        "room {room}: {ERIN}'s external Commit was refused ({}), the participant {DAVE}'s \
+         accepted",
+        "not a participant of a closed room"
+    )))
+}
