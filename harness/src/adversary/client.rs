@@ -441,6 +441,16 @@ fn judge(recipe: &Recipe, answer: Answer) -> (ClientVerdict, Option<String>) {
         (Expect::Accept, Answer::Refused(refusal)) => ClientVerdict::Failed {
             detail: format!("refused a valid input: {refusal}"),
         },
+        // A SHOULD leaves the bound to the client (how far ahead a generation may be, ...):
+        // accepting the case's input is the client's policy, reported, not a failure.
+        (Expect::Reject(_), Answer::Accepted) if only_recommended(recipe.requirements) => {
+            ClientVerdict::Skipped {
+                reason: format!(
+                    "accepted; the rule is only recommended ({}): the client's policy, noted, not judged",
+                    recipe.requirements.join(", ")
+                ),
+            }
+        }
         (Expect::Reject(class), Answer::Accepted) => ClientVerdict::Failed {
             detail: format!(
                 "accepted; a conformant client rejects it ({class}, {})",
@@ -449,6 +459,15 @@ fn judge(recipe: &Recipe, answer: Answer) -> (ClientVerdict, Option<String>) {
         },
     };
     (verdict, None)
+}
+
+/// Whether every requirement the recipe cites is a SHOULD, SHOULD NOT or MAY (none binds
+/// the client absolutely).
+fn only_recommended(requirements: &[&str]) -> bool {
+    !requirements.is_empty()
+        && requirements
+            .iter()
+            .all(|id| concord_spec::requirement(id).is_some_and(|r| !r.level.is_absolute()))
 }
 
 /// What a refusal's text says beside the class a conformant client reports: `rejected as
@@ -465,5 +484,45 @@ fn refusal_note(expected: ErrorClass, refusal: &str) -> String {
             "rejected as expected ({expected}); its error points to {found} instead: {said}"
         ),
         None => format!("rejected as expected ({expected}); its error is not classified: {said}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipe(requirements: &'static [&'static str], expect: Expect) -> Recipe {
+        Recipe {
+            name: "case",
+            description: "a case",
+            requirements,
+            expect,
+            build: |_, _| Err(GenError::new("unused", "not built")),
+        }
+    }
+
+    #[test]
+    fn accepting_what_only_a_should_forbids_is_noted_and_what_a_must_forbids_fails() {
+        let should = recipe(
+            &["RFC9420-15.3-3", "RFC9420-15.3-2"],
+            Expect::Reject(ErrorClass::Generation),
+        );
+        let (verdict, _) = judge(&should, Answer::Accepted);
+        let ClientVerdict::Skipped { reason } = verdict else {
+            panic!("a SHOULD-only case accepted is not a failure: {verdict:?}");
+        };
+        assert!(reason.contains("RFC9420-15.3-3"), "{reason}");
+
+        let must = recipe(
+            &["RFC9420-15.3-3", "RFC9420-7.1-1"],
+            Expect::Reject(ErrorClass::Generation),
+        );
+        assert!(matches!(
+            judge(&must, Answer::Accepted).0,
+            ClientVerdict::Failed { .. }
+        ));
+        let (refused, note) = judge(&should, Answer::Refused("generation too far".into()));
+        assert_eq!(refused, ClientVerdict::Passed);
+        assert!(note.is_some_and(|n| n.contains("generation")));
     }
 }
