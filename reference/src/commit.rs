@@ -173,6 +173,13 @@ pub enum CommitError {
         what: &'static str,
         code: u16,
     },
+    /// Section 13.4: a GroupContext extension in force after the commit is not supported
+    /// by a leaf of the new tree (`leaf` is `None` for an added KeyPackage): neither a
+    /// default type nor listed in the leaf's capabilities, or a GREASE type (13.5).
+    #[error(
+        "GroupContext extension {extension} is not supported by leaf {leaf:?} (None: an added KeyPackage) (section 13.4)"
+    )]
+    GroupContextExtensionUnsupported { leaf: Option<u32>, extension: u16 },
     /// Section 12.1.4: a PreSharedKey proposal's `psk_nonce` is not KDF.Nh bytes long.
     #[error("a psk_nonce of {actual} bytes, not KDF.Nh = {expected} (section 12.1.4)")]
     PskNonceLength { expected: usize, actual: usize },
@@ -531,7 +538,16 @@ impl GroupState {
         let commit_secret = match &commit.path {
             Some(path) => {
                 let committer = match sender {
-                    Sender::Member { leaf_index } => leaf_index,
+                    Sender::Member { leaf_index } => {
+                        // Section 12.4.2: the committer's new leaf brings a new encryption
+                        // key (an external joiner has no current leaf to compare with).
+                        if tree.leaf(leaf_index).is_some_and(|current| {
+                            current.encryption_key == path.leaf_node.encryption_key
+                        }) {
+                            return Err(TreeKemError::LeafEncryptionKeyUnchanged.into());
+                        }
+                        leaf_index
+                    }
                     Sender::NewMemberCommit => tree.add_leaf(path.leaf_node.clone())?,
                     other => return Err(CommitError::UnsupportedSender(other)),
                 };

@@ -181,18 +181,42 @@ pub fn protect_private(
     padding: usize,
     reuse_guard: [u8; 4],
 ) -> Result<PrivateMessage, FramingError> {
+    protect_private_edited(
+        suite,
+        content,
+        secret_tree,
+        sender_data_secret,
+        padding,
+        reuse_guard,
+        |_| {},
+    )
+}
+
+/// [`protect_private`] with `edit` applied to the encoded PrivateMessageContent before
+/// encryption: for the adversary, which sends what a conformant sender never does
+/// (non-zero padding).
+pub fn protect_private_edited(
+    suite: &Suite,
+    content: &AuthenticatedContent,
+    secret_tree: &mut SecretTree,
+    sender_data_secret: &[u8],
+    padding: usize,
+    reuse_guard: [u8; 4],
+    edit: impl FnOnce(&mut Vec<u8>),
+) -> Result<PrivateMessage, FramingError> {
     check_confirmation_tag(content)?;
     let Sender::Member { leaf_index } = content.content.sender else {
         return Err(FramingError::PrivateSenderNotMember(content.content.sender));
     };
     let content_type = content.content.content_type();
     let key = secret_tree.next_sending_key(leaf_index, ratchet_kind(content_type))?;
-    let plaintext = PrivateMessageContent {
+    let mut plaintext = PrivateMessageContent {
         body: content.content.body.clone(),
         auth: content.auth.clone(),
         padding,
     }
     .to_bytes();
+    edit(&mut plaintext);
     let mut message = PrivateMessage {
         group_id: content.content.group_id.clone(),
         epoch: content.content.epoch,

@@ -99,6 +99,11 @@ pub enum JoinError {
     /// the GroupInfo is equal to 1".
     #[error("a reinit or branch PSK is used but the GroupInfo epoch is {0}, not 1")]
     ReinitOrBranchEpoch(u64),
+    /// Sections 12.4.3 and 13.4: the GroupContext carries an extension the joiner does not
+    /// support (neither a default type nor listed in its own leaf's capabilities; a GREASE
+    /// type never counts as supported, section 13.5).
+    #[error("the GroupContext carries extension type {0}, which the joiner does not support")]
+    UnsupportedGroupContextExtension(u16),
 }
 
 /// The private keys a joiner holds for the KeyPackage it published.
@@ -201,6 +206,19 @@ pub fn join(
             group_info: context.cipher_suite.0,
             key_package: key_package.cipher_suite.0,
         });
+    }
+    if let Some(extension) = context.extensions.iter().find(|e| {
+        !e.extension_type.is_default()
+            && (e.extension_type.is_grease()
+                || !key_package
+                    .leaf_node
+                    .capabilities
+                    .extensions
+                    .contains(&e.extension_type))
+    }) {
+        return Err(JoinError::UnsupportedGroupContextExtension(
+            extension.extension_type.0,
+        ));
     }
 
     validate_tree(

@@ -169,6 +169,8 @@ cite!(TreeKemError, wraps {
     TreeKemError::NotAReceiver(_) => ["RFC9420-7.6-1"],
     TreeKemError::NoPrivateKey(_) => ["RFC9420-7.6-1"],
     TreeKemError::PublicKeyMismatch(_) => ["RFC9420-7.5-1"],
+    TreeKemError::LeafEncryptionKeyUnchanged => ["RFC9420-12.4.2-13"],
+    TreeKemError::PathKeyNotUnique { .. } => ["RFC9420-12.4.2-14"],
 });
 
 cite!(WelcomeError, wraps {
@@ -202,6 +204,12 @@ cite!(JoinError, wraps {
     JoinError::PathSecretFromOwnLeaf(_) => ["RFC9420-12.4.3.1-5"],
     JoinError::PathKeyMismatch(_) => ["RFC9420-12.4.3.1-5"],
     JoinError::MultipleReinitOrBranchPsks(_) => ["RFC9420-12.4.3.1-11"],
+    JoinError::UnsupportedGroupContextExtension(_) => [
+        "RFC9420-12.4.3-3",
+        "RFC9420-13.4-7",
+        "RFC9420-13.4-8",
+        "RFC9420-13.5-12",
+    ],
     JoinError::ReinitOrBranchEpoch(_) => [
         "RFC9420-12.4.3.1-26",
         "RFC9420-11.2-2",
@@ -260,6 +268,16 @@ cite!(CommitError, wraps {
         "RFC9420-7.3-8",
         "RFC9420-12.3-2",
     ],
+    CommitError::KeyPackageLeaf(leaf_reason::CREDENTIAL_NOT_IN_CAPABILITIES) => [
+        "RFC9420-7.2-4",
+        "RFC9420-10.1-4",
+    ],
+    CommitError::KeyPackageLeaf(leaf_reason::GREASE_CREDENTIAL) => ["RFC9420-13.5-11"],
+    CommitError::KeyPackageLeaf(leaf_reason::CREDENTIAL_UNSUPPORTED) => [
+        "RFC9420-7.3-9",
+        "RFC9420-13.3-1",
+    ],
+    CommitError::KeyPackageLeaf(leaf_reason::EXTENSION_REPEATED) => ["RFC9420-13.4-4"],
     CommitError::KeyPackageLeaf(_) => ["RFC9420-10.1-4"],
     CommitError::KeyPackageInitKeyReused => ["RFC9420-10.1-6"],
     CommitError::KeyPackageVersion(_) => ["RFC9420-10.1-3"],
@@ -279,6 +297,16 @@ cite!(CommitError, wraps {
     CommitError::UpdateLeaf { reason: leaf_reason::ENCRYPTION_KEY_UNCHANGED, .. } => [
         "RFC9420-7.3-14",
     ],
+    CommitError::UpdateLeaf { reason: leaf_reason::CREDENTIAL_NOT_IN_CAPABILITIES, .. } => [
+        "RFC9420-7.2-4",
+        "RFC9420-12.1.2-2",
+    ],
+    CommitError::UpdateLeaf { reason: leaf_reason::GREASE_CREDENTIAL, .. } => [
+        "RFC9420-13.5-11",
+    ],
+    CommitError::UpdateLeaf { reason: leaf_reason::EXTENSION_REPEATED, .. } => [
+        "RFC9420-13.4-4",
+    ],
     CommitError::UpdateLeaf { .. } => ["RFC9420-12.1.2-2"],
     CommitError::ReservedPskUsage => [
         "RFC9420-11.2-5",
@@ -294,6 +322,12 @@ cite!(CommitError, wraps {
         "RFC9420-11.1-2",
     ],
     CommitError::PskNonceLength { .. } => ["RFC9420-12.1.4-3"],
+    CommitError::GroupContextExtensionUnsupported { .. } => [
+        "RFC9420-13.4-5",
+        "RFC9420-13.4-6",
+        "RFC9420-13.4-9",
+        "RFC9420-13.5-13",
+    ],
     CommitError::ReInitVersionDowngrade { .. } => ["RFC9420-12.1.5-1"],
     CommitError::DefaultTypeListed { .. } => ["RFC9420-7.2-1"],
     CommitError::KeyPackageExtensionNotInCapabilities(_) => ["RFC9420-10-10"],

@@ -32,7 +32,8 @@ use std::collections::BTreeMap;
 use crate::codec::Bytes;
 use crate::crypto::{CryptoError, HpkeKeyPair, Suite};
 use crate::messages::{
-    HpkeCiphertext, HpkePublicKey, LeafNode, LeafNodeSource, ParentNode, UpdatePath, UpdatePathNode,
+    HpkeCiphertext, HpkePublicKey, LeafNode, LeafNodeSource, Node, ParentNode, UpdatePath,
+    UpdatePathNode,
 };
 use crate::ratchet_tree::{RatchetTree, TreeError, verify_leaf_signature};
 use crate::tree_math::{self, LeafIndex, NodeIndex};
@@ -85,6 +86,14 @@ pub enum TreeKemError {
     /// corresponding public keys sent in the UpdatePath."
     #[error("the key derived for node {0} differs from the UpdatePath's")]
     PublicKeyMismatch(u32),
+    /// Section 12.4.2: the committer's new leaf keeps the encryption key of the leaf it
+    /// replaces.
+    #[error("the UpdatePath's leaf node keeps the committer's current encryption key")]
+    LeafEncryptionKeyUnchanged,
+    /// Section 12.4.2: a public key of the UpdatePath is already held by another node of
+    /// the new tree (the two node indices).
+    #[error("the UpdatePath's key at node {path_node} is already at node {other_node}")]
+    PathKeyNotUnique { path_node: u32, other_node: u32 },
 }
 
 /// `DeriveSecret(path_secret, "path")`.
@@ -365,7 +374,41 @@ pub fn merge_update_path(
         return Err(TreeKemError::ParentHashMismatch);
     }
     next.set_leaf(sender, path.leaf_node.clone())?;
+    path_keys_unique(&next, sender, &filtered)?;
     *tree = next;
+    Ok(())
+}
+
+/// The encryption key a node holds, if it is not blank.
+fn key_of(node: Option<&Node>) -> Option<&[u8]> {
+    match node {
+        Some(Node::Leaf(leaf)) => Some(leaf.encryption_key.as_slice()),
+        Some(Node::Parent(parent)) => Some(parent.encryption_key.as_slice()),
+        None => None,
+    }
+}
+
+/// Section 12.4.2: no public key the UpdatePath brings (the sender's leaf and its
+/// filtered direct path in `tree`, after the merge) is held by any other node of `tree`.
+fn path_keys_unique(
+    tree: &RatchetTree,
+    sender: LeafIndex,
+    filtered: &[NodeIndex],
+) -> Result<(), TreeKemError> {
+    for path_node in std::iter::once(sender.node()).chain(filtered.iter().copied()) {
+        let Some(key) = key_of(tree.node(path_node)) else {
+            continue;
+        };
+        if let Some((other, _)) = tree
+            .nodes()
+            .find(|(index, node)| *index != path_node && key_of(*node) == Some(key))
+        {
+            return Err(TreeKemError::PathKeyNotUnique {
+                path_node: path_node.0,
+                other_node: other.0,
+            });
+        }
+    }
     Ok(())
 }
 

@@ -21,11 +21,31 @@ pub const EVERY_CASE: &[&str] = &[
 pub fn for_action(action: &str) -> &'static [&'static str] {
     match action {
         "createGroup" => &["RFC9420-8-1"],
-        "createKeyPackage" => &["RFC9420-10-3", "RFC9420-10.1-1"],
+        // Every KeyPackage a client emits is validated as a member validates one before
+        // adding it, with its lifetime against the current time (attribution).
+        "createKeyPackage" => &[
+            "RFC9420-10-3",
+            "RFC9420-10.1-1",
+            "RFC9420-10-6",
+            "RFC9420-10-7",
+            "RFC9420-10-8",
+            "RFC9420-10-9",
+            "RFC9420-10-10",
+            "RFC9420-7.2-10",
+            "RFC9420-7.3-10",
+        ],
+        // The reference opens every Welcome a committer made, as each joiner, and joins
+        // with it; then the joiner's epoch authenticator must agree with the members'.
         "joinGroup" => &[
             "RFC9420-12.4.3.1-1",
             "RFC9420-12.4.3.1-2",
             "RFC9420-12.4.3.1-3",
+            "RFC9420-12.4.3.1-23",
+            "RFC9420-12.4.3.1-24",
+            "RFC9420-12.4.1-15",
+            "RFC9420-12.4.1-17",
+            "RFC9420-12.4.1-18",
+            "RFC9420-12.4.1-20",
         ],
         "externalJoin" => &[
             "RFC9420-12.4.3.2-1",
@@ -33,6 +53,11 @@ pub fn for_action(action: &str) -> &'static [&'static str] {
             "RFC9420-12.4.3.2-3",
             "RFC9420-8.3-1",
             "RFC9420-8.3-2",
+            "RFC9420-8-2",
+            "RFC9420-12.1.6-2",
+            "RFC9420-12.4.1-5",
+            "RFC9420-12.4.2-11",
+            "RFC9420-12.4.3.2-5",
         ],
         "groupInfo" => &["RFC9420-12.4.3-1", "RFC9420-12.4.3.3-1"],
         "add" | "addProposal" => &["RFC9420-12.1.1-1", "RFC9420-12.1.1-2"],
@@ -45,16 +70,46 @@ pub fn for_action(action: &str) -> &'static [&'static str] {
         "groupContextExtensions" | "groupContextExtensionsProposal" => {
             &["RFC9420-12.1.7-2", "RFC9420-12.3-2"]
         }
-        "addExternalSigner" | "externalSignerProposal" | "newMemberAddProposal" => {
+        "addExternalSigner" | "externalSignerProposal" => {
             &["RFC9420-12.1.8-1", "RFC9420-12.1.8-2", "RFC9420-6.1-4"]
         }
+        // The new member's Add must be a proposal PublicMessage (wire-format check) that
+        // the members accept: signed with its KeyPackage's leaf key.
+        "newMemberAddProposal" => &[
+            "RFC9420-12.1.8-2",
+            "RFC9420-12.1.8-3",
+            "RFC9420-6.1-9",
+            "RFC9420-6.1-10",
+        ],
+        // Every commit a client makes is processed by the reference (a shadow member) and
+        // by every other member, whose epoch authenticators must then agree: a committer
+        // that derives or protects anything otherwise than the receivers do is caught.
         "commit" | "fullCommit" => &[
             "RFC9420-12.4-2",
             "RFC9420-12.4-7",
             "RFC9420-12.2-2",
             "RFC9420-12.3-1",
+            "RFC9420-6.1-2",
+            "RFC9420-8.1-1",
+            "RFC9420-8.1-3",
+            "RFC9420-8.1-4",
+            "RFC9420-8.1-5",
+            "RFC9420-7.5-5",
+            "RFC9420-7.6-3",
+            "RFC9420-12.4.1-2",
+            "RFC9420-12.4.1-3",
+            "RFC9420-12.4.1-6",
+            "RFC9420-12.4.1-7",
+            "RFC9420-12.4.1-8",
+            "RFC9420-12.4.1-9",
+            "RFC9420-12.4.1-11",
+            "RFC9420-12.4.1-12",
+            "RFC9420-12.4.1-13",
+            "RFC9420-12.4.1-14",
         ],
         "handleCommit" => &[
+            "RFC9420-12.4.2-8",
+            "RFC9420-12.4.2-16",
             "RFC9420-12.4.2-2",
             "RFC9420-12.4.2-5",
             "RFC9420-12.4.2-6",
@@ -62,7 +117,16 @@ pub fn for_action(action: &str) -> &'static [&'static str] {
             "RFC9420-12.4.2-20",
         ],
         "handlePendingCommit" => &["RFC9420-12.4.2-17", "RFC9420-12.4.2-19"],
-        "protect" => &["RFC9420-6-1", "RFC9420-6.3.1-1", "RFC9420-6.3.2-1"],
+        // Every other member decrypts and verifies what the sender protected.
+        "protect" => &[
+            "RFC9420-6-1",
+            "RFC9420-6.3.1-1",
+            "RFC9420-6.3.2-1",
+            "RFC9420-6.1-2",
+            "RFC9420-6.3.1-5",
+            "RFC9420-6.3.1-8",
+            "RFC9420-6.3.2-4",
+        ],
         "unprotect" => &["RFC9420-6.3.1-1", "RFC9420-6.3.1-6", "RFC9420-6.3.2-2"],
         "reinit" => &["RFC9420-11.2-1", "RFC9420-11.2-2", "RFC9420-12.1.5-2"],
         "branch" => &["RFC9420-11.3-1", "RFC9420-11.3-2", "RFC9420-11.3-3"],
@@ -75,7 +139,7 @@ pub fn for_action(action: &str) -> &'static [&'static str] {
 pub fn for_check(check: &str) -> &'static [&'static str] {
     match check {
         "decode" => &["RFC9420-2.1.2-1", "RFC9420-10.1-1", "RFC9420-7.3-3"],
-        "wire-format" => &["RFC9420-6-1"],
+        "wire-format" => &["RFC9420-6-1", "RFC9420-12.1.8-3"],
         "handshake-mode" => &["RFC9420-6-2", "RFC9420-6-3"],
         "plaintext" | "authenticated-data" => &["RFC9420-6.3.1-1", "RFC9420-6.3.1-6"],
         "export" | "export-empty" | "export-length" => &["RFC9420-8.5-1"],
@@ -140,6 +204,7 @@ pub fn citations() -> Vec<(String, Vec<&'static str>)> {
         "resumptionPSKProposal",
         "groupContextExtensionsProposal",
         "externalSignerProposal",
+        "newMemberAddProposal",
         "commit",
         "handleCommit",
         "handlePendingCommit",

@@ -30,6 +30,39 @@ pub mod leaf_reason {
         "lacks a capability the group's required_capabilities names";
     /// RFC9420-7.3-14: an Update keeps the `encryption_key` of the leaf it replaces.
     pub const ENCRYPTION_KEY_UNCHANGED: &str = "keeps the encryption_key of the leaf it replaces";
+    /// RFC9420-7.2-4: the leaf's credential type is not in its `capabilities.credentials`.
+    pub const CREDENTIAL_NOT_IN_CAPABILITIES: &str =
+        "has a credential type its capabilities do not list";
+    /// RFC9420-13.5-11: the leaf's credential type is a GREASE value.
+    pub const GREASE_CREDENTIAL: &str = "has a GREASE credential type";
+    /// RFC9420-7.3-9: the added leaf's credential type is not supported by every member,
+    /// or it does not support the credential type of every member.
+    pub const CREDENTIAL_UNSUPPORTED: &str =
+        "has a credential type some member does not support, or lacks one a member uses";
+    /// RFC9420-13.4-4: two extensions of the leaf have the same type.
+    pub const EXTENSION_REPEATED: &str = "carries two extensions of the same type";
+}
+
+/// The leaf checks of section 7.2 and 13 that hold for every LeafNode whatever its
+/// source: its credential type is listed in its capabilities and is not GREASE, and no
+/// extension type appears twice in its extensions. The reason, if one fails.
+fn leaf_lists_and_types(leaf: &LeafNode) -> Option<&'static str> {
+    let credential_type = leaf.credential.credential_type();
+    if credential_type.is_grease() {
+        return Some(leaf_reason::GREASE_CREDENTIAL);
+    }
+    if !leaf.capabilities.credentials.contains(&credential_type) {
+        return Some(leaf_reason::CREDENTIAL_NOT_IN_CAPABILITIES);
+    }
+    let types: Vec<_> = leaf.extensions.iter().map(|e| e.extension_type).collect();
+    if types
+        .iter()
+        .enumerate()
+        .any(|(i, t)| types[..i].contains(t))
+    {
+        return Some(leaf_reason::EXTENSION_REPEATED);
+    }
+    None
 }
 
 /// Sections 11.2 and 11.3: members never accept a PreSharedKey proposal for a reinit
@@ -124,6 +157,9 @@ pub(crate) fn check_proposal(
                     leaf_reason::EXTENSION_NOT_IN_CAPABILITIES,
                 ));
             }
+            if let Some(reason) = leaf_lists_and_types(&kp.leaf_node) {
+                return Err(CommitError::KeyPackageLeaf(reason));
+            }
             default_types_unlisted("KeyPackage", &kp.leaf_node)?;
             if let Some(extension) = kp.extensions.iter().find(|e| {
                 !e.extension_type.is_default()
@@ -155,6 +191,9 @@ pub(crate) fn check_proposal(
             // RFC9420-7.3-12: every extension of the new leaf is one it declares.
             if !extensions_in_capabilities(leaf) {
                 return Err(refuse(leaf_reason::EXTENSION_NOT_IN_CAPABILITIES));
+            }
+            if let Some(reason) = leaf_lists_and_types(leaf) {
+                return Err(refuse(reason));
             }
             default_types_unlisted("Update", leaf)?;
         }
@@ -309,6 +348,8 @@ pub(crate) fn check_against_group(
         }
     }
     let extensions = new_extensions.map_or(context.extensions.as_slice(), Vec::as_slice);
+    group_context_extensions_supported(extensions, tree, proposals, committer, path_leaf)?;
+    credential_types_supported(tree, proposals)?;
     let Some(required) = Extension::find::<RequiredCapabilities>(extensions)
         .map_err(|e| CommitError::Framing(FramingError::Decode(e)))?
     else {
@@ -359,6 +400,121 @@ pub(crate) fn check_against_group(
                     what,
                     code,
                 });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The first extension of `extensions` that a leaf with `capabilities` does not support:
+/// not a default type and not listed, or a GREASE type (which no client counts as
+/// supported, section 13.5).
+fn unsupported_extension(
+    extensions: &[Extension],
+    capabilities: &crate::messages::Capabilities,
+) -> Option<u16> {
+    extensions
+        .iter()
+        .find(|e| {
+            !e.extension_type.is_default()
+                && (e.extension_type.is_grease()
+                    || !capabilities.extensions.contains(&e.extension_type))
+        })
+        .map(|e| e.extension_type.0)
+}
+
+/// RFC9420-7.3-9, RFC9420-13.3-1: an added member supports the credential type of every
+/// member staying in the group, and every such member supports the added one's.
+fn credential_types_supported(
+    tree: &RatchetTree,
+    proposals: &[(Proposal, Sender)],
+) -> Result<(), CommitError> {
+    let removed: Vec<LeafIndex> = proposals
+        .iter()
+        .filter_map(|(proposal, _)| match proposal {
+            Proposal::Remove(remove) => Some(remove.removed),
+            _ => None,
+        })
+        .collect();
+    let members: Vec<&LeafNode> = tree
+        .leaves()
+        .filter(|(leaf, _)| !removed.contains(leaf))
+        .map(|(_, node)| node)
+        .collect();
+    for (proposal, _) in proposals {
+        let Proposal::Add(add) = proposal else {
+            continue;
+        };
+        let added = &add.key_package.leaf_node;
+        let added_type = added.credential.credential_type();
+        if members.iter().any(|member| {
+            !member.capabilities.credentials.contains(&added_type)
+                || !added
+                    .capabilities
+                    .credentials
+                    .contains(&member.credential.credential_type())
+        }) {
+            return Err(CommitError::KeyPackageLeaf(
+                leaf_reason::CREDENTIAL_UNSUPPORTED,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// RFC9420-13.4-6, RFC9420-13.4-9: every GroupContext extension in force after the
+/// commit (`extensions`) is supported by every leaf of the new tree: added KeyPackages,
+/// Update leaves, the committer's path leaf and, since only a GroupContextExtensions
+/// proposal changes the extensions, every other member when the list has one.
+fn group_context_extensions_supported(
+    extensions: &[Extension],
+    tree: &RatchetTree,
+    proposals: &[(Proposal, Sender)],
+    committer: Sender,
+    path_leaf: Option<&LeafNode>,
+) -> Result<(), CommitError> {
+    let refuse =
+        |leaf: Option<LeafIndex>, extension| CommitError::GroupContextExtensionUnsupported {
+            leaf: leaf.map(|l| l.0),
+            extension,
+        };
+    let mut changed: Vec<LeafIndex> = Vec::new();
+    let mut extensions_change = false;
+    for (proposal, proposer) in proposals {
+        match (proposal, proposer) {
+            (Proposal::Add(add), _) => {
+                if let Some(code) =
+                    unsupported_extension(extensions, &add.key_package.leaf_node.capabilities)
+                {
+                    return Err(refuse(None, code));
+                }
+            }
+            (Proposal::Update(update), Sender::Member { leaf_index }) => {
+                changed.push(*leaf_index);
+                if let Some(code) =
+                    unsupported_extension(extensions, &update.leaf_node.capabilities)
+                {
+                    return Err(refuse(Some(*leaf_index), code));
+                }
+            }
+            (Proposal::Remove(remove), _) => changed.push(remove.removed),
+            (Proposal::GroupContextExtensions(_), _) => extensions_change = true,
+            _ => {}
+        }
+    }
+    if let (Sender::Member { leaf_index }, Some(leaf)) = (committer, path_leaf) {
+        changed.push(leaf_index);
+        if let Some(code) = unsupported_extension(extensions, &leaf.capabilities) {
+            return Err(refuse(Some(leaf_index), code));
+        }
+    }
+    if extensions_change {
+        for (leaf, node) in tree.leaves() {
+            if changed.contains(&leaf) {
+                continue;
+            }
+            if let Some(code) = unsupported_extension(extensions, &node.capabilities) {
+                return Err(refuse(Some(leaf), code));
             }
         }
     }

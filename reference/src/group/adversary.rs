@@ -16,8 +16,8 @@ use crate::commit::apply_proposals;
 use crate::framing;
 use crate::key_schedule::{self, zero_secret};
 use crate::messages::{
-    Commit, ContentBody, FramedContent, MlsMessage, Proposal, ProposalOrRef, PublicMessage, Sender,
-    WireFormat,
+    Commit, ContentBody, FramedContent, MlsMessage, MlsMessageBody, Proposal, ProposalOrRef,
+    PublicMessage, Sender, WireFormat,
 };
 use crate::psk;
 use crate::transcript;
@@ -58,6 +58,38 @@ impl Group {
         )?;
         signed.auth.confirmation_tag = confirmation_tag.map(Bytes);
         self.protect_content(signed, rng)
+    }
+
+    /// Signs `content` and protects it as a PrivateMessage with `padding` zero bytes of
+    /// padding, then `edit` changes the encoded plaintext before encryption (non-zero
+    /// padding, which section 6.3.1 forbids).
+    pub fn frame_private_edited(
+        &mut self,
+        content: FramedContent,
+        padding: usize,
+        edit: impl FnOnce(&mut Vec<u8>),
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<MlsMessage, GroupError> {
+        let group = &self.state.group;
+        let signed = framing::sign(
+            &group.suite,
+            &group.signature_private_key,
+            WireFormat::MLS_PRIVATE_MESSAGE,
+            content,
+            &group.group_context,
+        )?;
+        let mut reuse_guard = [0u8; 4];
+        rng.fill_bytes(&mut reuse_guard);
+        let private = framing::protect_private_edited(
+            &group.suite,
+            &signed,
+            &mut self.state.secret_tree,
+            &group.epoch_secrets.sender_data_secret,
+            padding,
+            reuse_guard,
+            edit,
+        )?;
+        Ok(MlsMessage::new(MlsMessageBody::PrivateMessage(private)))
     }
 
     /// Recomputes the membership tag of an edited `message` with this epoch's membership

@@ -64,6 +64,13 @@ const RECIPES: &[Recipe] = &[
         path_presence_invalid,
     ),
     recipe(
+        "proposal-type-grease",
+        "the proposal_type of carol's Remove proposal replaced by the GREASE value 0x0a0a",
+        &["RFC9420-13.5-10", "RFC9420-13.5-16"],
+        Expect::Reject(C::Decode),
+        proposal_type_grease,
+    ),
+    recipe(
         "fields-reordered",
         "group_id and epoch of carol's proposal exchanged",
         &["RFC9420-6.2-2"],
@@ -252,6 +259,27 @@ fn fields_reordered(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenEr
             offset: GROUP_ID_LENGTH,
             first: 1 + length,
             second: 8,
+        },
+    )
+}
+
+fn proposal_type_grease(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let bytes = wire(&proposal(world, rng)?);
+    // After the group_id: epoch (8), sender type and leaf index (1 + 4), an empty
+    // authenticated_data (1) and content_type (1), then the proposal_type.
+    let offset = GROUP_ID_LENGTH + 1 + usize::from(group_id_length(world)?) + 8 + 5 + 1 + 1;
+    if bytes.get(offset - 2..offset + 2) != Some(&[0, 2, 0, 3][..]) {
+        return Err(GenError::new(
+            "proposal",
+            "no empty authenticated_data, proposal content type and Remove type where expected",
+        ));
+    }
+    mutated(
+        &bytes,
+        ByteMutation::Splice {
+            offset,
+            length: 2,
+            bytes: vec![0x0a, 0x0a],
         },
     )
 }

@@ -92,7 +92,12 @@ const RECIPES: &[Recipe] = &[
     recipe(
         "path-leaf-signature-flipped",
         "one bit of the UpdatePath leaf node's signature flipped",
-        &["RFC9420-7.3-7", "RFC9420-12.4.2-12"],
+        &[
+            "RFC9420-7.3-7",
+            "RFC9420-12.4.2-12",
+            "RFC9420-7.3-4",
+            "RFC9420-7.5-3",
+        ],
         Expect::Reject(C::LeafNode),
         path_leaf_signature_flipped,
     ),
@@ -109,6 +114,20 @@ const RECIPES: &[Recipe] = &[
         &["RFC9420-7.9.2-1", "RFC9420-7.5-6"],
         Expect::Reject(C::ParentHash),
         path_node_key_replaced,
+    ),
+    recipe(
+        "path-leaf-encryption-key-unchanged",
+        "the UpdatePath leaf node keeps alice's current encryption key (re-signed)",
+        &["RFC9420-12.4.2-13"],
+        Expect::Reject(C::LeafNode),
+        path_leaf_encryption_key_unchanged,
+    ),
+    recipe(
+        "path-leaf-encryption-key-of-another-member",
+        "the UpdatePath leaf node takes dave's encryption key (re-signed)",
+        &["RFC9420-12.4.2-14", "RFC9420-12.2-17"],
+        Expect::Reject(C::TreeValidation),
+        path_leaf_encryption_key_of_dave,
     ),
     recipe(
         "path-too-short",
@@ -330,6 +349,39 @@ fn path_node_key_replaced(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft,
         node.encryption_key.0 = Bytes(fresh.public);
         Ok(())
     })
+}
+
+/// The UpdatePath leaf node gets the encryption key of `member`'s current leaf.
+fn path_leaf_key_of(
+    world: &World,
+    rng: &mut ChaCha20Rng,
+    member: usize,
+) -> Result<Draft, GenError> {
+    let owner = world.sender(member)?;
+    let key = owner
+        .group
+        .tree()
+        .leaf(LeafIndex(member as u32))
+        .map(|leaf| leaf.encryption_key.clone())
+        .ok_or_else(|| GenError::new("tree", "the member's leaf is blank"))?;
+    edited_path(world, rng, true, |path, _| {
+        path.leaf_node.encryption_key = key;
+        Ok(())
+    })
+}
+
+fn path_leaf_encryption_key_unchanged(
+    world: &World,
+    rng: &mut ChaCha20Rng,
+) -> Result<Draft, GenError> {
+    path_leaf_key_of(world, rng, ALICE)
+}
+
+fn path_leaf_encryption_key_of_dave(
+    world: &World,
+    rng: &mut ChaCha20Rng,
+) -> Result<Draft, GenError> {
+    path_leaf_key_of(world, rng, DAVE)
 }
 
 fn path_too_short(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {

@@ -42,7 +42,7 @@ const RECIPES: &[Recipe] = &[
     recipe(
         "unknown-extension-ignored",
         "an extension of an unknown type in GroupInfo.extensions (re-signed): a joiner ignores it",
-        &["RFC9420-12.4.3-1"],
+        &["RFC9420-12.4.3-1", "RFC9420-13.4-3"],
         Expect::Accept,
         unknown_extension,
     ),

@@ -2,10 +2,11 @@
 //! in an Add proposal carol sends. The KeyPackage is re-signed after each edit (and its
 //! leaf node when the edit is in the leaf), so only the targeted rule is broken.
 
+use concord_reference::codec::Bytes;
 use concord_reference::crypto::CipherSuite;
 use concord_reference::messages::{
-    Add, ContentBody, ExtensionType, KeyPackage, LeafNodeSource, Proposal, ProposalType,
-    ProtocolVersion, WireFormat,
+    Add, ContentBody, Credential, CredentialType, Extension, ExtensionType, KeyPackage,
+    LeafNodeSource, Proposal, ProposalType, ProtocolVersion, WireFormat,
 };
 use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
@@ -32,14 +33,14 @@ const RECIPES: &[Recipe] = &[
     recipe(
         "signature-flipped",
         "one bit of the KeyPackage signature flipped",
-        &["RFC9420-10.1-5", "RFC9420-12.1.1-2"],
+        &["RFC9420-10.1-5", "RFC9420-12.1.1-2", "RFC9420-10-7"],
         Expect::Reject(C::KeyPackage),
         signature_flipped,
     ),
     recipe(
         "signed-by-another-key",
         "the KeyPackage signed with a key other than its leaf's signature key",
-        &["RFC9420-10.1-5", "RFC9420-12.1.1-2"],
+        &["RFC9420-10.1-5", "RFC9420-12.1.1-2", "RFC9420-10-7"],
         Expect::Reject(C::KeyPackage),
         signed_by_another_key,
     ),
@@ -65,6 +66,27 @@ const RECIPES: &[Recipe] = &[
         init_key_is_encryption_key,
     ),
     recipe(
+        "credential-type-not-in-capabilities",
+        "the leaf's capabilities list no credential type, not even its own basic (leaf and KeyPackage re-signed)",
+        &["RFC9420-7.2-4"],
+        Expect::Reject(C::KeyPackage),
+        credential_type_not_in_capabilities,
+    ),
+    recipe(
+        "grease-credential-type",
+        "the leaf's credential has the GREASE type 0x0a0a, listed in its capabilities (leaf and KeyPackage re-signed)",
+        &["RFC9420-13.5-11", "RFC9420-13.5-14"],
+        Expect::Reject(C::KeyPackage),
+        grease_credential_type,
+    ),
+    recipe(
+        "leaf-extension-repeated",
+        "the leaf carries two extensions of the listed type 0x1a1a (leaf and KeyPackage re-signed)",
+        &["RFC9420-13.4-4"],
+        Expect::Reject(C::KeyPackage),
+        leaf_extension_repeated,
+    ),
+    recipe(
         "leaf-source-update",
         "the KeyPackage's leaf node has source update (leaf and KeyPackage re-signed)",
         &["RFC9420-10.1-4", "RFC9420-7.3-13"],
@@ -74,21 +96,21 @@ const RECIPES: &[Recipe] = &[
     recipe(
         "leaf-signature-flipped",
         "one bit of the leaf node's signature flipped (KeyPackage re-signed)",
-        &["RFC9420-10.1-4", "RFC9420-7.3-7"],
+        &["RFC9420-10.1-4", "RFC9420-7.3-7", "RFC9420-7.3-4"],
         Expect::Reject(C::KeyPackage),
         leaf_signature_flipped,
     ),
     recipe(
         "extension-not-in-capabilities",
         "a GREASE extension (0xAAAA) in KeyPackage.extensions that the leaf's capabilities do not list (re-signed)",
-        &["RFC9420-10-10", "RFC9420-10.1-4"],
+        &["RFC9420-10-10", "RFC9420-10.1-4", "RFC9420-13.5-15"],
         Expect::Reject(C::KeyPackage),
         extension_not_in_capabilities,
     ),
     recipe(
         "grease-extension-listed",
         "a GREASE extension (0xAAAA) in KeyPackage.extensions, listed in the leaf's capabilities (leaf and KeyPackage re-signed): unknown, to be ignored",
-        &["RFC9420-10-11"],
+        &["RFC9420-10-11", "RFC9420-13.4-2", "RFC9420-13.5-16"],
         Expect::Accept,
         grease_extension_listed,
     ),
@@ -200,6 +222,47 @@ fn leaf_signature_flipped(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft,
     add_with(world, rng, Level::Structure, |kp, _, _| {
         crate::adversary::mutate::flip_in_place(&mut kp.leaf_node.signature.0);
         Ok(true)
+    })
+}
+
+/// The leaf edited by `edit`, the leaf and the KeyPackage re-signed.
+fn leaf_edited(
+    world: &World,
+    rng: &mut ChaCha20Rng,
+    edit: impl FnOnce(&mut concord_reference::messages::LeafNode),
+) -> Result<Draft, GenError> {
+    let suite = world.suite;
+    add_with(world, rng, Level::Structure, |kp, private, _| {
+        edit(&mut kp.leaf_node);
+        sign_leaf(&suite, &mut kp.leaf_node, private, &[], LeafIndex(0))?;
+        Ok(true)
+    })
+}
+
+fn credential_type_not_in_capabilities(
+    world: &World,
+    rng: &mut ChaCha20Rng,
+) -> Result<Draft, GenError> {
+    leaf_edited(world, rng, |leaf| leaf.capabilities.credentials.clear())
+}
+
+fn grease_credential_type(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    leaf_edited(world, rng, |leaf| {
+        leaf.credential = Credential::Other {
+            credential_type: CredentialType(0x0a0a),
+            data: Bytes(b"outsider".to_vec()),
+        };
+        leaf.capabilities.credentials.push(CredentialType(0x0a0a));
+    })
+}
+
+fn leaf_extension_repeated(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    leaf_edited(world, rng, |leaf| {
+        leaf.capabilities.extensions.push(ExtensionType(0x1a1a));
+        for data in [b"first", b"again"] {
+            leaf.extensions
+                .push(Extension::new(ExtensionType(0x1a1a), data.to_vec()));
+        }
     })
 }
 

@@ -3,8 +3,10 @@
 //! re-signed and re-tagged, so only the targeted rule is broken.
 
 use concord_reference::codec::Bytes;
+use concord_reference::crypto::CipherSuite;
 use concord_reference::messages::{
-    ContentBody, LeafNode, LeafNodeSource, Lifetime, Proposal, WireFormat,
+    ContentBody, CredentialType, Extension, ExtensionType, LeafNode, LeafNodeSource, Lifetime,
+    Proposal, ProposalType, WireFormat,
 };
 use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
@@ -31,9 +33,23 @@ const RECIPES: &[Recipe] = &[
     recipe(
         "signature-flipped",
         "one bit of the leaf node signature flipped",
-        &["RFC9420-7.3-7", "RFC9420-12.1.2-2"],
+        &["RFC9420-7.3-7", "RFC9420-12.1.2-2", "RFC9420-7.3-4"],
         Expect::Reject(C::LeafNode),
         signature_flipped,
+    ),
+    recipe(
+        "content-changed-not-resigned",
+        "a GREASE cipher suite added to the leaf's capabilities after it was signed",
+        &["RFC9420-7.2-9", "RFC9420-7.3-7"],
+        Expect::Reject(C::LeafNode),
+        content_changed_not_resigned,
+    ),
+    recipe(
+        "grease-values-accepted",
+        "GREASE values in every capabilities list and a GREASE extension in the leaf, listed (re-signed)",
+        &["RFC9420-7.2-5", "RFC9420-13.5-9", "RFC9420-13.5-16"],
+        Expect::Accept,
+        grease_values_accepted,
     ),
     recipe(
         "source-key-package",
@@ -52,14 +68,14 @@ const RECIPES: &[Recipe] = &[
     recipe(
         "signed-for-another-leaf",
         "the leaf node signed with the leaf index of carol instead of dave",
-        &["RFC9420-7.3-7", "RFC9420-12.1.2-2"],
+        &["RFC9420-7.3-7", "RFC9420-12.1.2-2", "RFC9420-7.2-10"],
         Expect::Reject(C::LeafNode),
         signed_for_another_leaf,
     ),
     recipe(
         "signed-for-another-group",
         "the leaf node signed with another group_id",
-        &["RFC9420-7.3-7", "RFC9420-12.1.2-2"],
+        &["RFC9420-7.3-7", "RFC9420-12.1.2-2", "RFC9420-7.2-10"],
         Expect::Reject(C::LeafNode),
         signed_for_another_group,
     ),
@@ -182,6 +198,35 @@ fn signed_for_another_group(world: &World, rng: &mut ChaCha20Rng) -> Result<Draf
         Level::Structure,
         |_| {},
         Some((b"another group", leaf)),
+    )
+}
+
+fn content_changed_not_resigned(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    update_with(
+        world,
+        rng,
+        Level::Structure,
+        |node| node.capabilities.cipher_suites.push(CipherSuite(0x0a0a)),
+        None,
+    )
+}
+
+fn grease_values_accepted(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let (group_id, leaf) = own(world)?;
+    update_with(
+        world,
+        rng,
+        Level::None,
+        |node| {
+            let capabilities = &mut node.capabilities;
+            capabilities.cipher_suites.push(CipherSuite(0x0a0a));
+            capabilities.extensions.push(ExtensionType(0x1a1a));
+            capabilities.proposals.push(ProposalType(0x2a2a));
+            capabilities.credentials.push(CredentialType(0x3a3a));
+            node.extensions
+                .push(Extension::new(ExtensionType(0x1a1a), b"grease".to_vec()));
+        },
+        Some((&group_id, leaf)),
     )
 }
 

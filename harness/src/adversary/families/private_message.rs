@@ -58,6 +58,13 @@ const RECIPES: &[Recipe] = &[
         authenticated_data_changed,
     ),
     recipe(
+        "padding-not-zero",
+        "carol's Remove proposal whose encrypted content ends in padding with a non-zero byte",
+        &["RFC9420-6.3.1-2"],
+        Expect::Reject(C::Decode),
+        padding_not_zero,
+    ),
+    recipe(
         "application-replayed",
         "carol's application message delivered twice: its key was consumed",
         &["RFC9420-9.2-6", "RFC9420-9.2-1"],
@@ -81,7 +88,7 @@ const RECIPES: &[Recipe] = &[
     recipe(
         "signed-by-another-member",
         "content naming carol, encrypted under carol's ratchet, signed with dave's key",
-        &["RFC9420-6.3.1-6", "RFC9420-6.1-1"],
+        &["RFC9420-6.3.1-6", "RFC9420-6.1-1", "RFC9420-12.1-1"],
         Expect::Reject(C::Signature),
         signed_by_another_member,
     ),
@@ -210,6 +217,26 @@ fn forged(
             .frame_forged(framed, WireFormat::MLS_PRIVATE_MESSAGE, None, rng),
     )?;
     Ok(wire(&message))
+}
+
+fn padding_not_zero(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let carol = private_carol(world)?;
+    let framed = content(&carol, remove_erin());
+    let mut sender = private_carol(world)?;
+    let message = at(
+        "frame",
+        sender.group.frame_private_edited(
+            framed,
+            4,
+            |plaintext| {
+                if let Some(last) = plaintext.last_mut() {
+                    *last = 1;
+                }
+            },
+            rng,
+        ),
+    )?;
+    Ok(Draft::message(Level::Structure, wire(&message)).flags(&["resigned", "reencrypted"]))
 }
 
 fn sender_blank_leaf(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {

@@ -6,8 +6,9 @@
 use concord_reference::codec::Bytes;
 use concord_reference::crypto::CipherSuite;
 use concord_reference::messages::{
-    Add, ExternalInit, GroupContextExtensions, PreSharedKey, PreSharedKeyId, Proposal,
-    ProposalOrRef, ProtocolVersion, Psk, ReInit, Remove, ResumptionPskUsage, Sender, Update,
+    Add, Extension, ExtensionType, ExternalInit, GroupContextExtensions, PreSharedKey,
+    PreSharedKeyId, Proposal, ProposalOrRef, ProtocolVersion, Psk, ReInit, Remove,
+    ResumptionPskUsage, Sender, Update,
 };
 use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
@@ -81,6 +82,27 @@ const RECIPES: &[Recipe] = &[
         psk_twice,
     ),
     recipe(
+        "add-credential-type-unsupported",
+        "an Add of a KeyPackage with an X.509 credential (listed with basic in its capabilities) that no member supports",
+        &["RFC9420-7.3-9", "RFC9420-13.3-1"],
+        Expect::Reject(C::KeyPackage),
+        add_credential_type_unsupported,
+    ),
+    recipe(
+        "group-context-extension-unsupported",
+        "a GroupContextExtensions proposal with an extension of type 0xff00 that no member lists",
+        &["RFC9420-13.4-9"],
+        Expect::Reject(C::ProposalList),
+        gce_unsupported,
+    ),
+    recipe(
+        "group-context-grease-extension",
+        "a GroupContextExtensions proposal with a GREASE extension (0x0a0a)",
+        &["RFC9420-13.5-13", "RFC9420-13.4-9"],
+        Expect::Reject(C::ProposalList),
+        gce_grease,
+    ),
+    recipe(
         "group-context-extensions-twice",
         "two GroupContextExtensions proposals",
         &["RFC9420-12.2-12", "RFC9420-12.2-3"],
@@ -118,14 +140,14 @@ const RECIPES: &[Recipe] = &[
     recipe(
         "psk-usage-reinit",
         "a PreSharedKey proposal for a resumption PSK of usage reinit",
-        &["RFC9420-12.1.4-1"],
+        &["RFC9420-12.1.4-1", "RFC9420-11.2-4"],
         Expect::Reject(C::ProposalList),
         psk_reinit,
     ),
     recipe(
         "psk-usage-branch",
         "a PreSharedKey proposal for a resumption PSK of usage branch",
-        &["RFC9420-12.1.4-2"],
+        &["RFC9420-12.1.4-2", "RFC9420-11.3-5"],
         Expect::Reject(C::ProposalList),
         psk_branch,
     ),
@@ -231,6 +253,38 @@ fn add_twice(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
     forged(world, vec![by_value(add.clone()), by_value(add)], rng)
 }
 
+fn add_credential_type_unsupported(
+    world: &World,
+    rng: &mut ChaCha20Rng,
+) -> Result<Draft, GenError> {
+    use concord_reference::messages::{Certificate, Credential, CredentialType};
+    let (mut key_package, secrets) = world.outsider(b"outsider", rng)?;
+    let leaf = &mut key_package.leaf_node;
+    leaf.credential = Credential::X509 {
+        certificates: vec![Certificate {
+            cert_data: Bytes(b"not a real certificate".to_vec()),
+        }],
+    };
+    leaf.capabilities.credentials = vec![CredentialType::BASIC, CredentialType::X509];
+    crate::adversary::forge::sign_leaf(
+        &world.suite,
+        leaf,
+        &secrets.signature_private,
+        &[],
+        LeafIndex(0),
+    )?;
+    crate::adversary::forge::sign_key_package(
+        &world.suite,
+        &mut key_package,
+        &secrets.signature_private,
+    )?;
+    forged(
+        world,
+        vec![by_value(Proposal::Add(Add { key_package }))],
+        rng,
+    )
+}
+
 fn add_existing_member(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
     let dave = world.sender(DAVE)?;
     let (key_package, _) = at(
@@ -278,6 +332,35 @@ fn gce_twice(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
         extensions: Vec::new(),
     });
     forged(world, vec![by_value(gce.clone()), by_value(gce)], rng)
+}
+
+/// alice's commit (with the UpdatePath a GroupContextExtensions proposal requires) of one
+/// GroupContextExtensions proposal setting one extension of `extension_type`.
+fn gce_with(world: &World, rng: &mut ChaCha20Rng, extension_type: u16) -> Result<Draft, GenError> {
+    let gce = Proposal::GroupContextExtensions(GroupContextExtensions {
+        extensions: vec![Extension {
+            extension_type: ExtensionType(extension_type),
+            extension_data: Bytes(b"unsupported".to_vec()),
+        }],
+    });
+    let mut alice = world.sender(ALICE)?;
+    let options = concord_reference::group::CommitOptions {
+        by_value: vec![gce],
+        ..Default::default()
+    };
+    let output = at("commit", alice.group.commit(&options, rng))?;
+    Ok(Draft::message(
+        crate::adversary::Level::Structure,
+        crate::adversary::world::wire(&output.commit),
+    ))
+}
+
+fn gce_unsupported(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    gce_with(world, rng, 0xff00)
+}
+
+fn gce_grease(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    gce_with(world, rng, 0x0a0a)
 }
 
 fn reinit_with_add(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {

@@ -37,14 +37,14 @@ const RECIPES: &[Recipe] = &[
     recipe(
         "signature-flipped",
         "one bit of the signature flipped, membership tag recomputed",
-        &["RFC9420-6.1-1", "RFC9420-6.2-2"],
+        &["RFC9420-6.1-1", "RFC9420-6.2-2", "RFC9420-12.1-1"],
         Expect::Reject(C::Signature),
         signature_flipped,
     ),
     recipe(
         "signed-by-another-member",
         "content naming carol as sender signed with dave's key (membership tag valid)",
-        &["RFC9420-6.1-3"],
+        &["RFC9420-6.1-3", "RFC9420-6.1-2"],
         Expect::Reject(C::Signature),
         signed_by_another_member,
     ),

@@ -64,7 +64,7 @@ const RECIPES: &[Recipe] = &[
     recipe(
         "leaf-extension-not-in-capabilities",
         "dave's leaf carries an extension its capabilities do not list (re-signed by dave)",
-        &["RFC9420-12.4.3.1-18", "RFC9420-7.3-12"],
+        &["RFC9420-12.4.3.1-18", "RFC9420-7.3-12", "RFC9420-7.2-3"],
         Expect::Reject(C::LeafNode),
         leaf_extension_not_listed,
     ),

@@ -7,7 +7,8 @@
 use concord_reference::codec::{Bytes, Codec};
 use concord_reference::crypto::CipherSuite;
 use concord_reference::messages::{
-    LeafNodeSource, MlsMessage, MlsMessageBody, PreSharedKeyId, Psk, ResumptionPskUsage,
+    Extension, ExtensionType, LeafNodeSource, MlsMessage, MlsMessageBody, PreSharedKeyId, Psk,
+    ResumptionPskUsage,
 };
 use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
@@ -51,7 +52,7 @@ const RECIPES: &[Recipe] = &[
     recipe(
         "group-info-confirmation-tag-flipped",
         "one bit of the GroupInfo confirmation tag flipped (re-signed)",
-        &["RFC9420-12.4.3.1-3"],
+        &["RFC9420-12.4.3.1-3", "RFC9420-12.4.3-6"],
         Expect::Reject(C::ConfirmationTag),
         confirmation_tag_flipped,
     ),
@@ -82,6 +83,20 @@ const RECIPES: &[Recipe] = &[
         &["RFC9420-12.4.3.1-8"],
         Expect::Reject(C::Welcome),
         welcome_cipher_suite_other,
+    ),
+    recipe(
+        "group-context-extension-unsupported",
+        "the GroupContext carries an extension of type 0xff00, which the receiver's leaf does not list (retagged, re-signed)",
+        &["RFC9420-12.4.3-3", "RFC9420-13.4-7", "RFC9420-13.4-8"],
+        Expect::Reject(C::Welcome),
+        group_context_extension_unsupported,
+    ),
+    recipe(
+        "group-context-grease-extension",
+        "the GroupContext carries a GREASE extension (0x0a0a) (retagged, re-signed)",
+        &["RFC9420-13.5-12", "RFC9420-13.5-16", "RFC9420-12.4.3-3"],
+        Expect::Reject(C::Welcome),
+        group_context_grease_extension,
     ),
     recipe(
         "group-info-cipher-suite-other",
@@ -245,6 +260,32 @@ fn group_info_cipher_suite_other(world: &World, rng: &mut ChaCha20Rng) -> Result
         opened.info.group_context.cipher_suite = other;
         Ok(())
     })
+}
+
+/// The GroupContext gains an extension of `extension_type` with a few bytes of data.
+fn group_context_extension(
+    world: &World,
+    rng: &mut ChaCha20Rng,
+    extension_type: u16,
+) -> Result<Draft, GenError> {
+    edited(world, rng, |opened| {
+        opened.info.group_context.extensions.push(Extension {
+            extension_type: ExtensionType(extension_type),
+            extension_data: Bytes(b"unsupported".to_vec()),
+        });
+        Ok(())
+    })
+}
+
+fn group_context_extension_unsupported(
+    world: &World,
+    rng: &mut ChaCha20Rng,
+) -> Result<Draft, GenError> {
+    group_context_extension(world, rng, 0xff00)
+}
+
+fn group_context_grease_extension(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    group_context_extension(world, rng, 0x0a0a)
 }
 
 fn unknown_psk(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
