@@ -165,12 +165,13 @@ pub const CHECKS: &[CheckInfo] = &[
         name: "submit-refusals",
         roles: HUB,
         requirements: &[
+            "MIMI-PROTOCOL-4.2-1",
             "MIMI-PROTOCOL-4.2-2",
             "MIMI-PROTOCOL-5.4-1",
             "MIMI-PROTOCOL-5.4-2",
             "MIMI-PROTOCOL-5.4-5",
         ],
-        what: "a Commit or a PublicMessage as an application message, a message of a future epoch and one from a non-participant are refused and not fanned out; a proper one is delivered",
+        what: "a Commit or a PublicMessage as an application message, a message of a future epoch, one from a non-participant and messages of another MLS group are refused and not fanned out; a proper one is delivered",
     },
     CheckInfo {
         name: "participant-removal",

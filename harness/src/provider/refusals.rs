@@ -54,6 +54,22 @@ fn rewritten(message: &[u8], epoch: u64, application: Option<&[u8]>) -> Result<V
     Ok(decoded.to_bytes())
 }
 
+/// `message` (an MLSMessage) moved to the MLS group `group_id`.
+fn in_group(message: &[u8], group_id: &[u8]) -> Result<Vec<u8>, String> {
+    let mut decoded =
+        MlsMessage::from_bytes(message).map_err(|e| format!("our own message: {e}"))?;
+    match &mut decoded.body {
+        MlsMessageBody::PublicMessage(public) => {
+            public.content.group_id = Bytes::from(group_id.to_vec())
+        }
+        MlsMessageBody::PrivateMessage(private) => {
+            private.group_id = Bytes::from(group_id.to_vec())
+        }
+        _ => return Err("our own message is neither a PublicMessage nor a PrivateMessage".into()),
+    }
+    Ok(decoded.to_bytes())
+}
+
 /// Which of `bodies` reached `follower` in `room`, by label.
 fn leaked<'a>(
     ctx: &Ctx,
@@ -83,10 +99,14 @@ async fn submit_refusals(ctx: &mut Ctx) -> Step<Outcome> {
     let future = rewritten(&sealed, 2, None).map_err(ours)?;
     // MIMI-PROTOCOL-5.4-2: the sender is an active participant (Erin never was one).
     let stranger = carol.protect("sent on Erin's behalf").map_err(ours)?;
+    // MIMI-PROTOCOL-4.2-1: the room has one MLS group; a message of another is refused.
+    let other_group = carol.protect("meant for another group").map_err(ours)?;
+    let other_group = in_group(&other_group, b"another group").map_err(ours)?;
     // The control, submitted after the refusals.
     let good = carol.protect("a proper message").map_err(ours)?;
     // MIMI-PROTOCOL-5.4-1: the body is a PrivateMessage whose content_type is application.
     let (commit, _) = carol.commit(&[]).map_err(ours)?;
+    let foreign_commit = in_group(&commit, b"another group").map_err(ours)?;
     // MIMI-PROTOCOL-4.2-2: application data in a PublicMessage is no room message either.
     let public_application = rewritten(&commit, 1, Some(b"in the clear")).map_err(ours)?;
     let cases: Vec<(&str, &str, Vec<u8>)> = vec![
@@ -110,6 +130,7 @@ async fn submit_refusals(ctx: &mut Ctx) -> Step<Outcome> {
             ERIN,
             stranger,
         ),
+        ("a PrivateMessage of another MLS group", CAROL, other_group),
     ];
     let mut answers = Vec::new();
     for (what, sender, body) in &cases {
@@ -135,8 +156,22 @@ async fn submit_refusals(ctx: &mut Ctx) -> Step<Outcome> {
         }
         answers.push(answer.status);
     }
+    // MIMI-PROTOCOL-4.2-1: a Commit of another MLS group is refused by the update endpoint.
+    let (status, answer) = update(
+        ctx,
+        &room,
+        CAROL,
+        update_body(foreign_commit.clone(), None, CAROL, vec![]),
+    )
+    .await?;
+    if matches!(answer.code, UpdateCode::Success { .. }) {
+        return Ok(Outcome::Fail(format!(
+            "a Commit of another MLS group than the room's was answered {status} success"
+        )));
+    }
     tokio::time::sleep(QUIET_WAIT).await;
-    let bodies: Vec<(&str, Vec<u8>)> = cases.iter().map(|(w, _, b)| (*w, b.clone())).collect();
+    let mut bodies: Vec<(&str, Vec<u8>)> = cases.iter().map(|(w, _, b)| (*w, b.clone())).collect();
+    bodies.push(("a Commit of another MLS group", foreign_commit));
     let leaks = leaked(ctx, FOLLOWERS[1], &room, &bodies);
     if !leaks.is_empty() {
         return Ok(Outcome::Fail(format!(
