@@ -588,6 +588,10 @@ fn step_interop(
     for path in &configs {
         match config::load(path) {
             Ok(file) => {
+                for warning in file.warnings() {
+                    eprintln!("warning: {warning}");
+                    run.notes.push(warning);
+                }
                 for script in &file.scripts {
                     features.insert(
                         (path.display().to_string(), script.name.clone()),

@@ -143,13 +143,19 @@ fn mistakes_name_file_script_step_and_field() {
 }
 
 #[test]
-fn unknown_fields_are_kept_as_warnings() {
+fn unknown_fields_are_kept_and_reported_as_warnings() {
     let value =
         json!({"scripts": {"s": [{"action": "createGroup", "actor": "alice", "colour": "blue"}]}});
     let file = config::parse(Path::new("x.json"), &value).unwrap();
     assert_eq!(
         file.scripts[0].unknown_fields,
         vec![(0, "colour".to_string())]
+    );
+    let warnings = file.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("x.json: script `s`, step 0: unknown field `colour`"),
+        "{warnings:?}"
     );
 }
 

@@ -255,6 +255,26 @@ pub struct ConfigFile {
     pub scripts: Vec<Script>,
 }
 
+impl ConfigFile {
+    /// One line per field the parser does not know, with its place: a typo in a script
+    /// (`force_pth`) is reported, never dropped silently.
+    pub fn warnings(&self) -> Vec<String> {
+        self.scripts
+            .iter()
+            .flat_map(|script| {
+                script.unknown_fields.iter().map(move |(step, field)| {
+                    format!(
+                        "{}: script `{}`, step {step}: unknown field `{field}` (ignored; not \
+                         part of the interop format Concord reads)",
+                        self.path.display(),
+                        script.name
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
 /// Reads and parses a config file.
 pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
     let whole = |field: &str, detail: String| ConfigError {

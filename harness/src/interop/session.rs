@@ -303,6 +303,9 @@ pub fn run_lanes(
         .iter()
         .map(|path| config::load(path))
         .collect::<Result<Vec<ConfigFile>, _>>()?;
+    for warning in files.iter().flat_map(ConfigFile::warnings) {
+        eprintln!("warning: {warning}");
+    }
     let count = lanes.first().map_or(0, Vec::len);
     if count == 0 {
         return Err(SessionError::Usage("no client given (--client)".into()));
