@@ -9,7 +9,8 @@
 //!                                message checked by it                   ─┘   build: mutated or not)
 //! ```
 //!
-//! A mutant of the reference is killed when either stage ends with a failure. The test is
+//! A mutant of the reference is killed when either stage ends with a failure (the
+//! interop stage does not run once the adversary has failed). The test is
 //! ignored by `cargo test` (it needs the binary); `.cargo/mutants.toml` runs it with
 //! `--include-ignored`, and so can anyone with a built `concord`:
 //!
@@ -124,6 +125,13 @@ fn concord_passes_the_reference_served_over_grpc() {
     if !passed {
         failures.push(format!("adversary:\n{tail}"));
     }
+
+    // One failing stage kills the mutant: the next one would only cost time.
+    assert!(
+        failures.is_empty(),
+        "the suite caught the reference under test:\n{}",
+        failures.join("\n\n")
+    );
 
     let mut interop = vec!["interop".to_string(), "--config".into()];
     interop.extend(interop_configs());
