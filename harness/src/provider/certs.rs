@@ -110,6 +110,21 @@ fn write(path: PathBuf, text: &str) -> Result<(), CertsError> {
     std::fs::write(&path, text).map_err(|source| CertsError::Write { path, source })
 }
 
+/// Writes a private key readable by its owner only (0600 on Unix), an existing file
+/// included: a test CA's key lets anyone who reads it mint certificates the providers trust.
+fn write_private(path: PathBuf, text: &str) -> Result<(), CertsError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&path).and_then(|mut file| {
+        #[cfg(unix)]
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+        std::io::Write::write_all(&mut file, text.as_bytes())
+    });
+    written.map_err(|source| CertsError::Write { path, source })
+}
+
 /// The test CA's parameters (the same every time, so that its key in a folder can sign
 /// more certificates later).
 fn ca_params() -> Result<CertificateParams, rcgen::Error> {
@@ -160,7 +175,7 @@ fn issue(
     let key = KeyPair::generate().map_err(generate_err)?;
     let cert = params.signed_by(&key, issuer).map_err(generate_err)?;
     write(cert_path(out, domain), &cert.pem())?;
-    write(key_path(out, domain), &key.serialize_pem())?;
+    write_private(key_path(out, domain), &key.serialize_pem())?;
     Ok(vec![cert_path(out, domain), key_path(out, domain)])
 }
 
@@ -221,7 +236,7 @@ pub fn generate(out: &Path, domains: &[String]) -> Result<Vec<PathBuf>, CertsErr
     let mut written = Vec::new();
     write(out.join(CA_CERT), &ca_cert.pem())?;
     written.push(out.join(CA_CERT));
-    write(out.join(CA_KEY), &ca_key.serialize_pem())?;
+    write_private(out.join(CA_KEY), &ca_key.serialize_pem())?;
     written.push(out.join(CA_KEY));
     let issuer = Issuer::new(ca_params, ca_key);
 
@@ -275,6 +290,12 @@ mod tests {
         assert_eq!(files.len(), 2 + 2 * 2 + 1);
         for f in &files {
             assert!(f.exists(), "{}", f.display());
+        }
+        #[cfg(unix)]
+        for key in [dir.join(CA_KEY), key_path(&dir, "hub.example")] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} is readable by others", key.display());
         }
         let pem = std::fs::read_to_string(cert_path(&dir, "hub.example")).unwrap();
         assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));

@@ -137,6 +137,7 @@ pub const CHECKS: &[CheckInfo] = &[
             "MIMI-PROTOCOL-5.5-1",
             "MIMI-PROTOCOL-5.5-2",
             "MIMI-PROTOCOL-5.5-6",
+            "MIMI-CONTENT-3.4-1",
         ],
         what: "an Add's Welcome and a later application message reach the member's provider, open, and carry the accepted timestamp",
     },
@@ -170,8 +171,9 @@ pub const CHECKS: &[CheckInfo] = &[
             "MIMI-PROTOCOL-5.4-1",
             "MIMI-PROTOCOL-5.4-2",
             "MIMI-PROTOCOL-5.4-5",
+            "MIMI-PROTOCOL-5.4.1.4-1",
         ],
-        what: "a Commit or a PublicMessage as an application message, a message of a future epoch, one from a non-participant and messages of another MLS group are refused and not fanned out; a proper one is delivered",
+        what: "a Commit or a PublicMessage as an application message, a message of a future epoch, one from a non-participant and messages of another MLS group are refused and not fanned out; a proper one is delivered, its fanout not naming the sender in the clear",
     },
     CheckInfo {
         name: "participant-removal",

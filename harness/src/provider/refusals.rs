@@ -193,9 +193,23 @@ async fn submit_refusals(ctx: &mut Ctx) -> Step<Outcome> {
     })
     .await?;
     dave.unprotect(&delivered.message).map_err(ours)?;
+    // MIMI-PROTOCOL-5.4.1.4-1: the fanout of an application message does not name its sender
+    // in the clear (the follower would learn it).
+    let sender = CAROL.as_bytes();
+    let naming = ctx
+        .follower_log(FOLLOWERS[1])
+        .into_iter()
+        .filter(|o| o.body.windows(good.len()).any(|w| w == good.as_slice()))
+        .any(|o| o.body.windows(sender.len()).any(|w| w == sender));
+    if naming {
+        return Ok(Outcome::Fail(format!(
+            "the /notify carrying {CAROL}'s application message to {} names {CAROL} in the clear",
+            FOLLOWERS[1]
+        )));
+    }
     Ok(Outcome::Pass(format!(
         "room {room}: {} refused (HTTP {answers:?}) and none fanned out; the control \
-         message was accepted and delivered",
+         message was accepted and delivered without its sender in the clear",
         cases.len()
     )))
 }
