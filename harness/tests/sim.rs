@@ -240,6 +240,45 @@ fn scenario_mistakes_name_the_line_and_the_field() {
 }
 
 #[test]
+fn numbers_past_their_limits_are_refused_naming_the_field() {
+    // A jitter of u64::MAX microseconds once overflowed the network's draw; a count of a
+    // billion messages exhausted memory.
+    assert_error(
+        &format!("{HEAD}[network]\njitter = \"18446744073709551615us\"\n"),
+        8,
+        "network.jitter",
+        "limit of a day",
+    );
+    assert_error(
+        &format!("{HEAD}[network]\nlatency = \"25h\"\n"),
+        8,
+        "network.latency",
+        "unknown unit",
+    );
+    assert_error(
+        &format!("{HEAD}[network]\nlatency = \"1441m\"\n"),
+        8,
+        "network.latency",
+        "limit of a day",
+    );
+    let create = "[[step]]\naction = \"create\"\nroom = \"r\"\nby = \"alice\"\n";
+    assert_error(
+        &format!(
+            "{HEAD}{create}[[step]]\naction = \"send\"\nroom = \"r\"\nfrom = \"alice\"\ncount = 1000000000\n"
+        ),
+        15,
+        "step 2 (send).count",
+        "the limit is 100000",
+    );
+    assert_error(
+        &format!("{HEAD}[[users]]\nprefix = \"u\"\ncount = 4000000000\nproviders = [\"a\"]\n"),
+        9,
+        "users.count",
+        "the limit is 100000",
+    );
+}
+
+#[test]
 fn the_command_exits_2_on_a_scenario_mistake_naming_file_line_and_field() {
     let dir = scratch("cli");
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));

@@ -327,6 +327,14 @@ struct RawAssert {
 }
 
 /// Parses a duration: an integer with a unit, `us`, `ms`, `s` or `m` (e.g. `250ms`).
+/// The longest duration a scenario may give (latency, jitter, interval, wait...): a day of
+/// simulated time. Past it the figure is a mistake, and the network's arithmetic on it
+/// (a jitter drawn in `0..=jitter`) would overflow.
+pub const MAX_DURATION_US: u64 = 86_400_000_000;
+/// The most messages one send step may ask for, and the most users one `[[users]]` group
+/// may generate: the simulator keeps every message and member in memory.
+pub const MAX_COUNT: u64 = 100_000;
+
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text
@@ -349,7 +357,10 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
     };
     value
         .checked_mul(scale)
-        .ok_or_else(|| format!("`{text}` is too long"))
+        .filter(|us| *us <= MAX_DURATION_US)
+        .ok_or_else(|| {
+            format!("`{text}` is longer than the limit of a day (24h of simulated time)")
+        })
 }
 
 /// Reads and checks a scenario file.
@@ -530,6 +541,17 @@ impl<'a> Checker<'a> {
                 .client
                 .as_ref()
                 .map_or("reference".to_string(), |c| c.get_ref().clone());
+            if u64::from(*g.count.get_ref()) > MAX_COUNT {
+                return self.ctx.error(
+                    g.count.span(),
+                    "users.count",
+                    format!(
+                        "{} users in one group: the limit is {MAX_COUNT} (the simulator keeps \
+                         every member in memory)",
+                        g.count.get_ref()
+                    ),
+                );
+            }
             for i in 0..*g.count.get_ref() {
                 let name = format!("{}{}", g.prefix.get_ref(), i + 1);
                 let provider = providers[i as usize % providers.len()].clone();
@@ -890,7 +912,21 @@ impl<'a> Checker<'a> {
                     Some(v) if v.get_ref() == "*" => Senders::Members,
                     other => Senders::User(user(self, other.as_ref(), "from")?),
                 };
-                let count = s.count.as_ref().map_or(1, |c| *c.get_ref());
+                let count = match &s.count {
+                    Some(c) if *c.get_ref() > MAX_COUNT => {
+                        return self.ctx.error(
+                            c.span(),
+                            &f("count"),
+                            format!(
+                                "{} messages in one send step: the limit is {MAX_COUNT} (the \
+                                 simulator keeps every message in memory)",
+                                c.get_ref()
+                            ),
+                        );
+                    }
+                    Some(c) => *c.get_ref(),
+                    None => 1,
+                };
                 let interval = match &s.interval {
                     Some(d) if nested => {
                         return self.ctx.error(
