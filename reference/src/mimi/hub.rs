@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::roster::{Roster, RosterError, by_provider};
 use super::{
-    Fanout, HandshakeBundle, Name, ParticipantChange, RoomEvent, SubmitResponse, UpdateResponse,
-    provider_of,
+    Fanout, HandshakeBundle, Name, ParticipantChange, RoomEvent, SubmitResponse, UpdateAnswer,
+    UpdateResponse, provider_of,
 };
 use crate::codec::Codec;
 use crate::messages::{ContentBody, ContentType, MlsMessage, MlsMessageBody, Proposal, Sender};
@@ -99,9 +99,11 @@ pub struct RoomHistory {
     pub participants: BTreeMap<u64, BTreeSet<String>>,
 }
 
-/// A proposal accepted in the current epoch, with the participant changes it carries.
+/// A proposal accepted in the current epoch: who sent it, and the participant changes it
+/// carries.
 #[derive(Debug, Clone)]
 struct PendingProposal {
+    sender: String,
     changes: Vec<ParticipantChange>,
 }
 
@@ -115,7 +117,7 @@ pub struct Room {
     group_info: Option<(u64, Vec<u8>)>,
     proposals: BTreeMap<Vec<u8>, PendingProposal>,
     /// Answers already given, by (client, request id): a repeated request gets the same.
-    updates: BTreeMap<(String, u64), UpdateResponse>,
+    updates: BTreeMap<(String, u64), UpdateAnswer>,
     submits: BTreeMap<(String, u64), SubmitResponse>,
     /// Next fanout sequence number per provider.
     next_seq: BTreeMap<String, u64>,
@@ -273,6 +275,7 @@ impl Room {
                     timestamp: now,
                     event: event.clone(),
                     recipients: clients,
+                    more_proposals: Vec::new(),
                 };
                 *seq += 1;
                 (provider, fanout)
@@ -415,6 +418,22 @@ impl Hub {
         bundle: &HandshakeBundle,
         now: u64,
     ) -> Result<(UpdateResponse, Vec<(String, Fanout)>), HubError> {
+        self.update_with_more(room_id, client, request_id, bundle, &[], now)
+            .map(|(answer, fanout)| (answer.response, fanout))
+    }
+
+    /// [`Hub::update`] for a proposal that comes with `more_proposals` (the
+    /// `HandshakeBundle`'s `moreProposals`, encoded MLSMessages; empty for a commit), with
+    /// the refs of the invalid proposals in the answer.
+    pub fn update_with_more(
+        &mut self,
+        room_id: &str,
+        client: &str,
+        request_id: u64,
+        bundle: &HandshakeBundle,
+        more_proposals: &[Vec<u8>],
+        now: u64,
+    ) -> Result<(UpdateAnswer, Vec<(String, Fanout)>), HubError> {
         let room = self
             .rooms
             .get_mut(room_id)
@@ -423,7 +442,19 @@ impl Hub {
         if let Some(answer) = room.updates.get(&key) {
             return Ok((answer.clone(), Vec::new()));
         }
-        let (answer, fanout) = update_room(room, client, bundle, now);
+        let mut invalid_proposals = Vec::new();
+        let (response, fanout) = update_room(
+            room,
+            client,
+            bundle,
+            more_proposals,
+            &mut invalid_proposals,
+            now,
+        );
+        let answer = UpdateAnswer {
+            response,
+            invalid_proposals,
+        };
         room.updates.insert(key, answer.clone());
         Ok((answer, fanout))
     }
@@ -537,10 +568,13 @@ fn submit_message(
     (SubmitResponse::Accepted { accepted_at: now }, fanout)
 }
 
+/// One update; the refs of the proposals found invalid go to `invalid`.
 fn update_room(
     room: &mut Room,
     client: &str,
     bundle: &HandshakeBundle,
+    more_proposals: &[Vec<u8>],
+    invalid: &mut Vec<Vec<u8>>,
     now: u64,
 ) -> (UpdateResponse, Vec<(String, Fanout)>) {
     let Ok(message) = MlsMessage::from_bytes(&bundle.message) else {
@@ -616,31 +650,74 @@ fn update_room(
         );
     }
     match &public.content.body {
-        ContentBody::Proposal(proposal) => {
+        ContentBody::Proposal(_) => {
             if sender_identity.as_deref() != Some(client) {
                 return (
                     not_allowed("a proposal must come from the member's own client"),
                     Vec::new(),
                 );
             }
+            // The proposal and its moreProposals (section 5.3), each checked on its own.
+            let mut messages = vec![public.clone()];
+            for (n, bytes) in more_proposals.iter().enumerate() {
+                match MlsMessage::from_bytes(bytes).map(|m| m.body) {
+                    Ok(MlsMessageBody::PublicMessage(more)) => messages.push(more),
+                    _ => {
+                        return (
+                            not_allowed(format!("moreProposals[{n}] is not a PublicMessage")),
+                            Vec::new(),
+                        );
+                    }
+                }
+            }
             // Policy: a member may propose only its own removal (leaving), with the
-            // participant list change that goes with it.
-            let leaving = matches!(proposal, Proposal::Remove(r) if room.roster.member_at(r.removed).as_deref() == Some(client));
-            let changes_ok = bundle
-                .participant_changes
-                .iter()
-                .all(|c| *c == ParticipantChange::Remove(client.to_string()));
-            if !leaving || !changes_ok {
+            // participant list change that goes with it; the proposals of one bundle come
+            // from users of the sending provider, each leaving once.
+            let provider = provider_of(client);
+            let mut leavers: Vec<(Vec<u8>, String)> = Vec::new();
+            for message in &messages {
+                let reference = room.roster.proposal_ref(message);
+                let proposer = match message.content.sender {
+                    Sender::Member { leaf_index } => room.roster.member_at(leaf_index),
+                    _ => None,
+                };
+                let leaving = message.content.group_id.as_slice() == room.roster.group_id()
+                    && message.content.epoch == current
+                    && matches!(&message.content.body,
+                        ContentBody::Proposal(Proposal::Remove(r))
+                            if proposer.is_some() && room.roster.member_at(r.removed) == proposer);
+                match proposer {
+                    Some(who)
+                        if leaving
+                            && provider_of(&who) == provider
+                            && !leavers.iter().any(|(_, w)| *w == who) =>
+                    {
+                        leavers.push((reference, who))
+                    }
+                    _ => invalid.push(reference),
+                }
+            }
+            let changes_ok = bundle.participant_changes.iter().all(|c| {
+                matches!(c, ParticipantChange::Remove(user)
+                    if leavers.iter().any(|(_, who)| who == user))
+            });
+            if !invalid.is_empty() || !changes_ok {
+                if invalid.is_empty() {
+                    // The participant changes do not fit: the proposal they came with.
+                    invalid.push(room.roster.proposal_ref(public));
+                }
                 return (
                     UpdateResponse::InvalidProposal {
-                        reason: "only a proposal to remove oneself is accepted".into(),
+                        reason: "only proposals to remove oneself are accepted, with the \
+                                 participant list removal of their senders"
+                            .into(),
                     },
                     Vec::new(),
                 );
             }
-            let (reference, _) = match room.roster.accept_proposal(public) {
-                Ok(r) => r,
-                Err(e) => {
+            for message in &messages {
+                if let Err(e) = room.roster.accept_proposal(message) {
+                    invalid.push(room.roster.proposal_ref(message));
                     return (
                         UpdateResponse::InvalidProposal {
                             reason: e.to_string(),
@@ -648,13 +725,17 @@ fn update_room(
                         Vec::new(),
                     );
                 }
-            };
-            room.proposals.insert(
-                reference,
-                PendingProposal {
-                    changes: bundle.participant_changes.clone(),
-                },
-            );
+            }
+            for (reference, sender) in leavers {
+                let changes = bundle
+                    .participant_changes
+                    .iter()
+                    .filter(|c| matches!(c, ParticipantChange::Remove(u) if *u == sender))
+                    .cloned()
+                    .collect();
+                room.proposals
+                    .insert(reference, PendingProposal { sender, changes });
+            }
             let recipients: BTreeSet<String> = room
                 .roster
                 .members()
@@ -665,7 +746,13 @@ fn update_room(
                 epoch: current,
                 message: bundle.message.as_slice().into(),
             };
-            let fanout = room.fan_out(&recipients, &event, now);
+            let mut fanout = room.fan_out(&recipients, &event, now);
+            // MIMI-PROTOCOL-5.5-10: the fanout carries the bundle's moreProposals as sent.
+            let more: Vec<super::MessageBytes> =
+                more_proposals.iter().map(|m| m.as_slice().into()).collect();
+            for (_, message) in &mut fanout {
+                message.more_proposals = more.clone();
+            }
             if room.faults.replay {
                 room.epoch_log.push((event, recipients));
             }
@@ -688,6 +775,15 @@ fn update_room(
             let (next, change) = match room.roster.after_commit(public.content.sender, commit) {
                 Ok(r) => r,
                 Err(RosterError::UnknownProposal) => {
+                    // MIMI-PROTOCOL-5.3-13: name the refs the hub does not know.
+                    invalid.extend(commit.proposals.iter().filter_map(|item| match item {
+                        crate::messages::ProposalOrRef::Reference(r)
+                            if !room.proposals.contains_key(r.0.as_slice()) =>
+                        {
+                            Some(r.0.to_vec())
+                        }
+                        _ => None,
+                    }));
                     return (
                         UpdateResponse::InvalidProposal {
                             reason: RosterError::UnknownProposal.to_string(),
@@ -706,12 +802,56 @@ fn update_room(
             // The participant list after this commit: the bundle's changes and those of
             // the proposals it commits by reference.
             let mut changes = bundle.participant_changes.clone();
+            let mut referenced: BTreeSet<&[u8]> = BTreeSet::new();
             for item in &commit.proposals {
                 if let crate::messages::ProposalOrRef::Reference(r) = item
                     && let Some(pending) = room.proposals.get(r.0.as_slice())
                 {
+                    referenced.insert(r.0.as_slice());
                     changes.extend(pending.changes.iter().cloned());
                 }
+            }
+            // Profile choice MIMI-PROTOCOL-5.3-16 (section 7.3: a commit contains all valid
+            // proposals sent before it): a regular commit leaves out no proposal accepted
+            // in this epoch that is still valid (a leave whose sender this commit removes
+            // anyway is covered by it).
+            if !external {
+                let omitted: Vec<String> = room
+                    .proposals
+                    .iter()
+                    .filter(|(reference, pending)| {
+                        !referenced.contains(reference.as_slice())
+                            && !change.removed.contains(&pending.sender)
+                    })
+                    .map(|(reference, pending)| {
+                        format!("{} (from {})", hex::encode(reference), pending.sender)
+                    })
+                    .collect();
+                if !omitted.is_empty() {
+                    return (
+                        not_allowed(format!(
+                            "the Commit leaves out proposals accepted in this epoch: {}",
+                            omitted.join(", ")
+                        )),
+                        Vec::new(),
+                    );
+                }
+            }
+            // MIMI-PROTOCOL-7.5-6: one commit changes each user of the list at most once.
+            let mut touched: BTreeSet<&str> = BTreeSet::new();
+            if let Some(user) = changes
+                .iter()
+                .map(|c| match c {
+                    ParticipantChange::Add(user) | ParticipantChange::Remove(user) => user,
+                })
+                .find(|user| !touched.insert(user.as_str()))
+            {
+                return (
+                    not_allowed(format!(
+                        "the Commit changes participant {user} more than once"
+                    )),
+                    Vec::new(),
+                );
             }
             let mut participants = room.participants.clone();
             for change in &changes {

@@ -150,6 +150,15 @@ impl Roster {
         self
     }
 
+    /// The `ProposalRef` of a proposal message (RFC 9420 section 5.2): the hash of its
+    /// AuthenticatedContent with the group's cipher suite.
+    pub fn proposal_ref(&self, message: &PublicMessage) -> Vec<u8> {
+        self.suite.ref_hash(
+            ProposalRef::LABEL,
+            &message.authenticated_content().to_bytes(),
+        )
+    }
+
     /// Records a proposal accepted in this epoch; returns its reference and proposal.
     pub fn accept_proposal(
         &mut self,
@@ -158,10 +167,7 @@ impl Roster {
         let ContentBody::Proposal(proposal) = &message.content.body else {
             return Err(RosterError::Malformed("not a proposal".into()));
         };
-        let reference = self.suite.ref_hash(
-            ProposalRef::LABEL,
-            &message.authenticated_content().to_bytes(),
-        );
+        let reference = self.proposal_ref(message);
         self.proposals.insert(
             reference.clone(),
             (message.content.sender, proposal.clone()),

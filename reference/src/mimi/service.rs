@@ -586,6 +586,28 @@ impl ProviderService {
     fn key_material(&mut self, req: &Request, target: &str) -> Result<Response, Response> {
         let request: KeyMaterialRequest = self.decode(&req.body, "KeyMaterialRequest")?;
         self.authorize(req, &request.requesting_user, "requestingUser")?;
+        // MIMI-PROTOCOL-5.2-4: the signature over KeyMaterialRequestTBS verifies with
+        // requesterSignatureKey under one of the acceptable cipher suites.
+        let tbs = request.tbs_bytes();
+        let verified = request.acceptable_ciphersuites.iter().any(|suite| {
+            Suite::new(*suite).is_ok_and(|suite| {
+                suite
+                    .verify_with_label(
+                        &request.requester_signature_key.0,
+                        b"KeyMaterialRequestTBS",
+                        &tbs,
+                        &request.signature,
+                    )
+                    .is_ok()
+            })
+        });
+        if !verified {
+            return Err(text(
+                403,
+                "KeyMaterialRequest.key_material_request_signature does not verify with \
+                 requesterSignatureKey",
+            ));
+        }
         let target = self.identity(target);
         if self.identity(&request.target_user) != target {
             return Err(text(
@@ -696,12 +718,12 @@ impl ProviderService {
         let request: UpdateRequest = self.decode(&req.body, "UpdateRequest")?;
         self.authorize(req, &request.sending_uri, "sendingUri")?;
         self.local_room(room)?;
-        let (welcome, group_info, is_commit) = match &request.extra {
+        let (welcome, group_info, is_commit, more_proposals) = match &request.extra {
             BundleExtra::Commit {
                 welcome,
                 group_info,
-            } => (welcome.clone(), group_info.clone(), true),
-            BundleExtra::Proposal { .. } => (None, None, false),
+            } => (welcome.clone(), group_info.clone(), true, Vec::new()),
+            BundleExtra::Proposal { more_proposals } => (None, None, false, more_proposals.clone()),
         };
         let bundle = HandshakeBundle {
             message: request.proposal_or_commit.clone(),
@@ -709,10 +731,11 @@ impl ProviderService {
             participant_changes: request.participant_changes.clone(),
         };
         let client = request.sending_uri.as_str();
-        let (mut answer, mut fanout) = self
+        let (full, mut fanout) = self
             .hub
-            .update(room, client, request_id, &bundle, now_ms)
+            .update_with_more(room, client, request_id, &bundle, &more_proposals, now_ms)
             .map_err(|e| text(404, e.to_string()))?;
+        let mut answer = full.response.clone();
         if let UpdateResponse::WrongEpoch { current_epoch } = answer
             && is_commit
             && self.faults.accept_two_commits_per_epoch
@@ -746,7 +769,12 @@ impl ProviderService {
             UpdateResponse::NotAllowed { .. } => 403,
             UpdateResponse::InvalidProposal { .. } => 422,
         };
-        Ok(mimi(status, &UpdateRoomResponse::from(&answer)))
+        let response = if answer == full.response {
+            UpdateRoomResponse::from(&full)
+        } else {
+            UpdateRoomResponse::from(&answer)
+        };
+        Ok(mimi(status, &response))
     }
 
     fn submit(
@@ -1101,7 +1129,11 @@ impl ProviderService {
                 method: "POST".into(),
                 path: format!("/v1/notify/{}", percent_encode(room)),
                 peer: Some(self.domain.clone()),
+                // MIMI-PROTOCOL-4.1-1 to 4.1-3: the target provider in Host, the source
+                // provider in From as the addr-spec mimi@<domain>.
                 headers: vec![
+                    ("host".into(), domain.clone()),
+                    ("from".into(), format!("mimi@{}", self.domain)),
                     ("content-type".into(), wire::CONTENT_TYPE.into()),
                     (
                         "idempotency-key".into(),

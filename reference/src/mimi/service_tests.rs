@@ -260,6 +260,41 @@ fn create_add_and_an_application_message_reach_the_follower() -> TestResult {
     Ok(())
 }
 
+/// Cites MIMI-PROTOCOL-4.1-1, MIMI-PROTOCOL-4.1-2, MIMI-PROTOCOL-4.1-3: a notify names
+/// its target in Host and its source in From as mimi@<source domain>.
+#[test]
+fn a_notify_names_its_target_in_host_and_its_source_in_from() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let mut net = network(ServiceFaults::default());
+    let (mut alice, _bob) = room_of_two(&mut net, &mut rng)?;
+    let hello = alice.protect(b"", b"hello", &mut rng)?;
+    let answer = hub(&mut net).handle(
+        &post(
+            "/v1/submitMessage/r1",
+            Some(F1),
+            submit_body(&hello, ALICE),
+            None,
+        ),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 200);
+    let batch = hub(&mut net).take_outbound();
+    assert!(!batch.is_empty());
+    for outbound in &batch {
+        let header = |name: &str| {
+            outbound
+                .request
+                .headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(header("host"), Some(outbound.to_domain.clone()));
+        assert_eq!(header("from"), Some(format!("mimi@{HUB}")));
+    }
+    Ok(())
+}
+
 /// Cites MIMI-PROTOCOL-5.3-11, MIMI-PROTOCOL-5.3-14, MIMI-PROTOCOL-5.3-18.
 #[test]
 fn a_commit_race_has_one_winner_and_the_loser_gets_wrong_epoch() -> TestResult {
@@ -529,18 +564,66 @@ fn a_failed_fanout_is_retried_after_a_backoff_unless_the_fault_is_on() -> TestRe
     Ok(())
 }
 
-fn key_material_body(requester: &str, target: &str) -> Vec<u8> {
-    KeyMaterialRequest {
+/// A KeyMaterialRequest signed with a fresh key; `forged` spoils the signature.
+fn key_material_request(requester: &str, target: &str, forged: bool) -> Vec<u8> {
+    let mut rng = ChaCha20Rng::seed_from_u64(requester.len() as u64);
+    let suite = Suite::new(CipherSuite(1)).expect("suite 1");
+    let signer = suite.signature_generate(&mut rng).expect("a key pair");
+    let mut request = KeyMaterialRequest {
         requesting_user: requester.into(),
         target_user: target.into(),
         room_id: "r1".into(),
         acceptable_ciphersuites: vec![CipherSuite(1)],
         required_capabilities: RequiredCapabilities::default(),
-        requester_signature_key: SignaturePublicKey(Bytes(vec![1; 32])),
+        requester_signature_key: SignaturePublicKey(Bytes(signer.public.clone())),
         requester_credential: Credential::basic(requester.as_bytes().to_vec()),
-        signature: Bytes(vec![2; 64]),
+        signature: Bytes::default(),
+    };
+    let mut signature = suite
+        .sign_with_label(
+            &signer.private,
+            b"KeyMaterialRequestTBS",
+            &request.tbs_bytes(),
+        )
+        .expect("a signature");
+    if forged {
+        signature[0] ^= 1;
     }
-    .to_bytes()
+    request.signature = Bytes(signature);
+    request.to_bytes()
+}
+
+fn key_material_body(requester: &str, target: &str) -> Vec<u8> {
+    key_material_request(requester, target, false)
+}
+
+/// Cites MIMI-PROTOCOL-5.2-4: a request whose signature does not verify gets no
+/// KeyPackage (403), and none is used up by it.
+#[test]
+fn key_material_with_a_bad_signature_is_refused() -> TestResult {
+    let mut net = network(ServiceFaults::default());
+    let path = "/v1/keyMaterial/carol@hub.example";
+    let forged = key_material_request(ALICE, "carol@hub.example", true);
+    let answer = hub(&mut net).handle(&post(path, Some(F1), forged, None), NOW_MS);
+    assert_eq!(answer.status, 403);
+    assert!(KeyMaterialResponse::from_bytes(&answer.body).is_err());
+    assert_eq!(
+        hub(&mut net)
+            .provider()
+            .key_package_count("carol@hub.example"),
+        KEY_PACKAGES_PER_USER
+    );
+    let answer = hub(&mut net).handle(
+        &post(
+            path,
+            Some(F1),
+            key_material_body(ALICE, "carol@hub.example"),
+            None,
+        ),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 200);
+    Ok(())
 }
 
 /// Cites MIMI-PROTOCOL-5.2-12.

@@ -137,6 +137,7 @@ fn a_provider_delivers_in_order_once() {
             message: vec![seq as u8].into(),
         },
         recipients: vec!["bob@b".into(), "dave@b".into()],
+        more_proposals: Vec::new(),
     };
     let mut provider = Provider::default();
     assert!(provider.receive_fanout(&fanout(1)).is_empty());
@@ -468,4 +469,193 @@ fn reuse_fault_hands_out_the_same_key_package_again() {
     assert_eq!(provider.claim_key_package("bob@b"), Some(vec![1]));
     assert_eq!(provider.claim_key_package("bob@b"), Some(vec![2]));
     assert_eq!(provider.claim_key_package("bob@b"), None);
+}
+
+// ---- proposals and their refs, moreProposals, omitted proposals, list changes ----
+
+/// `proposal` (an MLSMessage with a PublicMessage) as if `leaf` had sent it: the hub
+/// checks no signature (profile choice 3), so a member's proposal stands in for another's.
+fn as_sent_by(proposal: &MlsMessage, leaf: u32) -> Vec<u8> {
+    let mut message = proposal.clone();
+    if let MlsMessageBody::PublicMessage(public) = &mut message.body {
+        public.content.sender = crate::messages::Sender::Member {
+            leaf_index: crate::tree_math::LeafIndex(leaf),
+        };
+    }
+    message.to_bytes()
+}
+
+/// alice@a's room with bob@b and dave@b (leaves 1 and 2), epoch 1.
+fn room_with_two_of_b(rng: &mut ChaCha20Rng) -> Result<(Hub, Group), Box<dyn std::error::Error>> {
+    let (mut hub, mut alice) = hub_with_alice(rng)?;
+    let suite = Suite::new(CipherSuite(1))?;
+    let mut by_value = Vec::new();
+    for who in ["bob@b", "dave@b"] {
+        let (key_package, _) = create_key_package(&suite, who.as_bytes(), None, NOW, rng)?;
+        by_value.push(Proposal::Add(crate::messages::Add { key_package }));
+    }
+    let options = CommitOptions {
+        by_value,
+        ..CommitOptions::default()
+    };
+    let commit = alice.commit(&options, rng)?.commit.to_bytes();
+    let changes = vec![
+        ParticipantChange::Add("bob@b".into()),
+        ParticipantChange::Add("dave@b".into()),
+    ];
+    let (answer, _) = hub.update("r", "alice@a", 1, &bundle(commit, changes), 1)?;
+    assert_eq!(answer, UpdateResponse::Success { accepted_at: 1 });
+    alice.merge_pending_commit()?;
+    Ok((hub, alice))
+}
+
+/// Cites MIMI-PROTOCOL-5.3-13: an invalid proposal is answered invalidProposal naming its
+/// ProposalRef, on the wire too.
+#[test]
+fn an_invalid_proposal_is_named_by_its_ref() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(21);
+    let (mut hub, mut alice) = room_with_two_of_b(&mut rng)?;
+    // bob "proposes" removing dave: only leaving is accepted.
+    let (proposal, reference) = alice.propose_remove(crate::tree_math::LeafIndex(2), &mut rng)?;
+    let message = as_sent_by(&proposal, 1);
+    let (answer, fanout) =
+        hub.update_with_more("r", "bob@b", 1, &bundle(message, Vec::new()), &[], 2)?;
+    assert!(matches!(
+        answer.response,
+        UpdateResponse::InvalidProposal { .. }
+    ));
+    // The ref is over the content as the hub received it (the sender rewritten).
+    let received = MlsMessage::from_bytes(&as_sent_by(&proposal, 1))?;
+    let MlsMessageBody::PublicMessage(public) = &received.body else {
+        return Err("not a PublicMessage".into());
+    };
+    let expected = Suite::new(CipherSuite(1))?.ref_hash(
+        crate::messages::ProposalRef::LABEL,
+        &public.authenticated_content().to_bytes(),
+    );
+    assert_ne!(expected, reference.0.to_vec());
+    assert_eq!(answer.invalid_proposals, vec![expected.clone()]);
+    assert!(fanout.is_empty());
+    let wire = wire::UpdateRoomResponse::from(&answer);
+    assert_eq!(
+        wire.code,
+        wire::UpdateCode::InvalidProposal {
+            invalid_proposals: vec![crate::codec::Bytes(expected)]
+        }
+    );
+    // A commit referencing a proposal the hub never accepted names that ref.
+    let options = CommitOptions {
+        by_reference: vec![reference.clone()],
+        ..CommitOptions::default()
+    };
+    if let Ok(made) = alice.commit(&options, &mut rng) {
+        let (answer, _) = hub.update_with_more(
+            "r",
+            "alice@a",
+            2,
+            &bundle(made.commit.to_bytes(), Vec::new()),
+            &[],
+            3,
+        )?;
+        assert!(matches!(
+            answer.response,
+            UpdateResponse::InvalidProposal { .. }
+        ));
+        assert_eq!(answer.invalid_proposals, vec![reference.0.to_vec()]);
+    }
+    Ok(())
+}
+
+/// Cites MIMI-PROTOCOL-5.5-10, MIMI-PROTOCOL-5.3-16, MIMI-PROTOCOL-7.3-2: two leaves of
+/// provider b in one bundle are fanned out with the moreProposals list as sent; a commit
+/// that leaves them out is notAllowed, one that removes both is accepted.
+#[test]
+fn more_proposals_are_fanned_out_and_a_commit_must_not_omit_them() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(22);
+    let (mut hub, mut alice) = room_with_two_of_b(&mut rng)?;
+    let (bob_leaves, _) = alice.propose_remove(crate::tree_math::LeafIndex(1), &mut rng)?;
+    let (dave_leaves, _) = alice.propose_remove(crate::tree_math::LeafIndex(2), &mut rng)?;
+    let bob_leaves = as_sent_by(&bob_leaves, 1);
+    let dave_leaves = as_sent_by(&dave_leaves, 2);
+    let changes = vec![
+        ParticipantChange::Remove("bob@b".into()),
+        ParticipantChange::Remove("dave@b".into()),
+    ];
+    let more = vec![dave_leaves.clone()];
+    let (answer, fanout) = hub.update_with_more(
+        "r",
+        "bob@b",
+        1,
+        &bundle(bob_leaves, changes.clone()),
+        &more,
+        2,
+    )?;
+    assert_eq!(answer.response, UpdateResponse::Success { accepted_at: 2 });
+    let to_a = fanout
+        .iter()
+        .find(|(provider, _)| provider == "a")
+        .ok_or("no fanout to a")?;
+    let sent: Vec<&[u8]> = to_a.1.more_proposals.iter().map(|m| &m[..]).collect();
+    assert_eq!(sent, vec![dave_leaves.as_slice()]);
+    let on_the_wire = wire::FanoutMessage::from_fanout(&to_a.1);
+    assert_eq!(
+        on_the_wire.extra,
+        wire::FanoutExtra::Proposal {
+            more_proposals: more.clone()
+        }
+    );
+    assert_eq!(
+        on_the_wire.to_fanout("r").more_proposals,
+        to_a.1.more_proposals
+    );
+    // A path-only commit of alice leaves both out.
+    let omitting = update(&mut alice, &mut rng)?;
+    let (answer, fanout) = hub.update("r", "alice@a", 2, &bundle(omitting, Vec::new()), 3)?;
+    assert!(
+        matches!(&answer, UpdateResponse::NotAllowed { reason }
+            if reason.contains("leaves out") && reason.contains("bob@b") && reason.contains("dave@b")),
+        "{answer:?}"
+    );
+    assert!(fanout.is_empty());
+    alice.discard_pending_commit();
+    // Removing both (by value) covers the two leaves.
+    let options = CommitOptions {
+        by_value: vec![
+            Proposal::Remove(crate::messages::Remove {
+                removed: crate::tree_math::LeafIndex(1),
+            }),
+            Proposal::Remove(crate::messages::Remove {
+                removed: crate::tree_math::LeafIndex(2),
+            }),
+        ],
+        ..CommitOptions::default()
+    };
+    let removal = alice.commit(&options, &mut rng)?.commit.to_bytes();
+    let (answer, _) = hub.update("r", "alice@a", 3, &bundle(removal, changes), 4)?;
+    assert_eq!(answer, UpdateResponse::Success { accepted_at: 4 });
+    assert_eq!(hub.room("r").ok_or("room")?.members(), vec!["alice@a"]);
+    Ok(())
+}
+
+/// Cites MIMI-PROTOCOL-7.5-6: a commit whose participant changes touch one user twice is
+/// refused; the same commit changing the user once is accepted.
+#[test]
+fn a_commit_changing_one_participant_twice_is_not_allowed() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(23);
+    let (mut hub, mut alice) = hub_with_alice(&mut rng)?;
+    let commit = add(&mut alice, "bob@b", &mut rng)?;
+    let twice = vec![
+        ParticipantChange::Add("bob@b".into()),
+        ParticipantChange::Add("bob@b".into()),
+    ];
+    let (answer, fanout) = hub.update("r", "alice@a", 1, &bundle(commit.clone(), twice), 1)?;
+    assert!(
+        matches!(&answer, UpdateResponse::NotAllowed { reason } if reason.contains("more than once")),
+        "{answer:?}"
+    );
+    assert!(fanout.is_empty());
+    let once = vec![ParticipantChange::Add("bob@b".into())];
+    let (answer, _) = hub.update("r", "alice@a", 2, &bundle(commit, once), 2)?;
+    assert_eq!(answer, UpdateResponse::Success { accepted_at: 2 });
+    Ok(())
 }

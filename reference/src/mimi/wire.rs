@@ -560,6 +560,21 @@ impl From<&super::UpdateResponse> for UpdateRoomResponse {
     }
 }
 
+impl From<&super::UpdateAnswer> for UpdateRoomResponse {
+    /// The wire answer with the refs of the invalid proposals (MIMI-PROTOCOL-5.3-13).
+    fn from(answer: &super::UpdateAnswer) -> Self {
+        let mut response = UpdateRoomResponse::from(&answer.response);
+        if let UpdateCode::InvalidProposal { invalid_proposals } = &mut response.code {
+            *invalid_proposals = answer
+                .invalid_proposals
+                .iter()
+                .map(|r| Bytes(r.clone()))
+                .collect();
+        }
+        response
+    }
+}
+
 impl Codec for UpdateRoomResponse {
     fn encode(&self, out: &mut Vec<u8>) {
         let code = match &self.code {
@@ -853,7 +868,7 @@ impl FanoutMessage {
                     }
                 } else {
                     FanoutExtra::Proposal {
-                        more_proposals: Vec::new(),
+                        more_proposals: fanout.more_proposals.iter().map(|m| m.to_vec()).collect(),
                     }
                 };
                 (*epoch, extra)
@@ -874,6 +889,12 @@ impl FanoutMessage {
         use super::RoomEvent;
         let message: super::MessageBytes = self.message.as_slice().into();
         let epoch = self.epoch;
+        let more_proposals = match &self.extra {
+            FanoutExtra::Proposal { more_proposals } => {
+                more_proposals.iter().map(|m| m.as_slice().into()).collect()
+            }
+            _ => Vec::new(),
+        };
         let event = match self.extra {
             FanoutExtra::Application { .. } => RoomEvent::Application { epoch, message },
             FanoutExtra::Welcome => RoomEvent::Welcome {
@@ -890,6 +911,7 @@ impl FanoutMessage {
             timestamp: self.timestamp,
             event,
             recipients: self.recipients.iter().map(|r| r.as_str().into()).collect(),
+            more_proposals,
         }
     }
 }
