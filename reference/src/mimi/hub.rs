@@ -824,7 +824,8 @@ fn update_room(
                             && !change.removed.contains(&pending.sender)
                     })
                     .map(|(reference, pending)| {
-                        format!("{} (from {})", hex::encode(reference), pending.sender)
+                        let hex: String = reference.iter().map(|b| format!("{b:02x}")).collect();
+                        format!("{hex} (from {})", pending.sender)
                     })
                     .collect();
                 if !omitted.is_empty() {

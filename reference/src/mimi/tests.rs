@@ -566,7 +566,7 @@ fn an_invalid_proposal_is_named_by_its_ref() -> TestResult {
     Ok(())
 }
 
-/// Cites MIMI-PROTOCOL-5.5-10, MIMI-PROTOCOL-5.3-16, MIMI-PROTOCOL-7.3-2: two leaves of
+/// Cites MIMI-PROTOCOL-5.5-10, MIMI-PROTOCOL-5.3-16: two leaves of
 /// provider b in one bundle are fanned out with the moreProposals list as sent; a commit
 /// that leaves them out is notAllowed, one that removes both is accepted.
 #[test]
