@@ -6,7 +6,7 @@ use concord_reference::codec::Bytes;
 use concord_reference::crypto::CipherSuite;
 use concord_reference::messages::{
     Add, ContentBody, Credential, CredentialType, Extension, ExtensionType, KeyPackage,
-    LeafNodeSource, Proposal, ProposalType, ProtocolVersion, WireFormat,
+    LeafNodeSource, Proposal, ProtocolVersion, WireFormat,
 };
 use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
@@ -113,20 +113,6 @@ const RECIPES: &[Recipe] = &[
         &["RFC9420-10-11", "RFC9420-13.4-2", "RFC9420-13.5-16"],
         Expect::Accept,
         grease_extension_listed,
-    ),
-    recipe(
-        "leaf-lists-default-extensions",
-        "the leaf's capabilities list the default extension types 1-5, as OpenMLS's do (leaf and KeyPackage re-signed)",
-        &["RFC9420-7.2-1", "RFC9420-10.1-4"],
-        Expect::Reject(C::LeafNode),
-        leaf_lists_default_extensions,
-    ),
-    recipe(
-        "leaf-lists-default-proposals",
-        "the leaf's capabilities list the default proposal types 1-7 (leaf and KeyPackage re-signed)",
-        &["RFC9420-7.2-1", "RFC9420-10.1-4"],
-        Expect::Reject(C::LeafNode),
-        leaf_lists_default_proposals,
     ),
 ];
 
@@ -263,32 +249,6 @@ fn leaf_extension_repeated(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft
             leaf.extensions
                 .push(Extension::new(ExtensionType(0x1a1a), data.to_vec()));
         }
-    })
-}
-
-/// The leaf's capabilities edited by `edit`, the leaf and the KeyPackage re-signed.
-fn leaf_capabilities_edited(
-    world: &World,
-    rng: &mut ChaCha20Rng,
-    edit: impl FnOnce(&mut concord_reference::messages::Capabilities),
-) -> Result<Draft, GenError> {
-    let suite = world.suite;
-    add_with(world, rng, Level::Structure, |kp, private, _| {
-        edit(&mut kp.leaf_node.capabilities);
-        sign_leaf(&suite, &mut kp.leaf_node, private, &[], LeafIndex(0))?;
-        Ok(true)
-    })
-}
-
-fn leaf_lists_default_extensions(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
-    leaf_capabilities_edited(world, rng, |c| {
-        c.extensions.splice(0..0, ExtensionType::DEFAULTS);
-    })
-}
-
-fn leaf_lists_default_proposals(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
-    leaf_capabilities_edited(world, rng, |c| {
-        c.proposals.splice(0..0, ProposalType::DEFAULTS);
     })
 }
 

@@ -79,13 +79,6 @@ const RECIPES: &[Recipe] = &[
         Expect::Reject(C::LeafNode),
         signed_for_another_group,
     ),
-    recipe(
-        "lists-default-extensions",
-        "the Update's leaf lists the default extension types 1-5 in its capabilities (re-signed)",
-        &["RFC9420-7.2-1", "RFC9420-12.1.2-2"],
-        Expect::Reject(C::LeafNode),
-        lists_default_extensions,
-    ),
 ];
 
 /// dave's Update with its leaf edited; `sign` re-signs it (group id, leaf index).
@@ -225,21 +218,6 @@ fn grease_values_accepted(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft,
             capabilities.credentials.push(CredentialType(0x3a3a));
             node.extensions
                 .push(Extension::new(ExtensionType(0x1a1a), b"grease".to_vec()));
-        },
-        Some((&group_id, leaf)),
-    )
-}
-
-fn lists_default_extensions(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
-    let (group_id, leaf) = own(world)?;
-    update_with(
-        world,
-        rng,
-        Level::Structure,
-        |node| {
-            node.capabilities
-                .extensions
-                .splice(0..0, concord_reference::messages::ExtensionType::DEFAULTS);
         },
         Some((&group_id, leaf)),
     )
