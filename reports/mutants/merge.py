@@ -43,7 +43,8 @@ def shard_outcomes(folder):
     path = os.path.join(folder, "mutants.out", "outcomes.json")
     try:
         with open(path) as handle:
-            outcomes = json.load(handle)["outcomes"]
+            whole = json.load(handle)
+            outcomes = whole["outcomes"]
     except (OSError, ValueError, KeyError) as error:
         fail(f"{path}: cannot read the outcomes ({error.__class__.__name__}: {error})")
     unit = {}
@@ -57,7 +58,10 @@ def shard_outcomes(folder):
                 unit[parts[0]] = parts[1]
     commit_path = os.path.join(folder, "commit")
     commit = open(commit_path).read().strip() if os.path.exists(commit_path) else None
-    return outcomes, unit, commit
+    # cargo-mutants writes end_time when the shard is through; without it the shard was
+    # cut short and its figures cover only the mutants it reached.
+    complete = bool(whole.get("end_time"))
+    return outcomes, unit, commit, complete
 
 
 def main():
@@ -72,6 +76,7 @@ def main():
                   survived=0, equivalent=0, timeout=0)
     survivors, equivalent_list, commits, seen = [], [], set(), set()
     shard_sets = set()
+    partial = []
     for name in names:
         folder = os.path.join(shards_dir, name)
         try:
@@ -79,7 +84,9 @@ def main():
             shard_sets.add(int(n))
         except ValueError:
             fail(f"{folder}: a shard folder is named K-of-N")
-        outcomes, unit, commit = shard_outcomes(folder)
+        outcomes, unit, commit, complete = shard_outcomes(folder)
+        if not complete:
+            partial.append(name)
         if commit:
             commits.add(commit)
         for outcome in outcomes:
@@ -130,6 +137,7 @@ def main():
         "score_percent": score,
         "score_formula": "killed_by_suite / (mutants - equivalent)",
         "shards": names,
+        "partial_shards": partial,
         "shard_counts": sorted(shard_sets),
         "commits": sorted(commits),
         "scope": ".cargo/mutants.toml",
@@ -162,7 +170,8 @@ def main():
           f"{counts['killed_by_suite']} killed by the suite, "
           f"{counts['killed_by_unit_tests_only']} by the unit tests only, "
           f"{counts['survived']} survived, {counts['equivalent']} equivalent, "
-          f"{counts['timeout']} timed out: score {score}% over {len(names)} shard(s)")
+          f"{counts['timeout']} timed out: score {score}% over {len(names)} shard(s)"
+          + (f" ({', '.join(partial)} cut short)" if partial else ""))
     if stale:
         print(f"merge: equivalent.toml names mutants not missed in these shards: {stale}",
               file=sys.stderr)
