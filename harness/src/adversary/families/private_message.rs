@@ -30,6 +30,13 @@ const RECIPES: &[Recipe] = &[
         control_application,
     ),
     recipe(
+        "control-large-application",
+        "carol's application message of 20,000 bytes with 17,000 bytes of authenticated data, unmodified: vectors whose lengths take the four-byte varint",
+        &["RFC9420-6.3.1-1", "RFC9420-2.1.2-1"],
+        Expect::Accept,
+        control_large_application,
+    ),
+    recipe(
         "control-proposal",
         "carol's Remove proposal for erin as a PrivateMessage, unmodified",
         &["RFC9420-6.3.1-1"],
@@ -129,6 +136,19 @@ fn application(world: &World, rng: &mut ChaCha20Rng) -> Result<Vec<u8>, GenError
 
 fn control_application(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
     Ok(Draft::message(Level::None, application(world, rng)?))
+}
+
+/// Lengths of 16,384 bytes and more take the four-byte varint (RFC 9420 section 2.1.2),
+/// which no other case reaches.
+fn control_large_application(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let mut carol = private_carol(world)?;
+    let authenticated_data = vec![0x61; 17_000];
+    let text = vec![0x62; 20_000];
+    let message = at(
+        "protect",
+        carol.group.protect(&authenticated_data, &text, rng),
+    )?;
+    Ok(Draft::message(Level::None, wire(&message)))
 }
 
 fn remove_erin() -> ContentBody {
