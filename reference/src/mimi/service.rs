@@ -587,9 +587,12 @@ impl ProviderService {
         let request: KeyMaterialRequest = self.decode(&req.body, "KeyMaterialRequest")?;
         self.authorize(req, &request.requesting_user, "requestingUser")?;
         // MIMI-PROTOCOL-5.2-4: the signature over KeyMaterialRequestTBS verifies with
-        // requesterSignatureKey under one of the acceptable cipher suites.
+        // requesterSignatureKey. The request names no suite for its key: the acceptable
+        // suites are tried first, then every suite this reference implements.
         let tbs = request.tbs_bytes();
-        let verified = request.acceptable_ciphersuites.iter().any(|suite| {
+        let mut suites = request.acceptable_ciphersuites.clone();
+        suites.extend(CipherSuite::ALL);
+        let verified = suites.iter().any(|suite| {
             Suite::new(*suite).is_ok_and(|suite| {
                 suite
                     .verify_with_label(
