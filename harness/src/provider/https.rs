@@ -155,8 +155,15 @@ async fn call_inner(
         .map_err(|e| CallError::Request(format!("method `{method}`: {e}")))?;
     let mut builder = hyper::Request::builder()
         .method(method)
-        .uri(format!("{}{}", base.base_path, path))
-        .header(hyper::header::HOST, format!("{}:{}", base.host, base.port));
+        .uri(format!("{}{}", base.base_path, path));
+    // A Host the caller names (a provider naming its target, MIMI-PROTOCOL-4.1-1) wins
+    // over the address connected to.
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        builder = builder.header(hyper::header::HOST, format!("{}:{}", base.host, base.port));
+    }
     let mut has_content_type = false;
     for (name, value) in headers {
         has_content_type |= name.eq_ignore_ascii_case("content-type");

@@ -199,6 +199,24 @@ impl Member {
         Ok(answer.commit)
     }
 
+    /// A Commit of the proposals `proposals` (PublicMessages of this epoch) by reference,
+    /// with a path (pending like [`Member::commit`]).
+    pub fn commit_by_reference(&mut self, proposals: &[Vec<u8>]) -> Result<Vec<u8>, String> {
+        let state_id = self.state()?;
+        let answer = self
+            .client
+            .commit(CommitRequest {
+                state_id,
+                by_reference: proposals.to_vec(),
+                by_value: Vec::new(),
+                force_path: true,
+                external_tree: false,
+            })
+            .map_err(|e| err("Commit", e))?;
+        self.pending = Some(state_id);
+        Ok(answer.commit)
+    }
+
     /// A Remove proposal (a PublicMessage) for the client whose identity is `removed`.
     pub fn propose_remove(&mut self, removed: &str) -> Result<Vec<u8>, String> {
         let state_id = self.state()?;

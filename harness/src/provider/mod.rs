@@ -15,6 +15,7 @@ pub mod certs;
 pub mod cli;
 pub mod https;
 pub mod mls;
+pub mod proposals;
 pub mod proxy;
 pub mod ptest;
 pub mod queries;

@@ -98,6 +98,12 @@ pub const CHECKS: &[CheckInfo] = &[
         what: "KeyPackages are of an acceptable cipher suite and the user code matches the client codes; a request accepting only a GREASE suite gets noCompatibleMaterial, each client nothingCompatible",
     },
     CheckInfo {
+        name: "key-material-signature",
+        roles: BOTH,
+        requirements: &["MIMI-PROTOCOL-5.2-4"],
+        what: "a KeyMaterialRequest whose signature does not verify gets no KeyPackage; the same request properly signed does",
+    },
+    CheckInfo {
         name: "identifier-query",
         roles: BOTH,
         requirements: &[
@@ -187,6 +193,34 @@ pub const CHECKS: &[CheckInfo] = &[
             "MIMI-PROTOCOL-7.3-1",
         ],
         what: "removing a participant but not their client is refused, both in one Commit accepted and sent to the removed client's provider; the removed client's Commit and proposal at the new epoch are refused; nothing refused is fanned out; every Commit fanned out is a client's",
+    },
+    CheckInfo {
+        name: "invalid-proposal-refs",
+        roles: HUB,
+        requirements: &["MIMI-PROTOCOL-5.3-13"],
+        what: "a Remove proposal of a leaf the tree lacks is answered invalidProposal listing exactly its ProposalRef",
+    },
+    CheckInfo {
+        name: "proposal-bundle",
+        roles: HUB,
+        requirements: &["MIMI-PROTOCOL-5.5-10", "MIMI-PROTOCOL-5.3-16"],
+        what: "a leave proposal with another in moreProposals is fanned out with the same moreProposals; a Commit leaving both out is notAllowed and not fanned out; one committing both by reference is accepted",
+    },
+    CheckInfo {
+        name: "participant-changes",
+        roles: HUB,
+        requirements: &["MIMI-PROTOCOL-7.5-6"],
+        what: "a Commit whose participant list changes add one user twice is refused and not fanned out; the same with the change once is accepted",
+    },
+    CheckInfo {
+        name: "notify-headers",
+        roles: HUB,
+        requirements: &[
+            "MIMI-PROTOCOL-4.1-1",
+            "MIMI-PROTOCOL-4.1-2",
+            "MIMI-PROTOCOL-4.1-3",
+        ],
+        what: "every /notify the hub sends names the target follower in Host and carries From: mimi@<hub domain> as a bare addr-spec",
     },
     CheckInfo {
         name: "external-join-authorization",
@@ -756,6 +790,11 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
         "submit-refusals" => super::refusals::check_submit_refusals(ctx).await,
         "participant-removal" => super::refusals::check_participant_removal(ctx).await,
         "abuse-report" => super::refusals::check_abuse_report(ctx).await,
+        "invalid-proposal-refs" => super::proposals::check_invalid_proposal_refs(ctx).await,
+        "proposal-bundle" => super::proposals::check_proposal_bundle(ctx).await,
+        "participant-changes" => super::proposals::check_participant_changes(ctx).await,
+        "notify-headers" => super::proposals::check_notify_headers(ctx).await,
+        "key-material-signature" => super::proposals::check_key_material_signature(ctx).await,
         "external-join-authorization" => {
             super::refusals::check_external_join_authorization(ctx).await
         }

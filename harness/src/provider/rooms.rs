@@ -253,7 +253,7 @@ pub(super) async fn submit(
 /// Adds `joiner` (a user of another follower) to the room: `committer` commits the Add with
 /// the participant change, the hub must accept it and fan the Welcome out to the joiner's
 /// provider, the joiner joins from it; `others` process the Commit.
-async fn add_member(
+pub(super) async fn add_member(
     ctx: &mut Ctx,
     room: &str,
     committer: &mut Member,

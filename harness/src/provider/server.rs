@@ -88,6 +88,8 @@ pub struct Observed {
     pub method: String,
     pub path: String,
     pub peer: Option<String>,
+    /// The request's headers, names in lower case.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub status: u16,
     pub at_ms: u64,
@@ -393,6 +395,7 @@ async fn answer(
             method: request.method,
             path: request.path,
             peer: request.peer,
+            headers: request.headers,
             body: request.body,
             status: response.status,
             at_ms: now_ms(),
