@@ -13,6 +13,7 @@
 
 pub mod certs;
 pub mod cli;
+pub mod deadline;
 pub mod https;
 pub mod mls;
 pub mod proposals;

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -28,6 +28,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use super::deadline::HeaderDeadline;
 use super::https::{self, BaseUrl};
 use super::resolve::Resolver;
 use super::tls;
@@ -42,6 +43,20 @@ pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Deadline for a TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Deadline for a request's head (request line and headers), from its first byte; past it
+/// the client gets 408 and the connection closes.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection with no request for this long is closed quietly.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// First and longest pause after a failed accept (out of file descriptors, say): the pending
+/// connections wait in the backlog instead of the loop spinning on the same error.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// After a 413, what the client still sends of its body is read and dropped, up to this many
+/// times the body limit (and at least [`DRAIN_MIN`] bytes), so that it reads the answer
+/// instead of a reset connection.
+const DRAIN_FACTOR: usize = 16;
+const DRAIN_MIN: usize = 4 << 20;
 /// Deadline of one outbound call to a peer provider.
 const OUTBOUND_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the outbound task looks for due retries when nothing new happened.
@@ -155,6 +170,8 @@ pub fn now_ms() -> u64 {
 
 struct Shared {
     service: Mutex<Box<dyn Service>>,
+    /// The directory document, made once: answered without waiting for the service.
+    directory: Vec<u8>,
     outbound_ready: Notify,
     body_limit: usize,
     request_timeout: Duration,
@@ -212,12 +229,14 @@ pub async fn start(
     let addr = listener
         .local_addr()
         .map_err(|e| ServerError::Listen(options.listen, e))?;
+    let base_url = format!("https://{addr}");
     let shared = Arc::new(Shared {
+        directory: service.directory(&base_url),
         service: Mutex::new(service),
         outbound_ready: Notify::new(),
         body_limit: options.body_limit,
         request_timeout: options.request_timeout,
-        base_url: format!("https://{addr}"),
+        base_url,
         instrument: options.instrument,
     });
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -247,15 +266,47 @@ async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
+    let mut backoff = ACCEPT_BACKOFF_MIN;
+    let mut failing_since: Option<std::time::Instant> = None;
     loop {
+        if *shutdown.borrow() {
+            break;
+        }
         tokio::select! {
             _ = shutdown.changed() => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = listener.accept() => {
-                let Ok((tcp, _)) = accepted else { continue };
-                let _ = tcp.set_nodelay(true);
-                connections.spawn(connection(tcp, acceptor.clone(), shared.clone(), shutdown.clone()));
-            }
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => {
+                    if let Some(since) = failing_since.take() {
+                        eprintln!(
+                            "serve-provider: accepting again after {:.1} s of failures",
+                            since.elapsed().as_secs_f64()
+                        );
+                    }
+                    backoff = ACCEPT_BACKOFF_MIN;
+                    let _ = tcp.set_nodelay(true);
+                    connections.spawn(connection(tcp, acceptor.clone(), shared.clone(), shutdown.clone()));
+                }
+                Err(e) => {
+                    // EMFILE, ENFILE, ENOBUFS...: the listener stays readable, so retrying at
+                    // once would spin. Pause (doubling up to a second), reaping finished
+                    // connections meanwhile, which frees descriptors.
+                    if failing_since.is_none() {
+                        failing_since = Some(std::time::Instant::now());
+                        eprintln!("serve-provider: accept failed ({e}); backing off");
+                    }
+                    let pause = tokio::time::sleep(backoff);
+                    tokio::pin!(pause);
+                    loop {
+                        tokio::select! {
+                            _ = &mut pause => break,
+                            _ = shutdown.changed() => break,
+                            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                        }
+                    }
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                }
+            },
         }
     }
     drop(listener);
@@ -276,15 +327,24 @@ async fn connection(
         return;
     };
     let peer = tls::peer_domain(tls.get_ref().1.peer_certificates());
+    let (io, clock) = HeaderDeadline::new(tls, HEADER_TIMEOUT, IDLE_TIMEOUT);
     let service = hyper::service::service_fn(move |request| {
         let shared = shared.clone();
         let peer = peer.clone();
-        async move { Ok::<_, Infallible>(serve(&shared, peer, request).await) }
+        let clock = clock.clone();
+        async move {
+            clock.request_started();
+            let response = serve(shared, peer, request).await;
+            clock.request_answered();
+            Ok::<_, Infallible>(response)
+        }
     });
+    // The header deadline is `HeaderDeadline`'s (it answers 408); hyper's own, which closes
+    // without an answer, is only a backstop.
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(DEFAULT_REQUEST_TIMEOUT)
-        .serve_connection(TokioIo::new(tls), service);
+        .header_read_timeout(HEADER_TIMEOUT * 3)
+        .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     if *shutdown.borrow() {
         conn.as_mut().graceful_shutdown();
@@ -305,18 +365,24 @@ fn text(status: u16, reason: &str) -> Response {
 }
 
 async fn serve(
-    shared: &Shared,
+    shared: Arc<Shared>,
     peer: Option<String>,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
-    let answer =
-        match tokio::time::timeout(shared.request_timeout, answer(shared, peer, request)).await {
-            Ok(answer) => answer,
-            Err(_) => text(408, "request not received and answered within the deadline"),
-        };
+    let timeout = shared.request_timeout;
+    let (answer, close) = match tokio::time::timeout(timeout, answer(shared, peer, request)).await {
+        Ok(answer) => answer,
+        Err(_) => (
+            text(408, "request not received and answered within the deadline"),
+            true,
+        ),
+    };
     let mut builder = hyper::Response::builder().status(answer.status);
     if !answer.content_type.is_empty() {
         builder = builder.header(hyper::header::CONTENT_TYPE, answer.content_type);
+    }
+    if close {
+        builder = builder.header(hyper::header::CONNECTION, "close");
     }
     builder
         .body(Full::new(Bytes::from(answer.body)))
@@ -329,37 +395,44 @@ async fn serve(
         })
 }
 
+/// Reads the body (at most the limit) and has the service answer, off the async executor.
+/// The flag asks for the connection to close after the answer.
 async fn answer(
-    shared: &Shared,
+    shared: Arc<Shared>,
     peer: Option<String>,
     request: hyper::Request<Incoming>,
-) -> Response {
+) -> (Response, bool) {
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, shared.body_limit).collect().await {
-        Ok(collected) => collected.to_bytes().to_vec(),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                return text(
-                    413,
-                    &format!("body longer than {} bytes", shared.body_limit),
-                );
-            }
-            return text(400, &format!("cannot read the body: {e}"));
+    let limit = shared.body_limit;
+    let too_long = || text(413, &format!("body longer than {limit} bytes"));
+    // A Content-Length over the limit is answered at once, before any of the body.
+    let declared = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        drain(body, limit);
+        return (too_long(), true);
+    }
+    let body = match read_body(body, limit).await {
+        Ok(body) => body,
+        Err(BodyError::TooLong(rest)) => {
+            drain(rest, limit);
+            return (too_long(), true);
+        }
+        Err(BodyError::Broken(e)) => {
+            return (text(400, &format!("cannot read the body: {e}")), true);
         }
     };
     let path = parts.uri.path().to_string();
-    let mut service = match shared.service.lock() {
-        Ok(service) => service,
-        Err(_) => return text(500, "provider state lost: a handler panicked"),
-    };
     if path == DIRECTORY_PATH && parts.method == hyper::Method::GET {
-        return Response {
+        let answer = Response {
             status: 200,
             content_type: "application/json".to_string(),
-            body: service.directory(&shared.base_url),
+            body: shared.directory.clone(),
         };
+        return (answer, false);
     }
     let headers = parts
         .headers
@@ -378,18 +451,36 @@ async fn answer(
         headers,
         body,
     };
-    let injected = shared.instrument.as_ref().is_some_and(|i| {
-        request.method == "POST"
-            && request.path.starts_with("/v1/notify/")
-            && i.take_notify_failure()
-    });
-    let response = if injected {
-        text(503, "injected failure (concord provider-test): retry later")
-    } else {
-        // Not caught: with the panic fault on, a panic here must bring the server down.
-        service.handle(&request, now_ms())
+    // The service may work for a while (key packages, signatures): on a blocking thread, so
+    // that the executor keeps serving the other connections meanwhile.
+    let worker = shared.clone();
+    let handled = tokio::task::spawn_blocking(move || {
+        let mut service = match worker.service.lock() {
+            Ok(service) => service,
+            Err(_) => {
+                return (
+                    request,
+                    text(500, "provider state lost: a handler panicked"),
+                );
+            }
+        };
+        let injected = worker.instrument.as_ref().is_some_and(|i| {
+            request.method == "POST"
+                && request.path.starts_with("/v1/notify/")
+                && i.take_notify_failure()
+        });
+        let response = if injected {
+            text(503, "injected failure (concord provider-test): retry later")
+        } else {
+            // Not caught: with the panic fault on, a panic here must bring the server down.
+            service.handle(&request, now_ms())
+        };
+        (request, response)
+    })
+    .await;
+    let Ok((request, response)) = handled else {
+        return (text(500, "the provider's handler panicked"), true);
     };
-    drop(service);
     if let Some(instrument) = &shared.instrument {
         instrument.record(Observed {
             method: request.method,
@@ -402,7 +493,52 @@ async fn answer(
         });
     }
     shared.outbound_ready.notify_one();
-    response
+    (response, false)
+}
+
+/// Why a body was not read.
+enum BodyError {
+    /// Longer than the limit; the rest of it, still to drain.
+    TooLong(Incoming),
+    Broken(hyper::Error),
+}
+
+/// The body, if it is at most `limit` bytes.
+async fn read_body(mut body: Incoming, limit: usize) -> Result<Vec<u8>, BodyError> {
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(BodyError::Broken)?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > limit {
+                return Err(BodyError::TooLong(body));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads and drops what is left of a refused body, up to [`DRAIN_FACTOR`] times the limit
+/// (at least [`DRAIN_MIN`] bytes) and
+/// for at most [`DEFAULT_REQUEST_TIMEOUT`], while the answer goes out: the client finishes
+/// writing and reads the answer, instead of a reset connection. Past the bound the body is
+/// dropped and hyper closes the connection.
+fn drain(mut body: Incoming, limit: usize) {
+    let bound = limit.saturating_mul(DRAIN_FACTOR).max(DRAIN_MIN);
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(DEFAULT_REQUEST_TIMEOUT, async {
+            let mut drained = 0usize;
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Ok(data) = frame.into_data() {
+                    drained = drained.saturating_add(data.len());
+                    if drained > bound {
+                        break;
+                    }
+                }
+            }
+        })
+        .await;
+    });
 }
 
 async fn outbound_loop(
@@ -676,6 +812,78 @@ mod tests {
                 .await
                 .is_err()
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A raw TLS connection to `server`, as f2.example.
+    async fn raw(
+        dir: &std::path::Path,
+        server: &RunningServer,
+    ) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+        let config = tls::client_config(dir, Some("f2.example")).unwrap();
+        let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        tokio_rustls::TlsConnector::from(config)
+            .connect(name, tcp)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_oversized_content_length_gets_413_before_the_body_and_the_body_is_drained() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let dir = std::env::temp_dir().join(format!("concord-server-413-{}", std::process::id()));
+        certs::generate(&dir, &["hub.example".into(), "f2.example".into()]).unwrap();
+        let hub = start(
+            options(&dir, "hub.example", vec![]),
+            Box::new(Echo::default()),
+        )
+        .await
+        .unwrap();
+        // The answer comes before a byte of the body is sent.
+        let mut s = raw(&dir, &hub).await;
+        s.write_all(b"POST /x HTTP/1.1\r\nHost: hub.example\r\nContent-Length: 2097152\r\n\r\n")
+            .await
+            .unwrap();
+        let mut head = [0u8; 12];
+        tokio::time::timeout(Duration::from_secs(2), s.read_exact(&mut head))
+            .await
+            .expect("413 within 2 s, before the body")
+            .unwrap();
+        assert_eq!(&head, b"HTTP/1.1 413");
+        // And the body, sent anyway, is read and dropped: the writes all go through.
+        let (mut read, mut write) = tokio::io::split(s);
+        let writer = tokio::spawn(async move { write.write_all(&vec![0u8; 2 << 20]).await });
+        let mut rest = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), read.read_to_end(&mut rest)).await;
+        assert!(writer.await.unwrap().is_ok(), "the body was not drained");
+        hub.shutdown().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_head_that_never_ends_gets_408() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let dir = std::env::temp_dir().join(format!("concord-server-408-{}", std::process::id()));
+        certs::generate(&dir, &["hub.example".into(), "f2.example".into()]).unwrap();
+        let hub = start(
+            options(&dir, "hub.example", vec![]),
+            Box::new(Echo::default()),
+        )
+        .await
+        .unwrap();
+        let mut s = raw(&dir, &hub).await;
+        s.write_all(b"GET /x HTTP/1.1\r\n").await.unwrap();
+        let mut answer = Vec::new();
+        let started = std::time::Instant::now();
+        let _ = tokio::time::timeout(HEADER_TIMEOUT * 2, s.read_to_end(&mut answer)).await;
+        assert!(
+            answer.starts_with(b"HTTP/1.1 408 "),
+            "{:?} after {:?}",
+            String::from_utf8_lossy(&answer),
+            started.elapsed()
+        );
+        hub.shutdown().await;
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -199,7 +199,12 @@ pub struct ProviderService {
     local_users: Vec<String>,
     /// Clients that publish their own KeyPackages (client access, beyond the draft).
     client_managed: BTreeSet<String>,
-    key_packages_ready: bool,
+    /// Local users whose key packages have been made (each at its first keyMaterial
+    /// request, so that a provider with thousands of users answers its first request at once).
+    key_packages_made: BTreeSet<String>,
+    /// The clock of the first request: every key package's lifetime starts an hour before it.
+    first_request_ms: Option<u64>,
+    seed: u64,
     hub: Hub,
     provider: Provider,
     pending: BTreeMap<u64, Pending>,
@@ -280,7 +285,8 @@ fn message_epoch(message: &[u8]) -> Option<u64> {
 impl ProviderService {
     /// A provider for `domain`. Each of `local_users` (a user name, or `user@domain`)
     /// publishes [`KEY_PACKAGES_PER_USER`] key packages generated from `seed` (made at the
-    /// first request, so that their lifetime starts at the clock of the first request).
+    /// first keyMaterial request for that user; their lifetime starts an hour before the
+    /// clock of the provider's first request).
     pub fn new(
         domain: &str,
         role: Role,
@@ -311,7 +317,9 @@ impl ProviderService {
             faults,
             local_users,
             client_managed: BTreeSet::new(),
-            key_packages_ready: false,
+            key_packages_made: BTreeSet::new(),
+            first_request_ms: None,
+            seed,
             hub,
             provider,
             pending: BTreeMap::new(),
@@ -398,7 +406,7 @@ impl ProviderService {
 
     /// Answers one request. Never panics on input (unless `panic_on_malformed` is on).
     pub fn handle(&mut self, req: &Request, now_ms: u64) -> Response {
-        self.ensure_key_packages(now_ms);
+        self.first_request_ms.get_or_insert(now_ms);
         let path = req.path.split(['?', '#']).next().unwrap_or_default();
         if path == DIRECTORY_PATH {
             if req.method != "GET" {
@@ -500,28 +508,35 @@ impl ProviderService {
         }
     }
 
-    fn ensure_key_packages(&mut self, now_ms: u64) {
-        if self.key_packages_ready {
+    /// Makes `user`'s [`KEY_PACKAGES_PER_USER`] key packages if it is a local user whose
+    /// key packages the provider manages and they are not made yet. Each user's come from
+    /// their own generator (the seed, the domain and the user), so they do not depend on the
+    /// order in which users are asked for.
+    fn ensure_key_packages(&mut self, user: &str) {
+        if self.client_managed.contains(user)
+            || self.key_packages_made.contains(user)
+            || !self.local_users.iter().any(|u| u == user)
+        {
             return;
         }
-        self.key_packages_ready = true;
+        self.key_packages_made.insert(user.to_string());
         let Ok(suite) = Suite::new(CIPHER_SUITE) else {
             return;
         };
         // An hour back, for the clocks of the providers that check the lifetime.
-        let not_before = (now_ms / 1000).saturating_sub(3600);
-        for user in self.local_users.clone() {
-            for _ in 0..KEY_PACKAGES_PER_USER {
-                if let Ok((key_package, _)) = crate::group::create_key_package(
-                    &suite,
-                    user.as_bytes(),
-                    None,
-                    not_before,
-                    &mut self.rng,
-                ) {
-                    self.provider
-                        .publish_key_package(&user, key_package.to_bytes());
-                }
+        let first = self.first_request_ms.unwrap_or_default();
+        let not_before = (first / 1000).saturating_sub(3600);
+        let mut rng = Drbg::new(self.seed, &format!("{}/{user}", self.domain));
+        for _ in 0..KEY_PACKAGES_PER_USER {
+            if let Ok((key_package, _)) = crate::group::create_key_package(
+                &suite,
+                user.as_bytes(),
+                None,
+                not_before,
+                &mut rng,
+            ) {
+                self.provider
+                    .publish_key_package(user, key_package.to_bytes());
             }
         }
     }
@@ -584,6 +599,9 @@ impl ProviderService {
     }
 
     fn key_material(&mut self, req: &Request, target: &str) -> Result<Response, Response> {
+        // Made before the request is judged: a refused request uses none up.
+        let identity = self.identity(target);
+        self.ensure_key_packages(&identity);
         let request: KeyMaterialRequest = self.decode(&req.body, "KeyMaterialRequest")?;
         self.authorize(req, &request.requesting_user, "requestingUser")?;
         // MIMI-PROTOCOL-5.2-4: the signature over KeyMaterialRequestTBS verifies with

@@ -1360,3 +1360,52 @@ fn client_access_key_packages_inbox_and_group_info() -> TestResult {
     let _ = &mut bob;
     Ok(())
 }
+
+/// A user's key packages are made at the first keyMaterial request for that user, not for
+/// every user at the provider's first request (a hub of thousands of users answers at once),
+/// and they do not depend on the order in which users are asked for.
+#[test]
+fn key_packages_are_made_per_user_and_do_not_depend_on_the_order_of_requests() -> TestResult {
+    let users = ["carol", "dave"];
+    let first_key_package = |service: &mut ProviderService,
+                             target: &str|
+     -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        let path = format!("/v1/keyMaterial/{target}");
+        let answer = service.handle(
+            &post(&path, Some(F1), key_material_body(ALICE, target), None),
+            NOW_MS,
+        );
+        assert_eq!(
+            answer.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        let response = KeyMaterialResponse::from_bytes(&answer.body)?;
+        let [ClientKeyMaterial::Success { key_package, .. }] = response.clients.as_slice() else {
+            return Err("expected one client with key material".into());
+        };
+        Ok(key_package.clone())
+    };
+    let mut one = ProviderService::new(HUB, Role::Hub, &users, 7, ServiceFaults::default());
+    let mut two = ProviderService::new(HUB, Role::Hub, &users, 7, ServiceFaults::default());
+    let carol = "carol@hub.example";
+    let dave = "dave@hub.example";
+    let carol_first = first_key_package(&mut one, carol)?;
+    assert_eq!(
+        one.provider().key_package_count(dave),
+        0,
+        "dave's made too early"
+    );
+    assert_eq!(
+        one.provider().key_package_count(carol),
+        KEY_PACKAGES_PER_USER - 1
+    );
+    let dave_second = first_key_package(&mut one, dave)?;
+    let dave_first = first_key_package(&mut two, dave)?;
+    let carol_second = first_key_package(&mut two, carol)?;
+    assert_eq!(carol_first, carol_second);
+    assert_eq!(dave_first, dave_second);
+    assert_ne!(carol_first, dave_first);
+    Ok(())
+}
