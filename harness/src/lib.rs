@@ -15,6 +15,7 @@ pub mod bench;
 pub mod catalog;
 pub mod client;
 pub mod generate;
+pub mod input;
 pub mod interop;
 pub mod live;
 pub mod property;

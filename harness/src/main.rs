@@ -17,6 +17,11 @@ use concord_reference::crypto::CipherSuite;
     about = "Conformance suite and reference simulator for MLS (RFC 9420) and MIMI"
 )]
 struct Cli {
+    /// Refuse (exit code 2) fields Concord does not know in the working group's formats
+    /// (interop scripts, test vectors), which are otherwise ignored with a warning. Concord's
+    /// own formats (scenarios, expectations, claims, catalog) refuse them always.
+    #[arg(long, global = true)]
+    strict: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -190,6 +195,7 @@ enum VectorsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    concord_harness::input::set_strict(cli.strict);
     let code = match cli.command {
         Command::Catalog { command } => concord_harness::catalog::run(command),
         Command::Vectors {
@@ -444,6 +450,12 @@ fn print_summary(summary: &Summary) {
     println!("{kind} in {}", summary.directory.display());
     for file in &summary.files {
         println!("{}", vectors::format_file_line(file));
+        for place in &file.unknown_fields {
+            eprintln!(
+                "warning: {}: {place}: unknown field, ignored (--strict refuses it)",
+                file.path.display()
+            );
+        }
     }
     for name in &summary.absent_families {
         println!("{name:<32} not present in this folder: not checked");

@@ -413,6 +413,14 @@ fn step_vectors(dir: &Path, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
             continue;
         }
         let file = vectors::verify_file(family, &path);
+        for place in &file.unknown_fields {
+            let warning = format!(
+                "{}: {place}: unknown field, ignored (--strict refuses it)",
+                path.display()
+            );
+            eprintln!("warning: {warning}");
+            run.notes.push(warning);
+        }
         let requirements = family.requirements.iter().copied();
         if let Some(error) = &file.input_error {
             run.input_errors.push(error.clone());
@@ -588,7 +596,13 @@ fn step_interop(
     for path in &configs {
         match config::load(path) {
             Ok(file) => {
-                for warning in file.warnings() {
+                let warnings = file.warnings();
+                if crate::input::strict() && !warnings.is_empty() {
+                    run.input_errors
+                        .extend(warnings.into_iter().map(|w| format!("{w} (--strict)")));
+                    continue;
+                }
+                for warning in warnings {
                     eprintln!("warning: {warning}");
                     run.notes.push(warning);
                 }

@@ -254,3 +254,61 @@ fn the_same_interop_command_gives_the_same_transcript() {
         .collect();
     assert_ne!(tags[0], tags[1], "each run draws a fresh run tag");
 }
+
+/// The working group's formats may grow fields upstream: an unknown one is a warning with its
+/// place, and `--strict` makes it an input error (exit code 2).
+#[test]
+fn an_unknown_field_is_a_warning_and_an_error_under_strict() {
+    let dir = scratch("unknown-field");
+    write(
+        &dir,
+        "tree-math.json",
+        r#"[{"n_leaves": 1, "n_nodes": 1, "root": 0, "left": [null], "right": [null], "parent": [null], "sibling": [null], "new_field": 7}]"#,
+    );
+    let output = concord(&["vectors", "verify", dir.to_str().unwrap()]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(out.contains("1 passed"), "{out}");
+    assert!(
+        out.contains("warning:") && out.contains("case 0, field `new_field`"),
+        "{out}"
+    );
+    let output = concord(&["vectors", "verify", "--strict", dir.to_str().unwrap()]);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("new_field") && out.contains("--strict"),
+        "{out}"
+    );
+
+    write(
+        &dir,
+        "script.json",
+        r#"{"scripts":{"a":[{"action":"createGroup","actor":"alice","force_pth":true}]}}"#,
+    );
+    let config = dir.join("script.json");
+    let out_dir = dir.join("out");
+    let args = [
+        "interop",
+        "--config",
+        config.to_str().unwrap(),
+        "--client",
+        "reference",
+        "--suite",
+        "1",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    let output = concord(&args);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(out.contains("force_pth"), "{out}");
+    let matrix = std::fs::read_to_string(out_dir.join("matrix.md")).unwrap();
+    assert!(matrix.contains("force_pth"), "{matrix}");
+    let mut strict = args.to_vec();
+    strict.push("--strict");
+    let output = concord(&strict);
+    let out = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{out}");
+    assert!(out.contains("force_pth"), "{out}");
+}

@@ -94,6 +94,9 @@ pub struct Matrix {
     pub clients: Vec<String>,
     pub configs: Vec<String>,
     pub cells: Vec<Cell>,
+    /// Input warnings of the run (unknown fields of the scripts, with their place).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What a cell counts, as matrix.md and matrix.json say it.
@@ -149,11 +152,15 @@ impl Matrix {
             clients: clients.to_vec(),
             configs,
             cells: cells.into_values().collect(),
+            warnings: Vec::new(),
         }
     }
 
     pub fn to_markdown(&self) -> String {
         let mut md = String::from("# Interop matrix\n\n");
+        for warning in &self.warnings {
+            md.push_str(&format!("Warning: {warning}\n\n"));
+        }
         md.push_str(
             &format!(
                 "{CELLS_COUNT} A cell counts passed, failed and unsupported cases, and client faults when there are any.\n"

@@ -303,7 +303,14 @@ pub fn run_lanes(
         .iter()
         .map(|path| config::load(path))
         .collect::<Result<Vec<ConfigFile>, _>>()?;
-    for warning in files.iter().flat_map(ConfigFile::warnings) {
+    let warnings: Vec<String> = files.iter().flat_map(ConfigFile::warnings).collect();
+    if crate::input::strict() && !warnings.is_empty() {
+        return Err(SessionError::Usage(format!(
+            "--strict: {}",
+            warnings.join("\n--strict: ")
+        )));
+    }
+    for warning in &warnings {
         eprintln!("warning: {warning}");
     }
     let count = lanes.first().map_or(0, Vec::len);
@@ -538,7 +545,8 @@ pub fn run_lanes(
         if let Err(e) = transcript.finish() {
             writeln!(out, "warning: the transcript is incomplete: {e}").ok();
         }
-        let matrix = Matrix::build(&names, &summary.records);
+        let mut matrix = Matrix::build(&names, &summary.records);
+        matrix.warnings = warnings.clone();
         match matrix.write(dir) {
             Ok(()) => writeln!(
                 out,

@@ -9,7 +9,6 @@ use super::{
 };
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Case {
     pub(crate) cipher_suite: u16,
     pub(crate) ref_hash: RefHash,
@@ -21,7 +20,6 @@ pub(crate) struct Case {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RefHash {
     pub(crate) label: String,
     pub(crate) value: HexBytes,
@@ -29,7 +27,6 @@ pub(crate) struct RefHash {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ExpandWithLabel {
     pub(crate) secret: HexBytes,
     pub(crate) label: String,
@@ -39,7 +36,6 @@ pub(crate) struct ExpandWithLabel {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct DeriveSecret {
     pub(crate) secret: HexBytes,
     pub(crate) label: String,
@@ -47,7 +43,6 @@ pub(crate) struct DeriveSecret {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct DeriveTreeSecret {
     pub(crate) secret: HexBytes,
     pub(crate) label: String,
@@ -57,7 +52,6 @@ pub(crate) struct DeriveTreeSecret {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct SignWithLabel {
     #[serde(rename = "priv")]
     pub(crate) private: HexBytes,
@@ -69,7 +63,6 @@ pub(crate) struct SignWithLabel {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct EncryptWithLabel {
     #[serde(rename = "priv")]
     pub(crate) private: HexBytes,

@@ -13,7 +13,6 @@ use super::{
 };
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Case {
     pub(crate) vlbytes_header: HexBytes,
     pub(crate) length: u64,

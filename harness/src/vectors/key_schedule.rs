@@ -12,7 +12,6 @@ use super::{
 };
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Case {
     pub(crate) cipher_suite: u16,
     pub(crate) group_id: HexBytes,
@@ -21,7 +20,6 @@ pub(crate) struct Case {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Epoch {
     pub(crate) tree_hash: HexBytes,
     pub(crate) commit_secret: HexBytes,
@@ -44,7 +42,6 @@ pub(crate) struct Epoch {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Exporter {
     /// A text label: the vector's string is used as is (its characters happen to be hex
     /// digits, but they are the label's bytes, not an encoding of them).

@@ -21,7 +21,6 @@ use super::{
 };
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Case {
     pub(crate) cipher_suite: u16,
     pub(crate) group_id: HexBytes,

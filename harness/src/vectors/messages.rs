@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use super::{CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, expect_eq, parse_case};
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Case {
     pub(crate) mls_welcome: HexBytes,
     pub(crate) mls_group_info: HexBytes,

@@ -344,15 +344,41 @@ pub fn family(name: &str) -> Option<&'static Family> {
 }
 
 /// Deserializes a case into a family's struct, naming the failing field by its path.
+///
+/// A field the struct does not know is recorded ([`crate::input::note_unknown`]) and
+/// otherwise ignored: the file's report warns of it, and `--strict` refuses the file.
 pub fn parse_case<T: DeserializeOwned>(
     case_index: usize,
     case: &serde_json::Value,
 ) -> Result<T, MalformedCase> {
-    serde_path_to_error::deserialize(case).map_err(|e| MalformedCase {
+    parse_at(case_index, "", case)
+}
+
+/// [`parse_case`] for a part of a case, `prefix` its path in the case (`epochs[2]`).
+pub fn parse_at<T: DeserializeOwned>(
+    case_index: usize,
+    prefix: &str,
+    value: &serde_json::Value,
+) -> Result<T, MalformedCase> {
+    let join = |path: String| match (prefix.is_empty(), path.as_str()) {
+        (true, _) => path,
+        (false, "." | "") => prefix.to_string(),
+        (false, _) => format!("{prefix}.{path}"),
+    };
+    let mut unknown = Vec::new();
+    let parsed = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+        value,
+        &mut |path: serde_ignored::Path<'_>| unknown.push(path.to_string()),
+    ))
+    .map_err(|e| MalformedCase {
         case_index,
-        field: e.path().to_string(),
+        field: join(e.path().to_string()),
         detail: e.inner().to_string(),
-    })
+    })?;
+    for field in unknown {
+        crate::input::note_unknown(format!("case {case_index}, field `{}`", join(field)));
+    }
+    Ok(parsed)
 }
 
 /// The result of one case's check, flattened for reports.
@@ -442,6 +468,10 @@ pub struct FileReport {
     pub skip_reason: Option<String>,
     /// The file could not be read or parsed: nothing in it was checked.
     pub input_error: Option<String>,
+    /// Fields of the file this version of Concord does not know (ignored; an input error
+    /// under `--strict`), with their place.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown_fields: Vec<String>,
     /// Every case checked, in file order (only the selected ones under a case filter).
     #[serde(skip)]
     pub case_reports: Vec<CaseReport>,
@@ -461,6 +491,7 @@ impl FileReport {
             first_failure: None,
             skip_reason: None,
             input_error: None,
+            unknown_fields: Vec::new(),
             case_reports: Vec::new(),
         }
     }
@@ -652,13 +683,26 @@ pub fn verify_file_cases(family: &Family, path: &Path, cases: Option<&[usize]>) 
             None => CaseVerdict::Skipped {
                 reason: "family not yet supported by the reference".to_string(),
             },
-            Some(check) => match check(case_index, case) {
-                Ok(verdict) => verdict,
-                Err(malformed) => {
-                    report.refuse(format!("{}: {malformed}", path.display()));
+            Some(check) => {
+                let checked = check(case_index, case);
+                let unknown = crate::input::take_unknown();
+                if !unknown.is_empty() && crate::input::strict() {
+                    report.refuse(format!(
+                        "{}: {}: unknown field (--strict)",
+                        path.display(),
+                        unknown.join("; ")
+                    ));
                     return report;
                 }
-            },
+                report.unknown_fields.extend(unknown);
+                match checked {
+                    Ok(verdict) => verdict,
+                    Err(malformed) => {
+                        report.refuse(format!("{}: {malformed}", path.display()));
+                        return report;
+                    }
+                }
+            }
         };
         report.record(CaseReport {
             index: case_index,

@@ -15,7 +15,6 @@ use super::{
 };
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Epoch {
     /// MLSMessages carrying the proposals the commit may reference.
     proposals: Vec<HexBytes>,
@@ -30,13 +29,7 @@ pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict,
         .epochs
         .iter()
         .enumerate()
-        .map(|(n, epoch)| {
-            serde_json::from_value::<Epoch>(epoch.clone()).map_err(|e| MalformedCase {
-                case_index,
-                field: format!("epochs[{n}]"),
-                detail: e.to_string(),
-            })
-        })
+        .map(|(n, epoch)| super::parse_at::<Epoch>(case_index, &format!("epochs[{n}]"), epoch))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(with_suite(case.cipher_suite, |suite| {
         verify(suite, &case, &epochs)

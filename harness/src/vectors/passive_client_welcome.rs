@@ -14,14 +14,12 @@ use super::{
 };
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(super) struct ExternalPsk {
     pub(super) psk_id: HexBytes,
     pub(super) psk: HexBytes,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(super) struct Case {
     pub(super) cipher_suite: u16,
     pub(super) external_psks: Vec<ExternalPsk>,

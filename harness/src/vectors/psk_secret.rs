@@ -10,7 +10,6 @@ use super::{
 };
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Case {
     pub(crate) cipher_suite: u16,
     pub(crate) psks: Vec<ExternalPsk>,
@@ -18,7 +17,6 @@ pub(crate) struct Case {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ExternalPsk {
     pub(crate) psk_id: HexBytes,
     pub(crate) psk: HexBytes,

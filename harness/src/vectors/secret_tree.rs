@@ -14,7 +14,6 @@ use super::{
 };
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Case {
     pub(crate) cipher_suite: u16,
     pub(crate) encryption_secret: HexBytes,
@@ -24,7 +23,6 @@ pub(crate) struct Case {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct SenderData {
     pub(crate) sender_data_secret: HexBytes,
     pub(crate) ciphertext: HexBytes,
@@ -33,7 +31,6 @@ pub(crate) struct SenderData {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Generation {
     pub(crate) generation: u32,
     pub(crate) application_key: HexBytes,

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use super::{CaseVerdict, MalformedCase, Mismatch, expect_eq, parse_case};
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Case {
     pub(crate) n_leaves: u32,
     pub(crate) n_nodes: u32,

@@ -14,7 +14,6 @@ use super::{
 };
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Case {
     /// Only the tree hashes depend on it.
     pub(crate) cipher_suite: u16,

@@ -14,7 +14,6 @@ use super::{
 };
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Case {
     pub(crate) cipher_suite: u16,
     /// The `ratchet_tree` extension's content: `optional<Node> ratchet_tree<V>`.

@@ -23,7 +23,6 @@ use super::{
 };
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct Case {
     pub(crate) cipher_suite: u16,
     pub(crate) group_id: HexBytes,
@@ -36,7 +35,6 @@ pub(crate) struct Case {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct LeafPrivate {
     pub(crate) index: u32,
     pub(crate) encryption_priv: HexBytes,
@@ -46,14 +44,12 @@ pub(crate) struct LeafPrivate {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct NodePathSecret {
     pub(crate) node: u32,
     pub(crate) path_secret: HexBytes,
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct UpdatePathCase {
     pub(crate) sender: u32,
     /// An `UpdatePath`.
