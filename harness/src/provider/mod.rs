@@ -15,6 +15,7 @@ pub mod certs;
 pub mod cli;
 pub mod deadline;
 pub mod https;
+pub mod load;
 pub mod mls;
 pub mod proposals;
 pub mod proxy;

@@ -355,6 +355,18 @@ pub struct ProviderTestArgs {
     /// a bare name gets the provider's domain).
     #[arg(long, value_delimiter = ',', default_value = "alice,bob")]
     pub users: Vec<String>,
+    /// Measure instead of checking: requests/s and p50/p99 latency of the provider under
+    /// test at each --load-concurrency (GET the directory and POST identifierQuery as
+    /// f1.example, in turn, over kept-alive connections); prints one line per level and
+    /// writes load.json into --out. Exit code 1 if a request failed (5xx or no answer).
+    #[arg(long)]
+    pub load: bool,
+    /// Concurrency levels of --load (comma-separated, 1 to 1024).
+    #[arg(long, value_delimiter = ',', default_value = "1,8,64")]
+    pub load_concurrency: Vec<usize>,
+    /// Seconds per level of --load (1 to 600).
+    #[arg(long, default_value_t = 5)]
+    pub load_seconds: u64,
 }
 
 /// How one check ended.
@@ -956,6 +968,76 @@ pub fn context(
     })
 }
 
+/// `concord provider-test --load`: the figures, printed and in `load.json`.
+fn load_main(args: &ProviderTestArgs, ctx: &Ctx, runtime: &tokio::runtime::Runtime) -> u8 {
+    use super::load;
+    if let Err(e) = load::check_levels(&args.load_concurrency) {
+        eprintln!("concord provider-test: {e}");
+        return exit::BAD_INPUT;
+    }
+    if args.load_seconds == 0 || args.load_seconds > load::MAX_SECONDS {
+        eprintln!(
+            "concord provider-test: --load-seconds {}: expected 1 to {}",
+            args.load_seconds,
+            load::MAX_SECONDS
+        );
+        return exit::BAD_INPUT;
+    }
+    let user = super::rooms::target_users(ctx)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| format!("alice@{}", ctx.domain));
+    let requests = vec![
+        load::LoadRequest {
+            method: "GET",
+            path: server::DIRECTORY_PATH.to_string(),
+            body: Vec::new(),
+        },
+        load::LoadRequest {
+            method: "POST",
+            path: format!("/v1/identifierQuery/{}", ctx.domain),
+            body: super::queries::query(&[(concord_reference::mimi::wire::SEARCH_HANDLE, &user)]),
+        },
+    ];
+    let described = requests
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    let levels = runtime.block_on(load::measure(
+        ctx.config(Some(FOLLOWERS[0])),
+        ctx.target.clone(),
+        requests,
+        &args.load_concurrency,
+        Duration::from_secs(args.load_seconds),
+        ctx.timeout,
+    ));
+    for level in &levels {
+        println!("{}", load::format_level(level));
+    }
+    let errors: u64 = levels.iter().map(|l| l.errors).sum();
+    let report = load::LoadReport {
+        provider: args.provider.clone(),
+        requests: described,
+        levels,
+    };
+    let written = std::fs::create_dir_all(&args.out).and_then(|()| {
+        let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
+        std::fs::write(args.out.join("load.json"), json + "\n")
+    });
+    if let Err(e) = written {
+        eprintln!(
+            "concord provider-test: cannot write {}: {e}",
+            args.out.join("load.json").display()
+        );
+        return exit::BAD_INPUT;
+    }
+    println!(
+        "load: {errors} failed request(s); figures in {}",
+        args.out.join("load.json").display()
+    );
+    if errors > 0 { 1 } else { 0 }
+}
+
 /// The hub Concord plays when the provider under test is a follower.
 pub const HUB_DOMAIN: &str = "hub.example";
 
@@ -1021,6 +1103,9 @@ pub fn main(args: ProviderTestArgs) -> u8 {
         Ok(r) => r,
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
+    if args.load {
+        return load_main(&args, &ctx, &runtime);
+    }
     let started = Instant::now();
     let verdicts = match runtime.block_on(run_with_followers(
         &mut ctx,

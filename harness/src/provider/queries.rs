@@ -129,7 +129,7 @@ async fn key_material_suites(ctx: &mut Ctx) -> Step<Outcome> {
     )))
 }
 
-fn query(elements: &[(u8, &str)]) -> Vec<u8> {
+pub(super) fn query(elements: &[(u8, &str)]) -> Vec<u8> {
     IdentifierRequest {
         query_elements: elements
             .iter()
