@@ -311,8 +311,8 @@ mod tests {
         let (mut wrapped, clock) =
             HeaderDeadline::new(server, Duration::from_secs(1), Duration::from_secs(30));
         client.write_all(b"POST / HTTP/1.1\r\n\r\n").await.unwrap();
-        let mut buf = [0u8; 64];
-        wrapped.read(&mut buf).await.unwrap();
+        let mut buf = [0u8; 19];
+        wrapped.read_exact(&mut buf).await.unwrap();
         clock.request_started();
         let read = tokio::time::timeout(Duration::from_secs(5), wrapped.read(&mut buf)).await;
         assert!(
