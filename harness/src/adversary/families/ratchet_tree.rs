@@ -97,6 +97,20 @@ const RECIPES: &[Recipe] = &[
         tree_absent,
     ),
     recipe(
+        "parent-at-leaf-position",
+        "a blank leaf position of the ratchet_tree extension holds a copy of a parent node (it hashes as the blank leaf it replaces, so the tree hash and parent hashes still match)",
+        &["RFC9420-12.4.3.3-4"],
+        Expect::Reject(C::TreeValidation),
+        parent_at_leaf_position,
+    ),
+    recipe(
+        "leaf-at-parent-position",
+        "a blank parent position of the ratchet_tree extension holds a copy of a leaf node (it hashes as the blank parent it replaces)",
+        &["RFC9420-12.4.3.3-4"],
+        Expect::Reject(C::TreeValidation),
+        leaf_at_parent_position,
+    ),
+    recipe(
         "trailing-blank-node",
         "the ratchet_tree extension ends with blank nodes",
         &["RFC9420-12.4.3.3-2"],
@@ -307,4 +321,51 @@ fn trailing_blank(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenErro
             "reencrypted",
         ]),
     )
+}
+
+/// The receiver's Welcome whose wire tree has a node of the wrong type at a blank position of
+/// the other type (`leaf_position`: a parent node where a leaf belongs, else the reverse).
+/// Tree hashes treat a node of the wrong type as blank, so only the type check catches it.
+fn wrong_node_type(
+    world: &World,
+    rng: &mut ChaCha20Rng,
+    leaf_position: bool,
+) -> Result<Draft, GenError> {
+    let mut opened = forge::open(world)?;
+    let tree = info_tree(&opened.info)?;
+    let mut wire = tree.to_wire();
+    // Past the last non-blank node the positions are blank too, up to the padded width:
+    // the wire tree may grow by two nodes there and keep its shape.
+    if wire.0.len() + 2 <= tree.node_count() as usize {
+        wire.0.push(None);
+        wire.0.push(None);
+    }
+    let width = u32::try_from(wire.0.len()).map_err(|_| GenError::new("tree", "too large"))?;
+    let blank = (0..width)
+        .filter(|i| (i % 2 == 0) == leaf_position)
+        .find(|&i| tree.node(NodeIndex(i)).is_none())
+        .ok_or_else(|| GenError::new("tree", "no blank position of the kind wanted"))?;
+    let stranger = (0..width)
+        .filter(|i| (i % 2 == 0) != leaf_position)
+        .find_map(|i| tree.node(NodeIndex(i)).cloned())
+        .ok_or_else(|| GenError::new("tree", "no node of the other kind"))?;
+    wire.0[blank as usize] = Some(stranger);
+    // The two blank nodes added above, unless one was used: the tree ends with its last
+    // non-blank node (a trailing blank is another recipe's defect).
+    while wire.0.len() >= 2 && wire.0.last().is_some_and(Option::is_none) {
+        wire.0.truncate(wire.0.len() - 2);
+    }
+    set_info_wire_tree(&mut opened.info, Some(&wire));
+    Ok(
+        Draft::welcome(Level::Structure, honest_welcome(world, &opened, rng)?)
+            .flags(&["resigned", "reencrypted"]),
+    )
+}
+
+fn parent_at_leaf_position(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    wrong_node_type(world, rng, true)
+}
+
+fn leaf_at_parent_position(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    wrong_node_type(world, rng, false)
 }
