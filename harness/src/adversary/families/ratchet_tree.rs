@@ -105,7 +105,7 @@ const RECIPES: &[Recipe] = &[
     ),
     recipe(
         "leaf-at-parent-position",
-        "a blank parent position of the ratchet_tree extension holds a copy of a leaf node (it hashes as the blank parent it replaces)",
+        "a blank parent position of the ratchet_tree extension holds a fresh KeyPackage's leaf, valid on its own (it hashes as the blank parent it replaces)",
         &["RFC9420-12.4.3.3-4"],
         Expect::Reject(C::TreeValidation),
         leaf_at_parent_position,
@@ -345,10 +345,26 @@ fn wrong_node_type(
         .filter(|i| (i % 2 == 0) == leaf_position)
         .find(|&i| tree.node(NodeIndex(i)).is_none())
         .ok_or_else(|| GenError::new("tree", "no blank position of the kind wanted"))?;
-    let stranger = (0..width)
-        .filter(|i| (i % 2 == 0) != leaf_position)
-        .find_map(|i| tree.node(NodeIndex(i)).cloned())
-        .ok_or_else(|| GenError::new("tree", "no node of the other kind"))?;
+    let stranger = if leaf_position {
+        (0..width)
+            .filter(|i| i % 2 == 1)
+            .find_map(|i| tree.node(NodeIndex(i)).cloned())
+            .ok_or_else(|| GenError::new("tree", "no parent node"))?
+    } else {
+        // A fresh KeyPackage's leaf: valid on its own (its signature binds no leaf index,
+        // its keys are new), so nothing but its position is wrong.
+        let (key_package, _) = at(
+            "key package",
+            concord_reference::group::create_key_package(
+                &world.suite,
+                b"concord stranger",
+                None,
+                world.now,
+                rng,
+            ),
+        )?;
+        Node::Leaf(key_package.leaf_node)
+    };
     wire.0[blank as usize] = Some(stranger);
     // The two blank nodes added above, unless one was used: the tree ends with its last
     // non-blank node (a trailing blank is another recipe's defect).
