@@ -152,6 +152,13 @@ const RECIPES: &[Recipe] = &[
         psk_branch,
     ),
     recipe(
+        "psk-resumption-of-another-group",
+        "a PreSharedKey proposal for a resumption PSK of another group (usage application), which the receiver does not have; the committer holds it, with the value of this group's resumption PSK of the current epoch, and derives the confirmation tag with it",
+        &["RFC9420-12.4.2-7"],
+        Expect::Reject(C::Psk),
+        psk_of_another_group,
+    ),
+    recipe(
         "add-other-cipher-suite",
         "an Add of a valid KeyPackage for another cipher suite",
         &["RFC9420-10.1-3", "RFC9420-12.1.1-2"],
@@ -412,6 +419,31 @@ fn resumption(world: &World, usage: ResumptionPskUsage) -> Proposal {
         },
         world.suite.hash_length(),
     )
+}
+
+/// A receiver that looked a resumption PSK up by epoch alone, ignoring its group ID, would
+/// find this group's own PSK of that epoch, the value the committer used: it would accept.
+fn psk_of_another_group(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let mut alice = world.sender(ALICE)?;
+    let epoch = alice.group.epoch();
+    let value = alice
+        .group
+        .resumption_psk(epoch)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| GenError::new("alice", "no resumption PSK of the current epoch"))?;
+    let other = b"concord another group".to_vec();
+    alice
+        .group
+        .store_resumption_psk(other.clone(), epoch, value);
+    let proposal = psk(
+        Psk::Resumption {
+            usage: ResumptionPskUsage::Application,
+            psk_group_id: Bytes(other),
+            psk_epoch: epoch,
+        },
+        world.suite.hash_length(),
+    );
+    forged_from(&mut alice, vec![by_value(proposal)], rng)
 }
 
 fn psk_reinit(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
