@@ -72,6 +72,17 @@ def main():
     if not names:
         fail(f"no shards in {shards_dir}: run reports/mutants/run-shard K/N first")
 
+    # Rechecks (run-shard --recheck): mutants run again against a later suite; their
+    # outcome replaces the shard's for the same mutant.
+    rechecks_dir = os.path.join(base, "rechecks")
+    recheck_names = sorted(os.listdir(rechecks_dir)) if os.path.isdir(rechecks_dir) else []
+    rechecked = {}
+    for name in recheck_names:
+        outcomes, _, _, _ = shard_outcomes(os.path.join(rechecks_dir, name))
+        for outcome in outcomes:
+            scenario = outcome.get("scenario")
+            if isinstance(scenario, dict) and "Mutant" in scenario:
+                rechecked[scenario["Mutant"]["name"]] = (name, outcome)
     counts = dict(mutants=0, unviable=0, killed_by_suite=0, killed_by_unit_tests_only=0,
                   survived=0, equivalent=0, timeout=0)
     survivors, equivalent_list, commits, seen = [], [], set(), set()
@@ -98,6 +109,9 @@ def main():
             if key in seen:
                 continue  # the same shard run twice
             seen.add(key)
+            recheck = None
+            if key in rechecked:
+                recheck, outcome = rechecked[key]
             summary = outcome.get("summary")
             if summary == "Unviable":
                 counts["unviable"] += 1
@@ -111,6 +125,8 @@ def main():
                 "function": function,
                 "name": key,
             }
+            if recheck:
+                entry["rechecked"] = recheck
             if summary == "CaughtMutant":
                 counts["killed_by_suite"] += 1
             elif summary == "Timeout":
@@ -138,6 +154,7 @@ def main():
         "score_formula": "killed_by_suite / (mutants - equivalent)",
         "shards": names,
         "partial_shards": partial,
+        "rechecks": recheck_names,
         "shard_counts": sorted(shard_sets),
         "commits": sorted(commits),
         "scope": ".cargo/mutants.toml",
