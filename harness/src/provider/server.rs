@@ -815,6 +815,19 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// An Echo hub.example with certificates for it and f2.example in a fresh folder.
+    async fn echo_hub(tag: &str) -> (std::path::PathBuf, RunningServer) {
+        let dir = std::env::temp_dir().join(format!("concord-server-{tag}-{}", std::process::id()));
+        certs::generate(&dir, &["hub.example".into(), "f2.example".into()]).unwrap();
+        let hub = start(
+            options(&dir, "hub.example", vec![]),
+            Box::new(Echo::default()),
+        )
+        .await
+        .unwrap();
+        (dir, hub)
+    }
+
     /// A raw TLS connection to `server`, as f2.example.
     async fn raw(
         dir: &std::path::Path,
@@ -832,14 +845,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_oversized_content_length_gets_413_before_the_body_and_the_body_is_drained() {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let dir = std::env::temp_dir().join(format!("concord-server-413-{}", std::process::id()));
-        certs::generate(&dir, &["hub.example".into(), "f2.example".into()]).unwrap();
-        let hub = start(
-            options(&dir, "hub.example", vec![]),
-            Box::new(Echo::default()),
-        )
-        .await
-        .unwrap();
+        let (dir, hub) = echo_hub("413").await;
         // The answer comes before a byte of the body is sent.
         let mut s = raw(&dir, &hub).await;
         s.write_all(b"POST /x HTTP/1.1\r\nHost: hub.example\r\nContent-Length: 2097152\r\n\r\n")
@@ -864,14 +870,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_head_that_never_ends_gets_408() {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let dir = std::env::temp_dir().join(format!("concord-server-408-{}", std::process::id()));
-        certs::generate(&dir, &["hub.example".into(), "f2.example".into()]).unwrap();
-        let hub = start(
-            options(&dir, "hub.example", vec![]),
-            Box::new(Echo::default()),
-        )
-        .await
-        .unwrap();
+        let (dir, hub) = echo_hub("408").await;
         let mut s = raw(&dir, &hub).await;
         s.write_all(b"GET /x HTTP/1.1\r\n").await.unwrap();
         let mut answer = Vec::new();

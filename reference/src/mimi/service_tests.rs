@@ -597,6 +597,31 @@ fn key_material_body(requester: &str, target: &str) -> Vec<u8> {
     key_material_request(requester, target, false)
 }
 
+/// The KeyPackage `service` hands alice (of f1.example) for `target`, checking the answer
+/// is a success with one client.
+fn claimed_key_package(
+    service: &mut ProviderService,
+    target: &str,
+) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let path = format!("/v1/keyMaterial/{target}");
+    let answer = service.handle(
+        &post(&path, Some(F1), key_material_body(ALICE, target), None),
+        NOW_MS,
+    );
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let response = KeyMaterialResponse::from_bytes(&answer.body)?;
+    assert_eq!(response.user_status, KeyMaterialUserCode::Success);
+    let [ClientKeyMaterial::Success { key_package, .. }] = response.clients.as_slice() else {
+        return Err("expected one client with key material".into());
+    };
+    Ok(key_package.clone())
+}
+
 /// Cites MIMI-PROTOCOL-5.2-4: a request whose signature does not verify gets no
 /// KeyPackage (403), and none is used up by it.
 #[test]
@@ -633,21 +658,7 @@ fn key_material_is_handed_out_once_then_exhausted_and_unknown_users_are_404() ->
     let path = "/v1/keyMaterial/carol@hub.example";
     let mut seen = Vec::new();
     for _ in 0..KEY_PACKAGES_PER_USER {
-        let answer = hub(&mut net).handle(
-            &post(
-                path,
-                Some(F1),
-                key_material_body(ALICE, "carol@hub.example"),
-                None,
-            ),
-            NOW_MS,
-        );
-        assert_eq!(answer.status, 200);
-        let response = KeyMaterialResponse::from_bytes(&answer.body)?;
-        assert_eq!(response.user_status, KeyMaterialUserCode::Success);
-        let [ClientKeyMaterial::Success { key_package, .. }] = response.clients.as_slice() else {
-            return Err("expected one client with key material".into());
-        };
+        let key_package = &claimed_key_package(hub(&mut net), "carol@hub.example")?;
         let parsed = KeyPackage::from_bytes(key_package)?;
         assert_eq!(
             parsed.leaf_node.credential,
@@ -1367,31 +1378,11 @@ fn client_access_key_packages_inbox_and_group_info() -> TestResult {
 #[test]
 fn key_packages_are_made_per_user_and_do_not_depend_on_the_order_of_requests() -> TestResult {
     let users = ["carol", "dave"];
-    let first_key_package = |service: &mut ProviderService,
-                             target: &str|
-     -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-        let path = format!("/v1/keyMaterial/{target}");
-        let answer = service.handle(
-            &post(&path, Some(F1), key_material_body(ALICE, target), None),
-            NOW_MS,
-        );
-        assert_eq!(
-            answer.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&answer.body)
-        );
-        let response = KeyMaterialResponse::from_bytes(&answer.body)?;
-        let [ClientKeyMaterial::Success { key_package, .. }] = response.clients.as_slice() else {
-            return Err("expected one client with key material".into());
-        };
-        Ok(key_package.clone())
-    };
     let mut one = ProviderService::new(HUB, Role::Hub, &users, 7, ServiceFaults::default());
     let mut two = ProviderService::new(HUB, Role::Hub, &users, 7, ServiceFaults::default());
     let carol = "carol@hub.example";
     let dave = "dave@hub.example";
-    let carol_first = first_key_package(&mut one, carol)?;
+    let carol_first = claimed_key_package(&mut one, carol)?;
     assert_eq!(
         one.provider().key_package_count(dave),
         0,
@@ -1401,9 +1392,9 @@ fn key_packages_are_made_per_user_and_do_not_depend_on_the_order_of_requests() -
         one.provider().key_package_count(carol),
         KEY_PACKAGES_PER_USER - 1
     );
-    let dave_second = first_key_package(&mut one, dave)?;
-    let dave_first = first_key_package(&mut two, dave)?;
-    let carol_second = first_key_package(&mut two, carol)?;
+    let dave_second = claimed_key_package(&mut one, dave)?;
+    let dave_first = claimed_key_package(&mut two, dave)?;
+    let carol_second = claimed_key_package(&mut two, carol)?;
     assert_eq!(carol_first, carol_second);
     assert_eq!(dave_first, dave_second);
     assert_ne!(carol_first, dave_first);
