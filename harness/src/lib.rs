@@ -11,8 +11,11 @@
 #![forbid(unsafe_code)]
 
 pub mod adversary;
+pub mod attest;
 pub mod bench;
 pub mod catalog;
+pub mod compare;
+pub mod fallback;
 pub mod client;
 pub mod generate;
 pub mod input;

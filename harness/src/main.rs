@@ -32,8 +32,12 @@ enum Command {
     /// reference and any --client, and write the reports (index.html, report.json,
     /// junit.xml, summary.md).
     Run(concord_harness::run::RunArgs),
-    /// Render the reports again from a saved report.json.
+    /// Render the reports again from a saved report.json (--from), merge the shards of one
+    /// run (--merge), or compare two runs (--diff, exit 1 on a new failure).
     Report(concord_harness::run::ReportArgs),
+    /// Run a saved report's command again (same seed, clients and cases) and say which
+    /// verdicts differ (exit 1 if any).
+    Replay(concord_harness::compare::ReplayArgs),
     /// Run interop scripts (the MLS working group's format) over clients under test.
     Interop(InteropArgs),
     /// Run the negative recipes (inputs a conformant client must refuse, and controls it
@@ -86,6 +90,14 @@ enum Command {
         #[command(subcommand)]
         command: concord_harness::catalog::CatalogCommand,
     },
+    /// Write an Ed25519 key pair for signed attestations (--attest): DIR/attest.key (PKCS#8
+    /// PEM, mode 0600) and DIR/attest.pub (SubjectPublicKeyInfo PEM). An existing key is
+    /// kept (exit 2) unless --force.
+    Keygen(concord_harness::attest::cli::KeygenArgs),
+    /// Check an attestation.json: its DSSE signature with the public key and, with --report,
+    /// that the report's SHA-256 is the statement's subject digest; print the statement.
+    /// Exit 1 if a check fails, 2 if a file cannot be read or decoded.
+    Verify(concord_harness::attest::cli::VerifyArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -150,6 +162,21 @@ struct InteropArgs {
     /// explained in the matrix and do not fail the run; a listed failure that passes does.
     #[arg(long, value_name = "FILE")]
     expect: Option<PathBuf>,
+    /// Run only shard K of N (from 1) of the cases: a stable partition by case ID, the same
+    /// as `concord run --shard K/N` makes of its interop stage.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<concord_reports::Shard>,
+    /// Write each case, failed ones included, as a passive-client test vector in the
+    /// working group's format (passive-client-welcome.json, passive-client-handling-commit.json),
+    /// with the reference as the passive member, and index.json naming each vector's case,
+    /// verdict and reproducer; `concord vectors verify DIR` checks them again.
+    #[arg(long, value_name = "DIR")]
+    export_vectors: Option<PathBuf>,
+    /// Sign the run: write attestation.json beside matrix.json in --out, an in-toto
+    /// statement over matrix.json's SHA-256 in a DSSE envelope, signed with this Ed25519
+    /// private key (`concord keygen`; `concord verify` checks it).
+    #[arg(long, value_name = "KEY")]
+    attest: Option<PathBuf>,
 }
 
 /// Which cases' calls `concord interop` writes to transcript.jsonl.
@@ -198,6 +225,8 @@ fn main() -> ExitCode {
     concord_harness::input::set_strict(cli.strict);
     let code = match cli.command {
         Command::Catalog { command } => concord_harness::catalog::run(command),
+        Command::Keygen(args) => concord_harness::attest::cli::keygen_main(args),
+        Command::Verify(args) => concord_harness::attest::cli::verify_main(args),
         Command::Vectors {
             command: VectorsCommand::Verify { dir, only, json },
         } => verify(dir, only, json),
@@ -221,6 +250,7 @@ fn main() -> ExitCode {
         } => generate_vectors(&out, suite, seed),
         Command::Run(args) => concord_harness::run::main(args),
         Command::Report(args) => concord_harness::run::report_main(args),
+        Command::Replay(args) => concord_harness::compare::replay_main(args),
         Command::Interop(args) => run_interop(args),
         Command::Adversary(args) => concord_harness::adversary::cli::main(args),
         Command::Sim(args) => concord_harness::sim::cli::main(args),
@@ -515,6 +545,11 @@ fn run_interop(args: InteropArgs) -> u8 {
         },
         None => None,
     };
+    let attest_key =
+        match concord_harness::attest::cli::load_key("concord interop", args.attest.as_deref()) {
+            Ok(key) => key,
+            Err(code) => return code,
+        };
     // Group ids, identities and PSKs come from the seed and the run tag: the same seed and
     // run tag give the same transcript; a fresh tag keeps this run apart from earlier ones.
     let run_tag = match args.run_tag {
@@ -542,6 +577,8 @@ fn run_interop(args: InteropArgs) -> u8 {
         quiet: args.quiet,
         expectations,
         transcript_passes: args.transcript == TranscriptScope::All,
+        shard: args.shard,
+        export_vectors: args.export_vectors,
     };
     let mut stdout = std::io::stdout();
     match interop::run_lanes(&options, lanes, &mut stdout) {
@@ -560,8 +597,24 @@ fn run_interop(args: InteropArgs) -> u8 {
                     summary.unexpected_passes.len()
                 );
             }
+            let attested = attest_key
+                .as_ref()
+                .zip(options.out.as_deref())
+                .map(|(key, out)| {
+                    let written = concord_harness::attest::attest_interop(
+                        key,
+                        &summary,
+                        &options.client_specs,
+                        options.seed,
+                        out,
+                    );
+                    concord_harness::attest::cli::report_written("concord interop", written, key)
+                });
             println!("{}", summary.closing_line());
-            summary.exit_code()
+            match attested {
+                Some(code) if code != exit::OK => code,
+                _ => summary.exit_code(),
+            }
         }
         Err(e) => {
             eprintln!("concord interop: {e}");

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use concord_reports::{
-    BenchFile, CaseResult, ClaimsSpec, Expectations, Report, RunInfo, TranscriptRef, Verdict,
+    BenchFile, CaseResult, ClaimsSpec, Expectations, Report, RunInfo, Shard, TranscriptRef, Verdict,
 };
 
 use crate::exit;
@@ -97,15 +97,40 @@ pub struct RunArgs {
     /// No progress bar or progress lines on stderr (the interop stage's, the longest).
     #[arg(long)]
     pub quiet: bool,
+    /// Run only shard K of N (from 1): a stable partition of the cases by ID, the same on
+    /// every machine, so the N jobs of a CI matrix each run one share; `concord report
+    /// --merge` makes one report of the N shards' folders.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// Sign the run: write OUT/attestation.json, an in-toto statement over report.json's
+    /// SHA-256 in a DSSE envelope, signed with this Ed25519 private key (`concord keygen`;
+    /// `concord verify` checks it). A key that cannot be read fails before the run starts.
+    #[arg(long, value_name = "KEY")]
+    pub attest: Option<PathBuf>,
 }
 
 /// Arguments of `concord report`.
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["from", "merge", "diff"])))]
 pub struct ReportArgs {
-    /// A report.json written by `concord run`.
+    /// A report.json written by `concord run`: render it again.
     #[arg(long, value_name = "FILE")]
-    pub from: PathBuf,
-    /// Where to write the four formats (default: the folder of the report.json).
+    pub from: Option<PathBuf>,
+    /// The folders (or report.json files) of the N shards of one run (`concord run --shard
+    /// K/N`): write one report of the whole run to --out. Shards of different runs, or a
+    /// missing or repeated shard, are refused (exit 2).
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub merge: Vec<PathBuf>,
+    /// Compare two reports case by case (OLD NEW, each a report.json or its folder): new
+    /// failures, fixes, new and vanished cases, durations changed beyond --factor, as
+    /// Markdown on stdout (and in --out/diff.md). Exit 1 on any new failure, else 0.
+    #[arg(long, value_names = ["OLD", "NEW"], num_args = 2)]
+    pub diff: Vec<PathBuf>,
+    /// With --diff: a duration counts as changed past this ratio (either way).
+    #[arg(long, default_value_t = 2.0)]
+    pub factor: f64,
+    /// Where to write the four formats (default: the folder of the report.json; needed
+    /// with --merge), or diff.md with --diff.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Benchmark results to plot (default: bench.json next to the report.json).
@@ -117,14 +142,16 @@ pub struct ReportArgs {
 }
 
 /// What was read before anything runs.
-struct Inputs {
+pub(crate) struct Inputs {
     expectations: Option<Expectations>,
     claims: Option<ClaimsSpec>,
     bench: Option<BenchFile>,
     catalog: &'static concord_spec::Catalog,
+    /// The key of `--attest`: [`finish`] signs the report.json it writes.
+    attest: Option<crate::attest::AttestKey>,
 }
 
-fn read_inputs(
+pub(crate) fn read_inputs(
     expect: Option<&Path>,
     claims: Option<&Path>,
     bench: Option<&Path>,
@@ -145,6 +172,7 @@ fn read_inputs(
             .transpose()
             .map_err(|e| e.to_string())?,
         catalog,
+        attest: None,
     })
 }
 
@@ -166,6 +194,11 @@ pub fn main(args: RunArgs) -> u8 {
             eprintln!("concord run: {e}");
             return exit::BAD_INPUT;
         }
+    };
+    // A signing key that cannot be used fails now (exit 2), not after the run.
+    let inputs = match crate::attest::cli::load_key("concord run", args.attest.as_deref()) {
+        Ok(attest) => Inputs { attest, ..inputs },
+        Err(code) => return code,
     };
     if args.timeout == 0 {
         eprintln!("concord run: --timeout must be at least 1 second");
@@ -192,40 +225,64 @@ pub fn main(args: RunArgs) -> u8 {
         profile: args.profile.as_str().to_string(),
         seed: args.seed,
         clients: clients.clone(),
+        argv: command_words(),
+        shard: args.shard.map(|s| s.to_string()),
         ..RunInfo::default()
     };
     let mut results = Vec::new();
+    let shard = args
+        .shard
+        .map(|s| format!(", shard {s}"))
+        .unwrap_or_default();
     println!(
-        "concord run ({} profile, seed {}): {}",
+        "concord run ({} profile, seed {}{shard}): {}",
         run.profile,
         run.seed,
         clients.join(", ")
     );
+    // What the run reads, and where a folder it was not told about comes from.
+    let inputs_found = crate::fallback::Inputs::find(&args);
+    for line in inputs_found.lines() {
+        println!("{line}");
+        run.notes.push(line);
+    }
 
-    let vectors_dir = args
-        .vectors
-        .clone()
-        .unwrap_or_else(vectors::default_directory);
-    step_vectors(&vectors_dir, &mut results, &mut run);
+    // Stages whose cases are cheap run whole, and the shard keeps its share of the results;
+    // the others leave out the units of other shards before running them.
+    let keep = |results: &mut Vec<CaseResult>, from: usize| {
+        if let Some(shard) = args.shard {
+            let mut index = 0;
+            results.retain(|r| {
+                index += 1;
+                index <= from || shard.contains(&r.id)
+            });
+        }
+    };
+    let from = results.len();
+    step_vectors(&inputs_found.vectors, &mut results, &mut run);
     step_negative(Path::new("vectors/negative"), &mut results, &mut run);
-    let configs_dir = args.configs.clone().unwrap_or_else(|| {
-        std::env::var_os("CONCORD_INTEROP_CONFIGS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("../shared/interop-configs"))
-    });
+    keep(&mut results, from);
     step_interop(
         &args,
-        &configs_dir,
+        &inputs_found.configs,
         &clients,
         timeout,
         &mut results,
         &mut run,
     );
+    let from = results.len();
     step_adversary(&args, &clients, timeout, &mut results, &mut run);
+    keep(&mut results, from);
     step_scenarios(&args, &clients, timeout, &mut results, &mut run);
-    step_property(&args, &mut results, &mut run);
-    step_provider(&args, &mut results, &mut run);
-    step_content(&mut results, &mut run);
+    if in_shard(args.shard, &property_unit(args.seed)) {
+        step_property(&args, &mut results, &mut run);
+    }
+    if in_shard(args.shard, PROVIDER_UNIT) {
+        step_provider(&args, &mut results, &mut run);
+    }
+    let from = results.len();
+    step_content(&inputs_found.content, &mut results, &mut run);
+    keep(&mut results, from);
     run.duration_seconds = Some(started.elapsed().as_secs_f64());
 
     let mut report = Report::new(env!("CARGO_PKG_VERSION"), run, results);
@@ -237,6 +294,19 @@ pub fn main(args: RunArgs) -> u8 {
         "concord run",
     )
 }
+
+/// Whether the unit `unit` runs in this shard (every unit does in an unsharded run).
+fn in_shard(shard: Option<Shard>, unit: &str) -> bool {
+    shard.is_none_or(|s| s.contains(unit))
+}
+
+/// The property stage is one case, so one unit: its case ID.
+fn property_unit(seed: u64) -> String {
+    format!("property/reference/seed-{seed}")
+}
+
+/// The provider stage serves one hub and one follower for all its checks: one unit.
+const PROVIDER_UNIT: &str = "provider";
 
 /// Random operation sequences on the simulator with the reference (`concord property`):
 /// a short budget in the quick profile, a longer one in the full profile.
@@ -250,24 +320,21 @@ fn step_property(args: &RunArgs, results: &mut Vec<CaseResult>, run: &mut RunInf
         args.seed
     );
     let found = crate::property::run_for_report(args.seed, cases);
+    debug_assert!(found.iter().all(|r| r.id == property_unit(args.seed)));
     run.notes.push(format!(
         "property tests: {cases} random operation sequences on the reference (the long run: concord property --cases 10000)"
     ));
     results.extend(found);
 }
 
-/// The MIMI content example messages ($CONCORD_SPECS/mimi-content-examples), when present.
-fn step_content(results: &mut Vec<CaseResult>, run: &mut RunInfo) {
-    let dir = crate::vectors::mimi_content::default_directory();
-    if !dir.is_dir() {
-        run.notes.push(format!(
-            "MIMI content examples: {} not found (set CONCORD_SPECS)",
-            dir.display()
-        ));
+/// The MIMI content example messages ($CONCORD_SPECS/mimi-content-examples, or Concord's
+/// own when those are not found).
+fn step_content(dir: &Option<PathBuf>, results: &mut Vec<CaseResult>, run: &mut RunInfo) {
+    let Some(dir) = dir else {
         return;
-    }
+    };
     println!("content: {}", dir.display());
-    let found = crate::vectors::mimi_content::run_for_report(&dir);
+    let found = crate::vectors::mimi_content::run_for_report(dir);
     run.notes.push(format!(
         "MIMI content examples (draft-ietf-mimi-content-08): {} decoded, re-encoded and their message IDs checked",
         found.len()
@@ -299,7 +366,13 @@ fn step_provider(args: &RunArgs, results: &mut Vec<CaseResult>, run: &mut RunInf
 
 /// Applies expectations and claims, writes the four formats, prints the summary; returns
 /// the exit code.
-fn finish(report: &mut Report, inputs: &Inputs, out: &Path, strict: bool, command: &str) -> u8 {
+pub(crate) fn finish(
+    report: &mut Report,
+    inputs: &Inputs,
+    out: &Path,
+    strict: bool,
+    command: &str,
+) -> u8 {
     if let Some(expectations) = &inputs.expectations {
         report.apply_expectations(expectations);
     }
@@ -317,8 +390,17 @@ fn finish(report: &mut Report, inputs: &Inputs, out: &Path, strict: bool, comman
             return exit::BAD_INPUT;
         }
     };
+    // Signed whatever the verdicts: the exit code stays the run's unless signing fails.
+    let attested = inputs.attest.as_ref().map(|key| {
+        let subcommand = command.strip_prefix("concord ").unwrap_or(command);
+        let written = crate::attest::attest_report(key, report, out, subcommand);
+        crate::attest::cli::report_written(command, written, key)
+    });
     print_summary(report, &index, strict);
-    report.exit_code(strict)
+    match attested {
+        Some(code) if code != exit::OK => code,
+        _ => report.exit_code(strict),
+    }
 }
 
 fn print_summary(report: &Report, index: &Path, strict: bool) {
@@ -384,11 +466,16 @@ fn print_summary(report: &Report, index: &Path, strict: bool) {
 
 /// The command line as typed, for the report.
 pub(crate) fn command_line() -> String {
+    command_words().join(" ")
+}
+
+/// The command line's words, the program named `concord`.
+pub(crate) fn command_words() -> Vec<String> {
     let mut words: Vec<String> = std::env::args().collect();
     if let Some(first) = words.first_mut() {
         *first = "concord".to_string();
     }
-    words.join(" ")
+    words
 }
 
 // ---- vectors ------------------------------------------------------------------------
@@ -657,6 +744,8 @@ fn step_interop(
         // `concord run` applies the expectations file to the whole report.
         expectations: None,
         transcript_passes: true,
+        shard: args.shard,
+        export_vectors: None,
     };
     let mut log: Vec<u8> = Vec::new();
     let summary = match interop::run_lanes(&options, opened, &mut log) {
@@ -917,6 +1006,15 @@ fn step_scenarios(
             overrides.insert(user.clone(), clients[i % clients.len()].clone());
         }
     }
+    // Sharded: the scenarios of this shard, each a unit (its results stay together), after
+    // the users were given their clients over all of them, as in the unsharded run.
+    let scenarios: Vec<sim::Scenario> = scenarios
+        .into_iter()
+        .filter(|s| in_shard(args.shard, &format!("scenario/{}", s.name)))
+        .collect();
+    if scenarios.is_empty() {
+        return;
+    }
     let out = args.out.join("scenarios");
     let options = sim::Options {
         seed: args.seed,
@@ -1018,22 +1116,24 @@ fn scenario_result(
 /// `concord report --from report.json`: the four formats again, from a saved run. Exits
 /// with the saved run's code (2 when the file cannot be read).
 pub fn report_main(args: ReportArgs) -> u8 {
-    let text = match std::fs::read_to_string(&args.from) {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("concord report: {}: cannot read: {e}", args.from.display());
-            return exit::BAD_INPUT;
-        }
+    if !args.merge.is_empty() {
+        return crate::compare::merge_main(&args);
+    }
+    if !args.diff.is_empty() {
+        return crate::compare::diff_main(&args);
+    }
+    let Some(from) = &args.from else {
+        eprintln!("concord report: give --from FILE, --merge DIR... or --diff OLD NEW");
+        return exit::BAD_INPUT;
     };
-    let mut report = match Report::from_json(&text, &args.from.display().to_string()) {
-        Ok(report) => report,
+    let mut report = match crate::compare::load_report(from) {
+        Ok((report, _)) => report,
         Err(e) => {
             eprintln!("concord report: {e}");
             return exit::BAD_INPUT;
         }
     };
-    let folder = args
-        .from
+    let folder = from
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));

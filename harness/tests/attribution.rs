@@ -59,6 +59,8 @@ fn options(configs: Vec<PathBuf>) -> Options {
         quiet: true,
         expectations: None,
         transcript_passes: false,
+        shard: None,
+        export_vectors: None,
     }
 }
 

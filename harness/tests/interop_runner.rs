@@ -285,6 +285,8 @@ fn options(configs: Vec<PathBuf>, clients: usize, out: Option<PathBuf>) -> Optio
         quiet: true,
         expectations: None,
         transcript_passes: true,
+        shard: None,
+        export_vectors: None,
     }
 }
 

@@ -66,6 +66,7 @@ pub mod findings;
 pub mod input;
 pub mod model;
 pub mod render;
+pub mod shard;
 
 use std::path::{Path, PathBuf};
 
@@ -74,6 +75,7 @@ pub use claims::{ClaimStatus, ClaimsReport, ClaimsSpec};
 pub use expect::{Expectations, StaleExpectation};
 pub use findings::Finding;
 pub use input::InputError;
+pub use shard::{Diff, Shard};
 pub use model::{CaseResult, Counts, Report, RunInfo, SCHEMA_VERSION, TranscriptRef, Verdict};
 
 /// The files [`write_all`] writes, in this order.

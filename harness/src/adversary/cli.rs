@@ -117,6 +117,7 @@ pub fn main(args: AdversaryArgs) -> u8 {
     if let Some(out) = &args.out {
         let run = RunInfo {
             command: crate::run::command_line(),
+            argv: crate::run::command_words(),
             profile: "adversary".to_string(),
             seed: args.seed,
             clients: args.clients.clone(),

@@ -155,7 +155,9 @@ impl CaseRun<'_> {
             identity: self.identity(actor),
             ratchet_tree: ratchet_tree.to_vec(),
         };
-        let joined = self.call(actor, "JoinGroup", request, |c, r| c.join_group(r))?;
+        let joined = self.call(actor, "JoinGroup", request, |c, r| c.join_group(r));
+        self.passive_joined(actor, transaction_id, welcome, ratchet_tree, &joined);
+        let joined = joined?;
         self.states.insert(actor.to_string(), joined.state_id);
         self.agree(key, actor, Some(&joined.epoch_authenticator), true)
     }
@@ -215,6 +217,7 @@ impl CaseRun<'_> {
                 psk_secret: psk_secret.clone(),
             };
             self.call(actor, "StorePSK", request, |c, r| c.store_psk(r))?;
+            self.passive_psk(actor, &psk_id, &psk_secret);
         }
         Ok(())
     }
@@ -359,12 +362,14 @@ impl CaseRun<'_> {
         committer: &str,
     ) -> Result<(), Stop> {
         let shadow = self.shadow_commit(member, &proposal, &commit);
+        let handed = self.passive_handing(member, &proposal, &commit);
         let request = proto::HandleCommitRequest {
             state_id: self.state(member)?,
             proposal,
             commit,
         };
         let handled = self.call(member, "HandleCommit", request, |c, r| c.handle_commit(r));
+        self.passive_handled(member, committer, handed, &handled);
         if let super::attribution::CommitVerdict::Invalid(v) = shadow {
             let accepted = if handled.is_ok() {
                 format!("; {member}'s client accepted it anyway")

@@ -127,7 +127,7 @@ pub(crate) fn validate_key_package_for(
 /// 9420 leaves its encoding to the signature scheme): some clients hand out an Ed25519 or
 /// Ed448 key as the seed followed by the public key. The first form whose public key is the
 /// leaf's `signature_key` is taken; the bytes as given otherwise.
-fn signature_private_key(key_package: &KeyPackage, given: &[u8]) -> Vec<u8> {
+pub(crate) fn signature_private_key(key_package: &KeyPackage, given: &[u8]) -> Vec<u8> {
     let Ok(suite) = Suite::new(key_package.cipher_suite) else {
         return given.to_vec();
     };

@@ -9,8 +9,10 @@
 //!    │                                  ├── attribution: every key package and Welcome
 //!    │                                  │   validated by the reference when emitted
 //!    │                                  ├── findings: stubs reported once per client
-//!    │                                  └── transcript.jsonl (one line per RPC)
-//!    └── matrix.md / matrix.json, closing line, exit code
+//!    │                                  ├── transcript.jsonl (one line per RPC)
+//!    │                                  └── passive: what each joiner was handed
+//!    ├── matrix.md / matrix.json, closing line, exit code
+//!    └── export (--export-vectors): passive-client vectors and their index.json
 //! ```
 
 mod actions;
@@ -18,8 +20,10 @@ pub mod attribution;
 mod checks;
 pub mod config;
 mod config_steps;
+pub(crate) mod export;
 pub mod findings;
 pub mod matrix;
+mod passive;
 mod plan;
 pub mod process;
 mod proposals;

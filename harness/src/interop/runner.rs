@@ -211,7 +211,7 @@ pub(super) struct CaseRun<'a> {
     pub(super) spec: &'a CaseSpec<'a>,
     transcript: &'a mut Transcript,
     pub(super) suite: u16,
-    step: Option<usize>,
+    pub(super) step: Option<usize>,
     step_lines: Option<(u64, u64)>,
     case_lines: Option<(u64, u64)>,
     pub(super) states: BTreeMap<String, u32>,
@@ -241,10 +241,24 @@ pub(super) struct CaseRun<'a> {
     pub(super) judged_commits: BTreeMap<Vec<u8>, super::attribution::CommitVerdict>,
     /// The GroupContext extensions of the last Welcome the reference opened.
     pub(super) welcomed_extensions: Option<Vec<concord_reference::messages::Extension>>,
+    /// What each member that joined by Welcome was handed (`--export-vectors`; `None`:
+    /// not recorded).
+    pub(super) passive: Option<super::passive::Recorder>,
 }
 
 /// Runs one case to its verdict. Never panics on anything a client sends.
 pub fn run_case(pool: &Pool, spec: &CaseSpec<'_>, transcript: &mut Transcript) -> CaseResult {
+    run_case_recorded(pool, spec, transcript, false).0
+}
+
+/// [`run_case`], also returning, when `record`, what each member that joined by Welcome
+/// was handed ([`super::passive`]): the same calls, verdict and transcript either way.
+pub(crate) fn run_case_recorded(
+    pool: &Pool,
+    spec: &CaseSpec<'_>,
+    transcript: &mut Transcript,
+    record: bool,
+) -> (CaseResult, Vec<super::passive::PassiveLog>) {
     let mut run = CaseRun {
         pool,
         spec,
@@ -270,6 +284,7 @@ pub fn run_case(pool: &Pool, spec: &CaseSpec<'_>, transcript: &mut Transcript) -
         welcomed_extensions: None,
         judged_welcomes: BTreeMap::new(),
         judged_commits: BTreeMap::new(),
+        passive: record.then(super::passive::Recorder::default),
     };
     let mut problem = None;
     let mut verdict = Verdict::Passed;
@@ -304,13 +319,19 @@ pub fn run_case(pool: &Pool, spec: &CaseSpec<'_>, transcript: &mut Transcript) -
             p.detail = format!("{}; {since}", p.detail);
         }
     }
-    CaseResult {
+    let logs = run
+        .passive
+        .take()
+        .map(super::passive::Recorder::finish)
+        .unwrap_or_default();
+    let result = CaseResult {
         id: spec.id.clone(),
         verdict,
         problem,
         notes: run.notes,
         lines: run.case_lines,
-    }
+    };
+    (result, logs)
 }
 
 impl CaseRun<'_> {
@@ -495,6 +516,7 @@ impl CaseRun<'_> {
             .get(actor)
             .and_then(|&i| Some((pool.workers.get(i)?, pool.names.get(i)?)))
             .ok_or_else(|| Stop::script(format!("no client is assigned to `{actor}`")))?;
+        self.passive_call(actor, method);
         let encoded = hex::encode(request.encode_to_vec());
         let health = self
             .spec

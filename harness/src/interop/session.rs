@@ -6,6 +6,7 @@
 //! clients ──Name, SupportedCiphersuites──> names, suites (a failure here marks their cases)
 //! cases = script × assignment (all / seeded random) × common suite (--suite) × handshake mode
 //!       ──run_case──> verdicts ──> lines, matrix.md, matrix.json, transcript.jsonl
+//!                              └─ --export-vectors: passive-client vectors, index.json
 //! ```
 //!
 //! Exit codes: 0 every case passed or was skipped, 1 a case failed, 3 a client crashed, hung,
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use super::config::{self, ConfigError, ConfigFile};
 use super::matrix::{CaseRecord, Matrix, stable_hash};
-use super::runner::{CaseResult, CaseSpec, Pool, Problem, Verdict, run_case};
+use super::runner::{CaseResult, CaseSpec, Pool, Problem, Verdict};
 use super::transcript::Transcript;
 use super::worker::{CallError, Worker};
 use crate::client::grpc::GrpcClient;
@@ -80,6 +81,11 @@ pub struct Options {
     /// Known failures and unsupported features (`--expect`): applied as each case ends, so
     /// every printed line and count already tells a known failure from a new one.
     pub expectations: Option<concord_reports::Expectations>,
+    /// Only the cases of this shard (`--shard K/N`): a stable partition by case ID.
+    pub shard: Option<concord_reports::Shard>,
+    /// Where each case goes as a passive-client test vector (`--export-vectors`, see
+    /// [`super::export`]); `None`: nowhere, and nothing is recorded for it.
+    pub export_vectors: Option<PathBuf>,
 }
 
 /// A fresh run tag: 8 hex digits from the OS's randomness (through the standard library's
@@ -357,12 +363,24 @@ pub fn run_lanes(
         })
         .unwrap_or_default();
     let names = distinct_names(setups.iter().map(|s| s.name.clone()));
-    let plan = super::plan::plan(options, &files, &setups_suites(&setups))?;
+    let mut plan = super::plan::plan(options, &files, &setups_suites(&setups))?;
     if plan.is_empty() {
         return Err(SessionError::Usage(
             "nothing to run: no script, assignment and cipher suite that every assigned client supports matches the options".into(),
         ));
     }
+    // A shard's cases: those whose report ID (`interop/` and the case ID) hashes to it, as
+    // `concord run` names them, so the partition is the same in both commands. A shard may
+    // hold none of the cases.
+    if let Some(shard) = options.shard {
+        plan.retain(|case| shard.contains(&format!("interop/{}", case.id)));
+    }
+    let mut exporter = match &options.export_vectors {
+        Some(dir) => Some(super::export::Exporter::create(dir).map_err(|e| {
+            SessionError::Usage(format!("cannot write vectors to {}: {e}", dir.display()))
+        })?),
+        None => None,
+    };
     let mut transcript = match &options.out {
         Some(dir) => std::fs::create_dir_all(dir)
             .and_then(|()| Transcript::create(&dir.join("transcript.jsonl")))
@@ -392,8 +410,13 @@ pub fn run_lanes(
     let mut per_file: BTreeMap<String, [usize; 4]> = BTreeMap::new();
     let lane_count = lane_workers.len();
     std::thread::scope(|scope| {
-        let (done, results) =
-            std::sync::mpsc::channel::<(usize, CaseResult, Transcript, std::time::Duration)>();
+        let (done, results) = std::sync::mpsc::channel::<(
+            usize,
+            CaseResult,
+            Transcript,
+            std::time::Duration,
+            Option<super::export::CaseExport>,
+        )>();
         for (lane, workers) in lane_workers.into_iter().enumerate() {
             let done = done.clone();
             let (plan, setups, names) = (&plan, &setups, &names);
@@ -408,21 +431,32 @@ pub fn run_lanes(
                 for (index, case) in plan.iter().enumerate().skip(lane).step_by(lane_count) {
                     let mut lines = Transcript::memory();
                     let started = std::time::Instant::now();
-                    let result = execute(options, &pool, setups, case, index, &mut lines);
+                    let record = options.export_vectors.is_some();
+                    let (result, logs) =
+                        execute(options, &pool, setups, case, index, &mut lines, record);
                     let took = started.elapsed();
-                    if done.send((index, result, lines, took)).is_err() {
+                    // The vector is made on the lane: it replays the case's messages.
+                    let export = record.then(|| {
+                        super::export::build(&logs, case.encrypt, &options.client_specs, names)
+                    });
+                    if done.send((index, result, lines, took, export)).is_err() {
                         return;
                     }
                 }
             });
         }
         drop(done);
-        let mut waiting: BTreeMap<usize, (CaseResult, Transcript, std::time::Duration)> =
-            BTreeMap::new();
+        type Finished = (
+            CaseResult,
+            Transcript,
+            std::time::Duration,
+            Option<super::export::CaseExport>,
+        );
+        let mut waiting: BTreeMap<usize, Finished> = BTreeMap::new();
         let mut next = 0;
-        for (index, result, lines, took) in results {
-            waiting.insert(index, (result, lines, took));
-            while let Some((mut result, lines, took)) = waiting.remove(&next) {
+        for (index, result, lines, took, export) in results {
+            waiting.insert(index, (result, lines, took, export));
+            while let Some((mut result, lines, took, export)) = waiting.remove(&next) {
                 let case = &plan[next];
                 next += 1;
                 // A passing case's calls are kept only when asked for (`--transcript all`):
@@ -463,6 +497,9 @@ pub fn run_lanes(
                     Expected::KnownFailure | Expected::UnexpectedPass => true,
                     Expected::DeclaredUnsupported => false,
                 };
+                if let (Some(exporter), Some(export)) = (exporter.as_mut(), export) {
+                    exporter.add(&record, export);
+                }
                 if shown {
                     printed_failures += 1;
                     if printed_failures <= MAX_PRINTED {
@@ -556,6 +593,18 @@ pub fn run_lanes(
             Err(e) => writeln!(out, "warning: cannot write the matrix: {e}"),
         }
         .ok();
+    }
+    if let Some(exporter) = exporter {
+        match exporter.finish(&options.run_tag, options.seed) {
+            Ok(exported) => {
+                for line in exported.lines(MAX_PRINTED) {
+                    writeln!(out, "{line}").ok();
+                }
+            }
+            Err(e) => {
+                writeln!(out, "warning: cannot write the exported vectors: {e}").ok();
+            }
+        }
     }
     if summary.client_faults > 0 {
         writeln!(
@@ -772,7 +821,8 @@ fn execute(
     case: &super::plan::PlannedCase<'_>,
     position: usize,
     transcript: &mut Transcript,
-) -> CaseResult {
+    record: bool,
+) -> (CaseResult, Vec<super::passive::PassiveLog>) {
     let spec = CaseSpec {
         id: case.id.clone(),
         position,
@@ -788,28 +838,31 @@ fn execute(
             .get(*c)
             .and_then(|s| s.failure.clone().map(|f| (*c, f)))
     }) {
-        Some((client, (verdict, detail))) => CaseResult {
-            id: case.id.clone(),
-            verdict,
-            problem: Some(Problem {
-                step: None,
-                action: None,
-                check: if verdict == Verdict::ClientFault {
-                    "client-fault"
-                } else {
-                    "setup"
-                }
-                .into(),
-                actor: None,
-                client: pool.names.get(client).cloned(),
-                detail,
+        Some((client, (verdict, detail))) => (
+            CaseResult {
+                id: case.id.clone(),
+                verdict,
+                problem: Some(Problem {
+                    step: None,
+                    action: None,
+                    check: if verdict == Verdict::ClientFault {
+                        "client-fault"
+                    } else {
+                        "setup"
+                    }
+                    .into(),
+                    actor: None,
+                    client: pool.names.get(client).cloned(),
+                    detail,
+                    lines: None,
+                    requirements: Vec::new(),
+                }),
+                notes: Vec::new(),
                 lines: None,
-                requirements: Vec::new(),
-            }),
-            notes: Vec::new(),
-            lines: None,
-        },
-        None => run_case(pool, &spec, transcript),
+            },
+            Vec::new(),
+        ),
+        None => super::runner::run_case_recorded(pool, &spec, transcript, record),
     }
 }
 

@@ -367,6 +367,11 @@ pub struct ProviderTestArgs {
     /// Seconds per level of --load (1 to 600).
     #[arg(long, default_value_t = 5)]
     pub load_seconds: u64,
+    /// Sign the checks' report: write attestation.json into --out, an in-toto statement
+    /// over report.json's SHA-256 in a DSSE envelope, signed with this Ed25519 private key
+    /// (`concord keygen`; `concord verify` checks it). Not with --load.
+    #[arg(long, value_name = "KEY")]
+    pub attest: Option<PathBuf>,
 }
 
 /// How one check ended.
@@ -1075,6 +1080,15 @@ pub fn main(args: ProviderTestArgs) -> u8 {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
+    // A signing key that cannot be used fails now (exit 2), not after the checks.
+    if args.load && args.attest.is_some() {
+        return fail("--attest signs the checks' report, which --load does not write".into());
+    }
+    let attest_key =
+        match crate::attest::cli::load_key("concord provider-test", args.attest.as_deref()) {
+            Ok(key) => key,
+            Err(code) => return code,
+        };
     let catalog = match concord_spec::catalog() {
         Ok(c) => c,
         Err(e) => return fail(format!("the requirement catalog does not load: {e}")),
@@ -1195,7 +1209,8 @@ pub fn main(args: ProviderTestArgs) -> u8 {
         ));
     }
     let run = RunInfo {
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        command: crate::run::command_line(),
+        argv: crate::run::command_words(),
         profile: format!("provider-{}", args.role),
         seed: args.seed,
         clients: vec![args.provider.clone()],
@@ -1215,8 +1230,15 @@ pub fn main(args: ProviderTestArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     }
+    let attested = attest_key.as_ref().map(|key| {
+        let written = crate::attest::attest_report(key, &report, &args.out, "provider-test");
+        crate::attest::cli::report_written("concord provider-test", written, key)
+    });
     println!("{}", closing_line_with(&verdicts, scenario_counts));
-    report.exit_code(false)
+    match attested {
+        Some(code) if code != exit::OK => code,
+        _ => report.exit_code(false),
+    }
 }
 
 /// The scenarios of `paths` played live with every room on the provider under test

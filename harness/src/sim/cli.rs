@@ -45,6 +45,10 @@ pub struct SimArgs {
     /// (repeatable; overrides the scenario's `url`).
     #[arg(long = "provider", value_name = "DOMAIN=URL")]
     pub providers: Vec<String>,
+    /// Run only shard K of N (from 1) of the scenarios: a stable partition by scenario
+    /// name, the same as `concord run --shard K/N` makes of its scenario stage.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<concord_reports::Shard>,
 }
 
 /// Runs `concord sim`; returns the exit code.
@@ -72,6 +76,23 @@ pub fn main(args: SimArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     }
+    let scenarios: Vec<_> = match args.shard {
+        Some(shard) => {
+            let kept: Vec<_> = scenarios
+                .into_iter()
+                .filter(|s| shard.contains(&format!("scenario/{}", s.name)))
+                .collect();
+            println!(
+                "concord sim: shard {shard}: {} scenario(s) of this shard",
+                kept.len()
+            );
+            if kept.is_empty() {
+                return exit::OK;
+            }
+            kept
+        }
+        None => scenarios,
+    };
     if !args.live {
         if let Some((s, domain)) = scenarios
             .iter()

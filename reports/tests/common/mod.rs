@@ -148,6 +148,7 @@ pub fn fixture() -> Report {
         claims_file: None,
         input_errors: Vec::new(),
         notes: vec!["scenarios: no scenario runner in this build".into()],
+        ..RunInfo::default()
     };
     let mut report = Report::new("0.1.0", run, raw_results());
     report.apply_expectations(&Expectations::parse(EXPECTATIONS, "expect.toml").unwrap());
