@@ -75,8 +75,8 @@ pub use claims::{ClaimStatus, ClaimsReport, ClaimsSpec};
 pub use expect::{Expectations, StaleExpectation};
 pub use findings::Finding;
 pub use input::InputError;
-pub use shard::{Diff, Shard};
 pub use model::{CaseResult, Counts, Report, RunInfo, SCHEMA_VERSION, TranscriptRef, Verdict};
+pub use shard::{Diff, Shard};
 
 /// The files [`write_all`] writes, in this order.
 pub const FILES: [&str; 4] = ["index.html", "report.json", "junit.xml", "summary.md"];
