@@ -72,7 +72,8 @@ pub struct ServeProviderArgs {
     pub resolve: Vec<String>,
     /// Misbehave on purpose, for testing the tests (repeatable): accept-ghost-member,
     /// accept-two-commits-per-epoch, panic-on-malformed, reuse-key-material, no-fanout-retry,
-    /// accept-stale-application, skip-authentication.
+    /// accept-stale-application, skip-authentication, no-franking, accept-unverified-reports,
+    /// frank-other-suite.
     #[arg(long)]
     pub fault: Vec<String>,
     /// Seed of the provider's randomness (key packages): the same seed, the same keys.

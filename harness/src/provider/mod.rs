@@ -14,6 +14,7 @@
 pub mod certs;
 pub mod cli;
 pub mod deadline;
+pub mod franking;
 pub mod https;
 pub mod load;
 pub mod mls;

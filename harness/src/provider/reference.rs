@@ -36,6 +36,9 @@ pub const FAULT_NAMES: &[&str] = &[
     "no-fanout-retry",
     "accept-stale-application",
     "skip-authentication",
+    "no-franking",
+    "accept-unverified-reports",
+    "frank-other-suite",
 ];
 
 /// The faults named by `--fault` flags.
@@ -50,6 +53,9 @@ pub fn faults_from_names(names: &[String]) -> Result<svc::ServiceFaults, String>
             "no-fanout-retry" => &mut faults.no_fanout_retry,
             "accept-stale-application" => &mut faults.accept_stale_application,
             "skip-authentication" => &mut faults.skip_authentication,
+            "no-franking" => &mut faults.no_franking,
+            "accept-unverified-reports" => &mut faults.accept_unverified_reports,
+            "frank-other-suite" => &mut faults.frank_other_suite,
             other => {
                 return Err(format!(
                     "--fault `{other}`: unknown; expected one of {}",

@@ -147,6 +147,13 @@ pub(super) async fn create_room(ctx: &mut Ctx, check: &str) -> Step<(String, Mem
     let room = ctx.room_name(check);
     let mut carol = Member::new(CAROL, ctx.member_seed());
     let group_info = carol.create_group(&room).map_err(ours)?;
+    post_create_room(ctx, &room, group_info).await?;
+    Ok((room, carol))
+}
+
+/// POST createRoom for `room` as its creator carol@f1, with her GroupInfo (the tree
+/// inside). `Err(Skip)` when the hub offers no createRoom.
+pub(super) async fn post_create_room(ctx: &mut Ctx, room: &str, group_info: Vec<u8>) -> Step<()> {
     let body = CreateRoomRequest {
         creator: CAROL.into(),
         group_info,
@@ -172,7 +179,7 @@ pub(super) async fn create_room(ctx: &mut Ctx, check: &str) -> Step<(String, Mem
         }
     }
     match CreateRoomResponse::from_bytes(&answer.body) {
-        Ok(r) if r.code == CreateRoomCode::Created => Ok((room, carol)),
+        Ok(r) if r.code == CreateRoomCode::Created => Ok(()),
         Ok(r) => Err(Outcome::Fail(format!(
             "POST {path} answered {:?} ({})",
             r.code, r.description
@@ -1445,6 +1452,9 @@ mod tests {
             ("accept-stale-application", "stale-application"),
             ("skip-authentication", "auth-wrong-provider"),
             ("panic-on-malformed", "malformed-bodies"),
+            ("no-franking", "franking"),
+            ("accept-unverified-reports", "franking"),
+            ("frank-other-suite", "franking"),
         ];
         assert_eq!(expected.len(), reference::FAULT_NAMES.len());
         for (fault, check) in expected {

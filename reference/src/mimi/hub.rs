@@ -4,12 +4,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::franking::{self, FrankingAgentData, FrankingKeys, ServerFrankingContext};
 use super::roster::{Roster, RosterError, by_provider};
 use super::{
     Fanout, HandshakeBundle, Name, ParticipantChange, RoomEvent, SubmitResponse, UpdateAnswer,
     UpdateResponse, provider_of,
 };
 use crate::codec::Codec;
+use crate::crypto::CipherSuite;
 use crate::messages::{ContentBody, ContentType, MlsMessage, MlsMessageBody, Proposal, Sender};
 
 /// Why a room could not be created (or found).
@@ -135,9 +137,18 @@ pub struct Room {
     reorder_held: Option<RoomEvent>,
     reorder_done: bool,
     injections: Vec<Injection>,
+    /// The room's cipher suite and the franking agent of the creator's GroupContext
+    /// (component `franking_signature_key`), if any (profile choice 22).
+    suite: CipherSuite,
+    franking_agent: Option<FrankingAgentData>,
 }
 
 impl Room {
+    /// The franking agent named in the room's GroupContext at creation, if any.
+    pub fn franking_agent(&self) -> Option<&FrankingAgentData> {
+        self.franking_agent.as_ref()
+    }
+
     pub fn epoch(&self) -> u64 {
         self.roster.epoch()
     }
@@ -276,6 +287,7 @@ impl Room {
                     event: event.clone(),
                     recipients: clients,
                     more_proposals: Vec::new(),
+                    frank: None,
                 };
                 *seq += 1;
                 (provider, fanout)
@@ -315,6 +327,8 @@ fn truncate_tree(group_info: &[u8]) -> Option<Vec<u8>> {
 pub struct Hub {
     rooms: BTreeMap<String, Room>,
     faults: HubFaults,
+    /// The hub's franking secrets: without them it franks nothing.
+    franking: Option<FrankingKeys>,
 }
 
 fn not_allowed(reason: impl Into<String>) -> UpdateResponse {
@@ -346,6 +360,17 @@ impl Hub {
         &self.faults
     }
 
+    /// Gives the hub its franking secrets: it franks application messages in rooms whose
+    /// GroupContext names its franking agent (section "Hub processing").
+    pub fn set_franking(&mut self, keys: FrankingKeys) {
+        self.franking = Some(keys);
+    }
+
+    /// The hub's franking secrets, if it has them.
+    pub fn franking(&self) -> Option<&FrankingKeys> {
+        self.franking.as_ref()
+    }
+
     /// Creates a room from its creator's GroupInfo (with the ratchet tree inside): the
     /// creator is the only participant and member. `open` lets any client join by
     /// external commit.
@@ -369,6 +394,8 @@ impl Hub {
         if roster.members() != [creator.to_string()] {
             return Err(HubError::Creator(creator.to_string()));
         }
+        let franking_agent = franking::agent_in(&info.group_context.extensions)
+            .map_err(|e| HubError::GroupInfo(e.to_string()))?;
         let mut room = Room {
             id: id.into(),
             group_info: Some((roster.epoch(), group_info.to_vec())),
@@ -389,6 +416,8 @@ impl Hub {
             reorder_held: None,
             reorder_done: false,
             injections: Vec::new(),
+            suite: info.group_context.cipher_suite,
+            franking_agent,
         };
         room.set_faults(self.faults.clone());
         room.record_epoch();
@@ -476,7 +505,7 @@ impl Hub {
         if let Some(answer) = room.submits.get(&key) {
             return Ok((answer.clone(), Vec::new()));
         }
-        let (answer, fanout) = submit_message(room, client, message, now);
+        let (answer, fanout) = submit_message(room, self.franking.as_ref(), client, message, now);
         room.submits.insert(key, answer.clone());
         Ok((answer, fanout))
     }
@@ -511,6 +540,7 @@ impl Hub {
 
 fn submit_message(
     room: &mut Room,
+    franking: Option<&FrankingKeys>,
     client: &str,
     bytes: &[u8],
     now: u64,
@@ -554,7 +584,26 @@ fn submit_message(
         epoch: current,
         message: bytes.into(),
     };
+    // Section "Hub processing": a frank when the room names this hub's franking agent and
+    // the AAD carries a franking tag (MIMI-PROTOCOL-5.4-3, 5.4.1.2-1 to 5.4.1.2-4).
+    let frank = match (franking, &room.franking_agent) {
+        (Some(keys), Some(agent)) if keys.is_own_agent(room.suite, agent) => {
+            franking::tag_in_aad(private.authenticated_data.as_slice()).and_then(|tag| {
+                let context = ServerFrankingContext {
+                    sender_uri: client.to_string(),
+                    room_uri: room.id.to_string(),
+                    accepted_timestamp: now,
+                };
+                keys.frank(room.suite, &tag, &context).ok()
+            })
+        }
+        _ => None,
+    };
     let mut fanout = room.fan_out_to_members_but(client, &event, now);
+    // MIMI-PROTOCOL-5.4.1.2-5: the frank travels with the message.
+    for (_, one) in &mut fanout {
+        one.frank = frank.clone();
+    }
     if room.faults.replay {
         let recipients: BTreeSet<String> = room
             .roster
@@ -565,7 +614,13 @@ fn submit_message(
             .collect();
         fanout.extend(room.inject("replay", current, &event, &recipients, true, now));
     }
-    (SubmitResponse::Accepted { accepted_at: now }, fanout)
+    (
+        SubmitResponse::Accepted {
+            accepted_at: now,
+            frank,
+        },
+        fanout,
+    )
 }
 
 /// One update; the refs of the proposals found invalid go to `invalid`.

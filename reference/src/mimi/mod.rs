@@ -117,7 +117,26 @@
 //!     `publishGroupInfo/{room}` (a member publishes the GroupInfo of the hub's epoch for
 //!     external joiners). The first two need the provider's own certificate; see
 //!     [`service::client_access`]. Live mode drives simulated clients through them.
+//! 22. **Franking** ([`franking`], catalog MIMI-PROTOCOL-5.4.1-5). The hub's franking
+//!     agent for a cipher suite is a `FrankingAgentData` with its franking signature key
+//!     for that suite's signature algorithm and a basic credential holding the hub's
+//!     domain; the hub publishes them in its directory under `frankingAgents` (cipher
+//!     suite number in decimal to the hex of the `FrankingAgentData`), for room creators
+//!     to put in the GroupContext. The
+//!     GroupContext component 0x0021 (`franking_signature_key`, which the text calls
+//!     `franking_agent`) sits in an `app_data_dictionary` extension (0x0006,
+//!     draft-ietf-mls-extensions); the hub reads it from the creator's GroupInfo when the
+//!     room is created (rotation is by a new group, the draft's ReInit). The hub franks an
+//!     accepted application message when that agent is its own and the PrivateMessage's
+//!     `authenticated_data` is a SafeAAD with a 32-octet `frank_aad` item (0x0020);
+//!     anything else is accepted unfranked. `sender_uri` is the request's `sendingUri`,
+//!     `room_uri` the room ID, `accepted_timestamp` the success answer's. `reportAbuse`
+//!     with a message whose frank does not validate (server_frank recomputed with the
+//!     hub_key, then the integrity signature) is answered 422 with no body. The receiver
+//!     ([`franking::verify_received`]) takes the sender's credential identity and the
+//!     fanout's room ID as the values the content's senderUri and roomUri must match.
 
+pub mod franking;
 mod hub;
 mod provider;
 mod roster;
@@ -194,9 +213,18 @@ pub struct UpdateAnswer {
 /// `accepted` and `success`: this profile says `Accepted`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitResponse {
-    Accepted { accepted_at: u64 },
-    NotAllowed { reason: String },
-    EpochTooOld { current_epoch: u64 },
+    /// Accepted at `accepted_at`, with the hub's frank when it franked the message
+    /// (MIMI-PROTOCOL-5.4-3).
+    Accepted {
+        accepted_at: u64,
+        frank: Option<wire::Frank>,
+    },
+    NotAllowed {
+        reason: String,
+    },
+    EpochTooOld {
+        current_epoch: u64,
+    },
 }
 
 /// The bytes of one MLS message as a room event carries them: shared, not copied, by
@@ -253,6 +281,9 @@ pub struct Fanout {
     /// For a proposal: the `moreProposals` of the update that brought it, unchanged
     /// (MIMI-PROTOCOL-5.5-10); empty otherwise.
     pub more_proposals: Vec<MessageBytes>,
+    /// For an application message the hub franked: its frank, fanned out with it
+    /// (MIMI-PROTOCOL-5.4.1.2-5); `None` otherwise.
+    pub frank: Option<wire::Frank>,
 }
 
 /// The provider of a client identity `user@provider`.

@@ -92,6 +92,12 @@ pub struct ServiceFaults {
     pub accept_stale_application: bool,
     /// Neither the certificate's presence nor its domain is checked.
     pub skip_authentication: bool,
+    /// The hub publishes its franking agents but franks nothing.
+    pub no_franking: bool,
+    /// Abuse reports are accepted without validating the franks of their messages.
+    pub accept_unverified_reports: bool,
+    /// Every frank names cipher suite 3 (its signature stays that of the room's suite).
+    pub frank_other_suite: bool,
 }
 
 /// How many key packages each local user publishes at start.
@@ -125,6 +131,10 @@ pub const ENDPOINTS: &[&str] = &[
 ];
 
 const DIRECTORY_PATH: &str = "/.well-known/mimi-protocol-directory";
+
+/// The directory key of the hub's franking agents (profile choice 22): an object from the
+/// cipher suite number (decimal) to the hex of the hub's `FrankingAgentData` for it.
+pub const FRANKING_AGENTS: &str = "frankingAgents";
 
 /// A deterministic generator for the keys the service makes (SHA-256 in counter mode
 /// over the seed and the domain): the same seed gives the same key packages.
@@ -299,6 +309,7 @@ impl ProviderService {
             accept_non_participants: faults.accept_ghost_member,
             ..HubFaults::default()
         });
+        hub.set_franking(super::franking::FrankingKeys::derive(seed, domain));
         let mut provider = Provider::default();
         provider.set_reuse_key_packages(faults.reuse_key_material);
         let local_users = local_users
@@ -401,6 +412,27 @@ impl ProviderService {
                 format!("  \"{name}\": \"{base}/v1/{name}/{{{parameter}}}\"")
             })
             .collect();
+        // Profile choice 22: the hub's franking agent (FrankingAgentData, hex) per cipher
+        // suite, for room creators to put in the GroupContext.
+        let mut entries = entries;
+        if let Some(keys) = self.hub.franking() {
+            let agents: Vec<String> = crate::crypto::CipherSuite::ALL
+                .iter()
+                .filter_map(|suite| {
+                    let agent = keys.agent(*suite).ok()?;
+                    let hex: String = agent
+                        .to_bytes()
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    Some(format!("    \"{}\": \"{hex}\"", suite.0))
+                })
+                .collect();
+            entries.push(format!(
+                "  \"{FRANKING_AGENTS}\": {{\n{}\n  }}",
+                agents.join(",\n")
+            ));
+        }
         format!("{{\n{}\n}}\n", entries.join(",\n")).into_bytes()
     }
 
@@ -829,8 +861,24 @@ impl ProviderService {
         {
             answer = SubmitResponse::Accepted {
                 accepted_at: now_ms,
+                frank: None,
             };
             fanout.extend(extra);
+        }
+        if self.faults.no_franking || self.faults.frank_other_suite {
+            let alter = |frank: &mut Option<wire::Frank>| {
+                if self.faults.no_franking {
+                    *frank = None;
+                } else if let Some(frank) = frank {
+                    frank.franking_signature_ciphersuite = CipherSuite(3);
+                }
+            };
+            if let SubmitResponse::Accepted { frank, .. } = &mut answer {
+                alter(frank);
+            }
+            for (_, one) in &mut fanout {
+                alter(&mut one.frank);
+            }
         }
         self.send_fanout(room, fanout);
         let status = match answer {
@@ -1123,13 +1171,23 @@ impl ProviderService {
     }
 
     /// `reportAbuse/{roomId}`: kept for the room's hub; 201 (no body), 404 for a room
-    /// this hub does not host.
+    /// this hub does not host, 422 (no body) when a reported message's frank does not
+    /// validate (MIMI-PROTOCOL-5.9-3, 5.9-4; profile choice 22).
     fn report_abuse(&mut self, req: &Request, room: &str) -> Result<Response, Response> {
         let report: AbuseReport = self.decode(&req.body, "AbuseReport")?;
         if !report.reporting_user.is_empty() {
             self.authorize(req, &report.reporting_user, "reportingUser")?;
         }
         self.local_room(room)?;
+        if let Some(keys) = self.hub.franking()
+            && !self.faults.accept_unverified_reports
+            && report
+                .messages
+                .iter()
+                .any(|message| keys.validate_report(room, message).is_err())
+        {
+            return Ok(Self::empty(422));
+        }
         self.abuse_reports.push((room.to_string(), report));
         Ok(Self::empty(201))
     }

@@ -120,7 +120,13 @@ fn a_stale_application_message_is_epoch_too_old() -> TestResult {
     assert_eq!(answer, SubmitResponse::EpochTooOld { current_epoch: 1 });
     let fresh = alice.protect(b"", b"hello", &mut rng)?.to_bytes();
     let (answer, fanout) = hub.submit("r", "alice@a", 3, &fresh, 3)?;
-    assert_eq!(answer, SubmitResponse::Accepted { accepted_at: 3 });
+    assert_eq!(
+        answer,
+        SubmitResponse::Accepted {
+            accepted_at: 3,
+            frank: None
+        }
+    );
     assert_eq!(fanout.len(), 1);
     assert_eq!(fanout[0].1.recipients, vec![Name::from("bob@b")]);
     Ok(())
@@ -138,6 +144,7 @@ fn a_provider_delivers_in_order_once() {
         },
         recipients: vec!["bob@b".into(), "dave@b".into()],
         more_proposals: Vec::new(),
+        frank: None,
     };
     let mut provider = Provider::default();
     assert!(provider.receive_fanout(&fanout(1)).is_empty());

@@ -686,10 +686,12 @@ pub enum SubmitMessageResponse {
 impl From<&super::SubmitResponse> for SubmitMessageResponse {
     fn from(answer: &super::SubmitResponse) -> Self {
         match answer {
-            super::SubmitResponse::Accepted { accepted_at } => SubmitMessageResponse::Accepted {
-                accepted_timestamp: *accepted_at,
-                frank: None,
-            },
+            super::SubmitResponse::Accepted { accepted_at, frank } => {
+                SubmitMessageResponse::Accepted {
+                    accepted_timestamp: *accepted_at,
+                    frank: frank.clone(),
+                }
+            }
             super::SubmitResponse::NotAllowed { .. } => SubmitMessageResponse::NotAllowed,
             super::SubmitResponse::EpochTooOld { current_epoch } => {
                 SubmitMessageResponse::EpochTooOld {
@@ -853,9 +855,12 @@ impl FanoutMessage {
     pub fn from_fanout(fanout: &super::Fanout) -> Self {
         use super::RoomEvent;
         let (epoch, extra) = match &fanout.event {
-            RoomEvent::Application { epoch, .. } => {
-                (*epoch, FanoutExtra::Application { frank: None })
-            }
+            RoomEvent::Application { epoch, .. } => (
+                *epoch,
+                FanoutExtra::Application {
+                    frank: fanout.frank.clone(),
+                },
+            ),
             RoomEvent::Welcome { epoch, .. } => (*epoch, FanoutExtra::Welcome),
             RoomEvent::Handshake { epoch, message } => {
                 let commit = MlsMessage::from_bytes(message).is_ok_and(|m| {
@@ -895,6 +900,10 @@ impl FanoutMessage {
             }
             _ => Vec::new(),
         };
+        let frank = match &self.extra {
+            FanoutExtra::Application { frank } => frank.clone(),
+            _ => None,
+        };
         let event = match self.extra {
             FanoutExtra::Application { .. } => RoomEvent::Application { epoch, message },
             FanoutExtra::Welcome => RoomEvent::Welcome {
@@ -912,6 +921,7 @@ impl FanoutMessage {
             event,
             recipients: self.recipients.iter().map(|r| r.as_str().into()).collect(),
             more_proposals,
+            frank,
         }
     }
 }
