@@ -851,6 +851,7 @@ pub(crate) fn interop_result(
         };
         format!("{step}, check `{}`{who}: {}", p.check, p.detail)
     });
+    let per_run = record.config == crate::interop::session::FINDINGS;
     let mut out = match result.verdict {
         InteropVerdict::Passed => CaseResult::pass("interop", id),
         InteropVerdict::Failed => {
@@ -866,6 +867,9 @@ pub(crate) fn interop_result(
             CaseResult::skipped("interop", id, detail.clone().unwrap_or_default())
         }
     };
+    if per_run {
+        out = out.per_run();
+    }
     if result.verdict == InteropVerdict::Passed && !result.notes.is_empty() {
         out = out.detail(result.notes.join("; "));
     }

@@ -453,7 +453,7 @@ fn an_empty_export_or_state_auth_is_its_own_finding() {
         (2, 1, 1)
     );
     let finding = summary.records.last().unwrap();
-    assert_eq!(finding.result.id, "findings/fake/export-empty");
+    assert_eq!(finding.result.id, "findings/client-0/export-empty");
     let problem = finding.result.problem.clone().unwrap();
     assert_eq!(problem.check, "export-empty");
     assert_eq!(problem.client.as_deref(), Some("fake"));

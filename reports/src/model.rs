@@ -129,6 +129,11 @@ pub struct CaseResult {
     /// The expectations file's reason, when an entry matched this case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expectation: Option<String>,
+    /// Drawn from the whole run rather than from one case (a deviation filed once per
+    /// client, `interop/findings/...`): each shard of a sharded run files its own from its
+    /// cases, and `concord report --merge` keeps one, a failing one if any.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_run: bool,
 }
 
 impl CaseResult {
@@ -149,6 +154,7 @@ impl CaseResult {
             reproducer: None,
             transcript: None,
             expectation: None,
+            per_run: false,
         }
     }
 
@@ -256,6 +262,12 @@ impl CaseResult {
 
     pub fn reproducer(mut self, command: impl Into<String>) -> Self {
         self.reproducer = Some(command.into());
+        self
+    }
+
+    /// Marks the result as drawn from the whole run (see [`CaseResult::per_run`]).
+    pub fn per_run(mut self) -> Self {
+        self.per_run = true;
         self
     }
 

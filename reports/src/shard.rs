@@ -196,7 +196,10 @@ pub fn merge(shards: &[(String, Report)]) -> Result<Report, MergeError> {
     let mut sources: Vec<&str> = Vec::new();
     for (file, report) in &ordered {
         for result in &report.results {
-            if let Some(other) = owner.insert(&result.id, file) {
+            // A result drawn from the whole run is filed by every shard that saw it.
+            if let Some(other) = owner.insert(&result.id, file)
+                && !result.per_run
+            {
                 return Err(MergeError(format!(
                     "case {} is in two shards ({other} and {file}): they were not cut by one partition",
                     result.id
@@ -208,15 +211,27 @@ pub fn merge(shards: &[(String, Report)]) -> Result<Report, MergeError> {
         }
     }
     let mut results: Vec<CaseResult> = Vec::new();
+    let mut per_run: BTreeMap<String, usize> = BTreeMap::new();
     for source in &sources {
         for (_, report) in &ordered {
-            results.extend(
-                report
-                    .results
-                    .iter()
-                    .filter(|r| r.source == *source)
-                    .cloned(),
-            );
+            for result in report.results.iter().filter(|r| r.source == *source) {
+                if !result.per_run {
+                    results.push(result.clone());
+                    continue;
+                }
+                // One copy of a per-run result: the first shard's, or a failing one.
+                match per_run.get(&result.id) {
+                    Some(&at) => {
+                        if result.verdict.is_unexpected() && !results[at].verdict.is_unexpected() {
+                            results[at] = result.clone();
+                        }
+                    }
+                    None => {
+                        per_run.insert(result.id.clone(), results.len());
+                        results.push(result.clone());
+                    }
+                }
+            }
         }
     }
     let union = |pick: &dyn Fn(&RunInfo) -> &Vec<String>| {
@@ -565,6 +580,44 @@ mod tests {
         other_client.run.argv.push("openmls".into());
         let error = merge(&[("one".into(), one), ("two".into(), other_client)]);
         assert!(error.is_err_and(|e| e.0.contains("command")));
+    }
+
+    #[test]
+    fn a_per_run_result_filed_by_several_shards_is_kept_once_failing_if_any_failed() {
+        let mut one = shard_report(
+            "1/2",
+            &[
+                ("interop/a", Verdict::Pass),
+                ("interop/findings/client-1/x", Verdict::Pass),
+            ],
+        );
+        let mut two = shard_report(
+            "2/2",
+            &[
+                ("interop/b", Verdict::Pass),
+                ("interop/findings/client-1/x", Verdict::Fail),
+            ],
+        );
+        one.results[1].per_run = true;
+        two.results[1].per_run = true;
+        let merged =
+            merge(&[("one".into(), one.clone()), ("two".into(), two.clone())]).expect("merges");
+        let ids: Vec<(&str, Verdict)> = merged
+            .results
+            .iter()
+            .map(|r| (r.id.as_str(), r.verdict))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("interop/a", Verdict::Pass),
+                ("interop/findings/client-1/x", Verdict::Fail),
+                ("interop/b", Verdict::Pass)
+            ]
+        );
+        // A case result in two shards is still refused.
+        two.results[1].per_run = false;
+        assert!(merge(&[("one".into(), one), ("two".into(), two)]).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! epoch must report the same epoch authenticator, the same `Export` of a fixed label,
 //! context and length, and the same `StateAuth`. An empty epoch authenticator fails the
 //! case; an empty Export or StateAuth (a stub) is a finding of that client, reported once
-//! for the run (`findings/CLIENT/export-empty`), and its cases go on without that check.
+//! for the run (`findings/client-N/export-empty`), and its cases go on without that check.
 
 use concord_reference::codec::Codec;
 use concord_reference::messages::{

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! any lane ── report(client, check, ...) ──> Findings (first sighting kept, in plan order)
-//! end of run ── records() ──> one result per (client, check): `findings/CLIENT/CHECK`,
+//! end of run ── records() ──> one result per (client, check): `findings/client-N/CHECK`,
 //!                              counted as one failure, charged to that client
 //! ```
 

@@ -763,7 +763,9 @@ const MAX_PRINTED: usize = 200;
 /// The config name findings are filed under in the matrix and the reports.
 pub const FINDINGS: &str = "findings";
 
-/// A finding as a result of its own: `findings/CLIENT/CHECK`, one failure charged to that
+/// A finding as a result of its own: `findings/client-N/CHECK` (N the client's index in
+/// `--client` order: what a client calls itself may change from one run to the next, an
+/// interop server naming its port, while a case ID must not), one failure charged to that
 /// client, with the case it was first seen in and how to rerun that case.
 fn finding_record(
     options: &Options,
@@ -791,7 +793,7 @@ fn finding_record(
         handshake: "private",
         assignment: vec![(finding.actor.clone(), finding.client)],
         result: CaseResult {
-            id: format!("{FINDINGS}/{client}/{}", finding.check),
+            id: format!("{FINDINGS}/client-{}/{}", finding.client, finding.check),
             verdict: Verdict::Failed,
             problem: Some(Problem {
                 step: None,

@@ -528,6 +528,7 @@ pub fn run_for_report(seed: u64, cases: u32) -> Vec<concord_reports::CaseResult>
         reproducer: Some(format!("concord property --cases {cases} --seed {seed}")),
         transcript: None,
         expectation: None,
+        per_run: false,
     }]
 }
 
