@@ -34,15 +34,16 @@ use concord_reference::messages::{
     RequiredCapabilities, SignaturePublicKey,
 };
 use concord_reference::mimi::ParticipantChange;
+use concord_reference::mimi::group_info::open_response;
+use concord_reference::mimi::service::Role;
 use concord_reference::mimi::service::client_access::{
     Inbox, KIND_APPLICATION, KIND_HANDSHAKE, KIND_WELCOME, PublishGroupInfo,
 };
-use concord_reference::mimi::service::{GROUP_INFO_LABEL, Role};
 use concord_reference::mimi::wire::{
     BundleExtra, ClientKeyMaterial, CreateRoomCode, CreateRoomRequest, CreateRoomResponse,
-    GroupInfoRatchetTreeTbe, GroupInfoRequest as MimiGroupInfoRequest, GroupInfoResponse,
-    GroupInfoStatus, KeyMaterialRequest, KeyMaterialResponse, SubmitMessageRequest,
-    SubmitMessageResponse, UpdateCode, UpdateRequest, UpdateRoomResponse,
+    GroupInfoRequest as MimiGroupInfoRequest, GroupInfoResponse, GroupInfoStatus,
+    KeyMaterialRequest, KeyMaterialResponse, SubmitMessageRequest, SubmitMessageResponse,
+    UpdateCode, UpdateRequest, UpdateRoomResponse,
 };
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -1498,22 +1499,15 @@ impl Live<'_> {
         )?;
         let response = GroupInfoResponse::from_bytes(&answer.body)
             .map_err(|e| format!("groupInfo of {room}: {e}: {}", text_of(&answer)))?;
-        let GroupInfoStatus::Success(success) = response.status else {
+        if !matches!(response.status, GroupInfoStatus::Success(_)) {
             return Err(format!(
                 "{hub} gave {joiner} no GroupInfo of {room}: {:?}",
                 response.status
             ));
-        };
-        let plain = suite
-            .decrypt_with_label(
-                &hpke.private,
-                GROUP_INFO_LABEL,
-                self.wire(room).as_bytes(),
-                success.encrypted_groupinfo_and_tree.kem_output.as_slice(),
-                success.encrypted_groupinfo_and_tree.ciphertext.as_slice(),
-            )
-            .map_err(|e| format!("the GroupInfo of {room} does not open: {e}"))?;
-        let tbe = GroupInfoRatchetTreeTbe::from_bytes(&plain).map_err(|e| e.to_string())?;
+        }
+        // MIMI-PROTOCOL-5.6-6: the hub's signature is verified before the GroupInfo is used.
+        let tbe = open_response(&self.wire(room), &response, &hpke.private)
+            .map_err(|e| format!("the GroupInfo of {room}: {e}"))?;
         let info = GroupInfo::from_bytes(&tbe.group_info).map_err(|e| e.to_string())?;
         let group_info = MlsMessage::new(MlsMessageBody::GroupInfo(info)).to_bytes();
         let joined = self

@@ -73,7 +73,8 @@ pub struct ServeProviderArgs {
     /// Misbehave on purpose, for testing the tests (repeatable): accept-ghost-member,
     /// accept-two-commits-per-epoch, panic-on-malformed, reuse-key-material, no-fanout-retry,
     /// accept-stale-application, skip-authentication, no-franking, accept-unverified-reports,
-    /// frank-other-suite.
+    /// frank-other-suite, mismatched-hub-sender, relay-through-hub, hard-coded-endpoints,
+    /// allow-hub-sender-removal.
     #[arg(long)]
     pub fault: Vec<String>,
     /// Seed of the provider's randomness (key packages): the same seed, the same keys.
@@ -118,6 +119,7 @@ pub fn serve_provider_main(args: ServeProviderArgs) -> u8 {
         body_limit: super::server::DEFAULT_BODY_LIMIT,
         request_timeout: super::server::DEFAULT_REQUEST_TIMEOUT,
         instrument: None,
+        path_prefix: String::new(),
     };
     let (domain, users, seed) = (args.domain.clone(), args.users.clone(), args.seed);
     let faults_named = if args.fault.is_empty() {

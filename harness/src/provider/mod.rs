@@ -14,7 +14,9 @@
 pub mod certs;
 pub mod cli;
 pub mod deadline;
+pub mod external_senders;
 pub mod franking;
+pub mod group_info;
 pub mod https;
 pub mod load;
 pub mod mls;
@@ -24,6 +26,7 @@ pub mod ptest;
 pub mod queries;
 pub mod reference;
 pub mod refusals;
+pub mod relay;
 pub mod resolve;
 pub mod rooms;
 pub mod server;

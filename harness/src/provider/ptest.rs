@@ -305,6 +305,30 @@ pub const CHECKS: &[CheckInfo] = &[
         what: "a participant gets the GroupInfo signed by the hub and encrypted to its key; a non-participant gets notAuthorized; a forged request 4xx",
     },
     CheckInfo {
+        name: "group-info-verification",
+        roles: HUB,
+        requirements: &["MIMI-PROTOCOL-5.6-6"],
+        what: "the hub's GroupInfoResponse verifies with its hub_sender key and opens at Concord's requester; altered in transit (signature, hub_sender key or credential, ciphertext, cipher suite) or taken for another room it is refused before use",
+    },
+    CheckInfo {
+        name: "no-hub-relay",
+        roles: HUB,
+        requirements: &["MIMI-PROTOCOL-8-1", "MIMI-PROTOCOL-5.8-1"],
+        what: "requestConsent, updateConsent and identifierQuery sent to the hub for a user or domain of another provider are not passed on to that provider",
+    },
+    CheckInfo {
+        name: "hub-external-sender",
+        roles: HUB,
+        requirements: &["MIMI-PROTOCOL-7.4-3"],
+        what: "a room whose external_senders names another sender than the hub (its entry from the directory) is refused; in a room with the hub's entry, Commits whose GroupContextExtensions drop it (or the extension) are refused, one keeping it accepted",
+    },
+    CheckInfo {
+        name: "directory-endpoints",
+        roles: HUB,
+        requirements: &["MIMI-PROTOCOL-5.1-2"],
+        what: "the hub's /notify requests reach Concord's followers at the URLs their directories name (under a path prefix), not at hard-coded paths",
+    },
+    CheckInfo {
         name: "fanout-impaired",
         roles: HUB,
         requirements: &[
@@ -463,6 +487,11 @@ impl std::fmt::Debug for Ctx {
 
 /// Concord's own providers in a run.
 pub const FOLLOWERS: [&str; 2] = ["f1.example", "f2.example"];
+
+/// Where Concord's followers serve their endpoints, as their directories say (the plain
+/// `/v1/...` paths are served too): a provider under test that finds them in the directory
+/// uses these (MIMI-PROTOCOL-5.1-2).
+pub const FOLLOWER_PATH_PREFIX: &str = "/mimi-peer";
 
 impl Ctx {
     fn config(&self, as_domain: Option<&str>) -> Arc<rustls::ClientConfig> {
@@ -857,6 +886,10 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
         "retransmission" => rooms::check_retransmission(ctx).await,
         "fanout-retry" => rooms::check_fanout_retry(ctx).await,
         "group-info" => rooms::check_group_info(ctx).await,
+        "group-info-verification" => super::group_info::check_group_info_verification(ctx).await,
+        "no-hub-relay" => super::relay::check_no_hub_relay(ctx).await,
+        "directory-endpoints" => super::relay::check_directory_endpoints(ctx).await,
+        "hub-external-sender" => super::external_senders::check_hub_external_sender(ctx).await,
         "fanout-impaired" => rooms::check_fanout_impaired(ctx).await,
         "notify-delivery" => rooms::check_notify_delivery(ctx).await,
         other => Outcome::Skip(format!("no check named {other}")),
@@ -1418,6 +1451,7 @@ pub async fn run_with_followers(
                 body_limit: server::DEFAULT_BODY_LIMIT,
                 request_timeout: server::DEFAULT_REQUEST_TIMEOUT,
                 instrument: Some(instrument.clone()),
+                path_prefix: FOLLOWER_PATH_PREFIX.to_string(),
             };
             let service = factory(domain, ctx.seed.wrapping_add(1000 + n as u64));
             let running = server::start(options, service)
@@ -1581,6 +1615,7 @@ mod tests {
                 body_limit: 1 << 16,
                 request_timeout: Duration::from_secs(5),
                 instrument: None,
+                path_prefix: String::new(),
             },
             Box::new(Strict { lenient }),
         )

@@ -39,6 +39,10 @@ pub const FAULT_NAMES: &[&str] = &[
     "no-franking",
     "accept-unverified-reports",
     "frank-other-suite",
+    "mismatched-hub-sender",
+    "relay-through-hub",
+    "hard-coded-endpoints",
+    "allow-hub-sender-removal",
 ];
 
 /// The faults named by `--fault` flags.
@@ -56,6 +60,10 @@ pub fn faults_from_names(names: &[String]) -> Result<svc::ServiceFaults, String>
             "no-franking" => &mut faults.no_franking,
             "accept-unverified-reports" => &mut faults.accept_unverified_reports,
             "frank-other-suite" => &mut faults.frank_other_suite,
+            "mismatched-hub-sender" => &mut faults.mismatched_hub_sender,
+            "relay-through-hub" => &mut faults.relay_through_hub,
+            "hard-coded-endpoints" => &mut faults.hard_coded_endpoints,
+            "allow-hub-sender-removal" => &mut faults.allow_hub_sender_removal,
             other => {
                 return Err(format!(
                     "--fault `{other}`: unknown; expected one of {}",
@@ -110,6 +118,7 @@ pub async fn serve_on_loopback(
             body_limit: super::server::DEFAULT_BODY_LIMIT,
             request_timeout: super::server::DEFAULT_REQUEST_TIMEOUT,
             instrument: None,
+            path_prefix: String::new(),
         },
         provider(domain, role, users, seed, faults),
     )

@@ -670,12 +670,14 @@ pub async fn check_group_info(ctx: &mut Ctx) -> Outcome {
     finish(group_info(ctx).await)
 }
 
-struct GroupInfoAsk {
-    body: Vec<u8>,
-    hpke_private: Vec<u8>,
+/// A signed GroupInfoRequest and the private key its answer is encrypted to.
+pub(super) struct GroupInfoAsk {
+    pub(super) body: Vec<u8>,
+    pub(super) hpke_private: Vec<u8>,
 }
 
-fn group_info_request(
+/// A GroupInfoRequest of `identity` (its signature broken when `corrupt_signature`).
+pub(super) fn group_info_request(
     identity: &str,
     rng: &mut ChaCha8Rng,
     corrupt_signature: bool,
@@ -1455,6 +1457,10 @@ mod tests {
             ("no-franking", "franking"),
             ("accept-unverified-reports", "franking"),
             ("frank-other-suite", "franking"),
+            ("mismatched-hub-sender", "group-info-verification"),
+            ("relay-through-hub", "no-hub-relay"),
+            ("hard-coded-endpoints", "directory-endpoints"),
+            ("allow-hub-sender-removal", "hub-external-sender"),
         ];
         assert_eq!(expected.len(), reference::FAULT_NAMES.len());
         for (fault, check) in expected {

@@ -14,6 +14,7 @@
 //! `panic-on-malformed` fault) is not caught: `concord serve-provider` installs a panic hook
 //! that ends the process, so a client sees the server die as it would a real one.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -68,7 +69,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
 pub const DIRECTORY_PATH: &str = "/.well-known/mimi-protocol-directory";
 
 /// The HTTP exchange as the sans-IO provider sees it: the reference's types.
-pub use concord_reference::mimi::service::{Outbound, Request, Response};
+pub use concord_reference::mimi::service::{Endpoint, Outbound, Request, Response};
 
 /// The sans-IO provider a server serves (the reference's `ProviderService`).
 pub trait Service: Send + 'static {
@@ -95,13 +96,20 @@ pub struct ServerOptions {
     /// Test instrumentation (Concord's own followers in `concord provider-test`): a record of
     /// every request and an injected 503; `None` for `concord serve-provider`.
     pub instrument: Option<Arc<Instrument>>,
+    /// A path prefix (e.g. `/mimi-peer`) the endpoints are served under too and that the
+    /// directory names them with (Concord's followers in `concord provider-test`, so that
+    /// a peer's use of the directory shows, MIMI-PROTOCOL-5.1-2); empty for none.
+    pub path_prefix: String,
 }
 
 /// One request a server answered, as its instrumentation saw it.
 #[derive(Debug, Clone)]
 pub struct Observed {
     pub method: String,
+    /// The path without the server's path prefix.
     pub path: String,
+    /// The path as it was requested.
+    pub requested_path: String,
     pub peer: Option<String>,
     /// The request's headers, names in lower case.
     pub headers: Vec<(String, String)>,
@@ -177,6 +185,7 @@ struct Shared {
     request_timeout: Duration,
     base_url: String,
     instrument: Option<Arc<Instrument>>,
+    path_prefix: String,
 }
 
 impl std::fmt::Debug for Shared {
@@ -231,13 +240,14 @@ pub async fn start(
         .map_err(|e| ServerError::Listen(options.listen, e))?;
     let base_url = format!("https://{addr}");
     let shared = Arc::new(Shared {
-        directory: service.directory(&base_url),
+        directory: service.directory(&format!("{base_url}{}", options.path_prefix)),
         service: Mutex::new(service),
         outbound_ready: Notify::new(),
         body_limit: options.body_limit,
         request_timeout: options.request_timeout,
         base_url,
         instrument: options.instrument,
+        path_prefix: options.path_prefix,
     });
     let (shutdown, shutdown_rx) = watch::channel(false);
     tokio::spawn(outbound_loop(
@@ -444,6 +454,11 @@ async fn answer(
                 .map(|v| (name.as_str().to_ascii_lowercase(), v.to_string()))
         })
         .collect();
+    let requested_path = path.clone();
+    let path = match path.strip_prefix(shared.path_prefix.as_str()) {
+        Some(rest) if !shared.path_prefix.is_empty() && rest.starts_with('/') => rest.to_string(),
+        _ => path,
+    };
     let request = Request {
         method: parts.method.as_str().to_string(),
         path,
@@ -485,6 +500,7 @@ async fn answer(
         instrument.record(Observed {
             method: request.method,
             path: request.path,
+            requested_path,
             peer: request.peer,
             headers: request.headers,
             body: request.body,
@@ -548,6 +564,7 @@ async fn outbound_loop(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Option<u16>)>();
+    let directories: Directories = Arc::default();
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
@@ -567,9 +584,10 @@ async fn outbound_loop(
             let done = done_tx.clone();
             let config = client_tls.clone();
             let target = resolver.lookup(&outbound.to_domain);
+            let directories = directories.clone();
             tokio::spawn(async move {
                 let status = match target {
-                    Ok(base) => send(config, &base, &outbound).await,
+                    Ok(base) => send(config, &base, &outbound, &directories).await,
                     Err(_) => None,
                 };
                 let _ = done.send((outbound.id, status));
@@ -578,17 +596,83 @@ async fn outbound_loop(
     }
 }
 
+/// The peers' directories read so far: domain to (endpoint name to URL template).
+type Directories = Arc<Mutex<BTreeMap<String, BTreeMap<String, String>>>>;
+
+/// The path of `endpoint` at the peer `domain` served at `base`, from its directory
+/// (read once, MIMI-PROTOCOL-5.1-2). `None` when the directory cannot be read or does not
+/// name the endpoint: the request fails and is retried later.
+async fn endpoint_path(
+    config: Arc<rustls::ClientConfig>,
+    base: &BaseUrl,
+    domain: &str,
+    endpoint: &Endpoint,
+    directories: &Directories,
+) -> Option<String> {
+    let known = directories.lock().ok().and_then(|d| d.get(domain).cloned());
+    let entries = match known {
+        Some(entries) => entries,
+        None => {
+            let answer = https::call(
+                config,
+                base,
+                "GET",
+                DIRECTORY_PATH,
+                &[],
+                Vec::new(),
+                OUTBOUND_TIMEOUT,
+            )
+            .await
+            .ok()
+            .filter(|a| a.status == 200)?;
+            let document: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+            let entries: BTreeMap<String, String> = document
+                .as_object()?
+                .iter()
+                .filter_map(|(name, url)| Some((name.clone(), url.as_str()?.to_string())))
+                .collect();
+            if let Ok(mut d) = directories.lock() {
+                d.insert(domain.to_string(), entries.clone());
+            }
+            entries
+        }
+    };
+    let template = entries.get(&endpoint.name)?;
+    // The URL's path: what follows the authority of an absolute URL, or a path as it is.
+    let path = match template.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |at| &rest[at..]),
+        None => template.as_str(),
+    };
+    let (head, rest) = path.split_once('{')?;
+    let (_, tail) = rest.split_once('}')?;
+    Some(format!("{head}{}{tail}", endpoint.argument))
+}
+
 async fn send(
     config: Arc<rustls::ClientConfig>,
     base: &BaseUrl,
     outbound: &Outbound,
+    directories: &Directories,
 ) -> Option<u16> {
     let request = &outbound.request;
+    let path = match &outbound.endpoint {
+        Some(endpoint) => {
+            endpoint_path(
+                config.clone(),
+                base,
+                &outbound.to_domain,
+                endpoint,
+                directories,
+            )
+            .await?
+        }
+        None => request.path.clone(),
+    };
     https::call(
         config,
         base,
         &request.method,
-        &request.path,
+        &path,
         &request.headers,
         request.body.clone(),
         OUTBOUND_TIMEOUT,
@@ -659,6 +743,7 @@ mod tests {
                         headers: vec![("idempotency-key".into(), "7".into())],
                         body: b"fanout".to_vec(),
                     },
+                    endpoint: Endpoint::of_path("/v1/notify/r1"),
                 });
             }
             Response {
@@ -681,7 +766,8 @@ mod tests {
             self.done.lock().unwrap().push((id, status));
         }
         fn directory(&self, base_url: &str) -> Vec<u8> {
-            format!("{{\"base\":\"{base_url}\"}}").into_bytes()
+            format!("{{\"base\":\"{base_url}\",\"notify\":\"{base_url}/v1/notify/{{roomId}}\"}}")
+                .into_bytes()
         }
     }
 
@@ -694,6 +780,7 @@ mod tests {
             body_limit: 64,
             request_timeout: Duration::from_secs(5),
             instrument: Some(Arc::new(Instrument::default())),
+            path_prefix: String::new(),
         }
     }
 

@@ -108,9 +108,13 @@
 //!     (text); identifier query `notFound` 404, `unsupportedField` 422; an undecodable or
 //!     inconsistent body 400 with a plain-text reason naming the field; unknown path or
 //!     room 404; wrong method 405.
-//! 20. **Fanout delivery.** The hub POSTs `/v1/notify/{roomId}` to each provider with
-//!     recipients (`Host:` the target provider's domain, `From: mimi@<hub domain>`), retrying after a failure with a backoff of 1, 2, 4, ... 32 polls of
-//!     [`service::ProviderService::take_outbound`]; its own clients get their fanout at once.
+//! 20. **Fanout delivery.** The hub POSTs to each provider with recipients at the `notify`
+//!     URL of that provider's directory (the URL's path, sent to the peer's address; every
+//!     request to a peer is sent so, MIMI-PROTOCOL-5.1-2, see
+//!     [`service::Outbound::endpoint`]), with `Host:` the target provider's domain and
+//!     `From: mimi@<hub domain>`, retrying after a failure with a backoff of 1, 2, 4, ...
+//!     32 polls of [`service::ProviderService::take_outbound`]; its own clients get their
+//!     fanout at once.
 //! 21. **Client access** (beyond the draft, which defines provider-to-provider endpoints
 //!     only): `clientKeyPackage/{client}` (a client publishes its own KeyPackage),
 //!     `clientInbox/{client}` (what its provider received for it, from a cursor) and
@@ -135,8 +139,17 @@
 //!     hub_key, then the integrity signature) is answered 422 with no body. The receiver
 //!     ([`franking::verify_received`]) takes the sender's credential identity and the
 //!     fanout's room ID as the values the content's senderUri and roomUri must match.
+//! 23. **The hub's external sender** (catalog MIMI-PROTOCOL-7.4-3). The hub's
+//!     `ExternalSender` for a cipher suite is its GroupInfo `hub_sender` (signature key of
+//!     that suite, basic credential holding the hub's domain); the hub names it in its
+//!     directory under `externalSenders` (cipher suite number in decimal to the hex of the
+//!     `ExternalSender`). A room created with an `external_senders` extension lacking it is
+//!     `notAllowed` (403), as is a Commit whose GroupContextExtensions proposal (by value)
+//!     leaves it out. A room created with no `external_senders` at all is accepted (clients
+//!     of the MLSClient interface cannot set one), so MIMI-PROTOCOL-7.4-2 is not enforced.
 
 pub mod franking;
+pub mod group_info;
 mod hub;
 mod provider;
 mod roster;

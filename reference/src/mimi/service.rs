@@ -34,7 +34,8 @@ use super::{
 use crate::codec::{Bytes, Codec};
 use crate::crypto::{CipherSuite, Suite};
 use crate::messages::{
-    Credential, ExternalSender, HpkeCiphertext, MlsMessage, MlsMessageBody, SignaturePublicKey,
+    ContentBody, Credential, Extension, ExternalSender, ExternalSenders, HpkeCiphertext,
+    MlsMessage, MlsMessageBody, Proposal, ProposalOrRef, SignaturePublicKey,
 };
 
 /// Which part a provider plays. A hub hosts rooms; both serve their local users' key
@@ -72,6 +73,29 @@ pub struct Outbound {
     pub id: u64,
     pub to_domain: String,
     pub request: Request,
+    /// The entry of the peer's directory whose URL template the request goes to, with the
+    /// template's parameter (MIMI-PROTOCOL-5.1-2: a provider finds its peers' endpoints in
+    /// their directories); `None`: to `request.path` as it is.
+    pub endpoint: Option<Endpoint>,
+}
+
+/// A directory entry (`notify`, `requestConsent`, ...) and the value of its one parameter
+/// (percent-encoded, as in a path segment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub name: String,
+    pub argument: String,
+}
+
+impl Endpoint {
+    /// The entry a `/v1/{name}/{argument}` path is made from.
+    pub fn of_path(path: &str) -> Option<Endpoint> {
+        let (name, argument) = path.strip_prefix("/v1/")?.split_once('/')?;
+        (!name.is_empty() && !argument.is_empty() && !argument.contains('/')).then(|| Endpoint {
+            name: name.to_string(),
+            argument: argument.to_string(),
+        })
+    }
 }
 
 /// Misbehaviours for testing the tests, named by `--fault NAME` (the kebab-case of the
@@ -98,6 +122,16 @@ pub struct ServiceFaults {
     pub accept_unverified_reports: bool,
     /// Every frank names cipher suite 3 (its signature stays that of the room's suite).
     pub frank_other_suite: bool,
+    /// A GroupInfoResponse is signed with another key than its `hub_sender` names.
+    pub mismatched_hub_sender: bool,
+    /// A hub passes consent operations and identifier queries for another provider's
+    /// users on to that provider, answering 201 (as if it were a relay).
+    pub relay_through_hub: bool,
+    /// Requests to peers go to `/v1/{endpoint}/...` whatever the peer's directory says.
+    pub hard_coded_endpoints: bool,
+    /// A room's `external_senders` may leave out the hub's entry (at creation, or by a
+    /// GroupContextExtensions proposal).
+    pub allow_hub_sender_removal: bool,
 }
 
 /// How many key packages each local user publishes at start.
@@ -135,6 +169,10 @@ const DIRECTORY_PATH: &str = "/.well-known/mimi-protocol-directory";
 /// The directory key of the hub's franking agents (profile choice 22): an object from the
 /// cipher suite number (decimal) to the hex of the hub's `FrankingAgentData` for it.
 pub const FRANKING_AGENTS: &str = "frankingAgents";
+
+/// The directory member naming the hub's `ExternalSender` per cipher suite (profile choice
+/// 23), for room creators to put in `external_senders`.
+pub const EXTERNAL_SENDERS: &str = "externalSenders";
 
 /// A deterministic generator for the keys the service makes (SHA-256 in counter mode
 /// over the seed and the domain): the same seed gives the same key packages.
@@ -284,6 +322,17 @@ fn percent_encode(value: &str) -> String {
 }
 
 /// The epoch of a PublicMessage or PrivateMessage.
+/// MIMI-PROTOCOL-7.4-3: `external_senders` holds at least the hub's entry.
+pub const HUB_SENDER_KEPT: &str = "MIMI-PROTOCOL-7.4-3";
+
+/// The GroupContext extensions of an encoded GroupInfo MLSMessage, if it is one.
+fn group_context_extensions(group_info: &[u8]) -> Option<Vec<Extension>> {
+    match MlsMessage::from_bytes(group_info).ok()?.body {
+        MlsMessageBody::GroupInfo(info) => Some(info.group_context.extensions),
+        _ => None,
+    }
+}
+
 fn message_epoch(message: &[u8]) -> Option<u64> {
     match MlsMessage::from_bytes(message).ok()?.body {
         MlsMessageBody::PublicMessage(p) => Some(p.content.epoch),
@@ -322,6 +371,15 @@ impl ProviderService {
                 }
             })
             .collect();
+        // Profile choice 23: the hub's ExternalSender (its hub_sender of GroupInfo answers)
+        // for the default suite, from its own generator so that it is known from the start.
+        let mut hub_keys = BTreeMap::new();
+        if let Ok(suite) = Suite::new(CIPHER_SUITE)
+            && let Ok(pair) =
+                suite.signature_generate(&mut Drbg::new(seed, &format!("{domain} hub_sender")))
+        {
+            hub_keys.insert(CIPHER_SUITE.0, (pair.private, pair.public));
+        }
         ProviderService {
             domain: domain.to_string(),
             role,
@@ -338,7 +396,7 @@ impl ProviderService {
             room_hubs: BTreeMap::new(),
             deliveries: Vec::new(),
             rng: Drbg::new(seed, domain),
-            hub_keys: BTreeMap::new(),
+            hub_keys,
             next_anonymous_request: 0,
             dropped_outbound: 0,
             consent_requests: BTreeSet::new(),
@@ -412,9 +470,30 @@ impl ProviderService {
                 format!("  \"{name}\": \"{base}/v1/{name}/{{{parameter}}}\"")
             })
             .collect();
+        // Profile choice 23: the hub's ExternalSender (hex) per cipher suite.
+        let mut entries = entries;
+        if self.role == Role::Hub {
+            let senders: Vec<String> = self
+                .hub_keys
+                .iter()
+                .map(|(suite, (_, public))| {
+                    let hex: String = self
+                        .hub_sender_entry(public)
+                        .to_bytes()
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    format!("    \"{suite}\": \"{hex}\"")
+                })
+                .collect();
+            entries.push(format!(
+                "  \"{EXTERNAL_SENDERS}\": {{\n{}\n  }}",
+                senders.join(",\n")
+            ));
+        }
         // Profile choice 22: the hub's franking agent (FrankingAgentData, hex) per cipher
         // suite, for room creators to put in the GroupContext.
-        let mut entries = entries;
+
         if let Some(keys) = self.hub.franking() {
             let agents: Vec<String> = crate::crypto::CipherSuite::ALL
                 .iter()
@@ -508,10 +587,16 @@ impl ProviderService {
                 continue;
             }
             pending.in_flight = true;
+            let endpoint = if self.faults.hard_coded_endpoints {
+                None
+            } else {
+                Endpoint::of_path(&pending.request.path)
+            };
             out.push(Outbound {
                 id: *id,
                 to_domain: pending.to_domain.clone(),
                 request: pending.request.clone(),
+                endpoint,
             });
         }
         out
@@ -740,6 +825,18 @@ impl ProviderService {
         let answer = |code, status, description: String| {
             mimi(status, &CreateRoomResponse { code, description })
         };
+        if let Some(extensions) = group_context_extensions(&request.group_info)
+            && !self.keeps_hub_sender(&extensions)
+        {
+            return Ok(answer(
+                CreateRoomCode::NotAllowed,
+                403,
+                format!(
+                    "CreateRoomRequest.groupInfo: external_senders lacks the hub's entry \
+                     ({HUB_SENDER_KEPT})"
+                ),
+            ));
+        }
         Ok(
             match self
                 .hub
@@ -783,6 +880,10 @@ impl ProviderService {
             welcome,
             participant_changes: request.participant_changes.clone(),
         };
+        if is_commit && let Some(reason) = self.drops_hub_sender(&bundle.message) {
+            let refused = UpdateResponse::NotAllowed { reason };
+            return Ok(mimi(403, &UpdateRoomResponse::from(&refused)));
+        }
         let client = request.sending_uri.as_str();
         let (full, mut fanout) = self
             .hub
@@ -982,10 +1083,7 @@ impl ProviderService {
         };
         let mut success = GroupInfoSuccess {
             cipher_suite: request.cipher_suite,
-            hub_sender: ExternalSender {
-                signature_key: SignaturePublicKey(Bytes(public)),
-                credential: Credential::basic(self.domain.as_bytes().to_vec()),
-            },
+            hub_sender: self.hub_sender_entry(&public),
             encrypted_groupinfo_and_tree: HpkeCiphertext {
                 kem_output: Bytes(kem_output),
                 ciphertext: Bytes(ciphertext),
@@ -993,6 +1091,14 @@ impl ProviderService {
             signature: Bytes::default(),
         };
         let tbs = GroupInfoResponse::tbs_bytes(room.as_bytes(), &success);
+        let private = if self.faults.mismatched_hub_sender {
+            suite
+                .signature_generate(&mut self.rng)
+                .map_err(|e| text(500, format!("hub signature key: {e}")))?
+                .private
+        } else {
+            private
+        };
         success.signature = Bytes(
             suite
                 .sign_with_label(&private, b"GroupInfoResponseTBS", &tbs)
@@ -1077,7 +1183,7 @@ impl ProviderService {
         }
         self.authorize(req, &entry.requester_uri, "requesterUri")?;
         if !self.local_users.contains(&target) {
-            return Err(text(404, format!("no user {target} on {}", self.domain)));
+            return self.refuse_or_relay(req, &target);
         }
         let key = (entry.requester_uri, target, entry.room_id);
         if entry.operation == ConsentOperation::Request {
@@ -1113,7 +1219,7 @@ impl ProviderService {
         }
         self.authorize(req, &entry.target_uri, "targetUri")?;
         if !self.local_users.contains(&requester) {
-            return Err(text(404, format!("no user {requester} on {}", self.domain)));
+            return self.refuse_or_relay(req, &requester);
         }
         self.consents.insert(
             (requester, entry.target_uri, entry.room_id),
@@ -1126,6 +1232,10 @@ impl ProviderService {
     /// user part) match local users exactly; other search types are `unsupportedField`.
     fn identifier_query(&mut self, req: &Request, domain: &str) -> Result<Response, Response> {
         let request: IdentifierRequest = self.decode(&req.body, "IdentifierRequest")?;
+        if domain != self.domain && self.faults.relay_through_hub && self.role == Role::Hub {
+            self.relay(req, domain);
+            return Ok(Self::empty(201));
+        }
         if domain != self.domain {
             return Err(text(
                 404,
@@ -1168,6 +1278,99 @@ impl ProviderService {
         } else {
             answer(200, 0, found)
         })
+    }
+
+    /// The hub's `ExternalSender` with the signature key `public`.
+    fn hub_sender_entry(&self, public: &[u8]) -> ExternalSender {
+        ExternalSender {
+            signature_key: SignaturePublicKey(Bytes(public.to_vec())),
+            credential: Credential::basic(self.domain.as_bytes().to_vec()),
+        }
+    }
+
+    /// Whether GroupContext `extensions` are acceptable to the hub: with no
+    /// `external_senders` at all (clients of the MLSClient interface cannot set one;
+    /// profile choice 23) or with one holding the hub's entry (MIMI-PROTOCOL-7.4-3).
+    fn keeps_hub_sender(&self, extensions: &[Extension]) -> bool {
+        if self.faults.allow_hub_sender_removal {
+            return true;
+        }
+        match Extension::find::<ExternalSenders>(extensions) {
+            Ok(None) => true,
+            Ok(Some(senders)) => senders.0.iter().any(|sender| {
+                self.hub_keys
+                    .values()
+                    .any(|(_, public)| *sender == self.hub_sender_entry(public))
+            }),
+            Err(_) => false,
+        }
+    }
+
+    /// Why a Commit may not be accepted because of `external_senders`: one of its
+    /// GroupContextExtensions proposals (by value) sets GroupContext extensions without the
+    /// hub's entry (MIMI-PROTOCOL-7.4-3). The proposal replaces the extensions as a whole,
+    /// so one without `external_senders` drops it too.
+    fn drops_hub_sender(&self, message: &[u8]) -> Option<String> {
+        if self.faults.allow_hub_sender_removal {
+            return None;
+        }
+        let MlsMessageBody::PublicMessage(public) = MlsMessage::from_bytes(message).ok()?.body
+        else {
+            return None;
+        };
+        let ContentBody::Commit(commit) = &public.content.body else {
+            return None;
+        };
+        commit.proposals.iter().find_map(|p| match p {
+            ProposalOrRef::Proposal(Proposal::GroupContextExtensions(gce))
+                if !matches!(
+                    Extension::find::<ExternalSenders>(&gce.extensions),
+                    Ok(Some(_))
+                ) || !self.keeps_hub_sender(&gce.extensions) =>
+            {
+                Some(format!(
+                    "a GroupContextExtensions proposal leaves the hub's entry out of \
+                     external_senders ({HUB_SENDER_KEPT})"
+                ))
+            }
+            _ => None,
+        })
+    }
+
+    /// A consent operation for `user`, who is not a local user: 404. Consent travels
+    /// straight between the two users' providers, never through a hub
+    /// (MIMI-PROTOCOL-8-1), so nothing is passed on, unless the `relay_through_hub` fault
+    /// is on.
+    fn refuse_or_relay(&mut self, req: &Request, user: &str) -> Result<Response, Response> {
+        if self.faults.relay_through_hub && self.role == Role::Hub {
+            let domain = user.rsplit_once('@').map_or(user, |(_, d)| d).to_string();
+            self.relay(req, &domain);
+            return Ok(Self::empty(201));
+        }
+        Err(text(404, format!("no user {user} on {}", self.domain)))
+    }
+
+    /// Queues `req` unchanged to `domain` (the `relay_through_hub` fault only).
+    fn relay(&mut self, req: &Request, domain: &str) {
+        let id = self.next_outbound;
+        self.next_outbound += 1;
+        let mut request = req.clone();
+        request.peer = Some(self.domain.clone());
+        request.headers = vec![
+            ("host".into(), domain.to_string()),
+            ("from".into(), format!("mimi@{}", self.domain)),
+            ("content-type".into(), wire::CONTENT_TYPE.into()),
+        ];
+        self.pending.insert(
+            id,
+            Pending {
+                to_domain: domain.to_string(),
+                request,
+                in_flight: false,
+                failures: 0,
+                wait_polls: 0,
+            },
+        );
     }
 
     /// `reportAbuse/{roomId}`: kept for the room's hub; 201 (no body), 404 for a room

@@ -9,6 +9,7 @@ use rand_core::{Rng, SeedableRng};
 use super::*;
 use crate::group::{CommitOptions, Group, GroupConfig, KeyPackageSecrets, PskStore, Received};
 use crate::messages::{Add, KeyPackage, Proposal, RequiredCapabilities};
+use crate::mimi::group_info::{GroupInfoResponseError, open_response};
 use crate::mimi::wire::{UpdateCode, *};
 use crate::mimi::{ParticipantChange, RoomEvent};
 
@@ -1019,6 +1020,30 @@ fn the_group_info_is_served_encrypted_to_a_participant_and_refused_to_others() -
         return Err("not a GroupInfo".into());
     };
     assert_eq!(tbe.group_info, expected.to_bytes());
+    // The requester's side (MIMI-PROTOCOL-5.6-6): the answer opens as it came, and an
+    // answer altered in any signed part, or for another room, is refused before use.
+    let opened = open_response("r1", &response, &private)?;
+    assert_eq!(opened, tbe);
+    let altered = |change: &dyn Fn(&mut GroupInfoSuccess)| {
+        let mut copy = response.clone();
+        if let GroupInfoStatus::Success(s) = &mut copy.status {
+            change(s);
+        }
+        open_response("r1", &copy, &private)
+    };
+    let other_key = suite.signature_generate(&mut rng)?.public;
+    for result in [
+        altered(&|s| s.signature.0[0] ^= 1),
+        altered(&|s| s.hub_sender.signature_key.0 = Bytes(other_key.clone())),
+        altered(&|s| s.hub_sender.credential = Credential::basic(b"other.example".to_vec())),
+        altered(&|s| s.encrypted_groupinfo_and_tree.ciphertext.0[0] ^= 1),
+    ] {
+        assert_eq!(result, Err(GroupInfoResponseError::Signature));
+    }
+    assert!(matches!(
+        open_response("r2", &response, &private),
+        Err(GroupInfoResponseError::OtherRoom { .. })
+    ));
     // Not a participant of a closed room: notAuthorized.
     let (body, _) = request("mallory@f2.example", &mut rng)?;
     let answer = hub(&mut net).handle(&post("/v1/groupInfo/r1", Some(F2), body, None), NOW_MS);
@@ -1400,3 +1425,6 @@ fn key_packages_are_made_per_user_and_do_not_depend_on_the_order_of_requests() -
     assert_ne!(carol_first, dave_first);
     Ok(())
 }
+
+#[path = "service_routing_tests.rs"]
+mod routing;
