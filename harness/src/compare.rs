@@ -146,18 +146,10 @@ pub struct ReplayArgs {
 /// original's, a shard's `--shard` kept, with `--out` set to `out` and without `--attest` (a
 /// replay is not signed with the original's key).
 pub fn replay_words(original: &[String], out: &Path) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut skip_value = false;
-    for word in original.iter().skip(1) {
-        if std::mem::take(&mut skip_value) {
-            continue;
-        }
-        match word.as_str() {
-            "--out" | "--attest" => skip_value = true,
-            w if w.starts_with("--out=") || w.starts_with("--attest=") => {}
-            _ => words.push(word.clone()),
-        }
-    }
+    let mut words = shard::without_options(
+        original.get(1..).unwrap_or_default(),
+        &["--out", "--attest"],
+    );
     words.push("--out".into());
     words.push(out.display().to_string());
     words

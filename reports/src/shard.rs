@@ -72,19 +72,24 @@ pub fn stable_hash(text: &str) -> u64 {
 /// (`--shard K/N`, `--out DIR`, `--attest KEY`), for comparing shards and for the merged
 /// report's command.
 pub fn shared_words(words: &[String]) -> Vec<String> {
+    without_options(words, &["--shard", "--out", "--attest"])
+}
+
+/// `words` without each of `options` and its value (`--out DIR` or `--out=DIR`).
+pub fn without_options(words: &[String], options: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     let mut skip_value = false;
     for word in words {
-        if skip_value {
-            skip_value = false;
+        if std::mem::take(&mut skip_value) {
             continue;
         }
-        match word.as_str() {
-            "--shard" | "--out" | "--attest" => skip_value = true,
-            w if w.starts_with("--shard=") || w.starts_with("--out=") => {}
-            w if w.starts_with("--attest=") => {}
-            _ => out.push(word.clone()),
+        let name = word.split_once('=').map_or(word.as_str(), |(name, _)| name);
+        if options.contains(&name) {
+            // `--out DIR`: the value is the next word; `--out=DIR`: it is in this one.
+            skip_value = !word.contains('=');
+            continue;
         }
+        out.push(word.clone());
     }
     out
 }
@@ -508,6 +513,28 @@ mod tests {
         for bad in ["0/3", "4/3", "3", "a/b", "1/0", "", "1/20000"] {
             assert!(bad.parse::<Shard>().is_err(), "{bad} parsed");
         }
+    }
+
+    #[test]
+    fn the_words_shards_share_leave_out_shard_out_and_attest_in_both_spellings() {
+        let words = [
+            "concord",
+            "run",
+            "--shard=2/3",
+            "--out",
+            "a",
+            "--seed",
+            "7",
+            "--attest=k",
+            "--out=b",
+            "--client",
+            "openmls",
+        ]
+        .map(String::from);
+        assert_eq!(
+            shared_words(&words),
+            ["concord", "run", "--seed", "7", "--client", "openmls"]
+        );
     }
 
     #[test]
