@@ -4,7 +4,7 @@
 //! ```text
 //! { "_type": "https://in-toto.io/Statement/v1",
 //!   "subject": [ { "name": "report.json", "digest": { "sha256": hex } } ],
-//!   "predicateType": "https://concord.dev/attestation/run/v1",
+//!   "predicateType": "https://concord.invalid/attestation/run/v1",
 //!   "predicate": { concordVersion, sourceCommit, catalogSha256, subcommand, command,
 //!                  profile, seed, suites, clients: [ { spec, name, executable } ], counts } }
 //! ```
@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 /// `_type` of an in-toto Statement, version 1.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// `predicateType` of Concord's predicate, version 1 (the layout of [`Predicate`]).
-pub const PREDICATE_TYPE: &str = "https://concord.dev/attestation/run/v1";
+pub const PREDICATE_TYPE: &str = "https://concord.invalid/attestation/run/v1";
 /// The commit the binary was built from (harness/build.rs), or `unknown`.
 pub const SOURCE_COMMIT: &str = env!("CONCORD_SOURCE_COMMIT");
 
