@@ -30,7 +30,6 @@ use rand_core::SeedableRng;
 
 use super::ptest::{Ctx, FOLLOWERS, Outcome};
 use super::rooms::{CAROL, Step, finish, post, post_create_room, update, update_body};
-use super::server;
 
 /// The cipher suite of the rooms.
 const SUITE: CipherSuite = CipherSuite(1);
@@ -47,31 +46,16 @@ pub async fn check_hub_external_sender(ctx: &mut Ctx) -> Outcome {
 /// The hub's ExternalSender for [`SUITE`] from its directory. `Err(Skip)` when it names
 /// none.
 async fn hub_sender(ctx: &mut Ctx) -> Step<ExternalSender> {
-    let answer = ctx
-        .call(None, "GET", server::DIRECTORY_PATH, Vec::new())
-        .await
-        .map_err(|e| Outcome::Down(format!("GET {}: {e}", server::DIRECTORY_PATH)))?;
-    let value: serde_json::Value = serde_json::from_slice(&answer.body)
-        .map_err(|e| Outcome::Fail(format!("the directory is not JSON: {e}")))?;
-    let Some(hex_sender) = value
-        .get(EXTERNAL_SENDERS)
-        .and_then(|senders| senders.get(SUITE.0.to_string()))
-        .and_then(|sender| sender.as_str())
-    else {
-        return Err(Outcome::Skip(format!(
-            "the directory has no {EXTERNAL_SENDERS}.{} (profile choice 23): the hub names \
-             no ExternalSender to put in a room's external_senders",
-            SUITE.0
-        )));
-    };
-    let bytes = hex::decode(hex_sender)
-        .map_err(|e| Outcome::Fail(format!("{EXTERNAL_SENDERS}.{}: not hex: {e}", SUITE.0)))?;
-    ExternalSender::from_bytes(&bytes).map_err(|e| {
-        Outcome::Fail(format!(
-            "{EXTERNAL_SENDERS}.{}: not an ExternalSender: {e}",
-            SUITE.0
-        ))
-    })
+    super::rooms::directory_entry(
+        ctx,
+        EXTERNAL_SENDERS,
+        SUITE,
+        "the hub names no ExternalSender to put in a room's external_senders (profile choice 23)",
+        |bytes| {
+            ExternalSender::from_bytes(bytes).map_err(|e| format!("not an ExternalSender: {e}"))
+        },
+    )
+    .await
 }
 
 fn senders_extension(senders: Vec<ExternalSender>) -> Extension {

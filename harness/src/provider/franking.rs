@@ -39,7 +39,6 @@ use super::ptest::{Ctx, FOLLOWERS, Outcome};
 use super::rooms::{
     CAROL, DAVE, Step, finish, post, post_create_room, submit, text, update, update_body, wait_for,
 };
-use super::server;
 
 /// The cipher suite of the franked rooms.
 const SUITE: CipherSuite = CipherSuite(1);
@@ -59,31 +58,17 @@ fn now_s() -> u64 {
 /// The hub's franking agent for [`SUITE`] from its directory. `Err(Skip)` when it
 /// publishes none.
 async fn hub_agent(ctx: &mut Ctx) -> Step<FrankingAgentData> {
-    let answer = ctx
-        .call(None, "GET", server::DIRECTORY_PATH, Vec::new())
-        .await
-        .map_err(|e| Outcome::Down(format!("GET {}: {e}", server::DIRECTORY_PATH)))?;
-    let value: serde_json::Value = serde_json::from_slice(&answer.body)
-        .map_err(|e| Outcome::Fail(format!("the directory is not JSON: {e}")))?;
-    let Some(hex_agent) = value
-        .get(FRANKING_AGENTS)
-        .and_then(|agents| agents.get(SUITE.0.to_string()))
-        .and_then(|agent| agent.as_str())
-    else {
-        return Err(Outcome::Skip(format!(
-            "the directory has no {FRANKING_AGENTS}.{} (profile choice 22): the hub \
-             publishes no franking agent to put in a room's GroupContext",
-            SUITE.0
-        )));
-    };
-    let bytes = hex::decode(hex_agent)
-        .map_err(|e| Outcome::Fail(format!("{FRANKING_AGENTS}.{}: not hex: {e}", SUITE.0)))?;
-    FrankingAgentData::from_bytes(&bytes).map_err(|e| {
-        Outcome::Fail(format!(
-            "{FRANKING_AGENTS}.{}: not a FrankingAgentData: {e}",
-            SUITE.0
-        ))
-    })
+    super::rooms::directory_entry(
+        ctx,
+        FRANKING_AGENTS,
+        SUITE,
+        "the hub publishes no franking agent to put in a room's GroupContext (profile choice 22)",
+        |bytes| {
+            FrankingAgentData::from_bytes(bytes)
+                .map_err(|e| format!("not a FrankingAgentData: {e}"))
+        },
+    )
+    .await
 }
 
 /// A room on the hub under test with carol@f1 and dave@f2 (both in epoch 1) whose

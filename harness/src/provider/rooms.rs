@@ -54,6 +54,37 @@ const POLL: Duration = Duration::from_millis(50);
 
 pub(super) type Step<T> = Result<T, Outcome>;
 
+/// The octets of the hex string a hub publishes in its directory under `key` for `suite`
+/// (`frankingAgents`, `externalSenders`: a profile choice each), decoded by `parse`.
+/// `Err(Skip)` naming `missing` when the directory has no such entry.
+pub(super) async fn directory_entry<T, E: std::fmt::Display>(
+    ctx: &mut Ctx,
+    key: &str,
+    suite: CipherSuite,
+    missing: &str,
+    parse: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Step<T> {
+    let answer = ctx
+        .call(None, "GET", super::server::DIRECTORY_PATH, Vec::new())
+        .await
+        .map_err(|e| Outcome::Down(format!("GET {}: {e}", super::server::DIRECTORY_PATH)))?;
+    let value: serde_json::Value = serde_json::from_slice(&answer.body)
+        .map_err(|e| Outcome::Fail(format!("the directory is not JSON: {e}")))?;
+    let Some(hex_entry) = value
+        .get(key)
+        .and_then(|entries| entries.get(suite.0.to_string()))
+        .and_then(|entry| entry.as_str())
+    else {
+        return Err(Outcome::Skip(format!(
+            "the directory has no {key}.{}: {missing}",
+            suite.0
+        )));
+    };
+    let bytes = hex::decode(hex_entry)
+        .map_err(|e| Outcome::Fail(format!("{key}.{}: not hex: {e}", suite.0)))?;
+    parse(&bytes).map_err(|e| Outcome::Fail(format!("{key}.{}: {e}", suite.0)))
+}
+
 pub(super) fn domain_of(identity: &str) -> &str {
     identity.rsplit_once('@').map_or(identity, |(_, d)| d)
 }
