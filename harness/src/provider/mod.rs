@@ -11,6 +11,7 @@
 //! `concord_reference::mimi::service`, sans-IO); this module adds only I/O: TLS, HTTP, clocks,
 //! peer resolution.
 
+pub mod assets;
 pub mod certs;
 pub mod cli;
 pub mod deadline;

@@ -350,6 +350,17 @@ pub const CHECKS: &[CheckInfo] = &[
         what: "a /notify from the room's hub is answered 201, a duplicate 201, one from another provider 403",
     },
     CheckInfo {
+        name: "proxy-download",
+        roles: HUB,
+        requirements: &[
+            "MIMI-PROTOCOL-5.10.2-1",
+            "MIMI-PROTOCOL-5.10.2-2",
+            "MIMI-PROTOCOL-5.10.2-4",
+            "MIMI-PROTOCOL-5.10.2-5",
+        ],
+        what: "an asset of a peer provider's asset server comes through GET proxyDownload byte for byte, a missing one gets an HTTP error, and a URL naming a non-peer host (the same server by address) is refused without a fetch",
+    },
+    CheckInfo {
         name: "malformed-bodies",
         roles: BOTH,
         requirements: &["MIMI-PROTOCOL-5-1", "MIMI-PROTOCOL-5.3-15"],
@@ -645,6 +656,7 @@ pub const DIRECTORY_KEYS: &[&str] = &[
     "updateConsent",
     "identifierQuery",
     "reportAbuse",
+    "proxyDownload",
 ];
 
 async fn check_directory(ctx: &mut Ctx) -> Outcome {
@@ -888,6 +900,7 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
         "group-info" => rooms::check_group_info(ctx).await,
         "group-info-verification" => super::group_info::check_group_info_verification(ctx).await,
         "no-hub-relay" => super::relay::check_no_hub_relay(ctx).await,
+        "proxy-download" => super::assets::check_proxy_download(ctx).await,
         "directory-endpoints" => super::relay::check_directory_endpoints(ctx).await,
         "hub-external-sender" => super::external_senders::check_hub_external_sender(ctx).await,
         "fanout-impaired" => rooms::check_fanout_impaired(ctx).await,

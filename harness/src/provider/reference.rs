@@ -25,6 +25,14 @@ impl Service for Reference {
     fn directory(&self, base_url: &str) -> Vec<u8> {
         self.0.directory(base_url)
     }
+
+    fn handle_deferred(&mut self, request: &Request, now_ms: u64) -> svc::Handled {
+        self.0.handle_deferred(request, now_ms)
+    }
+
+    fn fetched(&mut self, token: u64, answer: Option<svc::Fetched>, now_ms: u64) -> Response {
+        self.0.fetched(token, answer, now_ms)
+    }
 }
 
 /// `--fault NAME` names (the kebab-case of `ServiceFaults`'s fields), in field order.
@@ -43,6 +51,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "relay-through-hub",
     "hard-coded-endpoints",
     "allow-hub-sender-removal",
+    "open-proxy",
 ];
 
 /// The faults named by `--fault` flags.
@@ -64,6 +73,7 @@ pub fn faults_from_names(names: &[String]) -> Result<svc::ServiceFaults, String>
             "relay-through-hub" => &mut faults.relay_through_hub,
             "hard-coded-endpoints" => &mut faults.hard_coded_endpoints,
             "allow-hub-sender-removal" => &mut faults.allow_hub_sender_removal,
+            "open-proxy" => &mut faults.open_proxy,
             other => {
                 return Err(format!(
                     "--fault `{other}`: unknown; expected one of {}",

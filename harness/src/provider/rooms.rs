@@ -1492,6 +1492,7 @@ mod tests {
             ("relay-through-hub", "no-hub-relay"),
             ("hard-coded-endpoints", "directory-endpoints"),
             ("allow-hub-sender-removal", "hub-external-sender"),
+            ("open-proxy", "proxy-download"),
         ];
         assert_eq!(expected.len(), reference::FAULT_NAMES.len());
         for (fault, check) in expected {

@@ -65,11 +65,15 @@ const OUTBOUND_TICK: Duration = Duration::from_millis(100);
 /// How long shutdown waits for connections to finish their request.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Where an instrumented server serves its assets (`GET /assets/{name}`).
+pub const ASSETS_PATH: &str = "/assets/";
+
 /// The well-known path of the directory document.
 pub const DIRECTORY_PATH: &str = "/.well-known/mimi-protocol-directory";
 
 /// The HTTP exchange as the sans-IO provider sees it: the reference's types.
-pub use concord_reference::mimi::service::{Endpoint, Outbound, Request, Response};
+pub use concord_reference::mimi::proxy_download::Fetched;
+pub use concord_reference::mimi::service::{Endpoint, Fetch, Handled, Outbound, Request, Response};
 
 /// The sans-IO provider a server serves (the reference's `ProviderService`).
 pub trait Service: Send + 'static {
@@ -81,6 +85,16 @@ pub trait Service: Send + 'static {
     fn outbound_done(&mut self, id: u64, status: Option<u16>, now_ms: u64);
     /// The directory document for a server reachable at `base_url`.
     fn directory(&self, base_url: &str) -> Vec<u8>;
+    /// Answers one request, or names a request to another provider whose outcome
+    /// [`Service::fetched`] turns into the answer (by default: always the answer).
+    fn handle_deferred(&mut self, request: &Request, now_ms: u64) -> Handled {
+        Handled::Answer(self.handle(request, now_ms))
+    }
+    /// The answer to the request that asked for fetch `token`, given its outcome.
+    fn fetched(&mut self, token: u64, answer: Option<Fetched>, now_ms: u64) -> Response {
+        let _ = (answer, now_ms);
+        text(500, &format!("no request waits for fetch {token}"))
+    }
 }
 
 /// Everything a provider server needs besides its service.
@@ -124,6 +138,9 @@ pub struct Instrument {
     log: Mutex<Vec<Observed>>,
     /// `/v1/notify/...` requests still to be answered 503 before the service sees them.
     fail_notifies: std::sync::atomic::AtomicU32,
+    /// Assets served at `GET /assets/{name}` (the asset server of the provider's domain),
+    /// by name: content type and content.
+    assets: Mutex<BTreeMap<String, (String, Vec<u8>)>>,
 }
 
 impl Instrument {
@@ -136,6 +153,24 @@ impl Instrument {
     pub fn fail_next_notifies(&self, n: u32) {
         self.fail_notifies
             .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Serves `content` at `GET /assets/{name}`.
+    pub fn put_asset(&self, name: &str, content_type: &str, content: Vec<u8>) {
+        if let Ok(mut assets) = self.assets.lock() {
+            assets.insert(name.to_string(), (content_type.to_string(), content));
+        }
+    }
+
+    /// The asset at `path` (`/assets/{name}`), if one was put there.
+    fn asset(&self, path: &str) -> Option<Response> {
+        let name = path.strip_prefix(ASSETS_PATH)?;
+        let (content_type, body) = self.assets.lock().ok()?.get(name)?.clone();
+        Some(Response {
+            status: 200,
+            content_type,
+            body,
+        })
     }
 
     fn take_notify_failure(&self) -> bool {
@@ -186,6 +221,10 @@ struct Shared {
     base_url: String,
     instrument: Option<Arc<Instrument>>,
     path_prefix: String,
+    /// For the requests the service makes to answer one (proxyDownload).
+    client_tls: Arc<rustls::ClientConfig>,
+    resolver: Resolver,
+    directories: Directories,
 }
 
 impl std::fmt::Debug for Shared {
@@ -248,6 +287,9 @@ pub async fn start(
         base_url,
         instrument: options.instrument,
         path_prefix: options.path_prefix,
+        client_tls: client_tls.clone(),
+        resolver: resolver.clone(),
+        directories: Directories::default(),
     });
     let (shutdown, shutdown_rx) = watch::channel(false);
     tokio::spawn(outbound_loop(
@@ -475,7 +517,7 @@ async fn answer(
             Err(_) => {
                 return (
                     request,
-                    text(500, "provider state lost: a handler panicked"),
+                    Handled::Answer(text(500, "provider state lost: a handler panicked")),
                 );
             }
         };
@@ -484,17 +526,37 @@ async fn answer(
                 && request.path.starts_with("/v1/notify/")
                 && i.take_notify_failure()
         });
-        let response = if injected {
-            text(503, "injected failure (concord provider-test): retry later")
+        let asset = worker.instrument.as_ref().and_then(|i| {
+            (request.method == "GET")
+                .then(|| i.asset(&request.path))
+                .flatten()
+        });
+        let handled = if injected {
+            Handled::Answer(text(
+                503,
+                "injected failure (concord provider-test): retry later",
+            ))
+        } else if let Some(asset) = asset {
+            Handled::Answer(asset)
         } else {
             // Not caught: with the panic fault on, a panic here must bring the server down.
-            service.handle(&request, now_ms())
+            service.handle_deferred(&request, now_ms())
         };
-        (request, response)
+        (request, handled)
     })
     .await;
-    let Ok((request, response)) = handled else {
+    let Ok((request, handled)) = handled else {
         return (text(500, "the provider's handler panicked"), true);
+    };
+    let response = match handled {
+        Handled::Answer(response) => response,
+        Handled::Fetch(fetch) => {
+            let fetched = fetch_for(&shared, &fetch).await;
+            match shared.service.lock() {
+                Ok(mut service) => service.fetched(fetch.token, fetched, now_ms()),
+                Err(_) => text(500, "provider state lost: a handler panicked"),
+            }
+        }
     };
     if let Some(instrument) = &shared.instrument {
         instrument.record(Observed {
@@ -646,6 +708,42 @@ async fn endpoint_path(
     let (head, rest) = path.split_once('{')?;
     let (_, tail) = rest.split_once('}')?;
     Some(format!("{head}{}{tail}", endpoint.argument))
+}
+
+/// Makes the request the service asked for to answer another (`None`: no answer).
+async fn fetch_for(shared: &Shared, fetch: &Fetch) -> Option<Fetched> {
+    let base = shared.resolver.lookup(&fetch.to_domain).ok()?;
+    let config = shared.client_tls.clone();
+    let request = &fetch.request;
+    let path = match &fetch.endpoint {
+        Some(endpoint) => {
+            endpoint_path(
+                config.clone(),
+                &base,
+                &fetch.to_domain,
+                endpoint,
+                &shared.directories,
+            )
+            .await?
+        }
+        None => request.path.clone(),
+    };
+    let answer = https::call(
+        config,
+        &base,
+        &request.method,
+        &path,
+        &request.headers,
+        request.body.clone(),
+        OUTBOUND_TIMEOUT,
+    )
+    .await
+    .ok()?;
+    Some(Fetched {
+        status: answer.status,
+        content_type: answer.content_type,
+        body: answer.body,
+    })
 }
 
 async fn send(

@@ -152,6 +152,7 @@ pub mod franking;
 pub mod group_info;
 mod hub;
 mod provider;
+pub mod proxy_download;
 mod roster;
 pub mod service;
 pub mod wire;

@@ -18,6 +18,8 @@ use std::convert::Infallible;
 
 use sha2::{Digest, Sha256};
 
+use super::proxy_download;
+pub use super::proxy_download::Fetched;
 use super::wire::{
     self, BundleExtra, ClientKeyMaterial, CreateRoomCode, CreateRoomRequest, CreateRoomResponse,
     FanoutMessage, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoResponse, GroupInfoStatus,
@@ -132,6 +134,8 @@ pub struct ServiceFaults {
     /// A room's `external_senders` may leave out the hub's entry (at creation, or by a
     /// GroupContextExtensions proposal).
     pub allow_hub_sender_removal: bool,
+    /// proxyDownload fetches from any host, not only its peers' asset servers.
+    pub open_proxy: bool,
 }
 
 /// How many key packages each local user publishes at start.
@@ -162,6 +166,7 @@ pub const ENDPOINTS: &[&str] = &[
     "identifierQuery",
     "reportAbuse",
     "createRoom",
+    "proxyDownload",
 ];
 
 const DIRECTORY_PATH: &str = "/.well-known/mimi-protocol-directory";
@@ -270,6 +275,36 @@ pub struct ProviderService {
     /// Consent granted to local requesters: (requester, target, room) -> granted.
     consents: BTreeMap<(String, String, Option<String>), bool>,
     abuse_reports: Vec<(String, AbuseReport)>,
+    /// Requests waiting for a [`Fetch`] the server makes for them, by token.
+    deferred: BTreeMap<u64, Deferred>,
+    next_fetch: u64,
+}
+
+/// What [`ProviderService::handle_deferred`] makes of a request: its answer, or a request
+/// the server must make to another provider first ([`ProviderService::fetched`] then gives
+/// the answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    Answer(Response),
+    Fetch(Fetch),
+}
+
+/// A request a provider makes to another provider on behalf of a request it is answering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetch {
+    /// Given back to [`ProviderService::fetched`] with the outcome.
+    pub token: u64,
+    pub to_domain: String,
+    pub request: Request,
+    /// As in [`Outbound::endpoint`]: the peer directory's entry, or `None` for
+    /// `request.path` as it is.
+    pub endpoint: Option<Endpoint>,
+}
+
+/// What an answer waits for.
+#[derive(Debug, Clone)]
+enum Deferred {
+    ProxyDownload(proxy_download::AssetUrl),
 }
 
 /// A plain-text answer.
@@ -402,6 +437,8 @@ impl ProviderService {
             consent_requests: BTreeSet::new(),
             consents: BTreeMap::new(),
             abuse_reports: Vec::new(),
+            deferred: BTreeMap::new(),
+            next_fetch: 0,
         }
     }
 
@@ -465,6 +502,7 @@ impl ProviderService {
                     "keyMaterial" | "requestConsent" => "targetUser",
                     "updateConsent" => "requesterUser",
                     "identifierQuery" => "domain",
+                    "proxyDownload" => "downloadUrl",
                     _ => "roomId",
                 };
                 format!("  \"{name}\": \"{base}/v1/{name}/{{{parameter}}}\"")
@@ -516,37 +554,83 @@ impl ProviderService {
     }
 
     /// Answers one request. Never panics on input (unless `panic_on_malformed` is on).
+    /// A request that needs another provider's answer first (proxyDownload) is answered
+    /// 501 here: servers use [`Self::handle_deferred`].
     pub fn handle(&mut self, req: &Request, now_ms: u64) -> Response {
+        match self.handle_deferred(req, now_ms) {
+            Handled::Answer(response) => response,
+            Handled::Fetch(fetch) => {
+                self.deferred.remove(&fetch.token);
+                text(
+                    501,
+                    format!(
+                        "{}: this server makes no requests for its answers",
+                        req.path
+                    ),
+                )
+            }
+        }
+    }
+
+    /// Answers one request, or says what the server must fetch from another provider
+    /// before the answer: give its outcome to [`Self::fetched`].
+    pub fn handle_deferred(&mut self, req: &Request, now_ms: u64) -> Handled {
         self.first_request_ms.get_or_insert(now_ms);
+        Handled::Answer(match self.route(req, now_ms) {
+            Ok(fetch) => return Handled::Fetch(fetch),
+            Err(response) => response,
+        })
+    }
+
+    /// The answer to the request of `token` (a [`Fetch`] of [`Self::handle_deferred`]), now
+    /// that the provider it went to answered (`None`: no answer). An unknown token is 500.
+    pub fn fetched(&mut self, token: u64, answer: Option<Fetched>, _now_ms: u64) -> Response {
+        match self.deferred.remove(&token) {
+            Some(Deferred::ProxyDownload(url)) => proxy_download::answer(&url, answer),
+            None => text(500, format!("no request waits for fetch {token}")),
+        }
+    }
+
+    /// `Ok`: a fetch to make before the answer; `Err`: the answer.
+    fn route(&mut self, req: &Request, now_ms: u64) -> Result<Fetch, Response> {
         let path = req.path.split(['?', '#']).next().unwrap_or_default();
         if path == DIRECTORY_PATH {
             if req.method != "GET" {
-                return text(405, format!("{DIRECTORY_PATH}: use GET"));
+                return Err(text(405, format!("{DIRECTORY_PATH}: use GET")));
             }
-            return Response {
+            return Err(Response {
                 status: 200,
                 content_type: "application/json".into(),
                 body: self.directory(&format!("https://{}", self.domain)),
-            };
+            });
         }
         let Some(rest) = path.strip_prefix("/v1/") else {
-            return text(404, format!("{path}: no such endpoint"));
+            return Err(text(404, format!("{path}: no such endpoint")));
         };
         let (endpoint, argument) = rest.split_once('/').unwrap_or((rest, ""));
         if !ENDPOINTS.contains(&endpoint) && !client_access::CLIENT_ENDPOINTS.contains(&endpoint) {
-            return text(404, format!("{path}: no such endpoint"));
+            return Err(text(404, format!("{path}: no such endpoint")));
         }
         let Some(argument) = percent_decode(argument).filter(|a| !a.is_empty()) else {
-            return text(
+            return Err(text(
                 404,
                 format!("{path}: the path needs its parameter after /v1/{endpoint}/"),
-            );
+            ));
         };
-        if req.method != "POST" {
-            return text(405, format!("{path}: use POST"));
+        // proxyDownload is a GET (5.10.2), every other endpoint a POST.
+        let method = if endpoint == "proxyDownload" {
+            "GET"
+        } else {
+            "POST"
+        };
+        if req.method != method {
+            return Err(text(405, format!("{path}: use {method}")));
         }
         if req.peer.is_none() && !self.faults.skip_authentication {
-            return text(401, "a client certificate is required");
+            return Err(text(401, "a client certificate is required"));
+        }
+        if endpoint == "proxyDownload" {
+            return self.proxy_download(&argument);
         }
         let request_id = self.request_id(req);
         let outcome = match endpoint {
@@ -564,7 +648,47 @@ impl ProviderService {
             "publishGroupInfo" => self.publish_group_info(req, &argument),
             _ => self.report_abuse(req, &argument),
         };
-        outcome.unwrap_or_else(|answer| answer)
+        Err(outcome.unwrap_or_else(|answer| answer))
+    }
+
+    /// `proxyDownload/{downloadUrl}` (hub): the fetch of the asset from a peer provider's
+    /// asset server, or the refusal (see [`proxy_download`]). The hub's peers are the other
+    /// providers of the participants of the rooms it hosts.
+    fn proxy_download(&mut self, download_url: &str) -> Result<Fetch, Response> {
+        let own = self.domain.clone();
+        let peers: BTreeSet<String> = if self.role == Role::Hub {
+            self.hub
+                .rooms()
+                .flat_map(|room| room.participants().iter())
+                .filter_map(|user| provider_of(user))
+                .filter(|provider| *provider != own)
+                .map(str::to_string)
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        let refused = |refusal: proxy_download::Refusal| text(refusal.status, refusal.reason);
+        let url = proxy_download::parse(download_url).map_err(refused)?;
+        if !self.faults.open_proxy {
+            proxy_download::judge(&url, |host| peers.contains(host)).map_err(refused)?;
+        }
+        let token = self.next_fetch;
+        self.next_fetch += 1;
+        let request = Request {
+            method: "GET".into(),
+            path: url.path.clone(),
+            peer: Some(self.domain.clone()),
+            headers: vec![("host".into(), url.host.clone())],
+            body: Vec::new(),
+        };
+        let fetch = Fetch {
+            token,
+            to_domain: url.host.clone(),
+            request,
+            endpoint: None,
+        };
+        self.deferred.insert(token, Deferred::ProxyDownload(url));
+        Ok(fetch)
     }
 
     /// What this provider must POST to other providers now: new fanout, and failed
