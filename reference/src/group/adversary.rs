@@ -21,6 +21,7 @@ use crate::messages::{
 };
 use crate::psk;
 use crate::transcript;
+use crate::treekem;
 
 use super::{Group, GroupError};
 
@@ -115,22 +116,91 @@ impl Group {
         wire_format: WireFormat,
         rng: &mut dyn rand_core::CryptoRng,
     ) -> Result<ForgedCommit, GroupError> {
+        self.forge(proposals, wire_format, false, rng)
+    }
+
+    /// The same, with an UpdatePath when the list requires one (section 12.4: empty, or a
+    /// proposal type that requires a path), so that the broken rule of the list is the
+    /// commit's only fault: the path's keys are fresh and encrypted to the copath of the
+    /// tree the list yields, and the confirmation tag uses its commit secret. A list that
+    /// cannot be applied, or that removes this member, gets no path and a zero tag.
+    pub fn forge_commit_with_path(
+        &mut self,
+        proposals: Vec<(ProposalOrRef, Proposal, Sender)>,
+        wire_format: WireFormat,
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<ForgedCommit, GroupError> {
+        let needs_path = proposals.is_empty()
+            || proposals
+                .iter()
+                .any(|(_, proposal, _)| proposal.proposal_type().requires_path());
+        self.forge(proposals, wire_format, needs_path, rng)
+    }
+
+    fn forge(
+        &mut self,
+        proposals: Vec<(ProposalOrRef, Proposal, Sender)>,
+        wire_format: WireFormat,
+        with_path: bool,
+        rng: &mut dyn rand_core::CryptoRng,
+    ) -> Result<ForgedCommit, GroupError> {
         let group = &self.state.group;
         let suite = group.suite;
+        let own = group.own_leaf;
         let resolved: Vec<(Proposal, Sender)> = proposals
             .iter()
             .map(|(_, proposal, sender)| (proposal.clone(), *sender))
             .collect();
+        let applied = apply_proposals(
+            &group.tree,
+            &group.group_context.extensions,
+            Some(own),
+            &resolved,
+        )
+        .ok();
+        // The provisional GroupContext of the new epoch (its confirmed transcript hash
+        // still the old one), the UpdatePath and the commit secret.
+        let mut path = None;
+        let mut commit_secret = zero_secret(&suite);
+        let mut provisional = applied.as_ref().map(|applied| {
+            let mut context = group.group_context.clone();
+            context.epoch = context.epoch.wrapping_add(1);
+            context.extensions = applied.extensions.clone();
+            context.tree_hash = Bytes(applied.tree.tree_hash(&suite));
+            context
+        });
+        if with_path
+            && let (Some(applied), Some(context)) = (&applied, &mut provisional)
+            && let Some(template) = applied.tree.leaf(own).cloned()
+        {
+            let mut tree = applied.tree.clone();
+            let prepared = treekem::prepare_update_path(
+                &suite,
+                &mut tree,
+                own,
+                template,
+                &group.signature_private_key,
+                group.group_context.group_id.as_slice(),
+                rng,
+            )?;
+            context.tree_hash = Bytes(tree.tree_hash(&suite));
+            path = Some(prepared.encrypt(
+                &suite,
+                &tree,
+                &crate::codec::Codec::to_bytes(&*context),
+                &applied.new_members(),
+                rng,
+            )?);
+            commit_secret = prepared.secrets.commit_secret.clone();
+        }
         let content = FramedContent {
             group_id: group.group_context.group_id.clone(),
             epoch: group.group_context.epoch,
-            sender: Sender::Member {
-                leaf_index: group.own_leaf,
-            },
+            sender: Sender::Member { leaf_index: own },
             authenticated_data: Bytes::default(),
             body: ContentBody::Commit(Commit {
                 proposals: proposals.into_iter().map(|(entry, _, _)| entry).collect(),
-                path: None,
+                path,
             }),
         };
         let signed = framing::sign(
@@ -145,38 +215,29 @@ impl Group {
             &group.interim_transcript_hash,
             &signed.confirmed_transcript_hash_input(),
         );
-        let tag = apply_proposals(
-            &group.tree,
-            &group.group_context.extensions,
-            Some(group.own_leaf),
-            &resolved,
-        )
-        .ok()
-        .and_then(|applied| {
-            let psks = self
-                .state
-                .resolve_psks(&applied.psk_ids, &|p| self.lookup_psk(p))
+        let tag = applied
+            .zip(provisional)
+            .and_then(|(applied, mut provisional)| {
+                let psks = self
+                    .state
+                    .resolve_psks(&applied.psk_ids, &|p| self.lookup_psk(p))
+                    .ok()?;
+                let psk_secret = psk::psk_secret(&suite, &psks).ok()?;
+                provisional.confirmed_transcript_hash = Bytes(confirmed.clone());
+                let secrets = key_schedule::next_epoch(
+                    &suite,
+                    &group.epoch_secrets.init_secret,
+                    &commit_secret,
+                    &psk_secret,
+                    &crate::codec::Codec::to_bytes(&provisional),
+                )
                 .ok()?;
-            let psk_secret = psk::psk_secret(&suite, &psks).ok()?;
-            let mut provisional = group.group_context.clone();
-            provisional.epoch = provisional.epoch.wrapping_add(1);
-            provisional.extensions = applied.extensions;
-            provisional.tree_hash = Bytes(applied.tree.tree_hash(&suite));
-            provisional.confirmed_transcript_hash = Bytes(confirmed.clone());
-            let secrets = key_schedule::next_epoch(
-                &suite,
-                &group.epoch_secrets.init_secret,
-                &zero_secret(&suite),
-                &psk_secret,
-                &crate::codec::Codec::to_bytes(&provisional),
-            )
-            .ok()?;
-            Some(transcript::confirmation_tag(
-                &suite,
-                &secrets.confirmation_key,
-                &confirmed,
-            ))
-        });
+                Some(transcript::confirmation_tag(
+                    &suite,
+                    &secrets.confirmation_key,
+                    &confirmed,
+                ))
+            });
         let confirmation_tag_valid = tag.is_some();
         let mut signed = signed;
         signed.auth.confirmation_tag =

@@ -204,12 +204,36 @@ pub(super) fn forged(
     proposals: Vec<(ProposalOrRef, Proposal, Sender)>,
     rng: &mut ChaCha20Rng,
 ) -> Result<Draft, GenError> {
+    forged_as(world, proposals, false, rng)
+}
+
+/// The same, with the UpdatePath the list requires (section 12.4), so that the list's
+/// broken rule is the commit's only fault.
+pub(super) fn forged_with_path(
+    world: &World,
+    proposals: Vec<(ProposalOrRef, Proposal, Sender)>,
+    rng: &mut ChaCha20Rng,
+) -> Result<Draft, GenError> {
+    forged_as(world, proposals, true, rng)
+}
+
+fn forged_as(
+    world: &World,
+    proposals: Vec<(ProposalOrRef, Proposal, Sender)>,
+    with_path: bool,
+    rng: &mut ChaCha20Rng,
+) -> Result<Draft, GenError> {
     let mut alice = world.sender(ALICE)?;
+    let wire_format = WireFormat::MLS_PUBLIC_MESSAGE;
     let forged = at(
         "forge commit",
-        alice
-            .group
-            .forge_commit(proposals, WireFormat::MLS_PUBLIC_MESSAGE, rng),
+        if with_path {
+            alice
+                .group
+                .forge_commit_with_path(proposals, wire_format, rng)
+        } else {
+            alice.group.forge_commit(proposals, wire_format, rng)
+        },
     )?;
     let flags: &[&'static str] = if forged.confirmation_tag_valid {
         &["resigned", "remacced", "retagged"]

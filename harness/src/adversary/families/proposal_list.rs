@@ -1,7 +1,9 @@
 //! `proposal-list.json`: the validity of a commit's proposal list (RFC 9420 sections
-//! 12.1 and 12.2). Every input is alice's commit without a path, signed and tagged, with
-//! the confirmation tag she derives by applying the list anyway (flag `retagged`), or
-//! zeros when the list cannot even be applied (flag `zero-confirmation-tag`).
+//! 12.1 and 12.2). Every input is alice's commit with the UpdatePath its list requires
+//! (section 12.4; none when the list cannot be applied or removes her), signed and tagged,
+//! with the confirmation tag she derives by applying the list anyway (flag `retagged`), or
+//! zeros when the list cannot even be applied (flag `zero-confirmation-tag`): the broken
+//! rule of the list is the commit's only fault.
 
 use concord_reference::codec::Bytes;
 use concord_reference::crypto::CipherSuite;
@@ -13,7 +15,7 @@ use concord_reference::messages::{
 use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
 
-use super::commit::{by_value, forged};
+use super::commit::{by_value, forged_with_path as forged};
 use super::recipe;
 use crate::adversary::world::{ALICE, BLANK_LEAF, DAVE, ERIN, World};
 use crate::adversary::{Draft, ErrorClass as C, Expect, Family, GenError, Recipe, at};
@@ -236,7 +238,7 @@ fn forged_from(
 ) -> Result<Draft, GenError> {
     let forged = at(
         "forge commit",
-        alice.group.forge_commit(
+        alice.group.forge_commit_with_path(
             proposals,
             concord_reference::messages::WireFormat::MLS_PUBLIC_MESSAGE,
             rng,
