@@ -350,6 +350,16 @@ pub const CHECKS: &[CheckInfo] = &[
         what: "a /notify from the room's hub is answered 201, a duplicate 201, one from another provider 403",
     },
     CheckInfo {
+        name: "key-material-via-hub",
+        roles: HUB,
+        requirements: &[
+            "MIMI-PROTOCOL-5.2-1",
+            "MIMI-PROTOCOL-4.3.1-2",
+            "MIMI-PROTOCOL-5.2-20",
+        ],
+        what: "a keyMaterial request for a room, sent to its hub, is passed on to the target's provider and its answer returned unchanged; the Welcome of the Commit adding that KeyPackage reaches that provider",
+    },
+    CheckInfo {
         name: "proxy-download",
         roles: HUB,
         requirements: &[
@@ -901,6 +911,7 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
         "group-info-verification" => super::group_info::check_group_info_verification(ctx).await,
         "no-hub-relay" => super::relay::check_no_hub_relay(ctx).await,
         "proxy-download" => super::assets::check_proxy_download(ctx).await,
+        "key-material-via-hub" => super::relay::check_key_material_via_hub(ctx).await,
         "directory-endpoints" => super::relay::check_directory_endpoints(ctx).await,
         "hub-external-sender" => super::external_senders::check_hub_external_sender(ctx).await,
         "fanout-impaired" => rooms::check_fanout_impaired(ctx).await,

@@ -52,6 +52,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "hard-coded-endpoints",
     "allow-hub-sender-removal",
     "open-proxy",
+    "no-key-material-relay",
 ];
 
 /// The faults named by `--fault` flags.
@@ -74,6 +75,7 @@ pub fn faults_from_names(names: &[String]) -> Result<svc::ServiceFaults, String>
             "hard-coded-endpoints" => &mut faults.hard_coded_endpoints,
             "allow-hub-sender-removal" => &mut faults.allow_hub_sender_removal,
             "open-proxy" => &mut faults.open_proxy,
+            "no-key-material-relay" => &mut faults.no_key_material_relay,
             other => {
                 return Err(format!(
                     "--fault `{other}`: unknown; expected one of {}",

@@ -10,6 +10,16 @@
 //! [`FOLLOWER_PATH_PREFIX`] (and serve the plain paths too, so other checks do not depend
 //! on this one); the hub's /notify requests must come to the named URLs.
 //!
+//! key-material-via-hub: KeyPackages for use in a room are fetched through the room's hub
+//! (MIMI-PROTOCOL-5.2-1), which passes the request on to the target's provider and records
+//! where each KeyPackage came from, to route the Welcome there (4.3.1-2).
+//!
+//! ```text
+//!  f1 ──keyMaterial/erin@f2 (room R, requester carol@f1)──> hub ──keyMaterial──> f2
+//!     <── f2's KeyMaterialResponse, unchanged ──────────────    <── erin's KeyPackage
+//!  carol ──Commit Add(that KeyPackage) + Welcome──> hub ──/notify Welcome for erin──> f2
+//! ```
+//!
 //! ```text
 //!  f1 ──requestConsent/dave@f2 (requester carol@f1)──> hub under test ─╳─> f2
 //!  f1 ──updateConsent/dave@f2  (target carol@f1)────> hub under test ─╳─> f2
@@ -24,8 +34,19 @@ use concord_reference::mimi::wire::{
     SEARCH_HANDLE,
 };
 
+use concord_reference::messages::{KeyPackage, MlsMessage, MlsMessageBody};
+use concord_reference::mimi::ParticipantChange;
+use concord_reference::mimi::wire::{
+    ClientKeyMaterial, FanoutExtra, KeyMaterialResponse, KeyMaterialUserCode, UpdateCode,
+};
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+
 use super::ptest::{Ctx, FOLLOWER_PATH_PREFIX, FOLLOWERS, Outcome};
-use super::rooms::{CAROL, DAVE, QUIET_WAIT, Step, finish, post, room_of_two};
+use super::rooms::{
+    CAROL, DAVE, ERIN, QUIET_WAIT, Step, create_room, finish, key_material_body, post, room_of_two,
+    update, update_body, wait_for,
+};
 
 /// no-hub-relay: the hub passes no consent operation or identifier query on.
 pub async fn check_no_hub_relay(ctx: &mut Ctx) -> Outcome {
@@ -130,5 +151,103 @@ async fn directory_endpoints(ctx: &mut Ctx) -> Step<Outcome> {
     }
     Ok(Outcome::Pass(format!(
         "room {room}: {named} /notify request(s) came to the URL the followers' directories          name ({FOLLOWER_PATH_PREFIX}/v1/notify/{{roomId}})"
+    )))
+}
+
+/// key-material-via-hub: see the module docs.
+pub async fn check_key_material_via_hub(ctx: &mut Ctx) -> Outcome {
+    finish(key_material_via_hub(ctx).await)
+}
+
+async fn key_material_via_hub(ctx: &mut Ctx) -> Step<Outcome> {
+    let f2 = FOLLOWERS[1];
+    let (room, mut carol) = create_room(ctx, "key-material-via-hub").await?;
+    let mut rng = ChaCha8Rng::seed_from_u64(ctx.member_seed());
+    let path = format!("/v1/keyMaterial/{ERIN}");
+    let body = key_material_body(CAROL, ERIN, &room, &mut rng)?;
+    let before = ctx.follower_log(f2).len();
+    let answer = post(ctx, CAROL, &path, body).await?;
+    let passed_on: Vec<_> = ctx
+        .follower_log(f2)
+        .into_iter()
+        .skip(before)
+        .filter(|o| o.path == path)
+        .collect();
+    let Some(asked) = passed_on.first() else {
+        return Ok(Outcome::Fail(format!(
+            "POST {path} for room {room} (hosted by the hub) was answered {} without asking              {f2}: KeyPackages for a room are fetched through its hub, which passes the              request on to the target's provider (MIMI-PROTOCOL-5.2-1)",
+            answer.status
+        )));
+    };
+    if asked.peer.as_deref() != Some(ctx.domain.as_str()) {
+        return Ok(Outcome::Fail(format!(
+            "{f2} was asked {path} by {:?}, not by the hub {}",
+            asked.peer, ctx.domain
+        )));
+    }
+    if answer.status != asked.status || answer.body != asked.answer {
+        return Ok(Outcome::Fail(format!(
+            "the hub answered POST {path} {} with {} bytes, not {f2}'s answer ({} with {} \
+             bytes): the target provider's KeyMaterialResponse is returned as it is",
+            answer.status,
+            answer.body.len(),
+            asked.status,
+            asked.answer.len()
+        )));
+    }
+    let response = KeyMaterialResponse::from_bytes(&answer.body).map_err(|e| {
+        Outcome::Fail(format!(
+            "POST {path} answered {} with no KeyMaterialResponse ({e})",
+            answer.status
+        ))
+    })?;
+    let key_package = match (&response.user_status, response.clients.first()) {
+        (KeyMaterialUserCode::Success, Some(ClientKeyMaterial::Success { key_package, .. })) => {
+            key_package.clone()
+        }
+        (code, _) => {
+            return Ok(Outcome::Fail(format!(
+                "{f2}'s answer to {path}, passed on by the hub, is {code:?} with no KeyPackage"
+            )));
+        }
+    };
+    // The draft's bare KeyPackage (or one already wrapped), as an MLSMessage to commit.
+    let key_package = match MlsMessage::from_bytes(&key_package) {
+        Ok(_) => key_package,
+        Err(_) => KeyPackage::from_bytes(&key_package)
+            .map(|kp| MlsMessage::new(MlsMessageBody::KeyPackage(kp)).to_bytes())
+            .map_err(|e| {
+                Outcome::Fail(format!(
+                    "{f2}'s KeyPackage for {ERIN}, passed on by the hub, does not decode: {e}"
+                ))
+            })?,
+    };
+    // The Welcome for erin goes to the provider her KeyPackage came from.
+    let (commit, welcome) = carol.commit(&[key_package]).map_err(|e| {
+        Outcome::Fail(format!(
+            "Concord's side failed: carol cannot add {ERIN}'s KeyPackage: {e}"
+        ))
+    })?;
+    let body = update_body(
+        commit,
+        welcome,
+        CAROL,
+        vec![ParticipantChange::Add(ERIN.into())],
+    );
+    let (status, answer) = update(ctx, &room, CAROL, body).await?;
+    if !matches!(answer.code, UpdateCode::Success { .. }) {
+        return Ok(Outcome::Fail(format!(
+            "a Commit adding {ERIN} with the KeyPackage fetched through the hub was answered \
+             {status} {:?} ({}): expected success",
+            answer.code, answer.error_description
+        )));
+    }
+    wait_for(ctx, f2, &room, &format!("the Welcome for {ERIN}"), |m| {
+        matches!(m.extra, FanoutExtra::Welcome) && m.recipients.iter().any(|r| r == ERIN)
+    })
+    .await?;
+    Ok(Outcome::Pass(format!(
+        "room {room}: the hub passed carol's keyMaterial request for {ERIN} on to {f2}, \
+         returned its answer unchanged, and routed the Welcome to {f2}"
     )))
 }

@@ -855,7 +855,7 @@ pub(super) fn target_users(ctx: &Ctx) -> Vec<String> {
         .collect()
 }
 
-fn key_material_body(
+pub(super) fn key_material_body(
     requester: &str,
     target: &str,
     room: &str,
@@ -1074,14 +1074,15 @@ pub async fn check_auth_wrong_provider(ctx: &mut Ctx) -> Outcome {
 
 async fn auth_wrong_provider(ctx: &mut Ctx) -> Step<Outcome> {
     let mut rng = ChaCha8Rng::seed_from_u64(ctx.member_seed());
-    let room = ctx.room_name("auth-wrong-provider");
     let Some(target) = target_users(ctx).into_iter().next() else {
         return Ok(Outcome::Skip("no --users to ask key material of".into()));
     };
     let impostor = FOLLOWERS[1];
     let mut accepted = Vec::new();
     let path = format!("/v1/keyMaterial/{target}");
-    let body = key_material_body(CAROL, &target, &room, &mut rng)?;
+    // No room: a request for a room may come from the room's hub, passing it on (profile
+    // choice 11), so only a direct request must come from the requester's provider.
+    let body = key_material_body(CAROL, &target, "", &mut rng)?;
     let answer = ctx
         .call(Some(impostor), "POST", &path, body)
         .await
@@ -1493,6 +1494,7 @@ mod tests {
             ("hard-coded-endpoints", "directory-endpoints"),
             ("allow-hub-sender-removal", "hub-external-sender"),
             ("open-proxy", "proxy-download"),
+            ("no-key-material-relay", "key-material-via-hub"),
         ];
         assert_eq!(expected.len(), reference::FAULT_NAMES.len());
         for (fault, check) in expected {

@@ -129,6 +129,8 @@ pub struct Observed {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub status: u16,
+    /// The body of the answer.
+    pub answer: Vec<u8>,
     pub at_ms: u64,
 }
 
@@ -567,6 +569,7 @@ async fn answer(
             headers: request.headers,
             body: request.body,
             status: response.status,
+            answer: response.body.clone(),
             at_ms: now_ms(),
         });
     }

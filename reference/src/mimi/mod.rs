@@ -61,9 +61,16 @@
 //!    joiners and answers "not available" in between.
 //! 10. **Provider switching** is outside the draft: it is modelled as one commit that
 //!     removes the old identity and adds the new one, and labelled beyond the draft.
-//! 11. **Key material** is claimed by the requester's provider straight from the target's
-//!     provider (5.2 routes claims through the hub so it can route the Welcome; here the
-//!     hub routes Welcomes by the Adds of the commit, which name the same clients).
+//! 11. **Key material** for a room is fetched through the room's hub (5.2): a hub that
+//!     gets `keyMaterial` for another provider's user, naming a room it hosts, from the
+//!     provider of one of the room's participants, passes the request on to the target's
+//!     provider (found in its directory) and returns the answer unchanged, recording each
+//!     KeyPackageRef it hands out with that provider; a Commit adding a recorded KeyPackage
+//!     whose client is not of that provider is `notAllowed` (its Welcome would go astray).
+//!     The hub routes Welcomes by the commit's Adds, which name the same clients. A target
+//!     provider accepts a request naming a room from any authenticated provider (the
+//!     room's hub passing it on; the request's signature authenticates the requester), and
+//!     one naming no room only from the requester's provider (catalog 5.2-20).
 //! 12. **Fanout to the sender.** An application message or proposal is not sent back to
 //!     its sender's client (the catalog's 5.5-21 choice sends it and lets the client
 //!     discard it; the outcome for members is the same).

@@ -136,6 +136,9 @@ pub struct ServiceFaults {
     pub allow_hub_sender_removal: bool,
     /// proxyDownload fetches from any host, not only its peers' asset servers.
     pub open_proxy: bool,
+    /// A hub answers keyMaterial for other providers' users itself (userUnknown) instead
+    /// of passing the request on to their provider.
+    pub no_key_material_relay: bool,
 }
 
 /// How many key packages each local user publishes at start.
@@ -278,6 +281,9 @@ pub struct ProviderService {
     /// Requests waiting for a [`Fetch`] the server makes for them, by token.
     deferred: BTreeMap<u64, Deferred>,
     next_fetch: u64,
+    /// KeyPackageRefs this hub passed on from another provider's keyMaterial answer, by
+    /// (room, KeyPackageRef): the provider it came from (MIMI-PROTOCOL-4.3.1-2).
+    key_package_routes: BTreeMap<(String, Vec<u8>), String>,
 }
 
 /// What [`ProviderService::handle_deferred`] makes of a request: its answer, or a request
@@ -305,6 +311,11 @@ pub struct Fetch {
 #[derive(Debug, Clone)]
 enum Deferred {
     ProxyDownload(proxy_download::AssetUrl),
+    /// A keyMaterial request for `room` passed on to `provider`.
+    KeyMaterial {
+        room: String,
+        provider: String,
+    },
 }
 
 /// A plain-text answer.
@@ -439,6 +450,7 @@ impl ProviderService {
             abuse_reports: Vec::new(),
             deferred: BTreeMap::new(),
             next_fetch: 0,
+            key_package_routes: BTreeMap::new(),
         }
     }
 
@@ -490,6 +502,14 @@ impl ProviderService {
     /// Fanouts not yet acknowledged.
     pub fn outbound_pending(&self) -> usize {
         self.pending.len()
+    }
+
+    /// The provider a KeyPackage of `room` came from, when this hub passed on the
+    /// keyMaterial answer that held it (`key_package_ref`: its KeyPackageRef).
+    pub fn key_package_route(&self, room: &str, key_package_ref: &[u8]) -> Option<&str> {
+        self.key_package_routes
+            .get(&(room.to_string(), key_package_ref.to_vec()))
+            .map(String::as_str)
     }
 
     /// The `/.well-known/mimi-protocol-directory` JSON: an URL template per endpoint.
@@ -587,6 +607,9 @@ impl ProviderService {
     pub fn fetched(&mut self, token: u64, answer: Option<Fetched>, _now_ms: u64) -> Response {
         match self.deferred.remove(&token) {
             Some(Deferred::ProxyDownload(url)) => proxy_download::answer(&url, answer),
+            Some(Deferred::KeyMaterial { room, provider }) => {
+                self.key_material_passed(&room, &provider, answer)
+            }
             None => text(500, format!("no request waits for fetch {token}")),
         }
     }
@@ -631,6 +654,11 @@ impl ProviderService {
         }
         if endpoint == "proxyDownload" {
             return self.proxy_download(&argument);
+        }
+        if endpoint == "keyMaterial"
+            && let Some(fetch) = self.key_material_via_hub(req, &argument)
+        {
+            return Ok(fetch);
         }
         let request_id = self.request_id(req);
         let outcome = match endpoint {
@@ -844,7 +872,12 @@ impl ProviderService {
         let identity = self.identity(target);
         self.ensure_key_packages(&identity);
         let request: KeyMaterialRequest = self.decode(&req.body, "KeyMaterialRequest")?;
-        self.authorize(req, &request.requesting_user, "requestingUser")?;
+        // A request for a room may come from the room's hub, which passes it on for the
+        // requester's provider (MIMI-PROTOCOL-5.2-1; profile choice 11): the requester is
+        // then vouched for by the hub and by the request's signature, below.
+        if request.room_id.is_empty() || req.peer.is_none() {
+            self.authorize(req, &request.requesting_user, "requestingUser")?;
+        }
         // MIMI-PROTOCOL-5.2-4: the signature over KeyMaterialRequestTBS verifies with
         // requesterSignatureKey. The request names no suite for its key: the acceptable
         // suites are tried first, then every suite this reference implements.
@@ -928,6 +961,139 @@ impl ProviderService {
         })
     }
 
+    /// `keyMaterial/{target}` at a hub, for another provider's user and a room this hub
+    /// hosts, from one of the room's participants: passed on to the target's provider
+    /// (MIMI-PROTOCOL-5.2-1; profile choice 11), whose answer [`Self::key_material_passed`]
+    /// returns. `None`: answered here (a local user, no such room, or a request the
+    /// checks of [`Self::key_material`] refuse).
+    fn key_material_via_hub(&mut self, req: &Request, target: &str) -> Option<Fetch> {
+        if self.role != Role::Hub || self.faults.no_key_material_relay {
+            return None;
+        }
+        let target = self.identity(target);
+        let provider = provider_of(&target)?.to_string();
+        if provider == self.domain {
+            return None;
+        }
+        let request = KeyMaterialRequest::from_bytes(&req.body).ok()?;
+        let room = self.hub.room(&request.room_id)?;
+        if self.identity(&request.target_user) != target
+            || !room.participants().contains(&request.requesting_user)
+            || self
+                .authorize(req, &request.requesting_user, "requestingUser")
+                .is_err()
+        {
+            return None;
+        }
+        let token = self.next_fetch;
+        self.next_fetch += 1;
+        self.deferred.insert(
+            token,
+            Deferred::KeyMaterial {
+                room: request.room_id.clone(),
+                provider: provider.clone(),
+            },
+        );
+        let argument = percent_encode(&target);
+        Some(Fetch {
+            token,
+            to_domain: provider.clone(),
+            request: Request {
+                method: "POST".into(),
+                path: format!("/v1/keyMaterial/{argument}"),
+                peer: Some(self.domain.clone()),
+                headers: vec![
+                    ("host".into(), provider),
+                    ("from".into(), format!("mimi@{}", self.domain)),
+                    ("content-type".into(), wire::CONTENT_TYPE.into()),
+                ],
+                body: req.body.clone(),
+            },
+            endpoint: Some(Endpoint {
+                name: "keyMaterial".into(),
+                argument,
+            }),
+        })
+    }
+
+    /// The target provider's answer to a keyMaterial request this hub passed on: returned
+    /// as it is, after recording each KeyPackageRef it hands out with `provider`
+    /// (MIMI-PROTOCOL-4.3.1-2). No answer, or one that is no KeyMaterialResponse, is 502.
+    fn key_material_passed(
+        &mut self,
+        room: &str,
+        provider: &str,
+        answer: Option<Fetched>,
+    ) -> Response {
+        let Some(answer) = answer else {
+            return text(
+                502,
+                format!("{provider} did not answer the keyMaterial request"),
+            );
+        };
+        let Ok(response) = KeyMaterialResponse::from_bytes(&answer.body) else {
+            return text(
+                502,
+                format!(
+                    "{provider} answered the keyMaterial request {} with no KeyMaterialResponse",
+                    answer.status
+                ),
+            );
+        };
+        for client in &response.clients {
+            // The draft's bare KeyPackage, or one wrapped in an MLSMessage.
+            let key_package = match client {
+                ClientKeyMaterial::Success { key_package, .. } => {
+                    match MlsMessage::from_bytes(key_package).map(|m| m.body) {
+                        Ok(MlsMessageBody::KeyPackage(key_package)) => Some(key_package),
+                        _ => crate::messages::KeyPackage::from_bytes(key_package).ok(),
+                    }
+                }
+                _ => None,
+            };
+            if let Some(key_package) = key_package
+                && let Ok(suite) = Suite::new(key_package.cipher_suite)
+            {
+                let reference = crate::welcome::key_package_ref(&suite, &key_package);
+                self.key_package_routes.insert(
+                    (room.to_string(), reference.0.0.clone()),
+                    provider.to_string(),
+                );
+            }
+        }
+        mimi(answer.status, &response)
+    }
+
+    /// Why a Commit of `room` may not be accepted because of where its KeyPackages came
+    /// from: an Add whose KeyPackage this hub passed on from one provider names a client of
+    /// another, so its Welcome would go astray (MIMI-PROTOCOL-4.3.1-2).
+    fn misrouted_key_package(&self, room: &str, message: &[u8]) -> Option<String> {
+        let MlsMessageBody::PublicMessage(public) = MlsMessage::from_bytes(message).ok()?.body
+        else {
+            return None;
+        };
+        let ContentBody::Commit(commit) = &public.content.body else {
+            return None;
+        };
+        commit.proposals.iter().find_map(|p| {
+            let ProposalOrRef::Proposal(Proposal::Add(add)) = p else {
+                return None;
+            };
+            let suite = Suite::new(add.key_package.cipher_suite).ok()?;
+            let reference = crate::welcome::key_package_ref(&suite, &add.key_package);
+            let from = self.key_package_route(room, &reference.0.0)?;
+            let identity = match &add.key_package.leaf_node.credential {
+                Credential::Basic { identity } => String::from_utf8_lossy(identity).into_owned(),
+                _ => String::new(),
+            };
+            (provider_of(&identity) != Some(from)).then(|| {
+                format!(
+                    "an Add's KeyPackage came from {from} through this hub, but names {identity},                      not a client of {from} (MIMI-PROTOCOL-4.3.1-2)"
+                )
+            })
+        })
+    }
+
     /// `user` or `user@domain` as an identity.
     fn identity(&self, user: &str) -> String {
         if user.contains('@') {
@@ -1004,7 +1170,11 @@ impl ProviderService {
             welcome,
             participant_changes: request.participant_changes.clone(),
         };
-        if is_commit && let Some(reason) = self.drops_hub_sender(&bundle.message) {
+        if is_commit
+            && let Some(reason) = self
+                .drops_hub_sender(&bundle.message)
+                .or_else(|| self.misrouted_key_package(room, &bundle.message))
+        {
             let refused = UpdateResponse::NotAllowed { reason };
             return Ok(mimi(403, &UpdateRoomResponse::from(&refused)));
         }

@@ -567,13 +567,17 @@ fn a_failed_fanout_is_retried_after_a_backoff_unless_the_fault_is_on() -> TestRe
 
 /// A KeyMaterialRequest signed with a fresh key; `forged` spoils the signature.
 fn key_material_request(requester: &str, target: &str, forged: bool) -> Vec<u8> {
+    key_material_request_for(requester, target, "r1", forged)
+}
+
+fn key_material_request_for(requester: &str, target: &str, room: &str, forged: bool) -> Vec<u8> {
     let mut rng = ChaCha20Rng::seed_from_u64(requester.len() as u64);
     let suite = Suite::new(CipherSuite(1)).expect("suite 1");
     let signer = suite.signature_generate(&mut rng).expect("a key pair");
     let mut request = KeyMaterialRequest {
         requesting_user: requester.into(),
         target_user: target.into(),
-        room_id: "r1".into(),
+        room_id: room.into(),
         acceptable_ciphersuites: vec![CipherSuite(1)],
         required_capabilities: RequiredCapabilities::default(),
         requester_signature_key: SignaturePublicKey(Bytes(signer.public.clone())),
@@ -740,6 +744,18 @@ fn authentication_no_certificate_is_401_another_providers_user_is_403() -> TestR
         NOW_MS,
     );
     assert_eq!(answer.status, 403);
+    // A keyMaterial request naming no room comes from the requester's provider only; one
+    // naming a room may come from any provider, the room's hub passing it on (5.2-20).
+    let answer = hub(&mut net).handle(
+        &post(
+            "/v1/keyMaterial/carol@hub.example",
+            Some(F2),
+            key_material_request_for(ALICE, "carol@hub.example", "", false),
+            None,
+        ),
+        NOW_MS,
+    );
+    assert_eq!(answer.status, 403);
     let answer = hub(&mut net).handle(
         &post(
             "/v1/keyMaterial/carol@hub.example",
@@ -749,7 +765,7 @@ fn authentication_no_certificate_is_401_another_providers_user_is_403() -> TestR
         ),
         NOW_MS,
     );
-    assert_eq!(answer.status, 403);
+    assert_eq!(answer.status, 200);
     // Nothing was accepted, so nothing goes out.
     assert!(hub(&mut net).take_outbound().is_empty());
     // With skip-authentication, f2 may speak for alice.
