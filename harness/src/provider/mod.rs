@@ -21,6 +21,7 @@ pub mod group_info;
 pub mod https;
 pub mod load;
 pub mod mls;
+pub mod ohttp;
 pub mod proposals;
 pub mod proxy;
 pub mod ptest;

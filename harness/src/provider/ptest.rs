@@ -371,6 +371,17 @@ pub const CHECKS: &[CheckInfo] = &[
         what: "an asset of a peer provider's asset server comes through GET proxyDownload byte for byte, a missing one gets an HTTP error, and a URL naming a non-peer host (the same server by address) is refused without a fetch",
     },
     CheckInfo {
+        name: "ohttp-gateway",
+        roles: HUB,
+        requirements: &[
+            "MIMI-PROTOCOL-5.10.3-1",
+            "MIMI-PROTOCOL-5.10.3-2",
+            "MIMI-PROTOCOL-5.10.3-3",
+            "MIMI-PROTOCOL-5.10.3-7",
+        ],
+        what: "a GET of a peer provider's asset, encapsulated to the hub's OHTTP key configuration and relayed by a follower, comes back encapsulated byte for byte; one whose target is no peer's asset server is refused without a fetch",
+    },
+    CheckInfo {
         name: "malformed-bodies",
         roles: BOTH,
         requirements: &["MIMI-PROTOCOL-5-1", "MIMI-PROTOCOL-5.3-15"],
@@ -534,6 +545,28 @@ impl Ctx {
             ("idempotency-key".to_string(), self.fresh_key()),
             ("content-type".to_string(), super::CONTENT_TYPE.to_string()),
         ];
+        https::call(
+            self.config(as_domain),
+            &self.target,
+            method,
+            path,
+            &headers,
+            body,
+            self.timeout,
+        )
+        .await
+    }
+
+    /// One request with a body of `content_type` (not a MIMI body).
+    pub async fn call_typed(
+        &mut self,
+        as_domain: Option<&str>,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<HttpResponse, CallError> {
+        let headers = vec![("content-type".to_string(), content_type.to_string())];
         https::call(
             self.config(as_domain),
             &self.target,
@@ -911,6 +944,7 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
         "group-info-verification" => super::group_info::check_group_info_verification(ctx).await,
         "no-hub-relay" => super::relay::check_no_hub_relay(ctx).await,
         "proxy-download" => super::assets::check_proxy_download(ctx).await,
+        "ohttp-gateway" => super::assets::check_ohttp_gateway(ctx).await,
         "key-material-via-hub" => super::relay::check_key_material_via_hub(ctx).await,
         "directory-endpoints" => super::relay::check_directory_endpoints(ctx).await,
         "hub-external-sender" => super::external_senders::check_hub_external_sender(ctx).await,

@@ -1505,6 +1505,14 @@ mod tests {
                 verdicts[0].outcome
             );
         }
+        // An open proxy is an open OHTTP Gateway too: the gateway's targets are judged as
+        // proxyDownload's.
+        let verdicts = run_against(&dir, &["open-proxy"], Some(&["ohttp-gateway"])).await;
+        assert!(
+            matches!(verdicts[0].outcome, Outcome::Fail(_)),
+            "--fault open-proxy not caught by ohttp-gateway: {:?}",
+            verdicts[0].outcome
+        );
         // A hub that lets members outside the participant list stay also lets a participant
         // be removed without their client.
         let verdicts = run_against(

@@ -227,6 +227,8 @@ struct Shared {
     client_tls: Arc<rustls::ClientConfig>,
     resolver: Resolver,
     directories: Directories,
+    /// The OHTTP Gateway (5.10.3), when its key could be made.
+    gateway: Option<super::ohttp::Gateway>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -292,6 +294,7 @@ pub async fn start(
         client_tls: client_tls.clone(),
         resolver: resolver.clone(),
         directories: Directories::default(),
+        gateway: super::ohttp::Gateway::new().ok(),
     });
     let (shutdown, shutdown_rx) = watch::channel(false);
     tokio::spawn(outbound_loop(
@@ -487,6 +490,19 @@ async fn answer(
             body: shared.directory.clone(),
         };
         return (answer, false);
+    }
+    if let Some(gateway) = &shared.gateway {
+        if path == super::ohttp::KEYS_PATH && parts.method == hyper::Method::GET {
+            let answer = Response {
+                status: 200,
+                content_type: super::ohttp::KEYS_TYPE.to_string(),
+                body: gateway.keys().to_vec(),
+            };
+            return (answer, false);
+        }
+        if path == super::ohttp::GATEWAY_PATH && parts.method == hyper::Method::POST {
+            return (oblivious(&shared, gateway, peer, &body).await, false);
+        }
     }
     let headers = parts
         .headers
@@ -711,6 +727,70 @@ async fn endpoint_path(
     let (head, rest) = path.split_once('{')?;
     let (_, tail) = rest.split_once('}')?;
     Some(format!("{head}{}{tail}", endpoint.argument))
+}
+
+/// A path parameter percent-encoded as one segment: everything but unreserved characters
+/// escaped.
+pub fn segment(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The OHTTP Gateway (5.10.3): opens the encapsulated request, has the service answer it as
+/// `GET proxyDownload/{target URL}` from the relaying provider (the same judgement of the
+/// target and the same fetch), and encapsulates that answer. What cannot be opened is 400.
+async fn oblivious(
+    shared: &Arc<Shared>,
+    gateway: &super::ohttp::Gateway,
+    peer: Option<String>,
+    body: &[u8],
+) -> Response {
+    let opened = match gateway.open(body) {
+        Ok(opened) => opened,
+        Err(e) => return text(400, &e),
+    };
+    let request = Request {
+        method: "GET".into(),
+        path: format!("/v1/proxyDownload/{}", segment(&opened.url)),
+        peer,
+        headers: Vec::new(),
+        body: Vec::new(),
+    };
+    let handled = match shared.service.lock() {
+        Ok(mut service) => service.handle_deferred(&request, now_ms()),
+        Err(_) => return text(500, "provider state lost: a handler panicked"),
+    };
+    let answer = match handled {
+        Handled::Answer(answer) => answer,
+        Handled::Fetch(fetch) => {
+            let fetched = fetch_for(shared, &fetch).await;
+            match shared.service.lock() {
+                Ok(mut service) => service.fetched(fetch.token, fetched, now_ms()),
+                Err(_) => return text(500, "provider state lost: a handler panicked"),
+            }
+        }
+    };
+    match super::ohttp::encapsulate_response(
+        opened.reply,
+        answer.status,
+        &answer.content_type,
+        &answer.body,
+    ) {
+        Ok(body) => Response {
+            status: 200,
+            content_type: super::ohttp::RESPONSE_TYPE.to_string(),
+            body,
+        },
+        Err(e) => text(500, &e),
+    }
 }
 
 /// Makes the request the service asked for to answer another (`None`: no answer).

@@ -531,6 +531,11 @@ impl ProviderService {
         // Profile choice 23: the hub's ExternalSender (hex) per cipher suite.
         let mut entries = entries;
         if self.role == Role::Hub {
+            // Catalog 5.10.3-7: the OHTTP Gateway of the hub's server and its keys.
+            entries.push(format!("  \"ohttpGateway\": \"{base}/ohttp-gateway\""));
+            entries.push(format!(
+                "  \"ohttpKeys\": \"{base}/.well-known/ohttp-gateway\""
+            ));
             let senders: Vec<String> = self
                 .hub_keys
                 .iter()
