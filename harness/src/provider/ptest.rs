@@ -1630,6 +1630,22 @@ mod tests {
     use crate::provider::server::{Outbound, Request, Response, Service};
     use crate::provider::{certs, server};
 
+    /// The README's table of checks and list of faults are those of the code.
+    #[test]
+    fn the_readme_lists_every_check_and_fault() {
+        let readme = include_str!("../../../README.md");
+        for check in CHECKS {
+            let row = format!("| `{}` |", check.name);
+            assert!(readme.contains(&row), "README.md has no row {row}");
+        }
+        for fault in super::super::reference::FAULT_NAMES {
+            assert!(
+                readme.contains(&format!("`{fault}`")),
+                "README.md does not name --fault {fault}"
+            );
+        }
+    }
+
     /// Directory, 401 without a certificate, 400 for every body; `lenient` answers 200.
     struct Strict {
         lenient: bool,
