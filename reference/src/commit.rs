@@ -194,6 +194,14 @@ pub enum CommitError {
         "the KeyPackage carries extension type {0}, which its leaf's capabilities do not list (section 10)"
     )]
     KeyPackageExtensionNotInCapabilities(u16),
+    /// RFC9420-13.4-4: "Any field containing a list of extensions MUST NOT have more than
+    /// one extension of any given type": the KeyPackage's own list (a leaf's is a leaf
+    /// reason).
+    #[error("the KeyPackage carries two extensions of type {0} (section 13.4)")]
+    KeyPackageExtensionRepeated(u16),
+    /// RFC9420-13.4-4 for a GroupContextExtensions proposal's list.
+    #[error("a GroupContextExtensions proposal carries two extensions of type {0} (section 13.4)")]
+    GroupContextExtensionRepeated(u16),
     /// RFC9420-7.3-2: a KeyPackage's leaf is used outside its lifetime.
     #[error("the KeyPackage is valid from {not_before} to {not_after}, not at {now} (section 7.3)")]
     KeyPackageLifetime {

@@ -104,6 +104,33 @@ pub enum JoinError {
     /// type never counts as supported, section 13.5).
     #[error("the GroupContext carries extension type {0}, which the joiner does not support")]
     UnsupportedGroupContextExtension(u16),
+    /// RFC9420-13.4-4: the GroupInfo's GroupContext extensions, or its own extensions,
+    /// hold two extensions of one type.
+    #[error("the GroupInfo's {list} hold two extensions of type {extension_type} (section 13.4)")]
+    ExtensionRepeated {
+        list: &'static str,
+        extension_type: u16,
+    },
+}
+
+/// RFC9420-13.4-4 for a GroupInfo a member joins from: neither its GroupContext's
+/// extensions nor its own hold a type twice.
+pub fn group_info_extensions_unique(group_info: &messages::GroupInfo) -> Result<(), JoinError> {
+    for (list, extensions) in [
+        (
+            "GroupContext extensions",
+            &group_info.group_context.extensions,
+        ),
+        ("extensions", &group_info.extensions),
+    ] {
+        if let Some(repeated) = messages::duplicate_extension_type(extensions) {
+            return Err(JoinError::ExtensionRepeated {
+                list,
+                extension_type: repeated.0,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The private keys a joiner holds for the KeyPackage it published.
@@ -194,6 +221,7 @@ pub fn join(
     let context = &group_info.group_context;
 
     check_reinit_branch_psks(&opened.group_secrets.psks, context.epoch)?;
+    group_info_extensions_unique(group_info)?;
 
     let tree = received_tree(suite, ratchet_tree, &group_info.extensions)?;
 

@@ -210,6 +210,7 @@ cite!(JoinError, wraps {
         "RFC9420-13.4-8",
         "RFC9420-13.5-12",
     ],
+    JoinError::ExtensionRepeated { .. } => ["RFC9420-13.4-4"],
     JoinError::ReinitOrBranchEpoch(_) => [
         "RFC9420-12.4.3.1-26",
         "RFC9420-11.2-2",
@@ -331,6 +332,8 @@ cite!(CommitError, wraps {
     CommitError::ReInitVersionDowngrade { .. } => ["RFC9420-12.1.5-1"],
     CommitError::DefaultTypeListed { .. } => ["RFC9420-7.2-1"],
     CommitError::KeyPackageExtensionNotInCapabilities(_) => ["RFC9420-10-10"],
+    CommitError::KeyPackageExtensionRepeated(_) => ["RFC9420-13.4-4"],
+    CommitError::GroupContextExtensionRepeated(_) => ["RFC9420-13.4-4"],
     CommitError::KeyPackageLifetime { .. } => ["RFC9420-7.3-2", "RFC9420-10.1-4"],
 });
 

@@ -277,14 +277,16 @@ fn commit(error: &CommitError) -> ErrorClass {
         | E::OwnLeafChanged(_)
         | E::RequiredCapabilityUnsupported { .. }
         | E::GroupContextExtensionUnsupported { .. }
-        | E::ReInitVersionDowngrade { .. } => C::ProposalList,
+        | E::ReInitVersionDowngrade { .. }
+        | E::GroupContextExtensionRepeated(_) => C::ProposalList,
         E::AddCipherSuite(_)
         | E::KeyPackageSignature
         | E::KeyPackageLeaf(_)
         | E::KeyPackageInitKeyReused
         | E::KeyPackageVersion(_)
         | E::KeyPackageLifetime { .. }
-        | E::KeyPackageExtensionNotInCapabilities(_) => C::KeyPackage,
+        | E::KeyPackageExtensionNotInCapabilities(_)
+        | E::KeyPackageExtensionRepeated(_) => C::KeyPackage,
         E::UpdateLeaf { .. } | E::DefaultTypeListed { .. } => C::LeafNode,
         E::MissingExternalInit
         | E::ExternalCommitProposal(_)
@@ -397,7 +399,7 @@ fn join(error: &JoinError) -> ErrorClass {
         E::Tree(e) => tree(e),
         E::TreeValidation(e) => tree_validation(e),
         E::MissingRatchetTree | E::ConflictingRatchetTrees => C::TreeValidation,
-        E::SignerBlank(_) => C::GroupInfo,
+        E::SignerBlank(_) | E::ExtensionRepeated { .. } => C::GroupInfo,
         E::InitKeyMismatch
         | E::CipherSuiteMismatch { .. }
         | E::OwnLeafNotFound

@@ -173,6 +173,14 @@ pub(crate) fn check_proposal(
                     extension.extension_type.0,
                 ));
             }
+            if let Some(repeated) = crate::messages::duplicate_extension_type(&kp.extensions) {
+                return Err(CommitError::KeyPackageExtensionRepeated(repeated.0));
+            }
+        }
+        Proposal::GroupContextExtensions(gce) => {
+            if let Some(repeated) = crate::messages::duplicate_extension_type(&gce.extensions) {
+                return Err(CommitError::GroupContextExtensionRepeated(repeated.0));
+            }
         }
         Proposal::Update(update) => {
             let Sender::Member { leaf_index } = proposer else {

@@ -49,6 +49,7 @@ fn checked_group_info(
     ratchet_tree: Option<&WireTree>,
 ) -> Result<(Suite, crate::ratchet_tree::RatchetTree), GroupError> {
     let suite = Suite::new(group_info.group_context.cipher_suite)?;
+    crate::join::group_info_extensions_unique(group_info)?;
     let tree = received_tree(&suite, ratchet_tree, &group_info.extensions)?;
     let signer = tree
         .leaf(group_info.signer)

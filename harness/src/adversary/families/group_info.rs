@@ -103,6 +103,13 @@ const RECIPES: &[Recipe] = &[
         duplicate_encryption_key,
     ),
     recipe(
+        "extension-repeated",
+        "the GroupInfo carries its external_pub extension twice (re-signed)",
+        &["RFC9420-13.4-4"],
+        Expect::Reject(C::GroupInfo),
+        extension_repeated,
+    ),
+    recipe(
         "tree-absent",
         "no ratchet_tree extension and no tree out of band",
         &["RFC9420-12.4.3.1-6"],
@@ -134,6 +141,18 @@ fn unknown_extension(world: &World, _: &mut ChaCha20Rng) -> Result<Draft, GenErr
             ExtensionType(0xff02),
             b"unknown to every client".to_vec(),
         ));
+    signed(world, info, Level::Structure)
+}
+
+fn extension_repeated(world: &World, _: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let mut info = group_info(world)?;
+    let external_pub = info
+        .extensions
+        .iter()
+        .find(|e| e.extension_type == ExtensionType::EXTERNAL_PUB)
+        .cloned()
+        .ok_or_else(|| GenError::new("group info", "no external_pub extension"))?;
+    info.extensions.push(external_pub);
     signed(world, info, Level::Structure)
 }
 

@@ -87,6 +87,13 @@ const RECIPES: &[Recipe] = &[
         leaf_extension_repeated,
     ),
     recipe(
+        "key-package-extension-repeated",
+        "the KeyPackage carries two extensions of the type 0x1a1a its leaf lists (leaf and KeyPackage re-signed)",
+        &["RFC9420-13.4-4"],
+        Expect::Reject(C::KeyPackage),
+        key_package_extension_repeated,
+    ),
+    recipe(
         "leaf-source-update",
         "the KeyPackage's leaf node has source update (leaf and KeyPackage re-signed)",
         &["RFC9420-10.1-4", "RFC9420-7.3-13"],
@@ -249,6 +256,22 @@ fn leaf_extension_repeated(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft
             leaf.extensions
                 .push(Extension::new(ExtensionType(0x1a1a), data.to_vec()));
         }
+    })
+}
+
+fn key_package_extension_repeated(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let suite = world.suite;
+    add_with(world, rng, Level::Structure, |kp, private, _| {
+        kp.leaf_node
+            .capabilities
+            .extensions
+            .push(ExtensionType(0x1a1a));
+        sign_leaf(&suite, &mut kp.leaf_node, private, &[], LeafIndex(0))?;
+        for data in [b"first", b"again"] {
+            kp.extensions
+                .push(Extension::new(ExtensionType(0x1a1a), data.to_vec()));
+        }
+        Ok(true)
     })
 }
 

@@ -112,6 +112,13 @@ const RECIPES: &[Recipe] = &[
         gce_twice,
     ),
     recipe(
+        "group-context-extension-repeated",
+        "a GroupContextExtensions proposal setting external_senders twice",
+        &["RFC9420-13.4-4", "RFC9420-12.2-3"],
+        Expect::Reject(C::ProposalList),
+        gce_extension_repeated,
+    ),
+    recipe(
         "reinit-with-add",
         "a ReInit together with an Add",
         &["RFC9420-12.2-13", "RFC9420-12.2-3"],
@@ -341,6 +348,15 @@ fn gce_twice(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
         extensions: Vec::new(),
     });
     forged(world, vec![by_value(gce.clone()), by_value(gce)], rng)
+}
+
+fn gce_extension_repeated(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let senders =
+        Extension::from_content(&concord_reference::messages::ExternalSenders(Vec::new()));
+    let gce = Proposal::GroupContextExtensions(GroupContextExtensions {
+        extensions: vec![senders.clone(), senders],
+    });
+    forged(world, vec![by_value(gce)], rng)
 }
 
 /// alice's commit (with the UpdatePath a GroupContextExtensions proposal requires) of one
