@@ -21,7 +21,8 @@
 //! ```
 //!
 //! `CONCORD_ORACLE_SUITES` (default `1,7`: SHA-256 and SHA-384 secrets) picks the cipher suites of the adversary stage,
-//! `CONCORD_INTEROP_CONFIGS` (default `../shared/interop-configs`) the interop scripts.
+//! `CONCORD_INTEROP_CONFIGS` (default `../shared/interop-configs`) the working group's
+//! interop scripts, run with Concord's own (`scenarios/interop`).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test scaffolding: a failure here is a test failure
 
@@ -97,6 +98,18 @@ fn interop_configs() -> Vec<String> {
         "no interop scripts (*.json) in {}",
         dir.display()
     );
+    // Concord's own scripts in the same format (external joins, resyncs, shrinking
+    // groups): actions the working group's files do not have.
+    let own = workspace_root().join("scenarios/interop");
+    let mut more: Vec<String> = std::fs::read_dir(&own)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", own.display()))
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .map(|path| path.display().to_string())
+        .collect();
+    more.sort();
+    files.extend(more);
     files
 }
 

@@ -444,7 +444,24 @@ impl CaseRun<'_> {
         if let Some(verdict) = self.judged_commits.get(commit) {
             return verdict.clone();
         }
-        let Some(actor) = self.shadows.keys().next().cloned() else {
+        // A shadow of the commit's epoch: one that missed a commit (its member was removed
+        // and no one else was asked to handle it) has fallen behind for good, and judging
+        // by it would charge the committer with an epoch the shadow never reached.
+        let epoch = MlsMessage::from_bytes(commit)
+            .ok()
+            .and_then(|message| match message.body {
+                MlsMessageBody::PublicMessage(public) => Some(public.content.epoch),
+                MlsMessageBody::PrivateMessage(private) => Some(private.epoch),
+                _ => None,
+            });
+        self.shadows
+            .retain(|_, shadow| epoch.is_none_or(|epoch| shadow.epoch() >= epoch));
+        let Some(actor) = self
+            .shadows
+            .iter()
+            .find(|(_, shadow)| epoch.is_none_or(|epoch| shadow.epoch() == epoch))
+            .map(|(actor, _)| actor.clone())
+        else {
             return CommitVerdict::Unknown;
         };
         let Some(mut shadow) = self.shadows.remove(&actor) else {
