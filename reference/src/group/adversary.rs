@@ -224,9 +224,31 @@ impl Group {
                     .ok()?;
                 let psk_secret = psk::psk_secret(&suite, &psks).ok()?;
                 provisional.confirmed_transcript_hash = Bytes(confirmed.clone());
+                // An ExternalInit (invalid in a member's commit, but the tag is the one a
+                // receiver that takes it would derive): its init secret, as section 8.3's
+                // receiver gets it with the group's external private key.
+                let init_secret = match &applied.external_init {
+                    Some(kem_output) => {
+                        let pair = key_schedule::external_key_pair(
+                            &suite,
+                            &group.epoch_secrets.external_secret,
+                        )
+                        .ok()?;
+                        suite
+                            .hpke_receive_export(
+                                &pair.private,
+                                kem_output.as_slice(),
+                                b"",
+                                crate::commit::EXTERNAL_INIT_LABEL,
+                                suite.hash_length(),
+                            )
+                            .ok()?
+                    }
+                    None => group.epoch_secrets.init_secret.clone(),
+                };
                 let secrets = key_schedule::next_epoch(
                     &suite,
-                    &group.epoch_secrets.init_secret,
+                    &init_secret,
                     &commit_secret,
                     &psk_secret,
                     &crate::codec::Codec::to_bytes(&provisional),
