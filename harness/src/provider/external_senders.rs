@@ -13,23 +13,36 @@
 //!           ──Commit GCE (no external_senders)────────────> refused
 //!           ──Commit GCE (external_senders = [hub, f1])───> accepted
 //! ```
+//!
+//! follower-external-sender: a follower's entry leaves `external_senders` when its last
+//! participant leaves the room (MIMI-PROTOCOL-7.4-5), in the Commit that removes them
+//! (profile choice 7.4-7).
+//!
+//! ```text
+//!  carol@f1 ──createRoom (external_senders = [hub, f2])──> 201
+//!           ──Commit Add dave@f2─────────────────────────> accepted
+//!           ──Commit Remove dave (f2's entry kept)──────> refused
+//!           ──Commit Remove dave + GCE [hub]────────────> accepted
+//! ```
 
 use concord_reference::codec::{Bytes, Codec};
 use concord_reference::crypto::{CipherSuite, Suite};
 use concord_reference::group::{CommitOptions, Group, GroupConfig};
 use concord_reference::messages::{
-    Credential, Extension, ExternalSender, ExternalSenders, GroupContextExtensions, Proposal,
-    SignaturePublicKey,
+    Add, Credential, Extension, ExternalSender, ExternalSenders, GroupContextExtensions, Proposal,
+    Remove, SignaturePublicKey,
 };
+use concord_reference::mimi::ParticipantChange;
 use concord_reference::mimi::service::EXTERNAL_SENDERS;
 use concord_reference::mimi::wire::{
     CreateRoomCode, CreateRoomRequest, CreateRoomResponse, UpdateCode,
 };
+use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 use super::ptest::{Ctx, FOLLOWERS, Outcome};
-use super::rooms::{CAROL, Step, finish, post, post_create_room, update, update_body};
+use super::rooms::{CAROL, DAVE, Step, finish, post, post_create_room, update, update_body};
 
 /// The cipher suite of the rooms.
 const SUITE: CipherSuite = CipherSuite(1);
@@ -168,5 +181,117 @@ async fn hub_external_sender(ctx: &mut Ctx) -> Step<Outcome> {
         "a room without the hub's entry in external_senders was refused ({}); in room {room} \
          Commits dropping the entry were refused, one keeping it accepted",
         answer.status
+    )))
+}
+
+/// follower-external-sender: see the module docs.
+pub async fn check_follower_external_sender(ctx: &mut Ctx) -> Outcome {
+    finish(follower_external_sender(ctx).await)
+}
+
+async fn follower_external_sender(ctx: &mut Ctx) -> Step<Outcome> {
+    let f2 = FOLLOWERS[1];
+    let hub = hub_sender(ctx).await?;
+    let mut rng = ChaCha20Rng::seed_from_u64(ctx.member_seed());
+    let now = super::server::now_ms() / 1000;
+    let suite = Suite::new(SUITE).map_err(ours)?;
+    let pair = suite.signature_generate(&mut rng).map_err(ours)?;
+    let f2_entry = ExternalSender {
+        signature_key: SignaturePublicKey(Bytes(pair.public)),
+        credential: Credential::basic(f2.as_bytes().to_vec()),
+    };
+    let room = ctx.room_name("follower-external-sender");
+    let mut carol = Group::create(
+        SUITE,
+        room.as_bytes().to_vec(),
+        CAROL.as_bytes(),
+        None,
+        vec![senders_extension(vec![hub.clone(), f2_entry])],
+        GroupConfig::default(),
+        now,
+        &mut rng,
+    )
+    .map_err(ours)?;
+    let (group_info, _) = carol.group_info(false).map_err(ours)?;
+    post_create_room(ctx, &room, group_info.to_bytes()).await?;
+    // dave@f2 joins: f2 has a participant, so its entry belongs in external_senders.
+    let (key_package, _) =
+        concord_reference::group::create_key_package(&suite, DAVE.as_bytes(), None, now, &mut rng)
+            .map_err(ours)?;
+    let attempt = |carol: &mut Group,
+                   by_value: Vec<Proposal>,
+                   change: ParticipantChange,
+                   rng: &mut ChaCha20Rng|
+     -> Step<Vec<u8>> {
+        let options = CommitOptions {
+            by_value,
+            ..CommitOptions::default()
+        };
+        let output = carol.commit(&options, rng).map_err(ours)?;
+        Ok(update_body(
+            output.commit.to_bytes(),
+            output.welcome.map(|w| w.to_bytes()),
+            CAROL,
+            vec![change],
+        ))
+    };
+    let body = attempt(
+        &mut carol,
+        vec![Proposal::Add(Add { key_package })],
+        ParticipantChange::Add(DAVE.into()),
+        &mut rng,
+    )?;
+    let (status, answer) = update(ctx, &room, CAROL, body).await?;
+    if !matches!(answer.code, UpdateCode::Success { .. }) {
+        return Ok(Outcome::Fail(format!(
+            "room {room}: the Commit adding {DAVE} was answered {status} {:?} ({}): expected \
+             success",
+            answer.code, answer.error_description
+        )));
+    }
+    carol.merge_pending_commit().map_err(ours)?;
+    let remove = Proposal::Remove(Remove {
+        removed: LeafIndex(1),
+    });
+    // dave leaves, f2's entry stays: refused.
+    let body = attempt(
+        &mut carol,
+        vec![remove.clone()],
+        ParticipantChange::Remove(DAVE.into()),
+        &mut rng,
+    )?;
+    let (status, answer) = update(ctx, &room, CAROL, body).await?;
+    if matches!(answer.code, UpdateCode::Success { .. }) {
+        return Ok(Outcome::Fail(format!(
+            "room {room}: a Commit removing {DAVE}, {f2}'s last participant, while \
+             external_senders keeps {f2}'s entry was accepted ({status}): the entry is removed \
+             when its last participant leaves (MIMI-PROTOCOL-7.4-5)"
+        )));
+    }
+    carol.discard_pending_commit();
+    // dave leaves and f2's entry goes in the same Commit: accepted.
+    let body = attempt(
+        &mut carol,
+        vec![
+            remove,
+            Proposal::GroupContextExtensions(GroupContextExtensions {
+                extensions: vec![senders_extension(vec![hub])],
+            }),
+        ],
+        ParticipantChange::Remove(DAVE.into()),
+        &mut rng,
+    )?;
+    let (status, accepted) = update(ctx, &room, CAROL, body).await?;
+    if !matches!(accepted.code, UpdateCode::Success { .. }) {
+        return Ok(Outcome::Fail(format!(
+            "room {room}: the Commit removing {DAVE} and {f2}'s entry from external_senders was \
+             answered {status} {:?} ({}): expected success",
+            accepted.code, accepted.error_description
+        )));
+    }
+    Ok(Outcome::Pass(format!(
+        "room {room}: removing {DAVE} while {f2}'s entry stayed in external_senders was refused \
+         ({:?}); removing both in one Commit was accepted",
+        answer.code
     )))
 }

@@ -350,6 +350,12 @@ pub const CHECKS: &[CheckInfo] = &[
         what: "a /notify from the room's hub is answered 201, a duplicate 201, one from another provider 403",
     },
     CheckInfo {
+        name: "follower-external-sender",
+        roles: HUB,
+        requirements: &["MIMI-PROTOCOL-7.4-5", "MIMI-PROTOCOL-7.4-7"],
+        what: "a Commit removing a follower's last participant while external_senders keeps that follower's entry is refused; the same Commit dropping the entry is accepted",
+    },
+    CheckInfo {
         name: "key-material-via-hub",
         roles: HUB,
         requirements: &[
@@ -946,6 +952,9 @@ async fn run_one(ctx: &mut Ctx, name: &str, seeds: &mut SeedBodies) -> Outcome {
         "proxy-download" => super::assets::check_proxy_download(ctx).await,
         "ohttp-gateway" => super::assets::check_ohttp_gateway(ctx).await,
         "key-material-via-hub" => super::relay::check_key_material_via_hub(ctx).await,
+        "follower-external-sender" => {
+            super::external_senders::check_follower_external_sender(ctx).await
+        }
         "directory-endpoints" => super::relay::check_directory_endpoints(ctx).await,
         "hub-external-sender" => super::external_senders::check_hub_external_sender(ctx).await,
         "fanout-impaired" => rooms::check_fanout_impaired(ctx).await,

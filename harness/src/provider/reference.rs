@@ -53,6 +53,7 @@ pub const FAULT_NAMES: &[&str] = &[
     "allow-hub-sender-removal",
     "open-proxy",
     "no-key-material-relay",
+    "keep-departed-follower-senders",
 ];
 
 /// The faults named by `--fault` flags.
@@ -76,6 +77,7 @@ pub fn faults_from_names(names: &[String]) -> Result<svc::ServiceFaults, String>
             "allow-hub-sender-removal" => &mut faults.allow_hub_sender_removal,
             "open-proxy" => &mut faults.open_proxy,
             "no-key-material-relay" => &mut faults.no_key_material_relay,
+            "keep-departed-follower-senders" => &mut faults.keep_departed_follower_senders,
             other => {
                 return Err(format!(
                     "--fault `{other}`: unknown; expected one of {}",

@@ -1495,6 +1495,7 @@ mod tests {
             ("allow-hub-sender-removal", "hub-external-sender"),
             ("open-proxy", "proxy-download"),
             ("no-key-material-relay", "key-material-via-hub"),
+            ("keep-departed-follower-senders", "follower-external-sender"),
         ];
         assert_eq!(expected.len(), reference::FAULT_NAMES.len());
         for (fault, check) in expected {

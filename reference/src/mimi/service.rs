@@ -18,6 +18,7 @@ use std::convert::Infallible;
 
 use sha2::{Digest, Sha256};
 
+use super::ParticipantChange;
 use super::proxy_download;
 pub use super::proxy_download::Fetched;
 use super::wire::{
@@ -139,6 +140,9 @@ pub struct ServiceFaults {
     /// A hub answers keyMaterial for other providers' users itself (userUnknown) instead
     /// of passing the request on to their provider.
     pub no_key_material_relay: bool,
+    /// A Commit removing a follower's last participant may leave that follower's entry in
+    /// the room's `external_senders`.
+    pub keep_departed_follower_senders: bool,
 }
 
 /// How many key packages each local user publishes at start.
@@ -284,6 +288,8 @@ pub struct ProviderService {
     /// KeyPackageRefs this hub passed on from another provider's keyMaterial answer, by
     /// (room, KeyPackageRef): the provider it came from (MIMI-PROTOCOL-4.3.1-2).
     key_package_routes: BTreeMap<(String, Vec<u8>), String>,
+    /// Each room's `external_senders` as its last accepted Commit (or its creation) left it.
+    room_senders: BTreeMap<String, Vec<ExternalSender>>,
 }
 
 /// What [`ProviderService::handle_deferred`] makes of a request: its answer, or a request
@@ -371,6 +377,31 @@ fn percent_encode(value: &str) -> String {
 /// MIMI-PROTOCOL-7.4-3: `external_senders` holds at least the hub's entry.
 pub const HUB_SENDER_KEPT: &str = "MIMI-PROTOCOL-7.4-3";
 
+/// The entries of the `external_senders` among `extensions` (none when it is absent).
+fn senders_of(extensions: &[Extension]) -> Vec<ExternalSender> {
+    match Extension::find::<ExternalSenders>(extensions) {
+        Ok(Some(senders)) => senders.0,
+        _ => Vec::new(),
+    }
+}
+
+/// The GroupContext extensions a Commit (a PublicMessage) sets by a GroupContextExtensions
+/// proposal by value; `None` when it sets none.
+fn committed_extensions(message: &[u8]) -> Option<Vec<Extension>> {
+    let MlsMessageBody::PublicMessage(public) = MlsMessage::from_bytes(message).ok()?.body else {
+        return None;
+    };
+    let ContentBody::Commit(commit) = &public.content.body else {
+        return None;
+    };
+    commit.proposals.iter().rev().find_map(|p| match p {
+        ProposalOrRef::Proposal(Proposal::GroupContextExtensions(gce)) => {
+            Some(gce.extensions.clone())
+        }
+        _ => None,
+    })
+}
+
 /// The GroupContext extensions of an encoded GroupInfo MLSMessage, if it is one.
 fn group_context_extensions(group_info: &[u8]) -> Option<Vec<Extension>> {
     match MlsMessage::from_bytes(group_info).ok()?.body {
@@ -451,6 +482,7 @@ impl ProviderService {
             deferred: BTreeMap::new(),
             next_fetch: 0,
             key_package_routes: BTreeMap::new(),
+            room_senders: BTreeMap::new(),
         }
     }
 
@@ -1099,6 +1131,61 @@ impl ProviderService {
         })
     }
 
+    /// Why a Commit of `room` may not be accepted because of `external_senders`: its
+    /// participant changes remove the last participant of a follower whose entry (an
+    /// ExternalSender whose basic credential names the follower's domain) the room's
+    /// `external_senders` keeps after the Commit (MIMI-PROTOCOL-7.4-5; profile choice 7.4-7:
+    /// the entry goes by a GroupContextExtensions proposal in that Commit).
+    fn keeps_departed_follower(&self, room: &str, bundle: &HandshakeBundle) -> Option<String> {
+        if self.faults.keep_departed_follower_senders {
+            return None;
+        }
+        let participants = self.hub.room(room)?.participants();
+        let removed: BTreeSet<&str> = bundle
+            .participant_changes
+            .iter()
+            .filter_map(|change| match change {
+                ParticipantChange::Remove(user) => Some(user.as_str()),
+                ParticipantChange::Add(_) => None,
+            })
+            .collect();
+        let added: Vec<&str> = bundle
+            .participant_changes
+            .iter()
+            .filter_map(|change| match change {
+                ParticipantChange::Add(user) => Some(user.as_str()),
+                ParticipantChange::Remove(_) => None,
+            })
+            .collect();
+        let remaining: BTreeSet<&str> = participants
+            .iter()
+            .map(String::as_str)
+            .filter(|user| !removed.contains(user))
+            .chain(added)
+            .filter_map(provider_of)
+            .collect();
+        let senders = match committed_extensions(&bundle.message) {
+            Some(extensions) => senders_of(&extensions),
+            None => self.room_senders.get(room).cloned().unwrap_or_default(),
+        };
+        removed
+            .iter()
+            .filter_map(|user| provider_of(user))
+            .filter(|follower| *follower != self.domain && !remaining.contains(follower))
+            .find(|follower| {
+                senders.iter().any(|sender| {
+                    matches!(&sender.credential, Credential::Basic { identity }
+                        if identity.as_slice() == follower.as_bytes())
+                })
+            })
+            .map(|follower| {
+                format!(
+                    "the Commit removes the last participant of {follower}, whose entry stays in \
+                     external_senders: it goes in the same Commit (MIMI-PROTOCOL-7.4-5)"
+                )
+            })
+    }
+
     /// `user` or `user@domain` as an identity.
     fn identity(&self, user: &str) -> String {
         if user.contains('@') {
@@ -1137,7 +1224,13 @@ impl ProviderService {
                 .hub
                 .create_room(room, &request.creator, &request.group_info, request.open)
             {
-                Ok(()) => answer(CreateRoomCode::Created, 201, String::new()),
+                Ok(()) => {
+                    let senders = group_context_extensions(&request.group_info)
+                        .map(|extensions| senders_of(&extensions))
+                        .unwrap_or_default();
+                    self.room_senders.insert(room.to_string(), senders);
+                    answer(CreateRoomCode::Created, 201, String::new())
+                }
                 Err(e @ HubError::RoomExists(_)) => {
                     answer(CreateRoomCode::RoomExists, 409, e.to_string())
                 }
@@ -1179,6 +1272,7 @@ impl ProviderService {
             && let Some(reason) = self
                 .drops_hub_sender(&bundle.message)
                 .or_else(|| self.misrouted_key_package(room, &bundle.message))
+                .or_else(|| self.keeps_departed_follower(room, &bundle))
         {
             let refused = UpdateResponse::NotAllowed { reason };
             return Ok(mimi(403, &UpdateRoomResponse::from(&refused)));
@@ -1208,6 +1302,13 @@ impl ProviderService {
                 accepted_at: now_ms,
             };
             fanout.extend(extra);
+        }
+        if is_commit
+            && matches!(answer, UpdateResponse::Success { .. })
+            && let Some(extensions) = committed_extensions(&bundle.message)
+        {
+            self.room_senders
+                .insert(room.to_string(), senders_of(&extensions));
         }
         if matches!(answer, UpdateResponse::Success { .. })
             && let Some(group_info) = group_info
