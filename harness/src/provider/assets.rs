@@ -27,7 +27,7 @@ use super::https::HttpResponse;
 use super::ohttp;
 use super::ptest::{Ctx, FOLLOWERS, Outcome};
 use super::rooms::{Step, finish, room_of_two};
-use super::server::{ASSETS_PATH, segment};
+use super::server::{ASSETS_PATH, percent_encode};
 
 /// proxy-download: see the module docs.
 pub async fn check_proxy_download(ctx: &mut Ctx) -> Outcome {
@@ -35,7 +35,7 @@ pub async fn check_proxy_download(ctx: &mut Ctx) -> Outcome {
 }
 
 async fn get(ctx: &mut Ctx, as_domain: &str, url: &str) -> Step<HttpResponse> {
-    let path = format!("/v1/proxyDownload/{}", segment(url));
+    let path = format!("/v1/proxyDownload/{}", percent_encode(url));
     ctx.call(Some(as_domain), "GET", &path, Vec::new())
         .await
         .map_err(|e| Outcome::Down(format!("GET {path}: {e}")))

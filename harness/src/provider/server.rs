@@ -73,7 +73,9 @@ pub const DIRECTORY_PATH: &str = "/.well-known/mimi-protocol-directory";
 
 /// The HTTP exchange as the sans-IO provider sees it: the reference's types.
 pub use concord_reference::mimi::proxy_download::Fetched;
-pub use concord_reference::mimi::service::{Endpoint, Fetch, Handled, Outbound, Request, Response};
+pub use concord_reference::mimi::service::{
+    Endpoint, Fetch, Handled, Outbound, Request, Response, percent_encode,
+};
 
 /// The sans-IO provider a server serves (the reference's `ProviderService`).
 pub trait Service: Send + 'static {
@@ -729,21 +731,6 @@ async fn endpoint_path(
     Some(format!("{head}{}{tail}", endpoint.argument))
 }
 
-/// A path parameter percent-encoded as one segment: everything but unreserved characters
-/// escaped.
-pub fn segment(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// The OHTTP Gateway (5.10.3): opens the encapsulated request, has the service answer it as
 /// `GET proxyDownload/{target URL}` from the relaying provider (the same judgement of the
 /// target and the same fetch), and encapsulates that answer. What cannot be opened is 400.
@@ -759,7 +746,7 @@ async fn oblivious(
     };
     let request = Request {
         method: "GET".into(),
-        path: format!("/v1/proxyDownload/{}", segment(&opened.url)),
+        path: format!("/v1/proxyDownload/{}", percent_encode(&opened.url)),
         peer,
         headers: Vec::new(),
         body: Vec::new(),

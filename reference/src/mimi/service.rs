@@ -360,8 +360,9 @@ fn percent_decode(segment: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Percent-encodes everything but unreserved characters and `@`.
-fn percent_encode(value: &str) -> String {
+/// Percent-encodes everything but unreserved characters and `@`: a path parameter as one
+/// segment (profile choice 5-2).
+pub fn percent_encode(value: &str) -> String {
     let mut out = String::new();
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) {
