@@ -140,7 +140,9 @@ async fn directory_endpoints(ctx: &mut Ctx) -> Step<Outcome> {
     }
     if !elsewhere.is_empty() {
         return Ok(Outcome::Fail(format!(
-            "the hub's /notify requests of room {room} did not go to the URL the followers'              directories name ({FOLLOWER_PATH_PREFIX}/v1/notify/{{roomId}})              (MIMI-PROTOCOL-5.1-2): {}",
+            "the hub's /notify requests of room {room} did not go to the URL the followers' \
+             directories name ({FOLLOWER_PATH_PREFIX}/v1/notify/{{roomId}}) \
+             (MIMI-PROTOCOL-5.1-2): {}",
             elsewhere.join("; ")
         )));
     }
@@ -150,7 +152,8 @@ async fn directory_endpoints(ctx: &mut Ctx) -> Step<Outcome> {
         )));
     }
     Ok(Outcome::Pass(format!(
-        "room {room}: {named} /notify request(s) came to the URL the followers' directories          name ({FOLLOWER_PATH_PREFIX}/v1/notify/{{roomId}})"
+        "room {room}: {named} /notify request(s) came to the URL the followers' directories \
+         name ({FOLLOWER_PATH_PREFIX}/v1/notify/{{roomId}})"
     )))
 }
 
@@ -175,7 +178,9 @@ async fn key_material_via_hub(ctx: &mut Ctx) -> Step<Outcome> {
         .collect();
     let Some(asked) = passed_on.first() else {
         return Ok(Outcome::Fail(format!(
-            "POST {path} for room {room} (hosted by the hub) was answered {} without asking              {f2}: KeyPackages for a room are fetched through its hub, which passes the              request on to the target's provider (MIMI-PROTOCOL-5.2-1)",
+            "POST {path} for room {room} (hosted by the hub) was answered {} without asking \
+             {f2}: KeyPackages for a room are fetched through its hub, which passes the \
+             request on to the target's provider (MIMI-PROTOCOL-5.2-1)",
             answer.status
         )));
     };

@@ -104,7 +104,8 @@ pub fn judge(url: &AssetUrl, is_peer: impl Fn(&str) -> bool) -> Result<(), Refus
         return Err(refuse(
             403,
             format!(
-                "downloadUrl host {host:?} is no domain name of an asset server of this hub's                  peer providers (an address or a port is another server; {PEER_ASSET_HOST})"
+                "downloadUrl host {host:?} is no domain name of an asset server of this hub's \
+                 peer providers (an address or a port is another server; {PEER_ASSET_HOST})"
             ),
         ));
     }
@@ -112,7 +113,8 @@ pub fn judge(url: &AssetUrl, is_peer: impl Fn(&str) -> bool) -> Result<(), Refus
         return Err(refuse(
             403,
             format!(
-                "downloadUrl host {host} is not the asset server of a peer provider taking                  part in a room of this hub ({PEER_ASSET_HOST})"
+                "downloadUrl host {host} is not the asset server of a peer provider taking \
+                 part in a room of this hub ({PEER_ASSET_HOST})"
             ),
         ));
     }

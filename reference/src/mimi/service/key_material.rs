@@ -263,7 +263,8 @@ impl ProviderService {
             };
             (provider_of(&identity) != Some(from)).then(|| {
                 format!(
-                    "an Add's KeyPackage came from {from} through this hub, but names {identity},                      not a client of {from} (MIMI-PROTOCOL-4.3.1-2)"
+                    "an Add's KeyPackage came from {from} through this hub, but names {identity}, \
+                     not a client of {from} (MIMI-PROTOCOL-4.3.1-2)"
                 )
             })
         })
