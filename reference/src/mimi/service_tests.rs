@@ -1444,3 +1444,87 @@ fn key_packages_are_made_per_user_and_do_not_depend_on_the_order_of_requests() -
 
 #[path = "service_routing_tests.rs"]
 mod routing;
+
+/// A keyMaterial request for a room the hub hosts, from a participant's provider, is passed
+/// on to the target's provider; the answer comes back as it is and its KeyPackageRef is
+/// recorded with that provider (MIMI-PROTOCOL-5.2-1, 4.3.1-2). A proxyDownload of a peer's
+/// asset is a fetch from it; one of another host, an address or the hub itself is 403
+/// (MIMI-PROTOCOL-5.10.2-1).
+#[test]
+fn the_hub_passes_key_material_on_and_proxies_peer_assets_only() -> TestResult {
+    let mut rng = ChaCha20Rng::seed_from_u64(41);
+    let mut net = network(ServiceFaults::default());
+    let _alice = create_room(&mut net, &mut rng)?;
+    let body = key_material_request_for(ALICE, BOB, "r1", false);
+    let path = format!("/v1/keyMaterial/{BOB}");
+    let handled = hub(&mut net).handle_deferred(&post(&path, Some(F1), body.clone(), None), NOW_MS);
+    let Handled::Fetch(fetch) = handled else {
+        panic!("the hub answered instead of passing the request on: {handled:?}");
+    };
+    assert_eq!(fetch.to_domain, F2);
+    assert_eq!(
+        fetch.endpoint.as_ref().map(|e| e.name.as_str()),
+        Some("keyMaterial")
+    );
+    assert_eq!(fetch.request.body, body);
+    let answer = net
+        .get_mut(F2)
+        .expect("f2 is in the network")
+        .handle(&fetch.request, NOW_MS);
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let passed = hub(&mut net).fetched(
+        fetch.token,
+        Some(Fetched {
+            status: answer.status,
+            content_type: answer.content_type.clone(),
+            body: answer.body.clone(),
+        }),
+        NOW_MS,
+    );
+    assert_eq!((passed.status, &passed.body), (200, &answer.body));
+    let response = KeyMaterialResponse::from_bytes(&passed.body)?;
+    let Some(ClientKeyMaterial::Success { key_package, .. }) = response.clients.first() else {
+        panic!("no KeyPackage in {response:?}");
+    };
+    let key_package = KeyPackage::from_bytes(key_package)?;
+    let reference =
+        crate::welcome::key_package_ref(&Suite::new(key_package.cipher_suite)?, &key_package);
+    assert_eq!(
+        hub(&mut net).key_package_route("r1", &reference.0.0),
+        Some(F2)
+    );
+    // A second fetch token is unknown once answered.
+    assert_eq!(hub(&mut net).fetched(fetch.token, None, NOW_MS).status, 500);
+
+    let get = |url: &str| Request {
+        method: "GET".into(),
+        path: format!("/v1/proxyDownload/{}", percent_encode(url)),
+        peer: Some(F2.into()),
+        headers: Vec::new(),
+        body: Vec::new(),
+    };
+    match hub(&mut net).handle_deferred(&get("https://f1.example/assets/a?v=1"), NOW_MS) {
+        Handled::Fetch(fetch) => {
+            assert_eq!(fetch.to_domain, F1);
+            assert_eq!(fetch.request.path, "/assets/a?v=1");
+        }
+        other => panic!("a peer's asset was not fetched: {other:?}"),
+    }
+    for url in [
+        "https://evil.example/a",
+        "https://127.0.0.1/a",
+        "https://f1.example:8443/a",
+        "https://hub.example/a",
+    ] {
+        match hub(&mut net).handle_deferred(&get(url), NOW_MS) {
+            Handled::Answer(answer) => assert_eq!(answer.status, 403, "{url}"),
+            other => panic!("{url} was fetched: {other:?}"),
+        }
+    }
+    Ok(())
+}
