@@ -49,9 +49,11 @@ fn served(ctx: &Ctx, path: &str) -> usize {
         .count()
 }
 
-async fn proxy_download(ctx: &mut Ctx) -> Step<Outcome> {
-    let (f1, f2) = (FOLLOWERS[0], FOLLOWERS[1]);
-    let (room, _carol, _dave) = room_of_two(ctx, "proxy-download").await?;
+/// A room with carol@f1 and dave@f2 for `check`, and an asset of seeded random bytes that
+/// f1's asset server serves: the room, f1's port, the asset's path and its content.
+async fn room_and_asset(ctx: &mut Ctx, check: &str) -> Step<(String, u16, String, Vec<u8>)> {
+    let f1 = FOLLOWERS[0];
+    let (room, _carol, _dave) = room_of_two(ctx, check).await?;
     let Some(f1_server) = ctx.followers.iter().find(|f| f.domain == f1) else {
         return Err(Outcome::Fail(format!(
             "Concord's side failed: {f1} is not running"
@@ -64,7 +66,12 @@ async fn proxy_download(ctx: &mut Ctx) -> Step<Outcome> {
     rng.fill_bytes(&mut content);
     let name = format!("{room}.bin");
     instrument.put_asset(&name, "application/octet-stream", content.clone());
-    let asset_path = format!("{ASSETS_PATH}{name}");
+    Ok((room, port, format!("{ASSETS_PATH}{name}"), content))
+}
+
+async fn proxy_download(ctx: &mut Ctx) -> Step<Outcome> {
+    let (f1, f2) = (FOLLOWERS[0], FOLLOWERS[1]);
+    let (room, port, asset_path, content) = room_and_asset(ctx, "proxy-download").await?;
 
     // The asset of a peer's asset server, through the hub.
     let url = format!("https://{f1}{asset_path}");
@@ -173,14 +180,7 @@ async fn through_gateway(
 
 async fn ohttp_gateway(ctx: &mut Ctx) -> Step<Outcome> {
     let (f1, f2) = (FOLLOWERS[0], FOLLOWERS[1]);
-    let (room, _carol, _dave) = room_of_two(ctx, "ohttp-gateway").await?;
-    let Some(f1_server) = ctx.followers.iter().find(|f| f.domain == f1) else {
-        return Err(Outcome::Fail(format!(
-            "Concord's side failed: {f1} is not running"
-        )));
-    };
-    let port = f1_server.server.addr().port();
-    let instrument = f1_server.instrument.clone();
+    let (room, port, asset_path, content) = room_and_asset(ctx, "ohttp-gateway").await?;
     let keys = ctx
         .call_typed(Some(f2), "GET", ohttp::KEYS_PATH, "", Vec::new())
         .await
@@ -193,12 +193,6 @@ async fn ohttp_gateway(ctx: &mut Ctx) -> Step<Outcome> {
             keys.status
         )));
     }
-    let mut rng = ChaCha20Rng::seed_from_u64(ctx.member_seed());
-    let mut content = vec![0u8; 300];
-    rng.fill_bytes(&mut content);
-    let name = format!("{room}.bin");
-    instrument.put_asset(&name, "application/octet-stream", content.clone());
-    let asset_path = format!("{ASSETS_PATH}{name}");
 
     match through_gateway(ctx, &keys.body, f1, &asset_path).await? {
         Ok((200, body)) if body == content => {}

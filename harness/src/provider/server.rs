@@ -783,32 +783,15 @@ async fn oblivious(
 /// Makes the request the service asked for to answer another (`None`: no answer).
 async fn fetch_for(shared: &Shared, fetch: &Fetch) -> Option<Fetched> {
     let base = shared.resolver.lookup(&fetch.to_domain).ok()?;
-    let config = shared.client_tls.clone();
-    let request = &fetch.request;
-    let path = match &fetch.endpoint {
-        Some(endpoint) => {
-            endpoint_path(
-                config.clone(),
-                &base,
-                &fetch.to_domain,
-                endpoint,
-                &shared.directories,
-            )
-            .await?
-        }
-        None => request.path.clone(),
-    };
-    let answer = https::call(
-        config,
+    let answer = call_peer(
+        shared.client_tls.clone(),
         &base,
-        &request.method,
-        &path,
-        &request.headers,
-        request.body.clone(),
-        OUTBOUND_TIMEOUT,
+        &fetch.to_domain,
+        &fetch.request,
+        fetch.endpoint.as_ref(),
+        &shared.directories,
     )
-    .await
-    .ok()?;
+    .await?;
     Some(Fetched {
         status: answer.status,
         content_type: answer.content_type,
@@ -816,23 +799,19 @@ async fn fetch_for(shared: &Shared, fetch: &Fetch) -> Option<Fetched> {
     })
 }
 
-async fn send(
+/// One request to the peer `domain` served at `base`: to the URL its directory names for
+/// `endpoint`, or to `request.path` as it is (`None`: no answer).
+async fn call_peer(
     config: Arc<rustls::ClientConfig>,
     base: &BaseUrl,
-    outbound: &Outbound,
+    domain: &str,
+    request: &Request,
+    endpoint: Option<&Endpoint>,
     directories: &Directories,
-) -> Option<u16> {
-    let request = &outbound.request;
-    let path = match &outbound.endpoint {
+) -> Option<https::HttpResponse> {
+    let path = match endpoint {
         Some(endpoint) => {
-            endpoint_path(
-                config.clone(),
-                base,
-                &outbound.to_domain,
-                endpoint,
-                directories,
-            )
-            .await?
+            endpoint_path(config.clone(), base, domain, endpoint, directories).await?
         }
         None => request.path.clone(),
     };
@@ -847,6 +826,23 @@ async fn send(
     )
     .await
     .ok()
+}
+
+async fn send(
+    config: Arc<rustls::ClientConfig>,
+    base: &BaseUrl,
+    outbound: &Outbound,
+    directories: &Directories,
+) -> Option<u16> {
+    call_peer(
+        config,
+        base,
+        &outbound.to_domain,
+        &outbound.request,
+        outbound.endpoint.as_ref(),
+        directories,
+    )
+    .await
     .map(|response| response.status)
 }
 
