@@ -551,12 +551,25 @@ impl Ctx {
             ("idempotency-key".to_string(), self.fresh_key()),
             ("content-type".to_string(), super::CONTENT_TYPE.to_string()),
         ];
+        self.call_with(as_domain, method, path, &headers, body)
+            .await
+    }
+
+    /// One request with exactly `headers` (lower-case names).
+    async fn call_with(
+        &self,
+        as_domain: Option<&str>,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> Result<HttpResponse, CallError> {
         https::call(
             self.config(as_domain),
             &self.target,
             method,
             path,
-            &headers,
+            headers,
             body,
             self.timeout,
         )
@@ -573,16 +586,8 @@ impl Ctx {
         body: Vec<u8>,
     ) -> Result<HttpResponse, CallError> {
         let headers = vec![("content-type".to_string(), content_type.to_string())];
-        https::call(
-            self.config(as_domain),
-            &self.target,
-            method,
-            path,
-            &headers,
-            body,
-            self.timeout,
-        )
-        .await
+        self.call_with(as_domain, method, path, &headers, body)
+            .await
     }
 
     /// One request with a chosen Idempotency-Key (a retransmission repeats it).
@@ -597,16 +602,8 @@ impl Ctx {
             ("idempotency-key".to_string(), key.to_string()),
             ("content-type".to_string(), super::CONTENT_TYPE.to_string()),
         ];
-        https::call(
-            self.config(as_domain),
-            &self.target,
-            "POST",
-            path,
-            &headers,
-            body,
-            self.timeout,
-        )
-        .await
+        self.call_with(as_domain, "POST", path, &headers, body)
+            .await
     }
 
     /// A fresh Idempotency-Key.
