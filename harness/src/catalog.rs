@@ -45,16 +45,7 @@ use serde_json::json;
 use crate::exit;
 use crate::vectors::FAMILIES;
 
-/// One check and the requirements it exercises.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CheckCitation {
-    /// The check's name as reports show it, e.g. `vectors/tree-math`.
-    pub check: String,
-    /// Where the citation is written down (a path in the workspace).
-    pub source: &'static str,
-    /// Requirement IDs, as cited.
-    pub requirements: Vec<String>,
-}
+pub use concord_spec::CheckCitation;
 
 /// Every subsystem's citation list. Add one function here to register a subsystem.
 pub static REGISTRY: &[fn() -> Vec<CheckCitation>] = &[
@@ -80,7 +71,7 @@ fn vector_families() -> Vec<CheckCitation> {
         .iter()
         .map(|family| CheckCitation {
             check: format!("vectors/{}", family.name),
-            source: "harness/src/vectors/mod.rs",
+            source: "vectors/src/lib.rs",
             requirements: family
                 .requirements
                 .iter()

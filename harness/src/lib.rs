@@ -18,7 +18,7 @@ pub mod client;
 pub mod compare;
 pub mod fallback;
 pub mod generate;
-pub mod input;
+pub use concord_vectors::input;
 pub mod interop;
 pub mod live;
 pub mod property;

@@ -355,7 +355,7 @@ fn serve_faulty_client(
 fn verify(dir: Option<PathBuf>, only: Option<Vec<String>>, json: bool) -> u8 {
     let dir = dir.unwrap_or_else(vectors::default_directory);
     if vectors::mimi_content::applies(&dir) {
-        return vectors::mimi_content::main(&dir, only.as_deref(), json);
+        return vectors::mimi_content_main(&dir, only.as_deref(), json);
     }
     let summary = match vectors::verify_directory(&dir, only.as_deref()) {
         Ok(summary) => summary,

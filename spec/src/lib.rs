@@ -348,6 +348,18 @@ impl Catalog {
     }
 }
 
+/// One check and the requirements it exercises: what each part of Concord registers with
+/// the traceability check (`concord catalog check`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckCitation {
+    /// The check's name as reports show it, e.g. `vectors/tree-math`.
+    pub check: String,
+    /// Where the citation is written down (a path in the workspace).
+    pub source: &'static str,
+    /// Requirement IDs, as cited.
+    pub requirements: Vec<String>,
+}
+
 /// The compiled-in files, `(path under spec/catalog/, contents)`, sorted by path.
 pub fn compiled_files() -> &'static [(&'static str, &'static str)] {
     files::FILES

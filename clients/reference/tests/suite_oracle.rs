@@ -1,16 +1,17 @@
-//! The oracle of mutation testing (`reports/mutants/`): Concord's own suite, run by a
-//! prebuilt, unmutated `concord` binary, judges this crate's reference served over the
-//! MLSClient gRPC interface, the way it judges any client under test.
+//! The oracle of mutation testing (`reports/mutants/`): Concord's own suite judges this
+//! crate's reference, the way it judges any client under test.
 //!
 //! ```text
+//! concord-vectors (in this build) ── the official test vectors ──> the reference, in process
 //! $CONCORD_ORACLE (unmutated) ── adversary: negative cases and controls ──┐
 //!                             └─ interop: scripts, the embedded (unmutated)├─> grpc://127.0.0.1:PORT
 //!                                reference on the other side, every       │   ReferenceClient (this
 //!                                message checked by it                   ─┘   build: mutated or not)
 //! ```
 //!
-//! A mutant of the reference is killed when either stage ends with a failure (the
-//! interop stage does not run once the adversary has failed). The test is
+//! A mutant of the reference is killed when any stage ends with a failure (the stages run
+//! in the order above and stop at the first failure: the rest would only cost time). The
+//! vector checker itself is not mutated, only the reference under it. The test is
 //! ignored by `cargo test` (it needs the binary); `.cargo/mutants.toml` runs it with
 //! `--include-ignored`, and so can anyone with a built `concord`:
 //!
@@ -20,6 +21,7 @@
 //!     --test suite_oracle -- --include-ignored
 //! ```
 //!
+//! `CONCORD_VECTORS` (default `../shared/mls-vectors`) names the official vectors,
 //! `CONCORD_ORACLE_SUITES` (default `1,7`: SHA-256 and SHA-384 secrets) picks the cipher suites of the adversary stage,
 //! `CONCORD_INTEROP_CONFIGS` (default `../shared/interop-configs`) the working group's
 //! interop scripts, run with Concord's own (`scenarios/interop`).
@@ -81,6 +83,20 @@ fn oracle(binary: &Path, args: &[String]) -> (bool, String) {
     (output.status.success(), tail.join("\n"))
 }
 
+/// The official test vectors: `$CONCORD_VECTORS`, else `../shared/mls-vectors` beside the
+/// workspace.
+fn vectors_directory() -> PathBuf {
+    let dir = std::env::var_os("CONCORD_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/mls-vectors"));
+    assert!(
+        dir.is_dir(),
+        "no official test vectors at {} (set CONCORD_VECTORS)",
+        dir.display()
+    );
+    dir
+}
+
 fn interop_configs() -> Vec<String> {
     let dir = std::env::var_os("CONCORD_INTEROP_CONFIGS")
         .map(PathBuf::from)
@@ -121,9 +137,38 @@ fn concord_passes_the_reference_served_over_grpc() {
             .expect("CONCORD_ORACLE names a prebuilt, unmutated concord binary"),
     );
     let suites = std::env::var("CONCORD_ORACLE_SUITES").unwrap_or_else(|_| "1,7".into());
-    let address = serve();
     let mut failures = Vec::new();
 
+    // The official test vectors, checked by Concord's vector checker against this build's
+    // reference (the checker is not mutated; the reference under it is).
+    let vectors = vectors_directory();
+    match concord_vectors::verify_directory(&vectors, None) {
+        Ok(summary) if summary.failed == 0 && !summary.has_input_errors() => assert!(
+            summary.passed > 0,
+            "no official vector checked in {}",
+            vectors.display()
+        ),
+        Ok(summary) => {
+            let failing: Vec<String> = summary
+                .files
+                .iter()
+                .filter(|f| f.failed > 0 || f.input_error.is_some())
+                .map(concord_vectors::format_file_line)
+                .collect();
+            failures.push(format!("vectors:\n{}", failing.join("\n")));
+        }
+        Err(e) => panic!(
+            "cannot check the official vectors in {}: {e}",
+            vectors.display()
+        ),
+    }
+    assert!(
+        failures.is_empty(),
+        "the suite caught the reference under test:\n{}",
+        failures.join("\n\n")
+    );
+
+    let address = serve();
     let adversary = vec![
         "adversary".to_string(),
         "--client".into(),

@@ -18,24 +18,25 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub(crate) mod crypto_basics;
-pub(crate) mod deserialization;
+pub mod crypto_basics;
+pub mod deserialization;
 mod hexbytes;
-pub(crate) mod key_schedule;
-pub(crate) mod message_protection;
-pub(crate) mod messages;
+pub mod input;
+pub mod key_schedule;
+pub mod message_protection;
+pub mod messages;
 pub mod mimi_content;
 pub mod mimi_content_negative;
-mod passive_client_handling_commit;
-mod passive_client_welcome;
-pub(crate) mod psk_secret;
-pub(crate) mod secret_tree;
-pub(crate) mod transcript_hashes;
-pub(crate) mod tree_math;
-pub(crate) mod tree_operations;
-pub(crate) mod tree_validation;
-pub(crate) mod treekem;
-pub(crate) mod welcome;
+pub mod passive_client_handling_commit;
+pub mod passive_client_welcome;
+pub mod psk_secret;
+pub mod secret_tree;
+pub mod transcript_hashes;
+pub mod tree_math;
+pub mod tree_operations;
+pub mod tree_validation;
+pub mod treekem;
+pub mod welcome;
 
 pub use hexbytes::HexBytes;
 
@@ -758,6 +759,16 @@ pub fn verify_directory(
     directory: &Path,
     only: Option<&[String]>,
 ) -> Result<Summary, VerifyUsageError> {
+    let (directory, only) = resolve_target(directory, only)?;
+    verify_families(&directory, only.as_deref())
+}
+
+/// The folder and selection a `concord vectors verify PATH [--only ...]` names: a file
+/// stands for its folder with the selection narrowed to its family. The folder must exist.
+pub fn resolve_target(
+    directory: &Path,
+    only: Option<&[String]>,
+) -> Result<(PathBuf, Option<Vec<String>>), VerifyUsageError> {
     if directory.is_file()
         && let (Some(parent), Some(stem)) = (directory.parent(), directory.file_stem())
     {
@@ -780,15 +791,20 @@ pub fn verify_directory(
                 entry: format!("(none of them names {stem}, the file given)"),
             });
         }
-        return verify_directory(parent, Some(&only));
+        return resolve_target(parent, Some(&only));
     }
     if !directory.is_dir() {
         return Err(VerifyUsageError::NoDirectory(directory.to_path_buf()));
     }
-    // Negative vectors (`{"family", "cases"}` files) have their own runner.
-    if crate::adversary::verify::is_negative_directory(directory) {
-        return crate::adversary::verify::verify_directory(directory, only);
-    }
+    Ok((directory.to_path_buf(), only.map(<[String]>::to_vec)))
+}
+
+/// Verifies the official families' files in the folder `directory`, or only those `only`
+/// selects.
+pub fn verify_families(
+    directory: &Path,
+    only: Option<&[String]>,
+) -> Result<Summary, VerifyUsageError> {
     let selected: Vec<(&Family, Option<Vec<usize>>)> = match only {
         None => FAMILIES.iter().map(|f| (f, None)).collect(),
         Some(entries) => parse_selectors(entries)?

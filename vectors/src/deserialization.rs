@@ -12,10 +12,10 @@ use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, expect_eq, parse_case,
 };
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub(crate) vlbytes_header: HexBytes,
-    pub(crate) length: u64,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
+    pub vlbytes_header: HexBytes,
+    pub length: u64,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

@@ -13,16 +13,16 @@ use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
 };
 
-#[derive(Deserialize)]
-pub(super) struct ExternalPsk {
-    pub(super) psk_id: HexBytes,
-    pub(super) psk: HexBytes,
+#[derive(Debug, Deserialize)]
+pub struct ExternalPsk {
+    pub psk_id: HexBytes,
+    pub psk: HexBytes,
 }
 
-#[derive(Deserialize)]
-pub(super) struct Case {
-    pub(super) cipher_suite: u16,
-    pub(super) external_psks: Vec<ExternalPsk>,
+#[derive(Debug, Deserialize)]
+pub struct Case {
+    pub cipher_suite: u16,
+    pub external_psks: Vec<ExternalPsk>,
     /// An MLSMessage carrying the joiner's KeyPackage.
     key_package: HexBytes,
     signature_priv: HexBytes,
@@ -33,9 +33,9 @@ pub(super) struct Case {
     welcome: HexBytes,
     /// `optional<Node> ratchet_tree<V>`, or null when the GroupInfo carries the tree.
     ratchet_tree: Option<HexBytes>,
-    pub(super) initial_epoch_authenticator: HexBytes,
+    pub initial_epoch_authenticator: HexBytes,
     /// Commits to process after joining (the handling-commit families' subject).
-    pub(super) epochs: Vec<serde_json::Value>,
+    pub epochs: Vec<serde_json::Value>,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {
@@ -61,7 +61,7 @@ fn verify(suite: &Suite, case: &Case) -> Result<(), Mismatch> {
 }
 
 /// The value of an external PSK of the case, matched by `psk_id` alone.
-pub(super) fn external_psk(case: &Case, psk_id: &[u8]) -> Option<Vec<u8>> {
+pub fn external_psk(case: &Case, psk_id: &[u8]) -> Option<Vec<u8>> {
     case.external_psks
         .iter()
         .find(|known| known.psk_id.0 == psk_id)
@@ -70,7 +70,7 @@ pub(super) fn external_psk(case: &Case, psk_id: &[u8]) -> Option<Vec<u8>> {
 
 /// Joins the case's group by its Welcome (without checking the initial epoch
 /// authenticator).
-pub(super) fn join_case(suite: &Suite, case: &Case) -> Result<JoinedGroup, Mismatch> {
+pub fn join_case(suite: &Suite, case: &Case) -> Result<JoinedGroup, Mismatch> {
     let MlsMessageBody::KeyPackage(key_package) = MlsMessage::from_bytes(&case.key_package)
         .at("key_package")?
         .body

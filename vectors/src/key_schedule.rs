@@ -11,44 +11,44 @@ use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
 };
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub(crate) cipher_suite: u16,
-    pub(crate) group_id: HexBytes,
-    pub(crate) initial_init_secret: HexBytes,
-    pub(crate) epochs: Vec<Epoch>,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
+    pub cipher_suite: u16,
+    pub group_id: HexBytes,
+    pub initial_init_secret: HexBytes,
+    pub epochs: Vec<Epoch>,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Epoch {
-    pub(crate) tree_hash: HexBytes,
-    pub(crate) commit_secret: HexBytes,
-    pub(crate) psk_secret: HexBytes,
-    pub(crate) confirmed_transcript_hash: HexBytes,
-    pub(crate) group_context: HexBytes,
-    pub(crate) joiner_secret: HexBytes,
-    pub(crate) welcome_secret: HexBytes,
-    pub(crate) init_secret: HexBytes,
-    pub(crate) sender_data_secret: HexBytes,
-    pub(crate) encryption_secret: HexBytes,
-    pub(crate) exporter_secret: HexBytes,
-    pub(crate) epoch_authenticator: HexBytes,
-    pub(crate) external_secret: HexBytes,
-    pub(crate) confirmation_key: HexBytes,
-    pub(crate) membership_key: HexBytes,
-    pub(crate) resumption_psk: HexBytes,
-    pub(crate) external_pub: HexBytes,
-    pub(crate) exporter: Exporter,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Epoch {
+    pub tree_hash: HexBytes,
+    pub commit_secret: HexBytes,
+    pub psk_secret: HexBytes,
+    pub confirmed_transcript_hash: HexBytes,
+    pub group_context: HexBytes,
+    pub joiner_secret: HexBytes,
+    pub welcome_secret: HexBytes,
+    pub init_secret: HexBytes,
+    pub sender_data_secret: HexBytes,
+    pub encryption_secret: HexBytes,
+    pub exporter_secret: HexBytes,
+    pub epoch_authenticator: HexBytes,
+    pub external_secret: HexBytes,
+    pub confirmation_key: HexBytes,
+    pub membership_key: HexBytes,
+    pub resumption_psk: HexBytes,
+    pub external_pub: HexBytes,
+    pub exporter: Exporter,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Exporter {
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Exporter {
     /// A text label: the vector's string is used as is (its characters happen to be hex
     /// digits, but they are the label's bytes, not an encoding of them).
-    pub(crate) label: String,
-    pub(crate) context: HexBytes,
-    pub(crate) length: u16,
-    pub(crate) secret: HexBytes,
+    pub label: String,
+    pub context: HexBytes,
+    pub length: u16,
+    pub secret: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

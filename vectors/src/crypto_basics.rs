@@ -8,71 +8,71 @@ use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
 };
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub(crate) cipher_suite: u16,
-    pub(crate) ref_hash: RefHash,
-    pub(crate) expand_with_label: ExpandWithLabel,
-    pub(crate) derive_secret: DeriveSecret,
-    pub(crate) derive_tree_secret: DeriveTreeSecret,
-    pub(crate) sign_with_label: SignWithLabel,
-    pub(crate) encrypt_with_label: EncryptWithLabel,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
+    pub cipher_suite: u16,
+    pub ref_hash: RefHash,
+    pub expand_with_label: ExpandWithLabel,
+    pub derive_secret: DeriveSecret,
+    pub derive_tree_secret: DeriveTreeSecret,
+    pub sign_with_label: SignWithLabel,
+    pub encrypt_with_label: EncryptWithLabel,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct RefHash {
-    pub(crate) label: String,
-    pub(crate) value: HexBytes,
-    pub(crate) out: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RefHash {
+    pub label: String,
+    pub value: HexBytes,
+    pub out: HexBytes,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct ExpandWithLabel {
-    pub(crate) secret: HexBytes,
-    pub(crate) label: String,
-    pub(crate) context: HexBytes,
-    pub(crate) length: u16,
-    pub(crate) out: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ExpandWithLabel {
+    pub secret: HexBytes,
+    pub label: String,
+    pub context: HexBytes,
+    pub length: u16,
+    pub out: HexBytes,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct DeriveSecret {
-    pub(crate) secret: HexBytes,
-    pub(crate) label: String,
-    pub(crate) out: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DeriveSecret {
+    pub secret: HexBytes,
+    pub label: String,
+    pub out: HexBytes,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct DeriveTreeSecret {
-    pub(crate) secret: HexBytes,
-    pub(crate) label: String,
-    pub(crate) generation: u32,
-    pub(crate) length: u16,
-    pub(crate) out: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DeriveTreeSecret {
+    pub secret: HexBytes,
+    pub label: String,
+    pub generation: u32,
+    pub length: u16,
+    pub out: HexBytes,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct SignWithLabel {
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SignWithLabel {
     #[serde(rename = "priv")]
-    pub(crate) private: HexBytes,
+    pub private: HexBytes,
     #[serde(rename = "pub")]
-    pub(crate) public: HexBytes,
-    pub(crate) content: HexBytes,
-    pub(crate) label: String,
-    pub(crate) signature: HexBytes,
+    pub public: HexBytes,
+    pub content: HexBytes,
+    pub label: String,
+    pub signature: HexBytes,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct EncryptWithLabel {
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EncryptWithLabel {
     #[serde(rename = "priv")]
-    pub(crate) private: HexBytes,
+    pub private: HexBytes,
     #[serde(rename = "pub")]
-    pub(crate) public: HexBytes,
-    pub(crate) label: String,
-    pub(crate) context: HexBytes,
-    pub(crate) plaintext: HexBytes,
-    pub(crate) kem_output: HexBytes,
-    pub(crate) ciphertext: HexBytes,
+    pub public: HexBytes,
+    pub label: String,
+    pub context: HexBytes,
+    pub plaintext: HexBytes,
+    pub kem_output: HexBytes,
+    pub ciphertext: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

@@ -11,25 +11,25 @@ use serde::{Deserialize, Serialize};
 
 use super::{CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, expect_eq, parse_case};
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub(crate) mls_welcome: HexBytes,
-    pub(crate) mls_group_info: HexBytes,
-    pub(crate) mls_key_package: HexBytes,
-    pub(crate) ratchet_tree: HexBytes,
-    pub(crate) group_secrets: HexBytes,
-    pub(crate) add_proposal: HexBytes,
-    pub(crate) update_proposal: HexBytes,
-    pub(crate) remove_proposal: HexBytes,
-    pub(crate) pre_shared_key_proposal: HexBytes,
-    pub(crate) re_init_proposal: HexBytes,
-    pub(crate) external_init_proposal: HexBytes,
-    pub(crate) group_context_extensions_proposal: HexBytes,
-    pub(crate) commit: HexBytes,
-    pub(crate) public_message_application: HexBytes,
-    pub(crate) public_message_proposal: HexBytes,
-    pub(crate) public_message_commit: HexBytes,
-    pub(crate) private_message: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
+    pub mls_welcome: HexBytes,
+    pub mls_group_info: HexBytes,
+    pub mls_key_package: HexBytes,
+    pub ratchet_tree: HexBytes,
+    pub group_secrets: HexBytes,
+    pub add_proposal: HexBytes,
+    pub update_proposal: HexBytes,
+    pub remove_proposal: HexBytes,
+    pub pre_shared_key_proposal: HexBytes,
+    pub re_init_proposal: HexBytes,
+    pub external_init_proposal: HexBytes,
+    pub group_context_extensions_proposal: HexBytes,
+    pub commit: HexBytes,
+    pub public_message_application: HexBytes,
+    pub public_message_proposal: HexBytes,
+    pub public_message_commit: HexBytes,
+    pub private_message: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

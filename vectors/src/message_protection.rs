@@ -20,26 +20,26 @@ use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_eq, parse_case, with_suite,
 };
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub(crate) cipher_suite: u16,
-    pub(crate) group_id: HexBytes,
-    pub(crate) epoch: u64,
-    pub(crate) tree_hash: HexBytes,
-    pub(crate) confirmed_transcript_hash: HexBytes,
-    pub(crate) signature_priv: HexBytes,
-    pub(crate) signature_pub: HexBytes,
-    pub(crate) encryption_secret: HexBytes,
-    pub(crate) sender_data_secret: HexBytes,
-    pub(crate) membership_key: HexBytes,
-    pub(crate) proposal: HexBytes,
-    pub(crate) proposal_priv: HexBytes,
-    pub(crate) proposal_pub: HexBytes,
-    pub(crate) commit: HexBytes,
-    pub(crate) commit_priv: HexBytes,
-    pub(crate) commit_pub: HexBytes,
-    pub(crate) application: HexBytes,
-    pub(crate) application_priv: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
+    pub cipher_suite: u16,
+    pub group_id: HexBytes,
+    pub epoch: u64,
+    pub tree_hash: HexBytes,
+    pub confirmed_transcript_hash: HexBytes,
+    pub signature_priv: HexBytes,
+    pub signature_pub: HexBytes,
+    pub encryption_secret: HexBytes,
+    pub sender_data_secret: HexBytes,
+    pub membership_key: HexBytes,
+    pub proposal: HexBytes,
+    pub proposal_priv: HexBytes,
+    pub proposal_pub: HexBytes,
+    pub commit: HexBytes,
+    pub commit_priv: HexBytes,
+    pub commit_pub: HexBytes,
+    pub application: HexBytes,
+    pub application_priv: HexBytes,
 }
 
 /// The group the vectors are protected in: two members, the sender at leaf 1.

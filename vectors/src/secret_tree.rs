@@ -13,30 +13,30 @@ use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
 };
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub(crate) cipher_suite: u16,
-    pub(crate) encryption_secret: HexBytes,
-    pub(crate) sender_data: SenderData,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
+    pub cipher_suite: u16,
+    pub encryption_secret: HexBytes,
+    pub sender_data: SenderData,
     /// One list per leaf, of the generations to check.
-    pub(crate) leaves: Vec<Vec<Generation>>,
+    pub leaves: Vec<Vec<Generation>>,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct SenderData {
-    pub(crate) sender_data_secret: HexBytes,
-    pub(crate) ciphertext: HexBytes,
-    pub(crate) key: HexBytes,
-    pub(crate) nonce: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SenderData {
+    pub sender_data_secret: HexBytes,
+    pub ciphertext: HexBytes,
+    pub key: HexBytes,
+    pub nonce: HexBytes,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Generation {
-    pub(crate) generation: u32,
-    pub(crate) application_key: HexBytes,
-    pub(crate) application_nonce: HexBytes,
-    pub(crate) handshake_key: HexBytes,
-    pub(crate) handshake_nonce: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Generation {
+    pub generation: u32,
+    pub application_key: HexBytes,
+    pub application_nonce: HexBytes,
+    pub handshake_key: HexBytes,
+    pub handshake_nonce: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

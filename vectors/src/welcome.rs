@@ -11,15 +11,15 @@ use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_eq, parse_case, with_suite,
 };
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub(crate) cipher_suite: u16,
-    pub(crate) init_priv: HexBytes,
-    pub(crate) signer_pub: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
+    pub cipher_suite: u16,
+    pub init_priv: HexBytes,
+    pub signer_pub: HexBytes,
     /// An MLSMessage carrying the new member's KeyPackage.
-    pub(crate) key_package: HexBytes,
+    pub key_package: HexBytes,
     /// An MLSMessage carrying the Welcome.
-    pub(crate) welcome: HexBytes,
+    pub welcome: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

@@ -13,16 +13,16 @@ use super::{
     with_suite,
 };
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub(crate) cipher_suite: u16,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
+    pub cipher_suite: u16,
     /// The `ratchet_tree` extension's content: `optional<Node> ratchet_tree<V>`.
-    pub(crate) tree: HexBytes,
-    pub(crate) group_id: HexBytes,
+    pub tree: HexBytes,
+    pub group_id: HexBytes,
     /// The tree hash of each node, by node index, over the full (padded) tree.
-    pub(crate) tree_hashes: Vec<HexBytes>,
+    pub tree_hashes: Vec<HexBytes>,
     /// The resolution of each node, as node indices.
-    pub(crate) resolutions: Vec<Vec<u32>>,
+    pub resolutions: Vec<Vec<u32>>,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

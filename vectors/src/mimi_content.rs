@@ -280,60 +280,12 @@ fn negative_verdicts(dir: &Path) -> Vec<ExampleVerdict> {
         .collect()
 }
 
-/// `concord vectors verify PATH` for content examples: a line per example and the closing
-/// line; exit 0 all passed, 1 a failure, 2 bad input.
-pub fn main(path: &Path, only: Option<&[String]>, json: bool) -> u8 {
-    let verdicts = match verify(path, only) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("concord vectors verify: {e}");
-            return crate::exit::BAD_INPUT;
-        }
-    };
-    let failed = verdicts.iter().filter(|v| !v.passed && !v.skipped).count();
-    let skipped = verdicts.iter().filter(|v| v.skipped).count();
-    if json {
-        match serde_json::to_string_pretty(&verdicts) {
-            Ok(text) => println!("{text}"),
-            Err(e) => {
-                eprintln!("concord vectors verify: {e}");
-                return crate::exit::BAD_INPUT;
-            }
-        }
-    } else {
-        for v in &verdicts {
-            println!(
-                "{:<4}  mimi-content/{:<18} [{}]  {}",
-                match (v.passed, v.skipped) {
-                    (_, true) => "skip",
-                    (true, _) => "pass",
-                    _ => "FAIL",
-                },
-                v.name,
-                v.requirements.join(" "),
-                v.detail
-            );
-        }
-    }
-    if !json {
-        println!(
-            "vectors: {} passed, {failed} failed, {skipped} skipped",
-            verdicts.len() - failed - skipped
-        );
-    }
-    if failed > 0 {
-        crate::exit::UNEXPECTED
-    } else {
-        crate::exit::OK
-    }
-}
-
 /// The traceability registry's view (harness/src/catalog.rs): what each part of the check
 /// exercises (the strict decoder refuses what sections 4.1, 4.3, 6.1 to 6.3 forbid).
-pub fn citations() -> Vec<crate::catalog::CheckCitation> {
-    let cite = |check: &str, ids: &[&str]| crate::catalog::CheckCitation {
+pub fn citations() -> Vec<concord_spec::CheckCitation> {
+    let cite = |check: &str, ids: &[&str]| concord_spec::CheckCitation {
         check: format!("content/{check}"),
-        source: "harness/src/vectors/mimi_content.rs",
+        source: "vectors/src/mimi_content.rs",
         requirements: ids.iter().map(|s| s.to_string()).collect(),
     };
     vec![

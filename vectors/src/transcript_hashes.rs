@@ -12,15 +12,15 @@ use super::{
     with_suite,
 };
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub(crate) cipher_suite: u16,
-    pub(crate) confirmation_key: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
+    pub cipher_suite: u16,
+    pub confirmation_key: HexBytes,
     /// An AuthenticatedContent carrying a Commit.
-    pub(crate) authenticated_content: HexBytes,
-    pub(crate) interim_transcript_hash_before: HexBytes,
-    pub(crate) confirmed_transcript_hash_after: HexBytes,
-    pub(crate) interim_transcript_hash_after: HexBytes,
+    pub authenticated_content: HexBytes,
+    pub interim_transcript_hash_before: HexBytes,
+    pub confirmed_transcript_hash_after: HexBytes,
+    pub interim_transcript_hash_after: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

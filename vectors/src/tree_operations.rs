@@ -13,19 +13,19 @@ use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
 };
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
     /// Only the tree hashes depend on it.
-    pub(crate) cipher_suite: u16,
+    pub cipher_suite: u16,
     /// `optional<Node> ratchet_tree<V>` before the proposal.
-    pub(crate) tree_before: HexBytes,
+    pub tree_before: HexBytes,
     /// A `Proposal`: Add, Update or Remove.
-    pub(crate) proposal: HexBytes,
+    pub proposal: HexBytes,
     /// The leaf index of the proposal's sender (the leaf an Update replaces).
-    pub(crate) proposal_sender: u32,
-    pub(crate) tree_after: HexBytes,
-    pub(crate) tree_hash_before: HexBytes,
-    pub(crate) tree_hash_after: HexBytes,
+    pub proposal_sender: u32,
+    pub tree_after: HexBytes,
+    pub tree_hash_before: HexBytes,
+    pub tree_hash_after: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

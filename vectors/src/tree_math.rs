@@ -9,15 +9,15 @@ use serde::{Deserialize, Serialize};
 
 use super::{CaseVerdict, MalformedCase, Mismatch, expect_eq, parse_case};
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub(crate) n_leaves: u32,
-    pub(crate) n_nodes: u32,
-    pub(crate) root: u32,
-    pub(crate) left: Vec<Option<u32>>,
-    pub(crate) right: Vec<Option<u32>>,
-    pub(crate) parent: Vec<Option<u32>>,
-    pub(crate) sibling: Vec<Option<u32>>,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
+    pub n_leaves: u32,
+    pub n_nodes: u32,
+    pub root: u32,
+    pub left: Vec<Option<u32>>,
+    pub right: Vec<Option<u32>>,
+    pub parent: Vec<Option<u32>>,
+    pub sibling: Vec<Option<u32>>,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

@@ -9,18 +9,18 @@ use super::{
     AtField, CaseVerdict, HexBytes, MalformedCase, Mismatch, expect_bytes, parse_case, with_suite,
 };
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub(crate) cipher_suite: u16,
-    pub(crate) psks: Vec<ExternalPsk>,
-    pub(crate) psk_secret: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
+    pub cipher_suite: u16,
+    pub psks: Vec<ExternalPsk>,
+    pub psk_secret: HexBytes,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct ExternalPsk {
-    pub(crate) psk_id: HexBytes,
-    pub(crate) psk: HexBytes,
-    pub(crate) psk_nonce: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ExternalPsk {
+    pub psk_id: HexBytes,
+    pub psk: HexBytes,
+    pub psk_nonce: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {

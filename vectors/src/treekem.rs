@@ -22,43 +22,43 @@ use super::{
     with_suite,
 };
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub(crate) cipher_suite: u16,
-    pub(crate) group_id: HexBytes,
-    pub(crate) epoch: u64,
-    pub(crate) confirmed_transcript_hash: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Case {
+    pub cipher_suite: u16,
+    pub group_id: HexBytes,
+    pub epoch: u64,
+    pub confirmed_transcript_hash: HexBytes,
     /// `optional<Node> ratchet_tree<V>`.
-    pub(crate) ratchet_tree: HexBytes,
-    pub(crate) leaves_private: Vec<LeafPrivate>,
-    pub(crate) update_paths: Vec<UpdatePathCase>,
+    pub ratchet_tree: HexBytes,
+    pub leaves_private: Vec<LeafPrivate>,
+    pub update_paths: Vec<UpdatePathCase>,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct LeafPrivate {
-    pub(crate) index: u32,
-    pub(crate) encryption_priv: HexBytes,
-    pub(crate) signature_priv: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LeafPrivate {
+    pub index: u32,
+    pub encryption_priv: HexBytes,
+    pub signature_priv: HexBytes,
     /// The path secrets this member knows, by parent node index.
-    pub(crate) path_secrets: Vec<NodePathSecret>,
+    pub path_secrets: Vec<NodePathSecret>,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct NodePathSecret {
-    pub(crate) node: u32,
-    pub(crate) path_secret: HexBytes,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NodePathSecret {
+    pub node: u32,
+    pub path_secret: HexBytes,
 }
 
-#[derive(Serialize, Deserialize)]
-pub(crate) struct UpdatePathCase {
-    pub(crate) sender: u32,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UpdatePathCase {
+    pub sender: u32,
     /// An `UpdatePath`.
-    pub(crate) update_path: HexBytes,
+    pub update_path: HexBytes,
     /// By leaf index: the path secret that leaf decrypts, `null` for the sender and for
     /// leaves without private state.
-    pub(crate) path_secrets: Vec<Option<HexBytes>>,
-    pub(crate) commit_secret: HexBytes,
-    pub(crate) tree_hash_after: HexBytes,
+    pub path_secrets: Vec<Option<HexBytes>>,
+    pub commit_secret: HexBytes,
+    pub tree_hash_after: HexBytes,
 }
 
 pub fn check(case_index: usize, case: &serde_json::Value) -> Result<CaseVerdict, MalformedCase> {
