@@ -33,6 +33,7 @@ pub mod resolve;
 pub mod rooms;
 pub mod server;
 pub mod tls;
+pub mod users;
 
 /// Content type of MIMI protocol bodies.
 pub const CONTENT_TYPE: &str = "application/mimi-protocol";

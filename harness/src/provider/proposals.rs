@@ -35,8 +35,9 @@ use super::mls::{self, Member};
 use super::ptest::{Ctx, FOLLOWERS, Outcome};
 use super::rooms::{
     CAROL, DAVE, ERIN, QUIET_WAIT, Step, add_member, create_room, fanouts, finish, ours, post,
-    room_of_two, submit, target_users, text, update, update_body, wait_for,
+    room_of_two, submit, text, update, update_body, wait_for,
 };
+use super::users::target_users;
 
 /// The `ProposalRef` of a proposal (an MLSMessage carrying a PublicMessage), RFC 9420
 /// section 5.2, with the suite Concord's clients use.

@@ -21,7 +21,8 @@ use rand_core::SeedableRng;
 
 use super::mls;
 use super::ptest::{Ctx, FOLLOWERS, Outcome};
-use super::rooms::{CAROL, DAVE, Step, finish, key_material_body_for, post, target_users, text};
+use super::rooms::{CAROL, DAVE, Step, finish, post, text};
+use super::users::{key_material_body_for, target_users};
 
 /// A cipher suite no KeyPackage can have: a GREASE value (RFC 9420 13.5).
 const GREASE_SUITE: u16 = 0x0A0A;

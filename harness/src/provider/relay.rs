@@ -44,9 +44,10 @@ use rand_core::SeedableRng;
 
 use super::ptest::{Ctx, FOLLOWER_PATH_PREFIX, FOLLOWERS, Outcome};
 use super::rooms::{
-    CAROL, DAVE, ERIN, QUIET_WAIT, Step, create_room, finish, key_material_body, post, room_of_two,
-    update, update_body, wait_for,
+    CAROL, DAVE, ERIN, QUIET_WAIT, Step, create_room, finish, post, room_of_two, update,
+    update_body, wait_for,
 };
+use super::users::key_material_body;
 
 /// no-hub-relay: the hub passes no consent operation or identifier query on.
 pub async fn check_no_hub_relay(ctx: &mut Ctx) -> Outcome {
