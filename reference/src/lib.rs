@@ -12,6 +12,11 @@
 //!
 //! Sans-IO and deterministic: no clock, no OS randomness, no async runtime. Time and
 //! randomness are parameters; the harness owns everything that talks to the world.
+//!
+//! Features, both off by default: `adversary` compiles in what only a test or an attacker
+//! wants (a faulty member's forging hooks in `group`, the misbehaviours of `mimi`'s hub and
+//! providers), which Concord's harness turns on; `injected-bug` plants the bug the
+//! property tests must find.
 #![forbid(unsafe_code)]
 
 pub mod codec;

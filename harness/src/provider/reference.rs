@@ -108,7 +108,7 @@ pub fn provider(
     faults: svc::ServiceFaults,
 ) -> Box<dyn Service> {
     let users: Vec<&str> = users.iter().map(String::as_str).collect();
-    Box::new(Reference(svc::ProviderService::new(
+    Box::new(Reference(svc::ProviderService::with_faults(
         domain, role, &users, seed, faults,
     )))
 }

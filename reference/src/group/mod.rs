@@ -20,6 +20,7 @@
 //! Sans-IO: time (`now`, seconds) and randomness (`rng`) are parameters of the calls
 //! that need them. Receiving leaves the group unchanged when it fails.
 
+#[cfg(feature = "adversary")]
 mod adversary;
 mod application;
 mod create;
@@ -33,6 +34,7 @@ mod subgroup;
 
 use std::collections::{BTreeMap, VecDeque};
 
+#[cfg(feature = "adversary")]
 pub use adversary::ForgedCommit;
 pub use create::PskStore;
 pub use external::{

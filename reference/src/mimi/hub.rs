@@ -63,6 +63,7 @@ pub struct HubFaults {
 
 impl HubFaults {
     /// Whether every misbehaviour is off.
+    #[cfg(feature = "adversary")]
     pub fn is_honest(&self) -> bool {
         *self == HubFaults::default()
     }
@@ -177,6 +178,7 @@ impl Room {
     }
 
     /// The misbehaviours this room's hub shows.
+    #[cfg(feature = "adversary")]
     pub fn faults(&self) -> &HubFaults {
         &self.faults
     }
@@ -191,6 +193,7 @@ impl Room {
         self.open
     }
 
+    #[cfg(feature = "adversary")]
     fn set_faults(&mut self, faults: HubFaults) {
         self.faults = faults;
         self.refresh_served_group_info();
@@ -326,6 +329,7 @@ fn truncate_tree(group_info: &[u8]) -> Option<Vec<u8>> {
 #[derive(Debug, Clone, Default)]
 pub struct Hub {
     rooms: BTreeMap<String, Room>,
+    #[cfg(feature = "adversary")]
     faults: HubFaults,
     /// The hub's franking secrets: without them it franks nothing.
     franking: Option<FrankingKeys>,
@@ -348,6 +352,7 @@ impl Hub {
 
     /// Switches the hub's misbehaviours, for its rooms and the rooms it creates later.
     /// `HubFaults::default()` makes it honest again (what was already held stays held).
+    #[cfg(feature = "adversary")]
     pub fn set_faults(&mut self, faults: HubFaults) {
         for room in self.rooms.values_mut() {
             room.set_faults(faults.clone());
@@ -356,6 +361,7 @@ impl Hub {
     }
 
     /// The misbehaviours the hub shows.
+    #[cfg(feature = "adversary")]
     pub fn faults(&self) -> &HubFaults {
         &self.faults
     }
@@ -419,6 +425,7 @@ impl Hub {
             suite: info.group_context.cipher_suite,
             franking_agent,
         };
+        #[cfg(feature = "adversary")]
         room.set_faults(self.faults.clone());
         room.record_epoch();
         self.rooms.insert(id.to_string(), room);

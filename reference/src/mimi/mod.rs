@@ -164,7 +164,9 @@ mod roster;
 pub mod service;
 pub mod wire;
 
-pub use hub::{Hub, HubError, HubFaults, Injection, Room, RoomHistory};
+#[cfg(feature = "adversary")]
+pub use hub::HubFaults;
+pub use hub::{Hub, HubError, Injection, Room, RoomHistory};
 pub use provider::{Delivery, Provider};
 pub use roster::{Roster, RosterError};
 

@@ -63,6 +63,7 @@ impl Provider {
 
     /// The `reused-key-package` misbehaviour: key packages are handed out without being
     /// used up (MIMI-PROTOCOL-5.2-12 and RFC9420-10-1 broken on purpose). Off by default.
+    #[cfg(feature = "adversary")]
     pub fn set_reuse_key_packages(&mut self, on: bool) {
         self.reuse_key_packages = on;
     }

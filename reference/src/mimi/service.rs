@@ -31,8 +31,8 @@ use super::wire::{
     AbuseReport, ConsentEntry, ConsentOperation, IdentifierRequest, IdentifierResponse,
 };
 use super::{
-    Delivery, Fanout, HandshakeBundle, Hub, HubError, HubFaults, Provider, RoomEvent,
-    SubmitResponse, UpdateResponse, provider_of,
+    Delivery, Fanout, HandshakeBundle, Hub, HubError, Provider, RoomEvent, SubmitResponse,
+    UpdateResponse, provider_of,
 };
 use crate::codec::{Bytes, Codec};
 use crate::crypto::{CipherSuite, Suite};
@@ -101,48 +101,57 @@ impl Endpoint {
     }
 }
 
-/// Misbehaviours for testing the tests, named by `--fault NAME` (the kebab-case of the
-/// field). All off by default.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServiceFaults {
-    /// A commit that leaves a non-participant's client in the group is accepted.
-    pub accept_ghost_member: bool,
-    /// A commit that lost its epoch's race is accepted and fanned out too.
-    pub accept_two_commits_per_epoch: bool,
-    /// An undecodable body makes the service panic (so a crash can be caught).
-    pub panic_on_malformed: bool,
-    /// Key packages are handed out without being used up.
-    pub reuse_key_material: bool,
-    /// A fanout that failed is dropped instead of retried.
-    pub no_fanout_retry: bool,
-    /// An application message of a past epoch is accepted and fanned out.
-    pub accept_stale_application: bool,
-    /// Neither the certificate's presence nor its domain is checked.
-    pub skip_authentication: bool,
-    /// The hub publishes its franking agents but franks nothing.
-    pub no_franking: bool,
-    /// Abuse reports are accepted without validating the franks of their messages.
-    pub accept_unverified_reports: bool,
-    /// Every frank names cipher suite 3 (its signature stays that of the room's suite).
-    pub frank_other_suite: bool,
-    /// A GroupInfoResponse is signed with another key than its `hub_sender` names.
-    pub mismatched_hub_sender: bool,
-    /// A hub passes consent operations and identifier queries for another provider's
-    /// users on to that provider, answering 201 (as if it were a relay).
-    pub relay_through_hub: bool,
-    /// Requests to peers go to `/v1/{endpoint}/...` whatever the peer's directory says.
-    pub hard_coded_endpoints: bool,
-    /// A room's `external_senders` may leave out the hub's entry (at creation, or by a
-    /// GroupContextExtensions proposal).
-    pub allow_hub_sender_removal: bool,
-    /// proxyDownload fetches from any host, not only its peers' asset servers.
-    pub open_proxy: bool,
-    /// A hub answers keyMaterial for other providers' users itself (userUnknown) instead
-    /// of passing the request on to their provider.
-    pub no_key_material_relay: bool,
-    /// A Commit removing a follower's last participant may leave that follower's entry in
-    /// the room's `external_senders`.
-    pub keep_departed_follower_senders: bool,
+#[cfg(feature = "adversary")]
+pub use faults::ServiceFaults;
+#[cfg(not(feature = "adversary"))]
+use faults::ServiceFaults;
+
+/// The misbehaviours a service can show. The honest code reads them; only a build with
+/// the `adversary` feature can turn one on ([`ProviderService::with_faults`]).
+mod faults {
+    /// Misbehaviours for testing the tests, named by `--fault NAME` (the kebab-case of the
+    /// field). All off by default.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct ServiceFaults {
+        /// A commit that leaves a non-participant's client in the group is accepted.
+        pub accept_ghost_member: bool,
+        /// A commit that lost its epoch's race is accepted and fanned out too.
+        pub accept_two_commits_per_epoch: bool,
+        /// An undecodable body makes the service panic (so a crash can be caught).
+        pub panic_on_malformed: bool,
+        /// Key packages are handed out without being used up.
+        pub reuse_key_material: bool,
+        /// A fanout that failed is dropped instead of retried.
+        pub no_fanout_retry: bool,
+        /// An application message of a past epoch is accepted and fanned out.
+        pub accept_stale_application: bool,
+        /// Neither the certificate's presence nor its domain is checked.
+        pub skip_authentication: bool,
+        /// The hub publishes its franking agents but franks nothing.
+        pub no_franking: bool,
+        /// Abuse reports are accepted without validating the franks of their messages.
+        pub accept_unverified_reports: bool,
+        /// Every frank names cipher suite 3 (its signature stays that of the room's suite).
+        pub frank_other_suite: bool,
+        /// A GroupInfoResponse is signed with another key than its `hub_sender` names.
+        pub mismatched_hub_sender: bool,
+        /// A hub passes consent operations and identifier queries for another provider's
+        /// users on to that provider, answering 201 (as if it were a relay).
+        pub relay_through_hub: bool,
+        /// Requests to peers go to `/v1/{endpoint}/...` whatever the peer's directory says.
+        pub hard_coded_endpoints: bool,
+        /// A room's `external_senders` may leave out the hub's entry (at creation, or by a
+        /// GroupContextExtensions proposal).
+        pub allow_hub_sender_removal: bool,
+        /// proxyDownload fetches from any host, not only its peers' asset servers.
+        pub open_proxy: bool,
+        /// A hub answers keyMaterial for other providers' users itself (userUnknown) instead
+        /// of passing the request on to their provider.
+        pub no_key_material_relay: bool,
+        /// A Commit removing a follower's last participant may leave that follower's entry in
+        /// the room's `external_senders`.
+        pub keep_departed_follower_senders: bool,
+    }
 }
 
 /// How many key packages each local user publishes at start.
@@ -399,7 +408,31 @@ impl ProviderService {
     /// publishes [`KEY_PACKAGES_PER_USER`] key packages generated from `seed` (made at the
     /// first keyMaterial request for that user; their lifetime starts an hour before the
     /// clock of the provider's first request).
-    pub fn new(
+    pub fn new(domain: &str, role: Role, local_users: &[&str], seed: u64) -> Self {
+        Self::build(domain, role, local_users, seed, ServiceFaults::default())
+    }
+
+    /// [`Self::new`] showing the misbehaviours `faults` names (feature `adversary`).
+    #[cfg(feature = "adversary")]
+    pub fn with_faults(
+        domain: &str,
+        role: Role,
+        local_users: &[&str],
+        seed: u64,
+        faults: ServiceFaults,
+    ) -> Self {
+        let mut service = Self::build(domain, role, local_users, seed, faults.clone());
+        service.hub.set_faults(super::HubFaults {
+            accept_non_participants: faults.accept_ghost_member,
+            ..super::HubFaults::default()
+        });
+        service
+            .provider
+            .set_reuse_key_packages(faults.reuse_key_material);
+        service
+    }
+
+    fn build(
         domain: &str,
         role: Role,
         local_users: &[&str],
@@ -407,13 +440,8 @@ impl ProviderService {
         faults: ServiceFaults,
     ) -> Self {
         let mut hub = Hub::default();
-        hub.set_faults(HubFaults {
-            accept_non_participants: faults.accept_ghost_member,
-            ..HubFaults::default()
-        });
         hub.set_franking(super::franking::FrankingKeys::derive(seed, domain));
-        let mut provider = Provider::default();
-        provider.set_reuse_key_packages(faults.reuse_key_material);
+        let provider = Provider::default();
         let local_users = local_users
             .iter()
             .map(|u| {

@@ -68,15 +68,15 @@ fn network(hub_faults: ServiceFaults) -> BTreeMap<String, ProviderService> {
     BTreeMap::from([
         (
             HUB.to_string(),
-            ProviderService::new(HUB, Role::Hub, &["carol"], 1, hub_faults),
+            ProviderService::with_faults(HUB, Role::Hub, &["carol"], 1, hub_faults),
         ),
         (
             F1.to_string(),
-            ProviderService::new(F1, Role::Follower, &["alice"], 2, ServiceFaults::default()),
+            ProviderService::new(F1, Role::Follower, &["alice"], 2),
         ),
         (
             F2.to_string(),
-            ProviderService::new(F2, Role::Follower, &["bob"], 3, ServiceFaults::default()),
+            ProviderService::new(F2, Role::Follower, &["bob"], 3),
         ),
     ])
 }
@@ -1010,8 +1010,8 @@ fn client_access_key_packages_inbox_and_group_info() -> TestResult {
 #[test]
 fn key_packages_are_made_per_user_and_do_not_depend_on_the_order_of_requests() -> TestResult {
     let users = ["carol", "dave"];
-    let mut one = ProviderService::new(HUB, Role::Hub, &users, 7, ServiceFaults::default());
-    let mut two = ProviderService::new(HUB, Role::Hub, &users, 7, ServiceFaults::default());
+    let mut one = ProviderService::new(HUB, Role::Hub, &users, 7);
+    let mut two = ProviderService::new(HUB, Role::Hub, &users, 7);
     let carol = "carol@hub.example";
     let dave = "dave@hub.example";
     let carol_first = claimed_key_package(&mut one, carol)?;
