@@ -83,6 +83,9 @@ fn oracle(binary: &Path, args: &[String]) -> (bool, String) {
     (output.status.success(), tail.join("\n"))
 }
 
+/// How long the official vectors may take in process (about 7 s on an idle machine).
+const VECTORS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The official test vectors: `$CONCORD_VECTORS`, else `../shared/mls-vectors` beside the
 /// workspace.
 fn vectors_directory() -> PathBuf {
@@ -142,13 +145,24 @@ fn concord_passes_the_reference_served_over_grpc() {
     // The official test vectors, checked by Concord's vector checker against this build's
     // reference (the checker is not mutated; the reference under it is).
     let vectors = vectors_directory();
-    match concord_vectors::verify_directory(&vectors, None) {
-        Ok(summary) if summary.failed == 0 && !summary.has_input_errors() => assert!(
+    // A mutant that loops would hang this process: the check runs on its own thread, and
+    // not finishing in time is a failure like any other (a client that hangs is a verdict).
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let folder = vectors.clone();
+    std::thread::spawn(move || {
+        let _ = done_tx.send(concord_vectors::verify_directory(&folder, None));
+    });
+    match done_rx.recv_timeout(VECTORS_DEADLINE) {
+        Err(_) => failures.push(format!(
+            "vectors: not finished in {} s (the reference hung or panicked)",
+            VECTORS_DEADLINE.as_secs()
+        )),
+        Ok(Ok(summary)) if summary.failed == 0 && !summary.has_input_errors() => assert!(
             summary.passed > 0,
             "no official vector checked in {}",
             vectors.display()
         ),
-        Ok(summary) => {
+        Ok(Ok(summary)) => {
             let failing: Vec<String> = summary
                 .files
                 .iter()
@@ -157,7 +171,7 @@ fn concord_passes_the_reference_served_over_grpc() {
                 .collect();
             failures.push(format!("vectors:\n{}", failing.join("\n")));
         }
-        Err(e) => panic!(
+        Ok(Err(e)) => panic!(
             "cannot check the official vectors in {}: {e}",
             vectors.display()
         ),

@@ -397,7 +397,7 @@ fn deliver(
         ),
         Some(ContentType::Proposal) => {
             // The interface hands proposals only with a commit: an honest one of alice's
-            // that does not cover it.
+            // that does not cover it, at the epoch the prior messages led to.
             held.push(input.to_vec());
             let alice = if encrypt_handshake {
                 world.private_sender(ALICE)
@@ -405,6 +405,15 @@ fn deliver(
                 world.sender(ALICE)
             };
             let mut alice = alice.map_err(|e| Abort::Setup(e.to_string()))?;
+            // alice first goes where the prior messages took the client.
+            for message in prior {
+                if content_type(message) != Some(ContentType::Application) {
+                    alice
+                        .group
+                        .process_message_bytes(message)
+                        .map_err(|e| Abort::Setup(format!("alice's prior message: {e}")))?;
+                }
+            }
             let commit = alice
                 .group
                 .commit(&CommitOptions::default(), rng)

@@ -3,8 +3,11 @@
 //! case changes one field and signs and tags the rest honestly.
 
 use concord_reference::codec::Bytes;
-use concord_reference::group::CommitOptions;
-use concord_reference::messages::{ContentBody, MlsMessage, Proposal, Remove, Sender, WireFormat};
+use concord_reference::group::{CommitOptions, ExternalSigner};
+use concord_reference::messages::{
+    ContentBody, Extension, ExternalSenders, GroupContext, GroupContextExtensions, MlsMessage,
+    Proposal, Remove, Sender, WireFormat,
+};
 use concord_reference::tree_math::LeafIndex;
 use rand_chacha::ChaCha20Rng;
 
@@ -96,6 +99,31 @@ const RECIPES: &[Recipe] = &[
         &["RFC9420-12.1.8-1", "RFC9420-6.1-4"],
         Expect::Reject(C::Sender),
         external_sender_not_listed,
+    ),
+    recipe(
+        "control-external-proposal",
+        "after carol's commit listing a hub in external_senders, the hub's Remove for erin",
+        &["RFC9420-12.1.8-1", "RFC9420-6.1-4"],
+        Expect::Accept,
+        control_external_proposal,
+    ),
+    recipe(
+        "external-sender-wrong-key",
+        "after carol's commit listing a hub in external_senders, a Remove from external sender 0 signed with another key",
+        &["RFC9420-6.1-4", "RFC9420-12.1.8-2", "MIMI-PROTOCOL-7.4-1"],
+        Expect::Reject(C::Signature),
+        external_sender_wrong_key,
+    ),
+    recipe(
+        "external-sender-index-beyond-list",
+        "after carol's commit listing a hub alone in external_senders, the hub's Remove naming external sender 1",
+        &[
+            "RFC9420-12.1.8-1",
+            "RFC9420-12.1.8-2",
+            "MIMI-PROTOCOL-7.4-1",
+        ],
+        Expect::Reject(C::Sender),
+        external_sender_index_beyond_list,
     ),
     recipe(
         "new-member-proposal-not-add",
@@ -258,6 +286,80 @@ fn external_sender_not_listed(world: &World, rng: &mut ChaCha20Rng) -> Result<Dr
         c.sender = Sender::External { sender_index: 0 }
     })?;
     Ok(Draft::message(Level::Structure, input).flags(&["resigned"]))
+}
+
+/// carol's commit of a GroupContextExtensions proposal listing a hub (a fresh signer) in
+/// `external_senders`, the GroupContext it leads to, and the hub.
+fn with_external_sender(
+    world: &World,
+    rng: &mut ChaCha20Rng,
+) -> Result<(MlsMessage, GroupContext, ExternalSigner), GenError> {
+    let mut carol = world.sender(CAROL)?;
+    let hub = at(
+        "hub signer",
+        ExternalSigner::new(world.suite.id(), b"hub.example", rng),
+    )?;
+    let mut extensions = carol.group.group_context().extensions.clone();
+    extensions.push(Extension::from_content(&ExternalSenders(vec![
+        hub.sender.clone(),
+    ])));
+    let options = CommitOptions {
+        by_value: vec![Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions,
+        })],
+        ..CommitOptions::default()
+    };
+    let commit = at("external_senders commit", carol.group.commit(&options, rng))?.commit;
+    at("merge", carol.group.merge_pending_commit())?;
+    Ok((commit, carol.group.group_context().clone(), hub))
+}
+
+/// `signer`'s Remove for erin as external sender `sender_index`, after carol's commit
+/// listing the hub (the prior message).
+fn external_remove(
+    listing: MlsMessage,
+    context: &GroupContext,
+    signer: &ExternalSigner,
+    sender_index: u32,
+) -> Result<(Vec<u8>, Vec<Vec<u8>>), GenError> {
+    let proposal = at(
+        "external proposal",
+        signer.propose(
+            context,
+            sender_index,
+            Proposal::Remove(Remove {
+                removed: LeafIndex(ERIN as u32),
+            }),
+        ),
+    )?;
+    Ok((wire(&proposal), vec![wire(&listing)]))
+}
+
+fn control_external_proposal(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let (listing, context, hub) = with_external_sender(world, rng)?;
+    let (input, prior) = external_remove(listing, &context, &hub, 0)?;
+    Ok(Draft::message(Level::None, input).prior(prior))
+}
+
+fn external_sender_wrong_key(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let (listing, context, _) = with_external_sender(world, rng)?;
+    let impostor = at(
+        "impostor signer",
+        ExternalSigner::new(world.suite.id(), b"hub.example", rng),
+    )?;
+    let (input, prior) = external_remove(listing, &context, &impostor, 0)?;
+    Ok(Draft::message(Level::Structure, input)
+        .prior(prior)
+        .flags(&["resigned"]))
+}
+
+fn external_sender_index_beyond_list(
+    world: &World,
+    rng: &mut ChaCha20Rng,
+) -> Result<Draft, GenError> {
+    let (listing, context, hub) = with_external_sender(world, rng)?;
+    let (input, prior) = external_remove(listing, &context, &hub, 1)?;
+    Ok(Draft::message(Level::Structure, input).prior(prior))
 }
 
 fn new_member_proposal_not_add(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
