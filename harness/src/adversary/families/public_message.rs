@@ -126,6 +126,13 @@ const RECIPES: &[Recipe] = &[
         external_sender_index_beyond_list,
     ),
     recipe(
+        "external-sender-only-proposed",
+        "after carol's proposal (not yet committed) listing a hub in external_senders, the hub's Remove for erin in the same epoch",
+        &["RFC9420-12.1.8-1", "MIMI-PROTOCOL-7.4-6"],
+        Expect::Reject(C::Sender),
+        external_sender_only_proposed,
+    ),
+    recipe(
         "new-member-proposal-not-add",
         "a new_member_proposal sender proposing a Remove",
         &["RFC9420-6.1-11"],
@@ -360,6 +367,23 @@ fn external_sender_index_beyond_list(
     let (listing, context, hub) = with_external_sender(world, rng)?;
     let (input, prior) = external_remove(listing, &context, &hub, 1)?;
     Ok(Draft::message(Level::Structure, input).prior(prior))
+}
+
+fn external_sender_only_proposed(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
+    let mut carol = world.sender(CAROL)?;
+    let hub = at(
+        "hub signer",
+        ExternalSigner::new(world.suite.id(), b"hub.example", rng),
+    )?;
+    let (listing, _, index) = at(
+        "external_senders proposal",
+        carol
+            .group
+            .propose_add_external_sender(hub.sender.clone(), rng),
+    )?;
+    let context = carol.group.group_context().clone();
+    let (input, _) = external_remove(listing.clone(), &context, &hub, index)?;
+    Ok(Draft::message(Level::Structure, input).prior(vec![wire(&listing)]))
 }
 
 fn new_member_proposal_not_add(world: &World, rng: &mut ChaCha20Rng) -> Result<Draft, GenError> {
