@@ -19,9 +19,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use concord_harness::client::ClientUnderTest;
-use concord_harness::client::reference::ReferenceClient;
-use concord_harness::sim::{self, Options, Scenario, scenario};
+use concord_client::ClientUnderTest;
+use concord_reference_client::ReferenceClient;
+use concord_sim::{self as sim, Options, Scenario, scenario};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };

@@ -1,12 +1,21 @@
-//! Concord's harness: everything that drives or checks an implementation.
+//! Concord's harness: the `concord` command and what drives clients under test over the
+//! network (the interop runner, live mode, the MIMI provider server and its checks), on
+//! top of the crates that hold the parts:
 //!
 //! ```text
-//! concord (main.rs) ──> vectors::verify_directory ──> reference (concord-reference)
-//!                                 │
-//!                                 └──> Summary ──> per-file lines, JSON, exit code
+//!                          concord-harness (this crate: the command, orchestration)
+//!                ┌──────────────┬───────┴──────┬───────────────┬──────────────┐
+//!         concord-vectors   concord-sim   concord-client   concord-reports  adapters
+//!         (official vector  (simulator,   (ClientUnderTest, (reports, exit   (openmls,
+//!          checker)          no sockets)   gRPC behind       codes)           mls-rs)
+//!                │              │          `grpc`)
+//!                └──────┬───────┘
+//!               concord-reference (RFC 9420, MIMI; `adversary` feature for test-only
+//!               misbehaviour), concord-spec (the requirement catalog)
 //! ```
 //!
-//! Exit codes follow the CI contract: 0 everything as expected, 1 an unexpected result,
+//! Dependencies point down: no crate depends on this one. Exit codes follow the CI
+//! contract (`concord_reports::exit`): 0 everything as expected, 1 an unexpected result,
 //! 2 bad usage or bad input files, 3 the system under test crashed, hung or was unreachable.
 #![forbid(unsafe_code)]
 
@@ -27,14 +36,5 @@ pub mod run;
 pub mod sim;
 pub mod vectors;
 
-/// Process exit codes of the `concord` command.
-pub mod exit {
-    /// Everything as expected.
-    pub const OK: u8 = 0;
-    /// At least one unexpected result (a failed check).
-    pub const UNEXPECTED: u8 = 1;
-    /// Bad usage or bad input files.
-    pub const BAD_INPUT: u8 = 2;
-    /// The system under test crashed, hung or could not be reached.
-    pub const SYSTEM_UNDER_TEST: u8 = 3;
-}
+/// Process exit codes of the `concord` command (crate `concord-reports`).
+pub use concord_reports::exit;

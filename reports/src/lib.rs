@@ -58,6 +58,19 @@
 //! [`claims`]).
 #![forbid(unsafe_code)]
 
+/// Process exit codes of the `concord` command: the CI contract every report's
+/// [`model::Report::exit_code`] and every subcommand follows.
+pub mod exit {
+    /// Everything as expected.
+    pub const OK: u8 = 0;
+    /// At least one unexpected result (a failed check).
+    pub const UNEXPECTED: u8 = 1;
+    /// Bad usage or bad input files.
+    pub const BAD_INPUT: u8 = 2;
+    /// The system under test crashed, hung or could not be reached.
+    pub const SYSTEM_UNDER_TEST: u8 = 3;
+}
+
 pub mod bench;
 pub mod claims;
 pub mod coverage;

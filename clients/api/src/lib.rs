@@ -13,8 +13,10 @@
 //! in-process client and a remote one are interchangeable, and any in-process client can
 //! also be served over gRPC unchanged.
 
+#[cfg(feature = "grpc")]
 pub mod grpc;
 pub mod proto;
+#[cfg(feature = "grpc")]
 pub mod serve;
 
 use std::time::Duration;

@@ -1,4 +1,5 @@
-//! The generated MLSClient messages, client and server (proto/mls_client.proto).
+//! The generated MLSClient messages and, with the `grpc` feature, its client and server
+//! (proto/mls_client.proto).
 #![allow(
     missing_docs,
     clippy::all,
@@ -6,4 +7,12 @@
     missing_debug_implementations
 )]
 
-tonic::include_proto!("mls_client");
+include!(concat!(env!("OUT_DIR"), "/mls_client.rs"));
+
+/// The gRPC client and server (tonic), over the messages above.
+#[cfg(feature = "grpc")]
+mod service {
+    include!(concat!(env!("OUT_DIR"), "/grpc/mls_client.rs"));
+}
+#[cfg(feature = "grpc")]
+pub use service::*;

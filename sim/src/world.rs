@@ -22,7 +22,7 @@ use super::client::{ClientActor, Op};
 use super::net::{Happening, HostId, NetNote, Network};
 use super::scenario::{Action, Detail, Scenario, Senders, Step};
 use super::transcript::Transcript;
-use crate::client::ClientUnderTest;
+use concord_client::ClientUnderTest;
 
 /// Opens a client under test from its specification and a seed.
 pub type ClientFactory<'a> = &'a dyn Fn(&str, u64) -> Result<Box<dyn ClientUnderTest>, String>;

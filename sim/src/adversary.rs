@@ -553,10 +553,10 @@ fn rejected(world: &World<'_>, behaviour: Behaviour, room: &str) -> Result<Strin
 
 /// The `misbehaviour` assertions and the requirement IDs each cites, for the
 /// traceability registry (`harness/src/catalog.rs`).
-pub fn citations() -> Vec<crate::catalog::CheckCitation> {
+pub fn citations() -> Vec<concord_spec::CheckCitation> {
     Behaviour::ALL
         .into_iter()
-        .map(|b| crate::catalog::CheckCitation {
+        .map(|b| concord_spec::CheckCitation {
             check: format!("sim/{}", b.assertion_name()),
             source: "harness/src/sim/adversary.rs",
             requirements: b.requirements().iter().map(|id| id.to_string()).collect(),
@@ -569,13 +569,13 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
-    use crate::client::proto::*;
-    use crate::client::reference::ReferenceClient;
-    use crate::client::{ClientError, ClientUnderTest};
-    use crate::sim::ClientFactory;
-    use crate::sim::scenario::{Action, Check, load};
-    use crate::sim::transcript::Transcript;
-    use crate::sim::{Options, Verdict, run_one};
+    use crate::ClientFactory;
+    use crate::scenario::{Action, Check, load};
+    use crate::transcript::Transcript;
+    use crate::{Options, Verdict, run_one};
+    use concord_client::proto::*;
+    use concord_client::{ClientError, ClientUnderTest};
+    use concord_reference_client::ReferenceClient;
 
     fn reference(_: &str, seed: u64) -> Result<Box<dyn ClientUnderTest>, String> {
         Ok(Box::new(ReferenceClient::new(seed)))
@@ -792,9 +792,9 @@ room = "r"
 by = "alice"
 "#;
 
-    fn mistake(extra: &str) -> crate::sim::ScenarioError {
+    fn mistake(extra: &str) -> crate::ScenarioError {
         let text = format!("{BASE}{extra}");
-        match crate::sim::scenario::parse(Path::new("x.toml"), &text) {
+        match crate::scenario::parse(Path::new("x.toml"), &text) {
             Ok(_) => panic!("accepted: {extra}"),
             Err(e) => e,
         }
@@ -853,7 +853,7 @@ by = "alice"
             "{BASE}{switch}[[assert]]\ncheck = \"misbehaviour\"\nroom = \"r\"\nbehaviour = \"replay\"\nexpect = \"rejected\"\n"
         );
         let scenario =
-            crate::sim::scenario::parse(Path::new("x.toml"), &ok).unwrap_or_else(|e| panic!("{e}"));
+            crate::scenario::parse(Path::new("x.toml"), &ok).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             scenario.assertions[0].check,
             Check::Misbehaviour(Behaviour::Replay)

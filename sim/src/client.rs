@@ -27,8 +27,8 @@ use super::net::HostId;
 use super::scenario::Detail;
 use super::window::Window;
 use super::world::{Payload, Removal, SentMessage, World};
-use crate::client::proto::*;
-use crate::client::{ClientError, ClientUnderTest};
+use concord_client::proto::*;
+use concord_client::{ClientError, ClientUnderTest};
 
 /// Retry interval for key package claims and GroupInfo fetches.
 const RETRY_US: u64 = 300_000;
@@ -1242,7 +1242,7 @@ impl ClientActor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::reference::ReferenceClient;
+    use concord_reference_client::ReferenceClient;
 
     /// A commit, a proposal, an application message and a KeyPackage from a reference
     /// client: only the commit is one, told from its first bytes.
