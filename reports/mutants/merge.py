@@ -12,6 +12,7 @@ Exits 1 with the file and field when an input is malformed.
 
 import json
 import os
+import subprocess
 import sys
 import tomllib
 
@@ -64,6 +65,16 @@ def shard_outcomes(folder):
     return outcomes, unit, commit, complete
 
 
+def suite_time(base, commit):
+    """The committer time of `commit` (0 when git does not know it)."""
+    try:
+        out = subprocess.run(["git", "-C", base, "log", "-1", "--format=%ct", commit],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        return int(out or 0)
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return 0
+
+
 def main():
     base = sys.argv[1] if len(sys.argv) > 1 else "reports/mutants"
     shards_dir = os.path.join(base, "shards")
@@ -76,6 +87,9 @@ def main():
     # outcome replaces the shard's for the same mutant.
     rechecks_dir = os.path.join(base, "rechecks")
     recheck_names = sorted(os.listdir(rechecks_dir)) if os.path.isdir(rechecks_dir) else []
+    # Oldest suite first, so that a later recheck of the same mutant wins: a folder is
+    # CODE-SUITE (short commits); order by the suite commit's time, then by name.
+    recheck_names.sort(key=lambda name: (suite_time(base, name.rsplit("-", 1)[-1]), name))
     rechecked = {}
     for name in recheck_names:
         outcomes, _, _, _ = shard_outcomes(os.path.join(rechecks_dir, name))
