@@ -12,7 +12,7 @@ use super::{
     Commit, GroupContext, Proposal, ProtocolVersion, WireFormat, read_bytes, read_leaf_index,
     write_leaf_index,
 };
-use crate::codec::{Bytes, Codec, DecodeError, Reader, write_opaque};
+use crate::codec::{Bytes, Codec, DecodeError, Reader};
 use crate::tree_math::LeafIndex;
 
 closed_enum! {
@@ -389,29 +389,6 @@ impl AuthenticatedContent {
         self.auth.signature.encode(&mut out);
         out
     }
-
-    /// RFC 9420 section 8.2, the input to the interim transcript hash; `None` unless the
-    /// content is a commit with its confirmation tag.
-    ///
-    /// ```text
-    /// struct {
-    ///     MAC confirmation_tag;
-    /// } InterimTranscriptHashInput;
-    /// ```
-    pub fn interim_transcript_hash_input(&self) -> Option<Vec<u8>> {
-        self.auth
-            .confirmation_tag
-            .as_ref()
-            .map(|tag| interim_transcript_hash_input(tag))
-    }
-}
-
-/// InterimTranscriptHashInput from a bare confirmation tag (a joiner takes it from the
-/// GroupInfo).
-pub fn interim_transcript_hash_input(confirmation_tag: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_opaque(&mut out, confirmation_tag);
-    out
 }
 
 impl Codec for AuthenticatedContent {

@@ -59,7 +59,7 @@ pub use extensions::{
 };
 pub use framing::{
     AuthenticatedContent, ContentBody, ContentType, FramedContent, FramedContentAuthData,
-    PublicMessage, Sender, SenderType, interim_transcript_hash_input,
+    PublicMessage, Sender, SenderType,
 };
 pub use group_context::{GroupContext, PreSharedKeyId, Psk, PskLabel, PskType, ResumptionPskUsage};
 pub use key_package::{KeyPackage, KeyPackageRef};

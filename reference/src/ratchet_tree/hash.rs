@@ -98,14 +98,6 @@ impl TreeHashes {
     pub fn get(&self, index: NodeIndex) -> Option<&[u8]> {
         self.0.get(index.as_usize()).map(Vec::as_slice)
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl RatchetTree {
